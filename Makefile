@@ -1,0 +1,63 @@
+# kpitools: the two commands are `make report` and `make test`.
+# Each creates .venv from the pinned versions in constraints.txt on first use.
+# Only Python 3.11 (or newer) and pip are assumed.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+MONTH  ?=
+DATA   ?= data/sample
+
+.PHONY: help venv test lint pytest report lab sample docs bench lock clean
+
+help:
+	@echo "make report   render the latest complete month of the sample data (or MONTH=YYYY-MM DATA=dir)"
+	@echo "make test     ruff + pytest (unit tests and nbval notebook regression tests)"
+	@echo "make lab      open JupyterLab in the project's environment"
+	@echo "make sample   regenerate data/sample (byte-identical for the same seed)"
+	@echo "make docs     regenerate docs/data-contract.md and docs/kpis.md from the code"
+	@echo "make bench    run the benchmarks in benchmarks/"
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test,lab]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/ruff check kpitools tests benchmarks
+	$(BIN)/python -m pytest -n 2 --dist loadfile tests
+	$(BIN)/python -m pytest -p no:randomly --nbval --nbval-current-env \
+		--nbval-sanitize-with tests/nbval_sanitize.cfg notebooks
+
+lint: $(STAMP)
+	$(BIN)/ruff check kpitools tests benchmarks
+
+report: $(STAMP)
+	$(BIN)/kpitools report --data $(DATA) $(if $(MONTH),--month $(MONTH),--latest) --out reports
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks
+
+sample: $(STAMP)
+	$(BIN)/kpitools synth --sample --out data/sample
+
+docs: $(STAMP)
+	$(BIN)/kpitools docs --out docs
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+lock:
+	rm -rf .lockvenv
+	$(PYTHON) -m venv .lockvenv
+	.lockvenv/bin/python -m pip install --quiet -e ".[test,lab]"
+	{ echo "# Pinned versions for the kpitools environment (pip constraints)."; \
+	  echo "# Regenerate with: make lock   (resolves pyproject.toml afresh and freezes the result)"; \
+	  .lockvenv/bin/pip freeze --exclude-editable; } > constraints.txt
+	rm -rf .lockvenv
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info
