@@ -1,0 +1,1 @@
+"""Estimate layer: intervals, tests, durations, staffing, changes, spikes and launches."""
