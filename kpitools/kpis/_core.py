@@ -1,0 +1,929 @@
+"""The KPI framework: registry, catalogue, period cuts, the aggregate -> finish pipeline.
+
+Every KPI is one function plus one catalogue entry, registered with :func:`register`::
+
+    @register(name="csat", title="Customer satisfaction (CSAT)", group="quality",
+              definition="...", formula="...", unit="share", higher_is_better=True,
+              stat="proportion", basis="event", tables=("surveys",),
+              columns={"surveys": ("score", "survey", "submitted_at")},
+              segments=("channel", "agent_id"))
+    def csat(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95,
+             method=None, **options) -> pd.DataFrame:
+        s = ds.surveys[ds.surveys["survey"] == "csat"]
+        tz = ds.settings.timezone
+        rows = pd.concat([pd.DataFrame({"period": to_period(s["submitted_at"], period, tz),
+                                        "top": s["score"] >= 4, "one": 1}),
+                          segment_frame(ds, s, by, ts=s["submitted_at"], main="surveys")], axis=1)
+        agg = Agg.from_rows(rows, by=by, sums={"numerator": "top", "denominator": "one"},
+                            periods=span(s["submitted_at"], period=period, tz=tz),
+                            denominator_label="survey answers")
+        return finish(agg, spec=csat.spec, ds=ds, period=period, by=by, basis=basis,
+                      clock=clock, confidence=confidence, method=method)
+
+The wrapper installed by :func:`register` checks and normalises the common arguments before the
+function runs (``by`` arrives as a list, ``basis``/``clock`` defaulted from the spec) and raises
+:class:`KPIUnavailable` when a required table, column or segment is missing.
+Counts (``stat="count"``) show 0 for empty cells (n = 0, note "no data"); every other stat
+shows NaN there.
+
+The three layers (``docs``: aggregate -> estimate -> present):
+
+1. the KPI function builds per-row data and :class:`Agg` (sufficient statistics per period and
+   segment: sums of counts, or the (duration, observed) pairs of a duration KPI);
+2. :func:`finish` turns the sufficient statistics into values and intervals
+   (:mod:`kpitools.stats.intervals`, :func:`kpitools.stats.survival.km_summary`);
+3. the output is one tidy DataFrame with fixed columns (see :data:`BASE_COLUMNS`).
+
+Periods are cut in the business timezone (:func:`to_period`). Segments (``by``) come from the KPI's
+main table; tables that carry ``ticket_id`` borrow ticket columns (category, priority, ...) by a join.
+Missing segment values become the level ``"(missing)"`` so that counts add up to the total.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "KPISpec",
+    "Agg",
+    "KPIError",
+    "KPIUnavailable",
+    "REGISTRY",
+    "BASE_COLUMNS",
+    "PERIODS",
+    "STATS",
+    "UNITS",
+    "MISSING",
+    "register",
+    "finish",
+    "to_period",
+    "period_range",
+    "period_bounds",
+    "span",
+    "local_times",
+    "segment_frame",
+    "missing_requirements",
+    "catalogue",
+    "kpi_table",
+    "skipped_kpis",
+    "cache",
+]
+
+#: Allowed ``period`` codes and the pandas Period frequency each maps to.
+PERIODS: dict[str, str] = {"D": "D", "W": "W-SUN", "M": "M", "Q": "Q-DEC"}
+STATS = ("proportion", "nps", "mean", "count", "duration", "ratio", "money", "level")
+UNITS = ("share", "points", "count", "seconds", "ratio", "currency", "score", "percent")
+BASES = ("created", "event")
+CLOCKS = ("business", "calendar")
+#: Segment level used for rows whose segment column is empty.
+MISSING = "(missing)"
+#: Segments derived from the KPI's main timestamp rather than read from a column.
+DERIVED_SEGMENTS = ("hour", "weekday")
+WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+#: Output columns in order; ``<by columns>`` are inserted after ``period``.
+BASE_COLUMNS = (
+    "kpi", "period", "value", "numerator", "denominator", "n", "unit", "stat", "basis", "clock",
+    "ci_low", "ci_high", "method", "confidence", "target", "target_met", "note",
+)
+#: Stat-specific extra columns (appended after ``note``).
+STAT_EXTRAS: dict[str, tuple[str, ...]] = {
+    "nps": ("detractors", "passives", "promoters"),
+    "mean": ("mean", "sd"),
+    "duration": ("p90", "p90_ci_low", "p90_ci_high", "mean_observed", "censored"),
+}
+DEFAULT_METHOD = {"proportion": "wilson", "nps": "adjusted_wald", "mean": "t", "duration": "kaplan-meier"}
+
+
+class KPIError(ValueError):
+    """A KPI was called with a parameter value it cannot use."""
+
+
+class KPIUnavailable(KPIError):
+    """The dataset lacks a table or column the KPI needs (``kpi_table`` skips such KPIs)."""
+
+
+@dataclass(frozen=True)
+class KPISpec:
+    """Catalogue entry of one KPI (see :func:`register` for the meaning of each field)."""
+
+    name: str
+    title: str
+    group: str
+    definition: str
+    formula: str
+    unit: str
+    higher_is_better: bool | None
+    stat: str
+    basis: str | None
+    tables: tuple[str, ...]
+    columns: dict[str, tuple[str, ...]]
+    segments: tuple[str, ...]
+    func: Callable[..., pd.DataFrame] = field(compare=False, repr=False)
+    clock: str | None = None
+    options: str = ""
+    check: Callable[[Any], str | None] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def main_table(self) -> str | None:
+        return self.tables[0] if self.tables else None
+
+
+REGISTRY: dict[str, KPISpec] = {}
+
+
+# ----------------------------------------------------------------------------------------------
+# parameter checks
+# ----------------------------------------------------------------------------------------------
+def _check_period(period: Any) -> str:
+    if not isinstance(period, str) or period not in PERIODS:
+        raise KPIError(f"period must be one of {list(PERIODS)} (day, week, month, quarter), got {period!r}")
+    return period
+
+
+def _check_by(by: Any) -> list[str]:
+    if by is None:
+        return []
+    if isinstance(by, str):
+        return [by]
+    if isinstance(by, Iterable):
+        out = list(by)
+        if all(isinstance(b, str) for b in out) and len(set(out)) == len(out):
+            return out
+    raise KPIError(f"by must be None, a column name or a list of distinct column names, got {by!r}")
+
+
+def _check_confidence(confidence: Any) -> float:
+    if not isinstance(confidence, int | float) or isinstance(confidence, bool) or not 0 < confidence < 1:
+        raise KPIError(f"confidence must be a number strictly between 0 and 1, got {confidence!r}")
+    return float(confidence)
+
+
+def _check_choice(name: str, value: Any, allowed: Sequence[str]) -> str:
+    if value not in allowed:
+        raise KPIError(f"{name} must be one of {list(allowed)}, got {value!r}")
+    return value
+
+
+# ----------------------------------------------------------------------------------------------
+# registry
+# ----------------------------------------------------------------------------------------------
+def register(
+    *,
+    name: str,
+    title: str,
+    group: str,
+    definition: str,
+    formula: str,
+    unit: str,
+    higher_is_better: bool | None,
+    stat: str,
+    basis: str | None,
+    tables: Sequence[str],
+    columns: dict[str, Sequence[str]] | None = None,
+    segments: Sequence[str] = (),
+    clock: str | None = None,
+    options: str = "",
+    check: Callable[[Any], str | None] | None = None,
+) -> Callable[[Callable[..., pd.DataFrame]], Callable[..., pd.DataFrame]]:
+    """Register a KPI function and its catalogue entry.
+
+    Parameters
+    ----------
+    name : str
+        Public KPI name (``kpi`` column of every result), unique.
+    title, group, definition, formula : str
+        Human-readable catalogue text; ``group`` is volume, responsiveness, quality, sla,
+        contact centre, cost, team or business.
+    unit : str
+        One of :data:`UNITS`.
+    higher_is_better : bool or None
+        Direction, used for ``target_met``; None when a KPI has no direction (volume).
+    stat : str
+        One of :data:`STATS`; decides how :func:`finish` estimates and which extras it adds.
+    basis : {"created", "event"} or None
+        Default cohort basis; None for KPIs where it does not apply (echoed as NaN).
+    tables : sequence of str
+        Required tables, main table first (periods and segments come from the main table).
+    columns : dict, optional
+        Required columns per table (beyond the contract's required columns).
+    segments : sequence of str
+        Default segments that make sense for this KPI (catalogue information).
+    clock : {"business", "calendar"} or None
+        Default clock of a duration KPI.
+    options : str
+        Free text describing KPI-specific options (catalogue information).
+    check : callable, optional
+        ``check(ds) -> reason or None``: an extra availability test beyond tables and columns.
+
+    Returns
+    -------
+    callable
+        A decorator. The decorated function gets normalised arguments (``by`` as a list,
+        ``basis``/``clock`` defaulted and checked) and carries its spec as ``func.spec``.
+    """
+    if unit not in UNITS:
+        raise KPIError(f"register({name!r}): unit must be one of {UNITS}, got {unit!r}")
+    if stat not in STATS:
+        raise KPIError(f"register({name!r}): stat must be one of {STATS}, got {stat!r}")
+    if basis is not None and basis not in BASES:
+        raise KPIError(f"register({name!r}): basis must be one of {BASES} or None, got {basis!r}")
+    if clock is not None and clock not in CLOCKS:
+        raise KPIError(f"register({name!r}): clock must be one of {CLOCKS} or None, got {clock!r}")
+
+    def decorate(func: Callable[..., pd.DataFrame]) -> Callable[..., pd.DataFrame]:
+        sig = inspect.signature(func)
+
+        @functools.wraps(func)
+        def wrapper(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None, **options):
+            period = _check_period(period)
+            by_list = _check_by(by)
+            if basis is None:
+                basis = spec.basis
+            elif spec.basis is None:
+                raise KPIError(f"{name}: basis does not apply to this KPI; leave it None, got {basis!r}")
+            else:
+                _check_choice("basis", basis, BASES)
+            if clock is None:
+                clock = spec.clock
+            elif spec.clock is None:
+                raise KPIError(f"{name}: clock does not apply to this KPI; leave it None, got {clock!r}")
+            else:
+                _check_choice("clock", clock, CLOCKS)
+            confidence = _check_confidence(confidence)
+            unknown = [k for k in options if k not in sig.parameters]
+            if unknown and not any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values()):
+                allowed = [k for k, p in sig.parameters.items() if p.kind is p.KEYWORD_ONLY and k not in
+                           ("period", "by", "basis", "clock", "confidence", "method")]
+                raise KPIError(f"{name}: unknown option(s) {unknown}; allowed options: {allowed}")
+            reason = missing_requirements(ds, spec, by_list)
+            if reason:
+                raise KPIUnavailable(f"{name}: {reason}")
+            return func(ds, period=period, by=by_list, basis=basis, clock=clock,
+                        confidence=confidence, method=method, **options)
+
+        spec = KPISpec(
+            name=name, title=title, group=group, definition=definition, formula=formula, unit=unit,
+            higher_is_better=higher_is_better, stat=stat, basis=basis, tables=tuple(tables),
+            columns={k: tuple(v) for k, v in (columns or {}).items()}, segments=tuple(segments),
+            func=wrapper, clock=clock, options=options, check=check,
+        )
+        if name in REGISTRY and REGISTRY[name].func.__qualname__ != func.__qualname__:
+            raise KPIError(f"register: KPI name {name!r} is already taken by {REGISTRY[name].func.__module__}")
+        REGISTRY[name] = spec
+        wrapper.spec = spec  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
+
+
+def _table(ds, name: str) -> pd.DataFrame | None:
+    if hasattr(ds, "has") and not ds.has(name):
+        return None
+    return getattr(ds, name, None)
+
+
+def _segment_source(ds, spec: KPISpec, col: str) -> str | None:
+    """Where segment ``col`` comes from for this KPI: 'main', 'tickets', 'derived' or None."""
+    if col in DERIVED_SEGMENTS:
+        return "derived"
+    main = spec.main_table
+    if main is None:
+        return None
+    df = _table(ds, main)
+    if df is not None and col in df.columns:
+        return "main"
+    if main != "tickets" and df is not None and "ticket_id" in df.columns:
+        t = _table(ds, "tickets")
+        if t is not None and col in t.columns:
+            return "tickets"
+    return None
+
+
+def missing_requirements(ds, spec: KPISpec, by: Sequence[str] | None = None) -> str | None:
+    """Why ``spec`` cannot be computed on ``ds`` with segments ``by`` (None when it can)."""
+    for t in spec.tables:
+        df = _table(ds, t)
+        if df is None:
+            return f"table {t!r} absent"
+        if len(df) == 0:
+            return f"table {t!r} is empty"
+    for t, cols in spec.columns.items():
+        df = _table(ds, t)
+        if df is None:
+            return f"table {t!r} absent"
+        miss = [c for c in cols if c not in df.columns or df[c].isna().all()]
+        if miss:
+            return f"table {t!r} lacks column(s) {miss}"
+    for col in by or []:
+        if _segment_source(ds, spec, col) is None:
+            return f"segment {col!r} is not a column of {spec.main_table!r} (nor of tickets via ticket_id)"
+    if spec.check is not None:
+        return spec.check(ds)
+    return None
+
+
+# ----------------------------------------------------------------------------------------------
+# time helpers
+# ----------------------------------------------------------------------------------------------
+def local_times(ts: pd.Series, tz: str) -> pd.Series:
+    """UTC timestamps -> naive wall-clock times in ``tz`` (DST-safe, via ``tz_convert``)."""
+    ts = pd.Series(ts)
+    if not isinstance(ts.dtype, pd.DatetimeTZDtype):
+        ts = pd.to_datetime(ts, utc=True)
+    return ts.dt.tz_convert(tz).dt.tz_localize(None)
+
+
+def to_period(ts: pd.Series, period: str, tz: str) -> pd.Series:
+    """Cut UTC timestamps into periods of the business timezone.
+
+    Parameters
+    ----------
+    ts : Series of datetime64[ns, UTC]
+    period : {"D", "W", "M", "Q"}
+        Day, week ending Sunday (``W-SUN``), month, quarter (``Q-DEC``).
+    tz : str
+        IANA timezone name (``ds.settings.timezone``).
+
+    Returns
+    -------
+    Series of Period
+        Same index as ``ts``; NaT stays NaT.
+
+    Notes
+    -----
+    Converts with ``tz_convert`` first and only then drops the zone, so 23:30 local on the 31st
+    stays in that month whatever the UTC offset, also across DST changes.
+    """
+    return local_times(ts, tz).dt.to_period(PERIODS[_check_period(period)])
+
+
+def period_range(first: pd.Period, last: pd.Period, period: str) -> pd.PeriodIndex:
+    """Every period from ``first`` to ``last`` inclusive (empty if either is NaT)."""
+    freq = PERIODS[_check_period(period)]
+    if first is None or last is None or pd.isna(first) or pd.isna(last):
+        return pd.PeriodIndex([], freq=freq)
+    return pd.period_range(first, last, freq=freq)
+
+
+def period_bounds(periods: pd.PeriodIndex, tz: str) -> tuple[pd.DatetimeIndex, pd.DatetimeIndex]:
+    """UTC instants where each period starts and ends (end exclusive = next period's start)."""
+    periods = pd.PeriodIndex(periods)
+    start = periods.start_time
+    end = (periods + 1).start_time
+
+    def utc(x):
+        return pd.DatetimeIndex(x).tz_localize(tz, nonexistent="shift_forward", ambiguous=True).tz_convert("UTC").as_unit("ns")
+
+    return utc(start), utc(end)
+
+
+def span(*series: pd.Series, period: str, tz: str) -> pd.PeriodIndex:
+    """Every period between the earliest and latest timestamp of ``series`` (business tz)."""
+    lo, hi = [], []
+    for s in series:
+        if s is None:
+            continue
+        s = pd.Series(s).dropna()
+        if len(s):
+            lo.append(s.min())
+            hi.append(s.max())
+    if not lo:
+        return pd.PeriodIndex([], freq=PERIODS[period])
+    p = to_period(pd.Series([min(lo), max(hi)]), period, tz)
+    return period_range(p.iloc[0], p.iloc[1], period)
+
+
+def cache(ds) -> dict:
+    """The Dataset's shared cache dict (``ds.cache``), created on first use."""
+    c = getattr(ds, "cache", None)
+    if c is None:
+        c = {}
+        try:
+            ds.cache = c
+        except AttributeError:  # pragma: no cover - a Dataset without attribute slots
+            pass
+    return c
+
+
+# ----------------------------------------------------------------------------------------------
+# segments
+# ----------------------------------------------------------------------------------------------
+def segment_frame(ds, df: pd.DataFrame, by: Sequence[str], *, ts: pd.Series | None = None,
+                  main: str = "tickets") -> pd.DataFrame:
+    """Segment columns ``by`` for the rows of ``df`` (same index), as strings.
+
+    Columns present in ``df`` are used directly; columns only on tickets are joined through
+    ``df["ticket_id"]``; ``hour`` (0-23) and ``weekday`` (mon..sun) are derived from ``ts`` in the
+    business timezone. Empty values become :data:`MISSING`.
+    """
+    out = pd.DataFrame(index=df.index)
+    tickets = None
+    for col in by:
+        if col in df.columns:
+            s = df[col]
+        elif col in DERIVED_SEGMENTS:
+            if ts is None:
+                raise KPIUnavailable(f"segment {col!r} needs a timestamp on the {main!r} rows")
+            loc = local_times(ts, ds.settings.timezone)
+            if col == "hour":
+                s = loc.dt.hour.astype("Int64").astype(str)
+                s = s.str.zfill(2)
+            else:
+                s = pd.Series(np.asarray(WEEKDAY_NAMES, dtype=object)[loc.dt.weekday.to_numpy()], index=df.index)
+        else:
+            if tickets is None:
+                tickets = _table(ds, "tickets")
+            if tickets is None or "ticket_id" not in df.columns or col not in tickets.columns:
+                raise KPIUnavailable(f"segment {col!r} is not a column of {main!r} (nor of tickets via ticket_id)")
+            lookup = tickets.drop_duplicates("ticket_id").set_index("ticket_id")[col]
+            s = df["ticket_id"].map(lookup)
+        s = pd.Series(s, index=df.index).astype("str")
+        s = s.where(pd.Series(s).notna() & (s != "") & (s != "<NA>") & (s != "nan"), MISSING)
+        out[col] = s.astype("str")
+    return out
+
+
+def levels_of(seg: pd.DataFrame, by: Sequence[str]) -> dict[str, list[str]]:
+    """Observed values per segment column, sorted."""
+    return {c: sorted(pd.unique(seg[c].dropna())) for c in by}
+
+
+# ----------------------------------------------------------------------------------------------
+# the aggregate layer
+# ----------------------------------------------------------------------------------------------
+@dataclass
+class Agg:
+    """Sufficient statistics of one KPI per (period, segment).
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per observed (period, *by) cell with the stat's columns: ``numerator`` and
+        ``denominator`` (proportion, ratio), ``n`` (all; defaults to ``denominator``),
+        ``detractors/passives/promoters`` (nps), ``mean/sd`` (mean), ``value`` (level, money),
+        plus any ``extras``. Missing cells are filled by :func:`finish`.
+    periods : PeriodIndex
+        The full span of periods to show.
+    levels : dict
+        Observed values per segment column (every combination is shown).
+    durations : DataFrame, optional
+        Duration KPIs: one row per observation with ``period``, *by, ``duration`` (seconds) and
+        ``observed`` (False = censored at the cut-off).
+    denominator_label : str
+        What the denominator counts, for the "zero denominator: <what>" note.
+    extras : dict
+        Extra output columns -> value for empty cells (e.g. 0 for counts, NaN for medians).
+    note : str, optional
+        A note appended to every row (the denominator option, the currency, ...).
+    """
+
+    table: pd.DataFrame
+    periods: pd.PeriodIndex
+    levels: dict[str, list[str]]
+    durations: pd.DataFrame | None = None
+    denominator_label: str = "denominator"
+    extras: dict[str, float] = field(default_factory=dict)
+    note: str | None = None
+
+    @classmethod
+    def from_rows(
+        cls,
+        rows: pd.DataFrame,
+        *,
+        by: Sequence[str],
+        sums: dict[str, str],
+        periods: pd.PeriodIndex,
+        levels: dict[str, list[str]] | None = None,
+        **kw,
+    ) -> Agg:
+        """Sum row-level columns per (period, *by).
+
+        ``sums`` maps output column -> column of ``rows`` to add up (booleans count as 0/1).
+        Rows with a NaT period are ignored (outside any period).
+        """
+        keys = ["period", *by]
+        r = rows.loc[rows["period"].notna(), keys + sorted(set(sums.values()))]
+        data = {out: r[src].astype("float64") for out, src in sums.items()}
+        frame = pd.concat([r[keys], pd.DataFrame(data, index=r.index)], axis=1)
+        table = frame.groupby(keys, observed=True, sort=True, dropna=False).sum().reset_index()
+        if levels is None:
+            levels = levels_of(rows, by)
+        return cls(table=table, periods=periods, levels=levels, **kw)
+
+    @classmethod
+    def from_values(
+        cls,
+        rows: pd.DataFrame,
+        value: str,
+        *,
+        by: Sequence[str],
+        periods: pd.PeriodIndex,
+        levels: dict[str, list[str]] | None = None,
+        **kw,
+    ) -> Agg:
+        """Per (period, *by): ``n``, ``mean`` and ``sd`` (ddof 1) of ``rows[value]`` (NaN ignored)."""
+        keys = ["period", *by]
+        r = rows.loc[rows["period"].notna() & rows[value].notna(), [*keys, value]]
+        r = r.assign(**{value: r[value].astype("float64")})
+        g = r.groupby(keys, observed=True, sort=True, dropna=False)[value]
+        table = pd.DataFrame({"n": g.size().astype("float64"), "mean": g.mean(), "sd": g.std(ddof=1)}).reset_index()
+        table["numerator"] = table["mean"] * table["n"]
+        table["denominator"] = table["n"]
+        if levels is None:
+            levels = levels_of(rows, by)
+        return cls(table=table, periods=periods, levels=levels, **kw)
+
+    @classmethod
+    def from_durations(
+        cls,
+        rows: pd.DataFrame,
+        *,
+        by: Sequence[str],
+        periods: pd.PeriodIndex,
+        levels: dict[str, list[str]] | None = None,
+        **kw,
+    ) -> Agg:
+        """Duration KPI: keep the (period, *by, duration, observed) rows for Kaplan-Meier."""
+        keys = ["period", *by]
+        r = rows.loc[rows["period"].notna() & rows["duration"].notna(), [*keys, "duration", "observed"]]
+        r = r.assign(duration=r["duration"].astype("float64"), observed=r["observed"].astype(bool))
+        if levels is None:
+            levels = levels_of(rows, by)
+        table = r.groupby(keys, observed=True, sort=True, dropna=False).size().rename("n").reset_index()
+        return cls(table=table, periods=periods, levels=levels, durations=r.reset_index(drop=True), **kw)
+
+
+def _grid(periods: pd.PeriodIndex, levels: dict[str, list[str]], by: Sequence[str]) -> pd.DataFrame:
+    arrays = [pd.PeriodIndex(periods)] + [pd.Index(levels.get(c, []), dtype="str") for c in by]
+    if len(arrays[0]) == 0 or any(len(a) == 0 for a in arrays):
+        cols = {"period": pd.PeriodIndex([], freq=periods.freq)} | {c: pd.Series([], dtype="str") for c in by}
+        return pd.DataFrame(cols)
+    mi = pd.MultiIndex.from_product(arrays, names=["period", *by])
+    return mi.to_frame(index=False)
+
+
+def _intervals(stat: str, method: str, confidence: float, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Interval bounds per row, NaN where the interval is undefined."""
+    n = len(frame)
+    lo = np.full(n, np.nan)
+    hi = np.full(n, np.nan)
+    if n == 0:
+        return lo, hi
+    from kpitools.stats import intervals as iv
+
+    if stat == "proportion":
+        x = frame["numerator"].to_numpy(float)
+        m = frame["denominator"].to_numpy(float)
+        ok = (m > 0) & (x >= 0) & (x <= m) & np.isfinite(x)
+        if ok.any():
+            a, b = iv.proportion_interval(x[ok], m[ok], confidence=confidence, method=method)
+            lo[ok], hi[ok] = np.asarray(a, float), np.asarray(b, float)
+    elif stat == "nps":
+        d, s, p = (frame[c].to_numpy(float) for c in ("detractors", "passives", "promoters"))
+        ok = (d + s + p) > 0
+        if ok.any():
+            a, b = iv.nps_interval(d[ok], s[ok], p[ok], confidence=confidence, method=method)
+            lo[ok], hi[ok] = np.asarray(a, float), np.asarray(b, float)
+    elif stat == "mean":
+        nn, mu, sd = (frame[c].to_numpy(float) for c in ("n", "mean", "sd"))
+        ok = (nn >= 2) & np.isfinite(sd)
+        if ok.any():
+            a, b = iv.mean_interval(nn[ok], mu[ok], sd[ok], confidence=confidence)
+            lo[ok], hi[ok] = np.asarray(a, float), np.asarray(b, float)
+    return lo, hi
+
+
+def _join_notes(index: pd.Index, *parts) -> pd.Series:
+    """Row-wise '; '-join of notes (Series of str/None, or one str for all rows); None when empty."""
+    acc = pd.Series("", index=index, dtype=object)
+    for p in parts:
+        if p is None:
+            continue
+        s = p if isinstance(p, pd.Series) else pd.Series(p, index=index, dtype=object)
+        s = s.astype(object).where(s.notna(), "")
+        sep = np.where((acc != "") & (s != ""), "; ", "")
+        acc = acc + sep + s
+    return acc.where(acc != "", None).astype("str")
+
+
+def finish(
+    agg: Agg,
+    *,
+    spec: KPISpec,
+    ds,
+    period: str,
+    by: Sequence[str] | None,
+    basis: str | None,
+    clock: str | None,
+    confidence: float = 0.95,
+    method: str | None = None,
+) -> pd.DataFrame:
+    """Turn sufficient statistics into the tidy KPI result.
+
+    Parameters
+    ----------
+    agg : Agg
+        Output of the KPI's aggregate step.
+    spec : KPISpec
+        The KPI's catalogue entry (``func.spec``).
+    ds : Dataset
+        For targets (``ds.settings.target``) and the currency.
+    period, by, basis, clock, confidence, method
+        As passed to the KPI; echoed in the output. ``method`` defaults per stat (wilson,
+        adjusted_wald, t, kaplan-meier).
+
+    Returns
+    -------
+    DataFrame
+        One row per period x segment combination (complete grid), columns in this order:
+
+        - ``kpi``: KPI name
+        - ``period``: pandas Period in the business timezone
+        - ``<by columns>``: segment values (str)
+        - ``value``: the KPI value (NaN when n = 0 or the denominator is zero; 0 for empty counts)
+        - ``numerator``, ``denominator``: for rates and ratios (NaN otherwise)
+        - ``n``: observations behind the value
+        - ``unit``, ``stat``, ``basis``, ``clock``: echoed
+        - ``ci_low``, ``ci_high``: interval bounds at ``confidence`` where a statistic applies
+        - ``method``, ``confidence``: interval method and level
+        - ``target``, ``target_met``: configured target and whether the value meets it
+          (``higher_is_better`` decides the direction; NA without target or value)
+        - ``note``: "no data", "zero denominator: <what>", "all censored", plus ``agg.note``
+        - extras per stat: nps ``detractors, passives, promoters``; mean ``mean, sd``; duration
+          ``p90, p90_ci_low, p90_ci_high, mean_observed, censored``; plus ``agg.extras``.
+
+    Notes
+    -----
+    Proportions: value = numerator / denominator, Wilson interval by default. NPS: value =
+    100 (promoters - detractors) / n, adjusted-Wald interval in points. Means: t interval.
+    Durations: Kaplan-Meier median (value) and p90 with Brookmeyer-Crowley intervals, via
+    :func:`kpitools.stats.survival.km_summary`; censored = still open at the cut-off.
+    """
+    by = list(by or [])
+    stat = spec.stat
+    keys = ["period", *by]
+    grid = _grid(agg.periods, agg.levels, by)
+    if len(agg.table) and len(grid):
+        t = agg.table.copy()
+        for c in by:
+            t[c] = t[c].astype("str")
+        t["period"] = pd.PeriodIndex(t["period"]).asfreq(grid["period"].dtype.freq) if len(t) else t["period"]
+        df = grid.merge(t, on=keys, how="left", validate="one_to_one")
+    else:
+        df = grid.copy()
+        for c in agg.table.columns:
+            if c not in df.columns:
+                df[c] = pd.Series(np.nan, index=df.index, dtype="float64")
+    if method is None:
+        method = DEFAULT_METHOD.get(stat)
+
+    # ---- n, value, numerator, denominator per stat --------------------------------------------
+    def col(name, fill=np.nan):
+        if name in df.columns:
+            return pd.to_numeric(df[name], errors="coerce").astype("float64").fillna(fill)
+        return pd.Series(fill, index=df.index, dtype="float64")
+
+    extras: dict[str, pd.Series] = {}
+    note_data = None
+    if stat == "duration":
+        out = _durations(agg, df, keys, confidence)
+        value, numerator, denominator = out["median"], col("__none__"), col("__none__")
+        n = out["n"]
+        ci_low, ci_high = out["median_ci_low"], out["median_ci_high"]
+        for c in STAT_EXTRAS["duration"]:
+            extras[c] = out[c]
+        note_data = pd.Series(np.where((n > 0) & (out["events"] == 0), "all censored", None), index=df.index)
+    else:
+        if stat == "nps":
+            d, s, p = col("detractors", 0.0), col("passives", 0.0), col("promoters", 0.0)
+            n = d + s + p
+            numerator, denominator = p - d, n
+            value = 100.0 * numerator / denominator.where(denominator > 0)
+            extras.update(detractors=d, passives=s, promoters=p)
+        elif stat == "mean":
+            n = col("n", 0.0)
+            numerator, denominator = col("numerator"), col("denominator", 0.0)
+            value = col("mean").where(n > 0)
+            extras.update(mean=col("mean"), sd=col("sd"))
+        elif stat == "count":
+            n = col("n", 0.0) if "n" in df.columns else col("numerator", 0.0)
+            numerator = col("numerator", 0.0) if "numerator" in df.columns else n
+            denominator = col("__none__")
+            value = numerator.copy()
+        elif stat in ("proportion", "ratio"):
+            numerator, denominator = col("numerator", 0.0), col("denominator", 0.0)
+            n = col("n", 0.0) if "n" in df.columns else denominator
+            value = numerator / denominator.where(denominator != 0)
+        else:  # money, level: value supplied directly
+            n = col("n", 0.0)
+            numerator = col("numerator") if "numerator" in df.columns else col("__none__")
+            denominator = col("denominator") if "denominator" in df.columns else col("__none__")
+            value = col("value").where(n > 0)
+        if stat in ("proportion", "nps", "mean"):
+            ci_low, ci_high = _intervals(stat, method, confidence, pd.DataFrame(
+                {"numerator": numerator, "denominator": denominator, "n": n,
+                 **{k: v for k, v in extras.items()}}))
+            ci_low, ci_high = pd.Series(ci_low, index=df.index), pd.Series(ci_high, index=df.index)
+        else:
+            ci_low = ci_high = pd.Series(np.nan, index=df.index)
+        if stat in ("proportion", "ratio"):
+            zero = (n > 0) & (denominator == 0)
+            note_data = pd.Series(np.where(zero, f"zero denominator: {agg.denominator_label}", None), index=df.index)
+            value = value.where(~zero)
+
+    if stat not in ("proportion", "nps", "mean", "duration"):
+        method_out = None
+    else:
+        method_out = method
+    empty = n.fillna(0) <= 0
+    no_data = pd.Series(np.where(empty, "no data", None), index=df.index)
+    if stat != "count":
+        value = value.where(~empty)
+    for name, fill in agg.extras.items():
+        if name in df.columns:
+            extras[name] = pd.to_numeric(df[name], errors="coerce").astype("float64").fillna(fill)
+        else:
+            extras[name] = pd.Series(fill, index=df.index, dtype="float64")
+
+    target = ds.settings.target(spec.name) if hasattr(ds, "settings") else None
+    if target is None or spec.higher_is_better is None:
+        met = pd.array([pd.NA] * len(df), dtype="boolean")
+    else:
+        v = value.to_numpy(float)
+        ok = v >= target if spec.higher_is_better else v <= target
+        met = pd.array(np.where(np.isnan(v), None, ok), dtype="boolean")
+
+    res = pd.DataFrame({"kpi": pd.Series(spec.name, index=df.index, dtype="str"), "period": df["period"]})
+    for c in by:
+        res[c] = df[c].astype("str")
+    res["value"] = value.astype("float64")
+    res["numerator"] = pd.Series(numerator, index=df.index).astype("float64")
+    res["denominator"] = pd.Series(denominator, index=df.index).astype("float64")
+    res["n"] = pd.Series(n, index=df.index).fillna(0).astype("int64")
+    res["unit"] = pd.Series(spec.unit, index=df.index, dtype="str")
+    res["stat"] = pd.Series(stat, index=df.index, dtype="str")
+    res["basis"] = pd.Series(basis, index=df.index, dtype="str")
+    res["clock"] = pd.Series(clock, index=df.index, dtype="str")
+    res["ci_low"] = ci_low.astype("float64")
+    res["ci_high"] = ci_high.astype("float64")
+    res["method"] = pd.Series(method_out, index=df.index, dtype="str")
+    res["confidence"] = confidence
+    res["target"] = np.nan if target is None else float(target)
+    res["target_met"] = met
+    res["note"] = _join_notes(df.index, no_data, note_data, agg.note)
+    for c in STAT_EXTRAS.get(stat, ()):
+        res[c] = pd.Series(extras[c], index=df.index).astype("float64")
+    for c in agg.extras:
+        if c not in res.columns:
+            res[c] = pd.Series(extras[c], index=df.index)
+    return res.reset_index(drop=True)
+
+
+def _durations(agg: Agg, grid: pd.DataFrame, keys: list[str], confidence: float) -> pd.DataFrame:
+    """Kaplan-Meier summaries per grid cell (n = 0 rows for cells without observations)."""
+    cols = ["n", "events", "censored", "median", "median_ci_low", "median_ci_high",
+            "p90", "p90_ci_low", "p90_ci_high", "mean_observed"]
+    out = pd.DataFrame({c: np.nan for c in cols}, index=grid.index)
+    out["n"] = 0.0
+    out["events"] = 0.0
+    out["censored"] = 0.0
+    d = agg.durations
+    if d is None or len(d) == 0 or len(grid) == 0:
+        return out
+    from kpitools.stats.survival import km_summary
+
+    d = d.copy()
+    d["period"] = pd.PeriodIndex(d["period"]).asfreq(grid["period"].dtype.freq)
+    for c in keys[1:]:
+        d[c] = d[c].astype("str")
+    # km_summary groups by columns; the period column travels as its string form
+    d["__cell"] = _cell_key(d, keys)
+    summ = km_summary(d, duration="duration", observed="observed", by="__cell", q=(0.5, 0.9), confidence=confidence)
+    summ = summ.set_index("__cell")
+    cell = _cell_key(grid, keys)
+    for c in cols:
+        if c in summ.columns:
+            out[c] = cell.map(summ[c]).astype("float64").to_numpy()
+    out["n"] = out["n"].fillna(0.0)
+    out["events"] = out["events"].fillna(0.0)
+    out["censored"] = out["censored"].fillna(0.0)
+    return out
+
+
+def _cell_key(df: pd.DataFrame, keys: list[str]) -> pd.Series:
+    parts = [df[k].astype("str") for k in keys]
+    s = parts[0]
+    for p in parts[1:]:
+        s = s + "\x1f" + p
+    return s
+
+
+# ----------------------------------------------------------------------------------------------
+# catalogue and the one-call table
+# ----------------------------------------------------------------------------------------------
+def catalogue() -> pd.DataFrame:
+    """Every registered KPI with its definition, as a DataFrame.
+
+    Returns
+    -------
+    DataFrame
+        One row per KPI, sorted by group then name: ``kpi``, ``title``, ``group``,
+        ``definition``, ``formula``, ``unit``, ``higher_is_better``, ``stat``, ``basis``,
+        ``clock``, ``tables`` (comma-separated), ``columns`` ("table: a, b; ..."),
+        ``segments`` (comma-separated), ``options``.
+    """
+    rows = []
+    for s in REGISTRY.values():
+        rows.append({
+            "kpi": s.name, "title": s.title, "group": s.group, "definition": s.definition,
+            "formula": s.formula, "unit": s.unit, "higher_is_better": s.higher_is_better,
+            "stat": s.stat, "basis": s.basis, "clock": s.clock,
+            "tables": ", ".join(s.tables),
+            "columns": "; ".join(f"{t}: {', '.join(c)}" for t, c in s.columns.items()),
+            "segments": ", ".join(s.segments), "options": s.options,
+        })
+    cols = ["kpi", "title", "group", "definition", "formula", "unit", "higher_is_better", "stat",
+            "basis", "clock", "tables", "columns", "segments", "options"]
+    df = pd.DataFrame(rows, columns=cols)
+    return df.sort_values(["group", "kpi"], kind="stable").reset_index(drop=True)
+
+
+def _select(kpis: Sequence[str] | None) -> list[KPISpec]:
+    if kpis is None:
+        return list(REGISTRY.values())
+    if isinstance(kpis, str):
+        kpis = [kpis]
+    unknown = [k for k in kpis if k not in REGISTRY]
+    if unknown:
+        raise KPIError(f"kpis: unknown KPI name(s) {unknown}; see kpitools.catalogue() for the names")
+    return [REGISTRY[k] for k in kpis]
+
+
+def skipped_kpis(ds, by=None, *, kpis: Sequence[str] | None = None) -> pd.DataFrame:
+    """KPIs that cannot be computed on ``ds`` (with segments ``by``), with the reason.
+
+    Returns
+    -------
+    DataFrame
+        ``kpi``, ``reason`` (a table absent, a column missing, a segment not supported).
+    """
+    by_list = _check_by(by)
+    rows = []
+    for spec in _select(kpis):
+        reason = missing_requirements(ds, spec, by_list)
+        if reason:
+            rows.append({"kpi": spec.name, "reason": reason})
+    return pd.DataFrame(rows, columns=["kpi", "reason"]).astype("str")
+
+
+def kpi_table(ds, period: str = "M", by=None, *, confidence: float = 0.95,
+              kpis: Sequence[str] | None = None) -> pd.DataFrame:
+    """Every KPI the dataset supports, in long form.
+
+    Parameters
+    ----------
+    ds : Dataset
+    period : {"D", "W", "M", "Q"}
+    by : str or list of str, optional
+        Segment columns; KPIs that do not have them are skipped.
+    confidence : float
+    kpis : list of str, optional
+        Restrict to these KPI names (default: all registered).
+
+    Returns
+    -------
+    DataFrame
+        The concatenated KPI results (columns of :func:`finish`; stat-specific extras are NaN
+        for other KPIs). ``result.attrs["skipped"]`` is a DataFrame ``kpi, reason``.
+    """
+    _check_period(period)
+    by_list = _check_by(by)
+    _check_confidence(confidence)
+    parts, skipped = [], []
+    for spec in _select(kpis):
+        reason = missing_requirements(ds, spec, by_list)
+        if reason:
+            skipped.append({"kpi": spec.name, "reason": reason})
+            continue
+        try:
+            parts.append(spec.func(ds, period=period, by=by_list or None, confidence=confidence))
+        except KPIUnavailable as e:
+            skipped.append({"kpi": spec.name, "reason": str(e).split(": ", 1)[-1]})
+    parts = [p for p in parts if len(p)]
+    if parts:
+        res = pd.concat(parts, ignore_index=True, sort=False)
+        base = ["kpi", "period", *by_list]
+        rest = [c for c in res.columns if c not in base]
+        res = res[base + rest]
+    else:
+        res = pd.DataFrame(columns=["kpi", "period", *by_list, *BASE_COLUMNS[2:]])
+    res.attrs["skipped"] = pd.DataFrame(skipped, columns=["kpi", "reason"]).astype("str")
+    return res
