@@ -49,6 +49,8 @@ REASONS = {
     "resolved_before_created": "a resolution or response timestamp lies before creation",
     "unknown_ticket": "the row refers to a ticket_id not present in tickets",
     "negative_duration": "a duration or time difference is negative",
+    "negative_value": "a count or amount that must be >= 0 is negative",
+    "parent_excluded": "the row belongs to a ticket that was itself excluded",
 }
 
 

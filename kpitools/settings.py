@@ -93,6 +93,8 @@ DEFAULTS: dict[str, Any] = {
     "self_service_window_days": 3,
     "gross_margin": 0.7,
     "utilization_burnout": 0.7,
+    "exported_at": None,
+    "csv": {"sep": ",", "encoding": "utf-8"},
     "mapping": {},
 }
 
@@ -169,6 +171,18 @@ class Settings:
         return self.raw["timezone"]
 
     @property
+    def exported_at(self):
+        """The export time (censoring cut-off) as a UTC pandas Timestamp, or None if not set."""
+        v = self.raw.get("exported_at")
+        if v in (None, ""):
+            return None
+        import pandas as pd
+
+        ts = pd.Timestamp(str(v))
+        ts = ts.tz_localize(self.timezone) if ts.tzinfo is None else ts
+        return ts.tz_convert("UTC")
+
+    @property
     def currency(self) -> str:
         return self.raw["currency"]
 
@@ -232,11 +246,11 @@ class Settings:
                 if b <= a:
                     raise SettingsError(f"{src}: business_hours.weekly.{d}: interval ends before it starts")
             ordered = sorted(spans)
-            for (a1, b1), (a2, _) in zip(ordered, ordered[1:], strict=False):
+            for (_a1, b1), (a2, _) in zip(ordered, ordered[1:], strict=False):
                 if a2 < b1:
                     raise SettingsError(f"{src}: business_hours.weekly.{d}: intervals overlap")
         try:
-            self.holidays
+            _ = self.holidays
         except ValueError as e:
             raise SettingsError(f"{src}: business_hours.holidays: {e}; write dates as YYYY-MM-DD") from None
         for target, per in (self.raw.get("sla") or {}).items():
@@ -249,6 +263,14 @@ class Settings:
         for name, spec in self.raw["surveys"].items():
             if "min" not in spec or "max" not in spec or spec["max"] <= spec["min"]:
                 raise SettingsError(f"{src}: surveys.{name} needs min < max")
+        if self.raw.get("exported_at") not in (None, ""):
+            try:
+                _ = self.exported_at
+            except ValueError:
+                raise SettingsError(
+                    f"{src}: exported_at {self.raw['exported_at']!r} is not a timestamp; "
+                    "write it like 2026-11-02T08:00:00+01:00"
+                ) from None
         for k in ("short_abandon_s", "repeat_window_days", "service_level_s"):
             if not isinstance(self.raw[k], int | float) or self.raw[k] < 0:
                 raise SettingsError(f"{src}: {k} must be a non-negative number, got {self.raw[k]!r}")
