@@ -74,6 +74,7 @@ __all__ = [
     "kpi_table",
     "skipped_kpis",
     "cache",
+    "elapsed",
 ]
 
 #: Allowed ``period`` codes and the pandas Period frequency each maps to.
@@ -130,6 +131,7 @@ class KPISpec:
     clock: str | None = None
     options: str = ""
     check: Callable[[Any], str | None] | None = field(default=None, compare=False, repr=False)
+    bases: tuple[str, ...] = ()
 
     @property
     def main_table(self) -> str | None:
@@ -192,6 +194,7 @@ def register(
     clock: str | None = None,
     options: str = "",
     check: Callable[[Any], str | None] | None = None,
+    bases: Sequence[str] | None = None,
 ) -> Callable[[Callable[..., pd.DataFrame]], Callable[..., pd.DataFrame]]:
     """Register a KPI function and its catalogue entry.
 
@@ -222,6 +225,8 @@ def register(
         Free text describing KPI-specific options (catalogue information).
     check : callable, optional
         ``check(ds) -> reason or None``: an extra availability test beyond tables and columns.
+    bases : sequence of str, optional
+        Cohort bases the KPI supports (default: both when ``basis`` is set, none otherwise).
 
     Returns
     -------
@@ -250,7 +255,7 @@ def register(
             elif spec.basis is None:
                 raise KPIError(f"{name}: basis does not apply to this KPI; leave it None, got {basis!r}")
             else:
-                _check_choice("basis", basis, BASES)
+                _check_choice("basis", basis, spec.bases)
             if clock is None:
                 clock = spec.clock
             elif spec.clock is None:
@@ -274,6 +279,7 @@ def register(
             higher_is_better=higher_is_better, stat=stat, basis=basis, tables=tuple(tables),
             columns={k: tuple(v) for k, v in (columns or {}).items()}, segments=tuple(segments),
             func=wrapper, clock=clock, options=options, check=check,
+            bases=tuple(bases) if bases is not None else (BASES if basis is not None else ()),
         )
         if name in REGISTRY and REGISTRY[name].func.__qualname__ != func.__qualname__:
             raise KPIError(f"register: KPI name {name!r} is already taken by {REGISTRY[name].func.__module__}")
@@ -399,6 +405,22 @@ def span(*series: pd.Series, period: str, tz: str) -> pd.PeriodIndex:
         return pd.PeriodIndex([], freq=PERIODS[period])
     p = to_period(pd.Series([min(lo), max(hi)]), period, tz)
     return period_range(p.iloc[0], p.iloc[1], period)
+
+
+def elapsed(ds, start, end, clock: str) -> np.ndarray:
+    """Seconds from ``start`` to ``end`` (arrays of UTC timestamps) on the given clock.
+
+    ``clock="calendar"``: plain difference; ``"business"``: ``ds.calendar.duration`` (the part
+    of [start, end) inside opening hours). NaN where either end is NaT.
+    """
+    _check_choice("clock", clock, CLOCKS)
+    start = pd.Series(start).reset_index(drop=True)
+    end = pd.Series(end).reset_index(drop=True)
+    if len(start) == 0:
+        return np.zeros(0)
+    if clock == "business":
+        return np.asarray(ds.calendar.duration(start, end), dtype="float64")
+    return ((end - start) / pd.Timedelta(seconds=1)).to_numpy(dtype="float64", na_value=np.nan)
 
 
 def cache(ds) -> dict:
@@ -676,9 +698,11 @@ def finish(
         for c in by:
             t[c] = t[c].astype("str")
         t["period"] = pd.PeriodIndex(t["period"]).asfreq(grid["period"].dtype.freq) if len(t) else t["period"]
-        df = grid.merge(t, on=keys, how="left", validate="one_to_one")
+        df = grid.merge(t, on=keys, how="left", validate="one_to_one", indicator="__present")
+        present = (df.pop("__present") == "both").to_numpy()
     else:
         df = grid.copy()
+        present = np.zeros(len(df), dtype=bool)
         for c in agg.table.columns:
             if c not in df.columns:
                 df[c] = pd.Series(np.nan, index=df.index, dtype="float64")
@@ -716,8 +740,8 @@ def finish(
         elif stat == "count":
             n = col("n", 0.0) if "n" in df.columns else col("numerator", 0.0)
             numerator = col("numerator", 0.0) if "numerator" in df.columns else n
-            denominator = col("__none__")
-            value = numerator.copy()
+            denominator = col("denominator", 0.0) if "denominator" in df.columns else col("__none__")
+            value = col("value", 0.0) if "value" in df.columns else numerator.copy()
         elif stat in ("proportion", "ratio"):
             numerator, denominator = col("numerator", 0.0), col("denominator", 0.0)
             n = col("n", 0.0) if "n" in df.columns else denominator
@@ -743,10 +767,12 @@ def finish(
         method_out = None
     else:
         method_out = method
-    empty = n.fillna(0) <= 0
-    no_data = pd.Series(np.where(empty, "no data", None), index=df.index)
-    if stat != "count":
+    if stat == "count":  # a count of nothing is 0; cells absent from the aggregate say so
+        empty = pd.Series(~present, index=df.index)
+    else:
+        empty = n.fillna(0) <= 0
         value = value.where(~empty)
+    no_data = pd.Series(np.where(empty, "no data", None), index=df.index)
     for name, fill in agg.extras.items():
         if name in df.columns:
             extras[name] = pd.to_numeric(df[name], errors="coerce").astype("float64").fillna(fill)
@@ -836,8 +862,8 @@ def catalogue() -> pd.DataFrame:
     -------
     DataFrame
         One row per KPI, sorted by group then name: ``kpi``, ``title``, ``group``,
-        ``definition``, ``formula``, ``unit``, ``higher_is_better``, ``stat``, ``basis``,
-        ``clock``, ``tables`` (comma-separated), ``columns`` ("table: a, b; ..."),
+        ``definition``, ``formula``, ``unit``, ``higher_is_better``, ``stat``, ``basis``
+        (default), ``bases`` (supported, comma-separated), ``clock``, ``tables`` (comma-separated), ``columns`` ("table: a, b; ..."),
         ``segments`` (comma-separated), ``options``.
     """
     rows = []
@@ -845,13 +871,13 @@ def catalogue() -> pd.DataFrame:
         rows.append({
             "kpi": s.name, "title": s.title, "group": s.group, "definition": s.definition,
             "formula": s.formula, "unit": s.unit, "higher_is_better": s.higher_is_better,
-            "stat": s.stat, "basis": s.basis, "clock": s.clock,
+            "stat": s.stat, "basis": s.basis, "bases": ", ".join(s.bases), "clock": s.clock,
             "tables": ", ".join(s.tables),
             "columns": "; ".join(f"{t}: {', '.join(c)}" for t, c in s.columns.items()),
             "segments": ", ".join(s.segments), "options": s.options,
         })
     cols = ["kpi", "title", "group", "definition", "formula", "unit", "higher_is_better", "stat",
-            "basis", "clock", "tables", "columns", "segments", "options"]
+            "basis", "bases", "clock", "tables", "columns", "segments", "options"]
     df = pd.DataFrame(rows, columns=cols)
     return df.sort_values(["group", "kpi"], kind="stable").reset_index(drop=True)
 
