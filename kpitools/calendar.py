@@ -153,7 +153,9 @@ def _parse_holidays(holidays: Any) -> np.ndarray:
             else:
                 d = dt.date.fromisoformat(str(h).strip())
         except ValueError:
-            raise CalendarError(f"holidays: {h!r} is not a date; write dates as YYYY-MM-DD") from None
+            raise CalendarError(
+                f"holidays: {h!r} is not a date; write dates as YYYY-MM-DD"
+            ) from None
         days.append(np.datetime64(d, "D").astype(np.int64))
     return np.unique(np.asarray(days, dtype=np.int64))
 
@@ -312,9 +314,7 @@ class BusinessCalendar:
     # --- descriptive -------------------------------------------------------------------------
     @property
     def holidays_(self) -> list[dt.date]:
-        return [
-            dt.date(1970, 1, 1) + dt.timedelta(days=int(d)) for d in self._holiday_days
-        ]
+        return [dt.date(1970, 1, 1) + dt.timedelta(days=int(d)) for d in self._holiday_days]
 
     @property
     def open_seconds_per_week(self) -> float:
