@@ -1,0 +1,1000 @@
+"""The present layer: figures and HTML tables for notebooks and the monthly report.
+
+Every function here takes RESULTS (KPI tables from :mod:`kpitools.kpis`, outputs of
+:mod:`kpitools.stats`), never raw tickets or events, and draws nothing random: no bootstrap error
+bars, no jitter. Figures are :class:`matplotlib.figure.Figure` objects built without pyplot, so they
+do not pile up in pyplot's state and are shown once when a notebook cell returns them.
+
+All user-supplied text (categories, agent names, launch names, captions) is HTML-escaped in the
+table helpers, and ``$`` is escaped in figure text so matplotlib does not parse it as mathtext.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+__all__ = [
+    "STYLE",
+    "PALETTE",
+    "set_style",
+    "HtmlTable",
+    "html_table",
+    "scorecard_table",
+    "sparkline_svg",
+    "format_value",
+    "axis_scale",
+    "notice",
+    "note",
+    "plot_kpi_trend",
+    "plot_daily_volume",
+    "plot_heatmap_arrivals",
+    "plot_km_curves",
+    "plot_sla_by_priority",
+    "plot_rate_with_ci",
+    "plot_staffing_gap",
+    "plot_event_study",
+    "plot_utilization",
+]
+
+#: Colour-blind safe palette (Okabe-Ito), used in this order.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+GOOD, BAD, NEUTRAL, TARGET = "#1b7837", "#b2182b", "#777777", "#444444"
+
+#: Matplotlib rc parameters of every kpitools figure (report width ~ 1000 px at 100 dpi).
+STYLE: dict[str, Any] = {
+    "figure.figsize": (9.0, 3.6),
+    "figure.dpi": 100,
+    "savefig.dpi": 100,
+    "figure.facecolor": "white",
+    "axes.facecolor": "white",
+    "axes.edgecolor": "#bbbbbb",
+    "axes.grid": True,
+    "axes.grid.axis": "y",
+    "grid.color": "#e6e6e6",
+    "grid.linewidth": 0.8,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.titlesize": 12,
+    "axes.titleweight": "bold",
+    "axes.titlelocation": "left",
+    "axes.labelsize": 10,
+    "xtick.labelsize": 9,
+    "ytick.labelsize": 9,
+    "legend.fontsize": 9,
+    "legend.frameon": False,
+    "font.family": "DejaVu Sans",
+    "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
+    "svg.hashsalt": "kpitools",
+    "svg.fonttype": "path",
+    "image.cmap": "Blues",
+}
+
+
+def set_style() -> None:
+    """Apply the kpitools figure style globally (for users' own pyplot figures too).
+
+    The helpers in this module apply :data:`STYLE` themselves, so calling this is optional. It
+    also fixes the SVG hash salt, so SVG output is byte-identical between runs.
+    """
+    matplotlib.rcParams.update(STYLE)
+
+
+def _figure(width: float = 9.0, height: float = 3.6, ncols: int = 1, nrows: int = 1, **kw):
+    # SVG ids are hashed at save time with this global salt; without it they are random uuids.
+    if matplotlib.rcParams["svg.hashsalt"] is None:
+        matplotlib.rcParams["svg.hashsalt"] = STYLE["svg.hashsalt"]
+    with matplotlib.rc_context(STYLE):
+        fig = Figure(figsize=(width, height), layout="constrained")
+        axes = fig.subplots(nrows, ncols, squeeze=True, **kw)
+    return fig, axes
+
+
+def _mpl_text(text: Any) -> str:
+    """User text safe for matplotlib (no mathtext)."""
+    return str(text).replace("$", r"\$")
+
+
+def _check_columns(df: Any, required: Iterable[str], name: str) -> None:
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"{name}: expected a pandas DataFrame, got {type(df).__name__}")
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        raise ValueError(f"{name}: missing column(s) {missing}; got columns {list(df.columns)}")
+
+
+# ---------------------------------------------------------------------------------------------
+# number formatting
+# ---------------------------------------------------------------------------------------------
+_SHARE_UNITS = {"share", "proportion", "fraction", "rate", "ratio_share"}
+_PERCENT_UNITS = {"%", "percent", "pct"}
+_SECONDS_UNITS = {"s", "sec", "second", "seconds"}
+_POINT_UNITS = {"points", "nps", "pts"}
+_COUNT_UNITS = {"count", "tickets", "contacts", "customers", "users", "agents", "n"}
+
+
+def _finite(x: Any) -> bool:
+    try:
+        return x is not None and not pd.isna(x) and math.isfinite(float(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def _human_seconds(s: float) -> str:
+    a = abs(s)
+    if a < 120:
+        return f"{s:.0f} s"
+    if a < 2 * 3600:
+        return f"{s / 60:.1f} min"
+    if a < 48 * 3600:
+        return f"{s / 3600:.1f} h"
+    return f"{s / 86400:.1f} d"
+
+
+def format_value(value: Any, unit: str | None = None, *, signed: bool = False,
+                 currency: str | None = None) -> str:
+    """Format one KPI value for reading, by its unit.
+
+    Parameters
+    ----------
+    value : float
+        The number (NaN/None gives an en dash).
+    unit : str, optional
+        ``share`` (0-1, shown as %), ``percent`` (already x100), ``seconds`` (shown as s, min,
+        h or d), ``points`` (NPS), ``count``, a currency code, or anything else (plain number).
+    signed : bool, default False
+        Prefix ``+`` to positive numbers (for changes). A change of a share is shown in
+        percentage points (``pp``).
+    currency : str, optional
+        Currency code used when ``unit`` is ``currency``.
+
+    Returns
+    -------
+    str
+    """
+    if not _finite(value):
+        return "\u2013"
+    v = float(value)
+    u = (unit or "").strip().lower()
+    sign = "+" if signed and v > 0 else ""
+    if u in _SHARE_UNITS:
+        return f"{sign}{100 * v:.1f}{' pp' if signed else '%'}"
+    if u in _PERCENT_UNITS:
+        return f"{sign}{v:.1f}{' pp' if signed else '%'}"
+    if u in _SECONDS_UNITS:
+        return sign + _human_seconds(v)
+    if u in _POINT_UNITS:
+        return f"{sign}{v:.1f}"
+    if u in _COUNT_UNITS:
+        return f"{sign}{v:,.0f}" if abs(v - round(v)) < 1e-9 else f"{sign}{v:,.2f}"
+    if u == "currency" or (len(u) == 3 and u.isalpha() and u not in {"min"}):
+        code = (currency or unit or "").upper()
+        return f"{sign}{v:,.2f} {code}".strip()
+    if abs(v) >= 1000:
+        return f"{sign}{v:,.0f}"
+    return f"{sign}{v:.3g}" if abs(v) < 10 else f"{sign}{v:.1f}"
+
+
+def axis_scale(unit: str | None, values: Iterable[float] = ()) -> tuple[float, str]:
+    """Factor and axis label suffix for plotting values of a unit.
+
+    Returns ``(factor, label)``: multiply values by ``factor``; ``label`` names the unit
+    (``%``, ``hours``, ``minutes``, ``seconds``, ``points`` ...). Durations pick minutes, hours or
+    days from the median magnitude of ``values``.
+    """
+    u = (unit or "").strip().lower()
+    if u in _SHARE_UNITS:
+        return 100.0, "%"
+    if u in _PERCENT_UNITS:
+        return 1.0, "%"
+    if u in _SECONDS_UNITS:
+        arr = np.asarray([float(x) for x in values if _finite(x)], dtype=float)
+        med = float(np.median(np.abs(arr))) if arr.size else 3600.0
+        if med < 120:
+            return 1.0, "seconds"
+        if med < 2 * 3600:
+            return 1 / 60, "minutes"
+        if med < 72 * 3600:
+            return 1 / 3600, "hours"
+        return 1 / 86400, "days"
+    if u in _POINT_UNITS:
+        return 1.0, "points"
+    return 1.0, unit or ""
+
+
+# ---------------------------------------------------------------------------------------------
+# HTML helpers
+# ---------------------------------------------------------------------------------------------
+class HtmlTable:
+    """A table rendered as escaped HTML in notebooks, with the tidy data behind it.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame
+        The data shown (unformatted), for tests and further use.
+    html : str
+        The HTML (every user-supplied string escaped).
+    """
+
+    def __init__(self, frame: pd.DataFrame, html_text: str,
+                 text_columns: Sequence[str] | None = None) -> None:
+        self.frame = frame
+        self.html = html_text
+        self._text_columns = list(text_columns) if text_columns is not None else None
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+    def __repr__(self) -> str:
+        if self.frame.empty:
+            return "(empty table)"
+        f = self.frame if self._text_columns is None else self.frame[self._text_columns]
+        with pd.option_context("display.width", 120, "display.max_columns", 30,
+                               "display.precision", 4):
+            return f.to_string(index=False)
+
+    def __str__(self) -> str:
+        return self.__repr__()
+
+
+class _Html:
+    """Escaped HTML snippet for display (``notice``/``note``)."""
+
+    def __init__(self, html_text: str, text: str) -> None:
+        self.html = html_text
+        self.text = text
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def notice(section: str, reason: str) -> _Html:
+    """A visible box saying a section cannot be shown and why (escaped).
+
+    Example: ``notice("Contact centre", "the dataset has no contacts table")``.
+    """
+    text = f"{section}: not shown - {reason}"
+    return _Html(f'<div class="kpi-missing"><strong>{html.escape(str(section))}</strong>: '
+                 f"not shown &mdash; {html.escape(str(reason))}</div>", text)
+
+
+def note(text: str) -> _Html:
+    """A short explanatory paragraph (escaped), for text that contains user data."""
+    return _Html(f'<p class="kpi-note">{html.escape(str(text))}</p>', str(text))
+
+
+def _cell(v: Any, fmt: Any = None) -> str:
+    if callable(fmt):
+        s = fmt(v)
+    elif isinstance(fmt, str):
+        s = fmt.format(v) if _finite(v) else "\u2013"
+    elif isinstance(v, float | np.floating):
+        s = format_value(v)
+    elif v is None or (not isinstance(v, str | list | tuple | np.ndarray) and pd.isna(v)):
+        s = "\u2013"
+    else:
+        s = str(v)
+    return html.escape(s)
+
+
+def html_table(df: pd.DataFrame, *, caption: str | None = None,
+               formats: dict[str, Any] | None = None, columns: dict[str, str] | None = None,
+               max_rows: int | None = 50) -> HtmlTable:
+    """Render a DataFrame as an escaped HTML table.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Data; the index is not shown (reset it first if it carries information).
+    caption : str, optional
+        Caption above the table.
+    formats : dict, optional
+        Column -> format string (``"{:.1%}"``) or callable returning a string. Floats without a
+        format use :func:`format_value`.
+    columns : dict, optional
+        Column -> header text (renaming for display only).
+    max_rows : int or None, default 50
+        Show at most this many rows and say how many were left out.
+
+    Returns
+    -------
+    HtmlTable
+        ``frame`` is ``df`` unchanged; every header, cell and the caption are HTML-escaped.
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"df: expected a pandas DataFrame, got {type(df).__name__}")
+    formats = formats or {}
+    columns = columns or {}
+    shown = df if max_rows is None else df.head(max_rows)
+    numeric = {c: pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])
+               for c in df.columns}
+    out = ['<table class="kpi-table">']
+    if caption:
+        out.append(f"<caption>{html.escape(str(caption))}</caption>")
+    out.append("<thead><tr>" + "".join(
+        f'<th class="{"num" if numeric[c] else "text"}">{html.escape(str(columns.get(c, c)))}</th>'
+        for c in df.columns) + "</tr></thead><tbody>")
+    for row in shown.itertuples(index=False, name=None):
+        out.append("<tr>" + "".join(
+            f'<td class="{"num" if numeric[c] else "text"}">{_cell(v, formats.get(c))}</td>'
+            for c, v in zip(df.columns, row, strict=True)) + "</tr>")
+    out.append("</tbody></table>")
+    if max_rows is not None and len(df) > max_rows:
+        out.append(f'<p class="kpi-note">{len(df) - max_rows} more rows not shown.</p>')
+    return HtmlTable(df, "".join(out))
+
+
+def sparkline_svg(values: Sequence[float], *, width: int = 96, height: int = 22,
+                  color: str = PALETTE[0], label: str | None = None) -> str:
+    """A small inline SVG line of a series (NaN leaves a gap); deterministic text.
+
+    Parameters
+    ----------
+    values : sequence of float
+        Oldest first; the last point is marked with a dot.
+    width, height : int
+        Size in CSS pixels.
+    color : str
+        Line colour.
+    label : str, optional
+        Accessible title (escaped).
+
+    Returns
+    -------
+    str
+        ``<svg ...>...</svg>``; an empty string when no value is finite.
+    """
+    v = np.asarray([float(x) if _finite(x) else np.nan for x in values], dtype=float)
+    if v.size == 0 or not np.isfinite(v).any():
+        return ""
+    pad = 2.0
+    lo, hi = np.nanmin(v), np.nanmax(v)
+    span = hi - lo if hi > lo else 1.0
+    xs = pad + (np.arange(v.size) * (width - 2 * pad) / max(v.size - 1, 1))
+    ys = height - pad - (v - lo) / span * (height - 2 * pad)
+    if hi == lo:
+        ys = np.where(np.isfinite(v), height / 2, np.nan)
+    segments, cur = [], []
+    for x, y in zip(xs, ys, strict=True):
+        if np.isfinite(y):
+            cur.append(f"{x:.1f},{y:.1f}")
+        elif cur:
+            segments.append(cur)
+            cur = []
+    if cur:
+        segments.append(cur)
+    lines = "".join(
+        f'<polyline fill="none" stroke="{color}" stroke-width="1.5" points="{" ".join(s)}"/>'
+        for s in segments if len(s) > 1)
+    last = int(np.flatnonzero(np.isfinite(ys))[-1])
+    dot = f'<circle cx="{xs[last]:.1f}" cy="{ys[last]:.1f}" r="2" fill="{color}"/>'
+    title = f"<title>{html.escape(label)}</title>" if label else ""
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}" role="img">{title}{lines}{dot}</svg>')
+
+
+_CHANGE_COLS = ["prev_value", "change", "change_ci_low", "change_ci_high", "p_value",
+                "p_adjusted", "significant"]
+
+
+def _period(x: Any) -> pd.Period:
+    return x.asfreq("M") if isinstance(x, pd.Period) else pd.Period(str(x), freq="M")
+
+
+def scorecard_table(kpi_rows: pd.DataFrame, *, month: Any, changes: pd.DataFrame | None = None,
+                    catalogue: pd.DataFrame | None = None, kpis: Sequence[str] | None = None,
+                    history: int = 12, caption: str | None = None,
+                    currency: str | None = None) -> HtmlTable:
+    """The headline scorecard: one row per KPI for ``month``.
+
+    Parameters
+    ----------
+    kpi_rows : pandas.DataFrame
+        Long KPI table over several months without segment columns (``kpi_table(ds)``):
+        ``kpi, period, value, unit`` and where available ``ci_low, ci_high, n, target,
+        target_met`` and the change columns of ``period_changes`` (``prev_value, change,
+        change_ci_low, change_ci_high, p_value, p_adjusted, significant``).
+    month : str or pandas.Period
+        The report month.
+    changes : pandas.DataFrame, optional
+        Output of ``kpitools.stats.changes.period_changes``; its change columns for ``month``
+        are merged on ``kpi`` (they take precedence over the same columns in ``kpi_rows``).
+    catalogue : pandas.DataFrame, optional
+        ``kpitools.kpis.catalogue()``: ``title``, ``group`` and ``higher_is_better`` per KPI;
+        rows are ordered by catalogue order.
+    kpis : sequence of str, optional
+        Restrict to (and order by) these KPIs.
+    history : int, default 12
+        Months in the sparkline (ending at ``month``).
+    caption : str, optional
+    currency : str, optional
+        Currency code for money KPIs.
+
+    Returns
+    -------
+    HtmlTable
+        ``frame`` columns: ``kpi, title, group, value, ci_low, ci_high, unit, n, target,
+        target_met, prev_value, change, change_ci_low, change_ci_high, p_value, significant,
+        higher_is_better, trend`` (``trend``: list of the ``history`` monthly values, oldest
+        first). In the HTML each row carries ``data-kpi`` and the value cell ``data-value`` (the
+        unrounded value as ``repr``), so the report can be checked against ``kpi_table``.
+    """
+    _check_columns(kpi_rows, ["kpi", "period", "value"], "kpi_rows")
+    if not isinstance(history, int) or history < 1:
+        raise ValueError(f"history: expected a positive int, got {history!r}")
+    m = _period(month)
+    rows = kpi_rows.copy()
+    rows["period"] = rows["period"].map(_period)
+    for c in ["unit", "ci_low", "ci_high", "n", "target", "target_met", *_CHANGE_COLS]:
+        if c not in rows.columns:
+            rows[c] = np.nan
+    dup = rows.duplicated(["kpi", "period"])
+    if dup.any():
+        raise ValueError("kpi_rows: more than one row per kpi and period; pass overall rows "
+                         "(kpi_table without by) or filter the segment first")
+    cur = rows[rows["period"] == m].set_index("kpi")
+    if changes is not None:
+        _check_columns(changes, ["kpi", "period"], "changes")
+        ch = changes.copy()
+        ch["period"] = ch["period"].map(_period)
+        ch = ch[ch["period"] == m].drop_duplicates("kpi").set_index("kpi")
+        for c in _CHANGE_COLS:
+            if c in ch.columns:
+                cur[c] = ch[c].reindex(cur.index)
+    order = list(cur.index)
+    titles, groups, hib = {}, {}, {}
+    if catalogue is not None:
+        _check_columns(catalogue, ["kpi"], "catalogue")
+        cat = catalogue.drop_duplicates("kpi").set_index("kpi")
+        rank = {k: i for i, k in enumerate(cat.index)}
+        order = sorted(order, key=lambda k: (rank.get(k, len(rank)), k))
+        titles = cat["title"].to_dict() if "title" in cat else {}
+        groups = cat["group"].to_dict() if "group" in cat else {}
+        hib = cat["higher_is_better"].to_dict() if "higher_is_better" in cat else {}
+    if kpis is not None:
+        order = [k for k in kpis if k in cur.index]
+    months = pd.period_range(m - (history - 1), m, freq="M")
+    wide = rows.pivot(index="period", columns="kpi", values="value").reindex(months)
+    recs = []
+    for k in order:
+        r = cur.loc[k]
+        trend = [float(x) if _finite(x) else float("nan") for x in
+                 (wide[k] if k in wide.columns else [np.nan] * len(months))]
+        h = hib.get(k)
+        recs.append({
+            "kpi": k, "title": titles.get(k, k), "group": groups.get(k, ""),
+            "value": r["value"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
+            "unit": r["unit"], "n": r["n"], "target": r["target"], "target_met": r["target_met"],
+            "prev_value": r["prev_value"], "change": r["change"],
+            "change_ci_low": r["change_ci_low"], "change_ci_high": r["change_ci_high"],
+            "p_value": r["p_adjusted"] if _finite(r["p_adjusted"]) else r["p_value"],
+            "significant": r["significant"],
+            "higher_is_better": None if h is None or pd.isna(h) else bool(h), "trend": trend,
+        })
+    frame = pd.DataFrame(recs, columns=["kpi", "title", "group", "value", "ci_low", "ci_high",
+                                        "unit", "n", "target", "target_met", "prev_value", "change",
+                                        "change_ci_low", "change_ci_high", "p_value", "significant",
+                                        "higher_is_better", "trend"])
+    head = ("<tr><th class=\"text\">KPI</th><th>value</th><th>interval</th><th>n</th>"
+            "<th>target</th><th>change vs last month</th>"
+            f"<th class=\"text\">last {history} months</th></tr>")
+    out = ['<table class="kpi-table kpi-scorecard">']
+    out.append(f"<caption>{html.escape(caption or f'Scorecard {m}')}</caption>")
+    out.append(f"<thead>{head}</thead><tbody>")
+    last_group = None
+    for rec in recs:
+        unit = rec["unit"] if isinstance(rec["unit"], str) else None
+        fv = lambda x, u=unit, **kw: format_value(x, u, currency=currency, **kw)  # noqa: E731
+        if rec["group"] and rec["group"] != last_group:
+            out.append(f'<tr class="group"><th class="text" colspan="7">{html.escape(str(rec["group"]))}</th></tr>')
+            last_group = rec["group"]
+        interval = (f"{fv(rec['ci_low'])} \u2013 {fv(rec['ci_high'])}"
+                    if _finite(rec["ci_low"]) and _finite(rec["ci_high"]) else "\u2013")
+        n = f"{float(rec['n']):,.0f}" if _finite(rec["n"]) else "\u2013"
+        if _finite(rec["target"]):
+            met = rec["target_met"]
+            if met is True or (not pd.isna(met) and bool(met)):
+                tgt = f'<span class="ok">\u2713 met</span> ({html.escape(fv(rec["target"]))})'
+            elif met is False or (not pd.isna(met) and not bool(met)):
+                tgt = f'<span class="miss">\u2717 missed</span> ({html.escape(fv(rec["target"]))})'
+            else:
+                tgt = html.escape(fv(rec["target"]))
+        else:
+            tgt = '<span class="muted">none set</span>'
+        if _finite(rec["change"]):
+            sig = rec["significant"]
+            is_sig = sig is True or (not pd.isna(sig) and bool(sig)) if sig is not None else False
+            good = None
+            if rec["higher_is_better"] is not None and rec["change"] != 0:
+                good = (rec["change"] > 0) == rec["higher_is_better"]
+            cls = "sig " + ("ok" if good else "miss" if good is False else "") if is_sig else "muted"
+            p = f", p={rec['p_value']:.3f}" if _finite(rec["p_value"]) else ""
+            mark = " *" if is_sig else ""
+            chg = (f'<span class="{cls.strip()}" title="{"significant" if is_sig else "not significant"}{p}">'
+                   f"{html.escape(fv(rec['change'], signed=True))}{mark}</span>")
+        else:
+            chg = '<span class="muted">\u2013</span>'
+        spark = sparkline_svg(rec["trend"], label=f"{rec['title']}: last {history} months")
+        out.append(
+            f'<tr data-kpi="{html.escape(str(rec["kpi"]), quote=True)}">'
+            f'<td class="text">{html.escape(str(rec["title"]))}</td>'
+            f'<td class="num" data-value="{html.escape(repr(float(rec["value"])) if _finite(rec["value"]) else "nan")}">'
+            f"<strong>{html.escape(fv(rec['value']))}</strong></td>"
+            f'<td class="num">{html.escape(interval)}</td><td class="num">{n}</td>'
+            f'<td class="num">{tgt}</td><td class="num">{chg}</td><td class="text">{spark}</td></tr>')
+    out.append("</tbody></table>")
+    out.append('<p class="kpi-note">Change marked * is significant at the report\'s confidence '
+               "level (Benjamini-Hochberg adjusted where several KPIs are compared).</p>")
+    return HtmlTable(frame, "".join(out), text_columns=["kpi", "value", "ci_low", "ci_high", "n",
+                                                         "target_met", "change", "significant"])
+
+
+# ---------------------------------------------------------------------------------------------
+# figures
+# ---------------------------------------------------------------------------------------------
+def _finish(ax, title: str | None, xlabel: str | None, ylabel: str | None) -> None:
+    if title:
+        ax.set_title(_mpl_text(title), loc="left", fontsize=12, fontweight="bold")
+    if xlabel is not None:
+        ax.set_xlabel(_mpl_text(xlabel))
+    if ylabel is not None:
+        ax.set_ylabel(_mpl_text(ylabel))
+
+
+def plot_kpi_trend(kpi_rows: pd.DataFrame, kpi: str, *, by: str | None = None,
+                   title: str | None = None, unit: str | None = None,
+                   width: float = 9.0, height: float = 3.2) -> Figure:
+    """Monthly value of one KPI with its interval band and target line.
+
+    Parameters
+    ----------
+    kpi_rows : pandas.DataFrame
+        KPI table with ``kpi, period, value`` and optionally ``ci_low, ci_high, target, unit``
+        and the segment column ``by``.
+    kpi : str
+        Which KPI.
+    by : str, optional
+        Segment column: one line per segment (at most 8).
+    title, unit : str, optional
+        Default: the KPI name and the table's unit.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    _check_columns(kpi_rows, ["kpi", "period", "value"] + ([by] if by else []), "kpi_rows")
+    d = kpi_rows[kpi_rows["kpi"] == kpi].copy()
+    if d.empty:
+        raise ValueError(f"kpi: {kpi!r} not in kpi_rows; available: {sorted(kpi_rows['kpi'].unique())}")
+    d["period"] = d["period"].map(_period)
+    d = d.sort_values("period")
+    if unit is None and "unit" in d:
+        unit = next((u for u in d["unit"] if isinstance(u, str)), None)
+    factor, ulabel = axis_scale(unit, d["value"])
+    fig, ax = _figure(width, height)
+    groups = [(None, d)] if by is None else list(d.groupby(by, sort=True, observed=True))[:8]
+    for i, (g, gd) in enumerate(groups):
+        x = pd.DatetimeIndex([p.to_timestamp() for p in gd["period"]])
+        col = PALETTE[i % len(PALETTE)]
+        y = gd["value"].astype(float).to_numpy() * factor
+        ax.plot(x, y, marker="o", ms=3.5, color=col, label=None if g is None else _mpl_text(g))
+        if {"ci_low", "ci_high"} <= set(gd.columns):
+            lo = gd["ci_low"].astype(float).to_numpy() * factor
+            hi = gd["ci_high"].astype(float).to_numpy() * factor
+            if np.isfinite(lo).any():
+                ax.fill_between(x, lo, hi, color=col, alpha=0.15, lw=0)
+    if by is None and "target" in d and d["target"].notna().any():
+        t = float(d["target"].dropna().iloc[-1]) * factor
+        ax.axhline(t, color=TARGET, ls="--", lw=1, label="target")
+    if by is not None or ("target" in d and d["target"].notna().any()):
+        ax.legend(loc="best")
+    ax.xaxis.set_major_formatter(matplotlib.dates.DateFormatter("%Y-%m"))
+    _finish(ax, title or kpi, "month", f"{kpi} ({ulabel})" if ulabel else kpi)
+    return fig
+
+
+def plot_daily_volume(daily: pd.DataFrame | pd.Series, launches: pd.DataFrame | None = None,
+                      spikes: pd.DataFrame | None = None, *, value: str | None = None,
+                      expected: pd.Series | None = None, title: str = "Tickets created per day",
+                      width: float = 10.0, height: float = 3.6) -> Figure:
+    """Daily ticket volume with launches marked and detected spikes highlighted.
+
+    Parameters
+    ----------
+    daily : pandas.Series or pandas.DataFrame
+        Series indexed by day, or a frame with a ``date`` column and a count column (``value``,
+        default the first numeric column other than ``date``).
+    launches : pandas.DataFrame, optional
+        ``launched_at`` (or ``date``) and ``name``: dashed vertical lines, labelled.
+    spikes : pandas.DataFrame, optional
+        Spike table of ``detect_spikes``: ``date, observed`` (and ``expected``): red dots.
+    expected : pandas.Series, optional
+        Seasonal baseline by day, drawn as a thin line.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    if isinstance(daily, pd.Series):
+        s = daily.astype(float)
+        s.index = pd.DatetimeIndex(s.index)
+    else:
+        _check_columns(daily, ["date"], "daily")
+        if value is None:
+            nums = [c for c in daily.columns if c != "date" and pd.api.types.is_numeric_dtype(daily[c])]
+            if not nums:
+                raise ValueError("daily: no numeric count column; pass value=")
+            value = nums[0]
+        s = pd.Series(daily[value].astype(float).to_numpy(), index=pd.DatetimeIndex(daily["date"]))
+    s = s.sort_index()
+    if s.index.tz is not None:
+        s.index = s.index.tz_localize(None)
+    fig, ax = _figure(width, height)
+    ax.plot(s.index, s.to_numpy(), color=PALETTE[0], lw=1.2, label="tickets")
+    if expected is not None:
+        e = expected.sort_index()
+        ax.plot(pd.DatetimeIndex(e.index).tz_localize(None) if pd.DatetimeIndex(e.index).tz else
+                pd.DatetimeIndex(e.index), e.to_numpy(dtype=float), color=NEUTRAL, lw=0.9,
+                ls=":", label="expected")
+    if spikes is not None and len(spikes):
+        _check_columns(spikes, ["date", "observed"], "spikes")
+        sd = pd.DatetimeIndex(spikes["date"])
+        if sd.tz is not None:
+            sd = sd.tz_localize(None)
+        ax.scatter(sd, spikes["observed"].astype(float), color=BAD, s=22, zorder=3,
+                   label="spike")
+    if launches is not None and len(launches):
+        col = "launched_at" if "launched_at" in launches else "date"
+        _check_columns(launches, [col], "launches")
+        ld = pd.DatetimeIndex(launches[col])
+        if ld.tz is not None:
+            ld = ld.tz_localize(None)
+        ld = ld.normalize()
+        names = launches["name"].astype(str).tolist() if "name" in launches else [""] * len(ld)
+        top = float(np.nanmax(s.to_numpy())) if len(s) else 1.0
+        for i, (d, nm) in enumerate(sorted(zip(ld, names, strict=True))):
+            ax.axvline(d, color=PALETTE[1], ls="--", lw=1, label="launch" if i == 0 else None)
+            ax.annotate(_mpl_text(nm[:24]), (d, top), xytext=(2, -2 - 9 * (i % 3)),
+                        textcoords="offset points", fontsize=7.5, color="#8a5a00",
+                        rotation=0, va="top")
+    ax.set_ylim(bottom=0)
+    ax.legend(loc="upper left", ncols=4)
+    ax.xaxis.set_major_formatter(matplotlib.dates.DateFormatter("%Y-%m-%d"))
+    _finish(ax, title, "day (business timezone)", "tickets per day")
+    return fig
+
+
+_WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+
+def plot_heatmap_arrivals(counts: pd.DataFrame, *, title: str = "Arrivals by hour and weekday",
+                          per: str = "tickets", width: float = 9.0, height: float = 3.4) -> Figure:
+    """Heatmap of arrivals: weekday (rows) x hour of day (columns).
+
+    Parameters
+    ----------
+    counts : pandas.DataFrame
+        Either wide (index: hour 0-23, columns: 7 weekdays Mon..Sun or 0..6) or tidy with
+        columns ``hour``, ``weekday`` (0 = Monday or a name) and ``count`` (or ``n``/``value``).
+    per : str
+        What is counted (colour bar label).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    if not isinstance(counts, pd.DataFrame):
+        raise TypeError(f"counts: expected a pandas DataFrame, got {type(counts).__name__}")
+    if {"hour", "weekday"} <= set(counts.columns):
+        val = next((c for c in ("count", "n", "value", "tickets") if c in counts.columns), None)
+        if val is None:
+            raise ValueError("counts: tidy input needs a count column (count, n, value or tickets)")
+        wide = counts.pivot_table(index="hour", columns="weekday", values=val, aggfunc="sum",
+                                  observed=True)
+    else:
+        wide = counts
+    cols = list(wide.columns)
+    if all(isinstance(c, int | np.integer) for c in cols):
+        wide = wide.reindex(columns=range(7))
+        wide.columns = _WEEKDAYS
+    else:
+        short = {str(c)[:3].title(): c for c in cols}
+        wide = wide[[short[d] for d in _WEEKDAYS if d in short]]
+        wide.columns = [str(c)[:3].title() for c in wide.columns]
+    wide = wide.reindex(range(24)).fillna(0)
+    m = wide.T.to_numpy(dtype=float)
+    fig, ax = _figure(width, height)
+    im = ax.imshow(m, aspect="auto", cmap="Blues", interpolation="nearest")
+    ax.grid(False)
+    ax.set_yticks(range(len(wide.columns)), wide.columns)
+    ax.set_xticks(range(0, 24, 2), [f"{h:02d}" for h in range(0, 24, 2)])
+    cb = fig.colorbar(im, ax=ax, pad=0.01)
+    cb.set_label(_mpl_text(per))
+    _finish(ax, title, "hour of day (business timezone)", "weekday")
+    return fig
+
+
+def plot_km_curves(curves: pd.DataFrame, *, by: str | None = None, time: str = "time",
+                   estimate: str | None = None, title: str = "Share still waiting",
+                   xlabel: str = "time", time_unit: str = "seconds", quantity: str = "still open",
+                   xmax: float | None = None, width: float = 9.0, height: float = 3.4) -> Figure:
+    """Kaplan-Meier survival curves (share not yet answered/resolved) with pointwise bands.
+
+    Parameters
+    ----------
+    curves : pandas.DataFrame
+        Tidy curve: ``time`` and the survival column (``survival``, ``estimate`` or
+        ``probability``), optionally ``ci_low, ci_high`` and a group column ``by``.
+    time_unit : str
+        Unit of ``time``: ``seconds`` (rescaled to minutes/hours/days for the axis) or a label.
+    xmax : float, optional
+        Cut the x axis at this time (in ``time`` units), e.g. the 95th percentile.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    if estimate is None:
+        estimate = next((c for c in ("survival", "estimate", "probability", "value")
+                         if isinstance(curves, pd.DataFrame) and c in curves.columns), "survival")
+    _check_columns(curves, [time, estimate] + ([by] if by else []), "curves")
+    factor, ulabel = axis_scale(time_unit, curves[time]) if time_unit in _SECONDS_UNITS else (1.0, time_unit)
+    fig, ax = _figure(width, height)
+    groups = [(None, curves)] if by is None else list(curves.groupby(by, sort=True, observed=True))[:8]
+    for i, (g, gd) in enumerate(groups):
+        gd = gd.sort_values(time)
+        col = PALETTE[i % len(PALETTE)]
+        t = np.r_[0.0, gd[time].to_numpy(dtype=float) * factor]
+        y = np.r_[1.0, gd[estimate].to_numpy(dtype=float)]
+        ax.step(t, 100 * y, where="post", color=col, lw=1.4,
+                label=None if g is None else _mpl_text(g))
+        if {"ci_low", "ci_high"} <= set(gd.columns):
+            lo = np.r_[1.0, gd["ci_low"].to_numpy(dtype=float)]
+            hi = np.r_[1.0, gd["ci_high"].to_numpy(dtype=float)]
+            ax.fill_between(t, 100 * lo, 100 * hi, step="post", color=col, alpha=0.15, lw=0)
+    ax.axhline(50, color=NEUTRAL, lw=0.8, ls=":")
+    ax.axhline(10, color=NEUTRAL, lw=0.8, ls=":")
+    ax.set_ylim(0, 100)
+    if xmax is not None:
+        ax.set_xlim(0, xmax * factor)
+    else:
+        ax.set_xlim(left=0)
+    if by is not None:
+        ax.legend(loc="upper right")
+    _finish(ax, title, f"{xlabel} ({ulabel})", f"% {quantity}")
+    return fig
+
+
+def plot_rate_with_ci(rows: pd.DataFrame, *, by: str, value: str = "value", unit: str | None = None,
+                      target: float | None = None, title: str | None = None,
+                      xlabel: str | None = None, sort: bool = True, max_rows: int = 25,
+                      width: float = 9.0, height: float | None = None) -> Figure:
+    """Horizontal dot-and-interval chart of a KPI by segment.
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        One row per segment: ``by``, ``value`` and optionally ``ci_low, ci_high, n, unit``.
+    by : str
+        Segment column (labels are user text).
+    target : float, optional
+        Vertical dashed target line.
+    sort : bool, default True
+        Order segments by value.
+    max_rows : int, default 25
+        Show at most this many segments (the largest ``n`` first when ``n`` exists).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    _check_columns(rows, [by, value], "rows")
+    d = rows.copy()
+    if len(d) > max_rows and "n" in d:
+        d = d.sort_values("n", ascending=False, kind="mergesort").head(max_rows)
+    if sort:
+        d = d.sort_values(value, kind="mergesort", na_position="first")
+    if unit is None and "unit" in d:
+        unit = next((u for u in d["unit"] if isinstance(u, str)), None)
+    factor, ulabel = axis_scale(unit, d[value])
+    h = height if height is not None else max(1.6, 0.32 * len(d) + 1.0)
+    fig, ax = _figure(width, h)
+    ypos = np.arange(len(d))
+    v = d[value].to_numpy(dtype=float) * factor
+    if {"ci_low", "ci_high"} <= set(d.columns):
+        lo = d["ci_low"].to_numpy(dtype=float) * factor
+        hi = d["ci_high"].to_numpy(dtype=float) * factor
+        ok = np.isfinite(lo) & np.isfinite(hi) & np.isfinite(v)
+        ax.hlines(ypos[ok], lo[ok], hi[ok], color=PALETTE[0], lw=2, alpha=0.5)
+    ax.plot(v, ypos, "o", color=PALETTE[0], ms=5)
+    labels = [_mpl_text(x) for x in d[by].astype(str)]
+    if "n" in d:
+        labels = [f"{lab}  (n={int(n):,})" if _finite(n) else lab
+                  for lab, n in zip(labels, d["n"], strict=True)]
+    ax.set_yticks(ypos, labels)
+    ax.grid(axis="x", color="#e6e6e6")
+    ax.grid(axis="y", visible=False)
+    if target is not None and _finite(target):
+        ax.axvline(float(target) * factor, color=TARGET, ls="--", lw=1, label="target")
+        ax.legend(loc="lower right")
+    _finish(ax, title, xlabel if xlabel is not None else (f"{value} ({ulabel})" if ulabel else value), None)
+    return fig
+
+
+def plot_sla_by_priority(rows: pd.DataFrame, *, priority: str = "priority",
+                         title: str = "SLA compliance by priority", width: float = 9.0,
+                         height: float | None = None) -> Figure:
+    """SLA compliance (share achieved) by priority, with intervals and each priority's target.
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        One row per priority (and optionally per SLA ``kpi``): ``priority, value`` (share 0-1),
+        optionally ``ci_low, ci_high, n, target`` and ``kpi`` (one panel colour per SLA).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    _check_columns(rows, [priority, "value"], "rows")
+    order = {p: i for i, p in enumerate(["urgent", "high", "normal", "low"])}
+    d = rows.copy()
+    kinds = list(dict.fromkeys(d["kpi"])) if "kpi" in d else [None]
+    prios = sorted(d[priority].astype(str).unique(), key=lambda p: (order.get(p, len(order)), p))
+    h = height if height is not None else max(2.0, 0.45 * len(prios) * max(len(kinds), 1) + 1.0)
+    fig, ax = _figure(width, h)
+    bar_h = 0.8 / max(len(kinds), 1)
+    for j, k in enumerate(kinds):
+        dk = d if k is None else d[d["kpi"] == k]
+        dk = dk.assign(_p=dk[priority].astype(str)).drop_duplicates("_p").set_index("_p").reindex(prios)
+        y = np.arange(len(prios)) + (j - (len(kinds) - 1) / 2) * bar_h
+        v = 100 * dk["value"].to_numpy(dtype=float)
+        col = PALETTE[j % len(PALETTE)]
+        ax.barh(y, np.nan_to_num(v), height=bar_h * 0.9, color=col, alpha=0.85,
+                label=None if k is None else _mpl_text(k))
+        if {"ci_low", "ci_high"} <= set(dk.columns):
+            lo = 100 * dk["ci_low"].to_numpy(dtype=float)
+            hi = 100 * dk["ci_high"].to_numpy(dtype=float)
+            ok = np.isfinite(lo) & np.isfinite(hi)
+            ax.hlines(y[ok], lo[ok], hi[ok], color="#222222", lw=1.2)
+        if "target" in dk:
+            t = 100 * dk["target"].to_numpy(dtype=float)
+            ok = np.isfinite(t)
+            ax.scatter(t[ok], y[ok], marker="|", s=160, color=TARGET, zorder=3,
+                       label="target" if j == 0 and ok.any() else None)
+    ax.set_yticks(np.arange(len(prios)), [_mpl_text(p) for p in prios])
+    ax.invert_yaxis()
+    ax.set_xlim(0, 100)
+    ax.grid(axis="x", color="#e6e6e6")
+    ax.grid(axis="y", visible=False)
+    if kinds != [None] or "target" in d:
+        ax.legend(loc="lower right", ncols=2)
+    _finish(ax, title, "achieved within target (%)", "priority")
+    return fig
+
+
+def plot_staffing_gap(table: pd.DataFrame, *, hour: str = "hour", required: str | None = None,
+                      staffed: str | None = None,
+                      title: str = "Agents required (Erlang C) vs staffed, by hour",
+                      width: float = 9.0, height: float = 3.4) -> Figure:
+    """Required agents per hour (Erlang C, for the service-level target) against agents staffed.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per hour of day: ``hour`` and the required and staffed agent counts (column names
+        ``required``/``agents_required`` and ``staffed``/``agents_staffed`` are recognised). Hours
+        short of agents are shaded.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    def pick(given, names):
+        if given is not None:
+            return given
+        for c in names:
+            if isinstance(table, pd.DataFrame) and c in table.columns:
+                return c
+        return names[0]
+
+    required = pick(required, ["required", "agents_required", "required_agents", "n_required"])
+    staffed = pick(staffed, ["staffed", "agents_staffed", "staffed_agents", "n_staffed"])
+    _check_columns(table, [hour, required, staffed], "table")
+    d = table.sort_values(hour)
+    x = d[hour].to_numpy(dtype=float)
+    req = d[required].to_numpy(dtype=float)
+    st = d[staffed].to_numpy(dtype=float)
+    fig, ax = _figure(width, height)
+    ax.bar(x, req, width=0.8, color=PALETTE[0], alpha=0.35, label="required (Erlang C)")
+    ax.step(np.r_[x, x[-1] + 1] - 0.5 if len(x) else x, np.r_[st, st[-1]] if len(st) else st,
+            where="post", color=PALETTE[3], lw=1.8, label="staffed")
+    short = np.isfinite(req) & np.isfinite(st) & (st < req)
+    if short.any():
+        ax.bar(x[short], (req - st)[short], bottom=st[short], width=0.8, color=BAD, alpha=0.6,
+               label="short")
+    ax.set_xticks(range(0, 24, 2), [f"{h:02d}" for h in range(0, 24, 2)])
+    ax.set_xlim(-0.6, 23.6)
+    ax.set_ylim(bottom=0)
+    ax.legend(loc="upper left", ncols=3)
+    _finish(ax, title, "hour of day (business timezone)", "agents (average per hour)")
+    return fig
+
+
+def plot_event_study(es: pd.DataFrame, *, day: str | None = None, value: str | None = None,
+                     title: str = "Excess tickets around launches",
+                     width: float = 9.0, height: float = 3.2) -> Figure:
+    """Event study: mean excess volume by day relative to launch, with its interval.
+
+    Parameters
+    ----------
+    es : pandas.DataFrame
+        One row per relative day: ``day`` (or ``rel_day``/``offset``), ``excess`` (or ``value``/
+        ``mean_excess``) and optionally ``ci_low, ci_high``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    if not isinstance(es, pd.DataFrame):
+        raise TypeError(f"es: expected a pandas DataFrame, got {type(es).__name__}")
+    day = day or next((c for c in ("day", "rel_day", "offset", "relative_day") if c in es), "day")
+    value = value or next((c for c in ("excess", "mean_excess", "value", "estimate") if c in es), "excess")
+    _check_columns(es, [day, value], "es")
+    d = es.sort_values(day)
+    x = d[day].to_numpy(dtype=float)
+    v = d[value].to_numpy(dtype=float)
+    fig, ax = _figure(width, height)
+    if {"ci_low", "ci_high"} <= set(d.columns):
+        ax.fill_between(x, d["ci_low"].to_numpy(dtype=float), d["ci_high"].to_numpy(dtype=float),
+                        color=PALETTE[0], alpha=0.18, lw=0, label="interval")
+    ax.plot(x, v, marker="o", ms=3.5, color=PALETTE[0], label="mean excess")
+    ax.axhline(0, color=NEUTRAL, lw=0.8)
+    ax.axvline(0, color=PALETTE[1], ls="--", lw=1, label="launch day")
+    ax.legend(loc="upper right", ncols=3)
+    _finish(ax, title, "days relative to launch", "excess tickets per day")
+    return fig
+
+
+def plot_utilization(rows: pd.DataFrame, *, by: str = "agent_id", value: str = "value",
+                     threshold: float = 0.7, title: str = "Utilization by agent",
+                     width: float = 9.0, height: float | None = None) -> Figure:
+    """Utilization per agent (or team) as horizontal bars, flagged above the burnout threshold.
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        ``by`` and ``value`` (share 0-1).
+    threshold : float, default 0.7
+        Burnout-risk threshold (setting ``utilization_burnout``); bars above it are red.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    _check_columns(rows, [by, value], "rows")
+    d = rows.sort_values([value, by], kind="mergesort").tail(30)
+    v = 100 * d[value].to_numpy(dtype=float)
+    over = v > 100 * threshold
+    h = height if height is not None else max(1.8, 0.28 * len(d) + 1.0)
+    fig, ax = _figure(width, h)
+    y = np.arange(len(d))
+    ax.barh(y, np.nan_to_num(v), color=np.where(over, BAD, PALETTE[0]), alpha=0.85)
+    ax.axvline(100 * threshold, color=TARGET, ls="--", lw=1, label=f"burnout risk > {100 * threshold:.0f}%")
+    ax.set_yticks(y, [_mpl_text(x) for x in d[by].astype(str)])
+    ax.grid(axis="x", color="#e6e6e6")
+    ax.grid(axis="y", visible=False)
+    ax.set_xlim(0, max(100.0, float(np.nanmax(v)) + 5 if np.isfinite(v).any() else 100.0))
+    ax.legend(loc="lower right")
+    _finish(ax, title, "handle time / staffed time (%)", None)
+    return fig

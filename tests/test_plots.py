@@ -1,0 +1,268 @@
+"""Tests of the present layer (kpitools.plots) on small result frames built by hand."""
+
+import io
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from bs4 import BeautifulSoup
+from matplotlib.figure import Figure
+
+from kpitools import plots
+
+EVIL = "<script>alert(1)</script>"
+
+
+# ------------------------------------------------------------------------- formatting
+@pytest.mark.parametrize(
+    "value, unit, kw, expected",
+    [
+        (0.8734, "share", {}, "87.3%"),            # 0.8734 x 100 = 87.34 -> 87.3
+        (0.012, "share", {"signed": True}, "+1.2 pp"),  # change of a share in percentage points
+        (-0.05, "share", {"signed": True}, "-5.0 pp"),
+        (90, "seconds", {}, "90 s"),               # < 120 s stays in seconds
+        (900, "seconds", {}, "15.0 min"),          # 900 / 60
+        (5400, "seconds", {}, "90.0 min"),         # under 2 h: 5400 / 60
+        (9000, "seconds", {}, "2.5 h"),            # 9000 / 3600
+        (3 * 86400, "seconds", {}, "3.0 d"),       # 259200 / 86400
+        (32.14, "points", {}, "32.1"),
+        (4.0, "points", {"signed": True}, "+4.0"),
+        (1234.0, "count", {}, "1,234"),
+        (12.5, "currency", {"currency": "EUR"}, "12.50 EUR"),
+        (float("nan"), "share", {}, "\u2013"),
+        (None, "seconds", {}, "\u2013"),
+    ],
+)
+def test_format_value(value, unit, kw, expected):
+    # expected strings computed by hand from the unit rules in format_value's docstring
+    assert plots.format_value(value, unit, **kw) == expected
+
+
+def test_axis_scale_picks_units():
+    # share -> percent; durations by median magnitude: median 9000 s -> hours (1/3600)
+    assert plots.axis_scale("share") == (100.0, "%")
+    assert plots.axis_scale("seconds", [3600, 9000, 12000]) == (1 / 3600, "hours")
+    assert plots.axis_scale("seconds", [600, 900]) == (1 / 60, "minutes")
+    assert plots.axis_scale("points") == (1.0, "points")
+
+
+# ------------------------------------------------------------------------- HTML helpers
+def test_sparkline_coordinates_by_hand():
+    # width 96, height 22, pad 2: x = 2 + i * 92 / 2 -> 2, 48, 94;
+    # y = 22 - 2 - (v - 1) / 2 * 18 -> 20, 11, 2
+    svg = plots.sparkline_svg([1, 2, 3])
+    assert 'points="2.0,20.0 48.0,11.0 94.0,2.0"' in svg
+    assert '<circle cx="94.0" cy="2.0"' in svg
+    assert "http" not in svg.replace('xmlns="http://www.w3.org/2000/svg"', "")
+
+
+def test_sparkline_gap_and_empty():
+    svg = plots.sparkline_svg([1, np.nan, 3, 4])
+    # NaN splits the line: the first segment has one point (not drawn), the second two
+    assert svg.count("<polyline") == 1
+    assert plots.sparkline_svg([np.nan, np.nan]) == ""
+    # constant series sits in the middle (height / 2 = 11)
+    assert 'points="2.0,11.0 94.0,11.0"' in plots.sparkline_svg([5, 5])
+
+
+def test_html_table_escapes_user_text():
+    df = pd.DataFrame({"category": [EVIL, "billing"], "n": [3, 4]})
+    t = plots.html_table(df, caption=f"by {EVIL}", columns={"n": "tickets <n>"})
+    assert "<script>" not in t.html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in t.html
+    soup = BeautifulSoup(t.html, "html.parser")
+    assert soup.find("script") is None
+    cells = [td.get_text() for td in soup.find_all("td")]
+    assert cells == [EVIL, "3", "billing", "4"]      # the text shown is the original string
+    assert soup.find("caption").get_text() == f"by {EVIL}"
+    assert "tickets <n>" in [th.get_text() for th in soup.find_all("th")]
+    assert t.frame is df
+
+
+def test_html_table_max_rows_and_type_error():
+    df = pd.DataFrame({"a": range(5)})
+    t = plots.html_table(df, max_rows=2)
+    assert t.html.count("<tr>") == 3        # header + 2 rows
+    assert "3 more rows not shown" in t.html
+    with pytest.raises(TypeError, match="df: expected a pandas DataFrame"):
+        plots.html_table([1, 2])
+
+
+def test_notice_and_note_escape():
+    n = plots.notice("Contact centre", f"no table {EVIL}")
+    assert "<script>" not in n._repr_html_() and "&lt;script&gt;" in n._repr_html_()
+    assert "<script>" not in plots.note(EVIL)._repr_html_()
+
+
+def _kpi_rows():
+    periods = pd.period_range("2025-10", "2026-10", freq="M")     # 13 months
+    rows = []
+    for i, p in enumerate(periods):
+        rows.append(dict(kpi="csat", period=p, value=0.80 + 0.001 * i, ci_low=0.75, ci_high=0.86,
+                         unit="share", n=300 + i, target=0.85, target_met=False))
+        rows.append(dict(kpi="nps", period=p, value=30.0 + i, ci_low=20.0 + i, ci_high=40.0 + i,
+                         unit="points", n=200, target=30.0, target_met=True))
+        rows.append(dict(kpi="tickets", period=p, value=1000.0 + i, ci_low=np.nan, ci_high=np.nan,
+                         unit="count", n=1000 + i, target=np.nan, target_met=pd.NA))
+    return pd.DataFrame(rows)
+
+
+def test_scorecard_values_targets_changes_and_order():
+    rows = _kpi_rows()
+    changes = pd.DataFrame({
+        "kpi": ["csat", "nps"], "period": [pd.Period("2026-10", "M")] * 2,
+        "prev_value": [0.811, 41.0], "change": [0.001, 1.0], "change_ci_low": [-0.05, -9.0],
+        "change_ci_high": [0.05, 11.0], "p_value": [0.9, 0.01], "p_adjusted": [0.9, 0.02],
+        "significant": [False, True]})
+    cat = pd.DataFrame({"kpi": ["tickets", "nps", "csat"], "title": ["Tickets", f"NPS {EVIL}", "CSAT"],
+                        "group": ["volume", "quality", "quality"],
+                        "higher_is_better": [np.nan, True, True]})
+    sc = plots.scorecard_table(rows, month="2026-10", changes=changes, catalogue=cat)
+    f = sc.frame
+    assert f["kpi"].tolist() == ["tickets", "nps", "csat"]           # catalogue order
+    oct_ = rows[rows["period"] == pd.Period("2026-10", "M")].set_index("kpi")
+    assert f.set_index("kpi")["value"].to_dict() == oct_["value"].to_dict()
+    # sparkline history: 12 months ending 2026-10 -> starts at 2025-11 (i = 1)
+    assert f.set_index("kpi").loc["nps", "trend"] == [31.0 + i for i in range(12)]
+    assert f.set_index("kpi").loc["nps", "p_value"] == 0.02          # adjusted p preferred
+    soup = BeautifulSoup(sc.html, "html.parser")
+    assert soup.find("script") is None and "&lt;script&gt;" in sc.html
+    got = {tr["data-kpi"]: float(tr.find("td", attrs={"data-value": True})["data-value"])
+           for tr in soup.find_all("tr", attrs={"data-kpi": True})}
+    assert got == oct_["value"].to_dict()
+    nps_row = soup.find("tr", attrs={"data-kpi": "nps"})
+    assert "met" in nps_row.get_text() and "+1.0 *" in nps_row.get_text()   # significant, marked
+    assert nps_row.find("span", class_="ok") is not None                   # up and higher is better
+    csat_row = soup.find("tr", attrs={"data-kpi": "csat"})
+    assert "missed" in csat_row.get_text() and "81.2%" in csat_row.get_text()  # 0.812 -> 81.2%
+    assert "*" not in csat_row.get_text()
+    tickets_row = soup.find("tr", attrs={"data-kpi": "tickets"})
+    assert "none set" in tickets_row.get_text() and "1,012" in tickets_row.get_text()
+    assert tickets_row.find("svg") is not None
+
+
+def test_scorecard_rejects_segmented_rows_and_bad_history():
+    rows = pd.concat([_kpi_rows(), _kpi_rows()])
+    with pytest.raises(ValueError, match="kpi_rows: more than one row per kpi and period"):
+        plots.scorecard_table(rows, month="2026-10")
+    with pytest.raises(ValueError, match="history: expected a positive int"):
+        plots.scorecard_table(_kpi_rows(), month="2026-10", history=0)
+    with pytest.raises(ValueError, match=r"kpi_rows: missing column\(s\) \['value'\]"):
+        plots.scorecard_table(_kpi_rows().drop(columns="value"), month="2026-10")
+
+
+# ------------------------------------------------------------------------- figures
+def _svg(fig: Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None})
+    return buf.getvalue()
+
+
+def _figs():
+    rng = np.random.default_rng(7)
+    days = pd.date_range("2026-08-01", "2026-10-31")
+    daily = pd.DataFrame({"date": days, "tickets": rng.poisson(80, len(days)).astype(float)})
+    launches = pd.DataFrame({"launched_at": pd.to_datetime(["2026-08-20", "2026-10-03"]).tz_localize("UTC"),
+                             "name": ["Plan $5 and $10", EVIL]})
+    spikes = pd.DataFrame({"date": pd.to_datetime(["2026-08-21"]), "observed": [130.0]})
+    heat = pd.DataFrame({"hour": np.repeat(np.arange(24), 7), "weekday": np.tile(np.arange(7), 24),
+                         "count": rng.poisson(5, 24 * 7)})
+    t = np.sort(rng.exponential(20000, 50))   # median ~ 3.9 h -> axis in hours
+    s = 1 - np.arange(1, 51) / 51
+    km = pd.DataFrame({"time": t, "survival": s, "ci_low": s * 0.9, "ci_high": np.minimum(s * 1.1, 1)})
+    sla = pd.DataFrame({"priority": ["low", "urgent", "high", "normal"], "value": [0.9, 0.7, 0.8, 0.85],
+                        "ci_low": [0.85, 0.6, 0.7, 0.8], "ci_high": [0.95, 0.8, 0.9, 0.9],
+                        "target": [0.9] * 4})
+    rate = pd.DataFrame({"channel": ["email", "chat", EVIL], "value": [0.8, 0.7, 0.9],
+                         "ci_low": [0.7, 0.6, 0.85], "ci_high": [0.85, 0.8, 0.95], "n": [100, 50, 300]})
+    staff = pd.DataFrame({"hour": range(24), "required": np.r_[np.zeros(8), np.full(10, 6.0), np.zeros(6)],
+                          "staffed": np.r_[np.zeros(8), np.full(10, 5.0), np.zeros(6)]})
+    es = pd.DataFrame({"day": range(-3, 8), "excess": np.linspace(-1, 5, 11), "ci_low": -2.0, "ci_high": 7.0})
+    util = pd.DataFrame({"agent_id": ["a", "b", EVIL], "value": [0.5, 0.75, 0.65]})
+    rows = _kpi_rows()
+    return {
+        "trend": (lambda: plots.plot_kpi_trend(rows, "csat"), "csat", "month", "csat (%)"),
+        "daily": (lambda: plots.plot_daily_volume(daily, launches, spikes), "Tickets created per day",
+                  "day (business timezone)", "tickets per day"),
+        "heat": (lambda: plots.plot_heatmap_arrivals(heat), "Arrivals by hour and weekday",
+                 "hour of day (business timezone)", "weekday"),
+        "km": (lambda: plots.plot_km_curves(km, xlabel="first response time"), "Share still waiting",
+               "first response time (hours)", "% still open"),
+        "sla": (lambda: plots.plot_sla_by_priority(sla), "SLA compliance by priority",
+                "achieved within target (%)", "priority"),
+        "rate": (lambda: plots.plot_rate_with_ci(rate, by="channel", target=0.85, unit="share",
+                                                 title="CSAT by channel"),
+                 "CSAT by channel", "value (%)", ""),
+        "staff": (lambda: plots.plot_staffing_gap(staff), "Agents required (Erlang C) vs staffed, by hour",
+                  "hour of day (business timezone)", "agents (average per hour)"),
+        "es": (lambda: plots.plot_event_study(es), "Excess tickets around launches",
+               "days relative to launch", "excess tickets per day"),
+        "util": (lambda: plots.plot_utilization(util), "Utilization by agent",
+                 "handle time / staffed time (%)", ""),
+    }
+
+
+@pytest.mark.parametrize("name", list(_figs()))
+def test_figures_have_title_labels_and_are_deterministic(name):
+    make, title, xlabel, ylabel = _figs()[name]
+    fig = make()
+    assert isinstance(fig, Figure)
+    ax = fig.axes[0]
+    assert ax.get_title(loc="left") == title
+    assert ax.get_xlabel() == xlabel
+    assert ax.get_ylabel() == ylabel
+    # same inputs -> byte-identical SVG (fixed hash salt, no date, nothing random)
+    assert _svg(fig) == _svg(make())
+
+
+def test_daily_volume_marks_launches_and_spikes():
+    fig = _figs()["daily"][0]()
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.texts]
+    # '$' is escaped so matplotlib draws it as text, not mathtext
+    assert labels == [r"Plan \$5 and \$10", EVIL[:24]]
+    # 2 launches -> 2 vertical lines besides the series
+    assert sum(1 for ln in ax.lines if ln.get_linestyle() == "--") == 2
+    assert ax.collections[0].get_offsets().shape == (1, 2)          # one spike dot
+    fig.savefig(io.BytesIO(), format="png")                        # renders without mathtext errors
+
+
+def test_heatmap_wide_and_tidy_agree():
+    rng = np.random.default_rng(3)
+    m = rng.poisson(4, (24, 7))
+    wide = pd.DataFrame(m, index=range(24), columns=range(7))
+    tidy = pd.DataFrame({"hour": np.repeat(np.arange(24), 7), "weekday": np.tile(np.arange(7), 24),
+                         "count": m.ravel()})
+    a = plots.plot_heatmap_arrivals(wide).axes[0].images[0].get_array()
+    b = plots.plot_heatmap_arrivals(tidy).axes[0].images[0].get_array()
+    np.testing.assert_array_equal(a, m.T)        # rows are weekdays Mon..Sun, columns hours
+    np.testing.assert_array_equal(b, m.T)
+
+
+def test_staffing_gap_shades_short_hours():
+    fig = _figs()["staff"][0]()
+    ax = fig.axes[0]
+    short = [c for c in ax.containers if c.get_label() == "short"]
+    assert len(short) == 1 and len(short[0]) == 10                # hours 8-17 short by 1 agent
+    assert [p.get_height() for p in short[0]] == [1.0] * 10        # required 6 - staffed 5
+
+
+def test_figure_input_errors():
+    with pytest.raises(ValueError, match="kpi: 'nope' not in kpi_rows"):
+        plots.plot_kpi_trend(_kpi_rows(), "nope")
+    with pytest.raises(ValueError, match=r"rows: missing column\(s\) \['team'\]"):
+        plots.plot_rate_with_ci(pd.DataFrame({"value": [1.0]}), by="team")
+    with pytest.raises(TypeError, match="counts: expected a pandas DataFrame"):
+        plots.plot_heatmap_arrivals(np.zeros((24, 7)))
+    with pytest.raises(ValueError, match="counts: tidy input needs a count column"):
+        plots.plot_heatmap_arrivals(pd.DataFrame({"hour": [1], "weekday": [1], "x": [1]}))
+
+
+def test_set_style_sets_hashsalt():
+    import matplotlib
+
+    with matplotlib.rc_context():
+        plots.set_style()
+        assert matplotlib.rcParams["svg.hashsalt"] == "kpitools"
+        assert re.fullmatch(r"#[0-9A-F]{6}", plots.PALETTE[0])
