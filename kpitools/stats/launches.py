@@ -1,0 +1,811 @@
+"""Do ticket spikes follow product launches, and how large is a launch's effect?
+
+Tools on a daily ticket count series (a pandas Series on a regular daily DatetimeIndex, gaps
+filled with 0) and a launch calendar:
+
+- :func:`event_study`: excess volume by day relative to launch, averaged over launches, with a
+  bootstrap interval over launches;
+- :func:`launch_effects`: one row per launch: excess tickets in the post-launch window with a
+  placebo (random-date) interval and p-value;
+- :func:`launch_permutation_test`: are spike days concentrated after launches? (common circular
+  shift of all launch dates);
+- :func:`prewhitened_ccf`: lagged cross-correlation of launches and tickets after prewhitening;
+- :func:`attribute_spikes`: each spike with the launches in the k days before it.
+
+Launch dates may be given as a list of date-likes, a Series/DatetimeIndex, or the ``launches``
+table (its ``launched_at`` column). Timestamps with a time zone are converted to ``timezone`` (the
+business time zone) before they are cut to calendar days.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from kpitools.stats._common import (
+    StatisticalWarning,
+    StatsInputError,
+    check_confidence,
+    check_positive_int,
+    z_value,
+)
+from kpitools.stats.spikes import SPIKE_COLUMNS, _check_series
+
+__all__ = [
+    "PermutationResult",
+    "attribute_spikes",
+    "event_study",
+    "launch_effects",
+    "launch_indicator",
+    "launch_permutation_test",
+    "prewhitened_ccf",
+    "weekday_baseline",
+]
+
+_DAY = pd.Timedelta(days=1)
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def _naive_days(values, *, timezone: str | None, name: str) -> pd.DatetimeIndex:
+    """Date-likes -> naive midnight DatetimeIndex (calendar days in ``timezone`` when tz-aware)."""
+    if isinstance(values, pd.DataFrame):
+        if "launched_at" not in values.columns:
+            raise StatsInputError(
+                f"{name} as a table needs a 'launched_at' column (the launches table), "
+                f"got columns {list(values.columns)}"
+            )
+        values = values["launched_at"]
+    try:
+        idx = pd.DatetimeIndex(pd.to_datetime(pd.Index(values) if not isinstance(values, pd.Index) else values))
+    except (TypeError, ValueError) as err:
+        raise StatsInputError(f"{name} must be dates or timestamps; could not convert: {err}") from None
+    if idx.tz is not None:
+        if timezone is not None:
+            idx = idx.tz_convert(timezone)
+        idx = idx.tz_localize(None)
+    return idx.normalize().as_unit("ns")
+
+
+def _series_days(series, *, name: str = "series", min_days: int = 28) -> pd.Series:
+    s = _check_series(series, name=name, min_days=min_days)
+    idx = s.index
+    if idx.tz is not None:
+        s = pd.Series(s.to_numpy(), index=idx.tz_localize(None).as_unit("ns"), name=s.name)
+    else:
+        s = pd.Series(s.to_numpy(), index=idx.as_unit("ns"), name=s.name)
+    return s
+
+
+def _positions(days: pd.DatetimeIndex, start: pd.Timestamp) -> np.ndarray:
+    """Integer day offsets of ``days`` from ``start``."""
+    return ((days - start) // _DAY).to_numpy().astype(np.int64)
+
+
+def _check_window(window, name: str = "window") -> tuple[int, int]:
+    try:
+        lo, hi = (int(v) for v in window)
+    except (TypeError, ValueError):
+        raise StatsInputError(f"{name} must be a pair of integers (first, last day), got {window!r}") from None
+    if lo > hi:
+        raise StatsInputError(f"{name} must have first <= last, got {window!r}")
+    return lo, hi
+
+
+def launch_indicator(launch_dates, days, *, timezone: str | None = None) -> pd.Series:
+    """Daily launch counts on the days of ``days`` (0 on days without a launch).
+
+    Parameters
+    ----------
+    launch_dates : list-like of date-likes, or the launches table
+    days : pandas.DatetimeIndex or pandas.Series
+        The calendar (a Series contributes its index).
+    timezone : str, optional
+        Business time zone for tz-aware launch timestamps.
+
+    Returns
+    -------
+    pandas.Series
+        Launches per day, int64, indexed like ``days`` (launches outside it are not counted).
+    """
+    idx = days.index if isinstance(days, pd.Series) else pd.DatetimeIndex(days)
+    naive = idx.tz_localize(None) if idx.tz is not None else idx
+    naive = naive.as_unit("ns")
+    ld = _naive_days(launch_dates, timezone=timezone, name="launch_dates")
+    counts = pd.Series(1, index=ld).groupby(level=0).sum()
+    out = counts.reindex(naive, fill_value=0).astype("int64")
+    out.index = idx
+    return out
+
+
+# --------------------------------------------------------------------------- baseline
+
+
+def weekday_baseline(
+    series: pd.Series, *, exclude=None, weeks: int = 8
+) -> pd.Series:
+    """Robust seasonal baseline: median of the same weekday in the surrounding weeks.
+
+    Parameters
+    ----------
+    series : pandas.Series
+        Daily counts on a regular daily DatetimeIndex.
+    exclude : array-like of bool, optional
+        Days not to use as neighbours (launch windows), aligned with ``series``.
+    weeks : int
+        Neighbours on each side: the baseline of day t is the median of the counts on days
+        ``t +- 7j``, ``j = 1..weeks``, that exist and are not excluded. The day itself is never used.
+
+    Returns
+    -------
+    pandas.Series
+        Expected count per day (NaN where no neighbour is available).
+
+    Notes
+    -----
+    A centred same-weekday median follows weekly seasonality and slow trends, ignores isolated
+    spikes (median) and, with launch windows excluded, is not raised by the launch effects it is
+    used to measure. Leaving the day itself out treats launch days and placebo days alike.
+    """
+    s = _series_days(series)
+    weeks = check_positive_int("weeks", weeks)
+    y = s.to_numpy().copy()
+    if exclude is not None:
+        ex = np.asarray(exclude, dtype=bool)
+        if ex.shape != y.shape:
+            raise StatsInputError(f"exclude must have one flag per day ({y.size}), got shape {ex.shape}")
+        y[ex] = np.nan
+    n = y.size
+    offsets = 7 * np.concatenate([-np.arange(weeks, 0, -1), np.arange(1, weeks + 1)])
+    pos = np.arange(n)[:, None] + offsets[None, :]
+    ok = (pos >= 0) & (pos < n)
+    neigh = np.where(ok, y[np.clip(pos, 0, n - 1)], np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows give NaN
+        base = np.nanmedian(neigh, axis=1)
+    return pd.Series(base, index=series.index, name="expected")
+
+
+def _baseline_for(s: pd.Series, mask: np.ndarray, baseline, weeks: int) -> np.ndarray:
+    if isinstance(baseline, str):
+        if baseline != "weekday_median":
+            raise StatsInputError(
+                f"baseline must be 'weekday_median' or a Series of expected counts, got {baseline!r}"
+            )
+        return weekday_baseline(s, exclude=mask, weeks=weeks).to_numpy()
+    if isinstance(baseline, pd.Series):
+        b = baseline.copy()
+        if isinstance(b.index, pd.DatetimeIndex) and b.index.tz is not None:
+            b.index = b.index.tz_localize(None)
+        b.index = pd.DatetimeIndex(b.index).as_unit("ns")
+        return b.reindex(s.index).to_numpy(dtype=float)
+    raise StatsInputError(
+        f"baseline must be 'weekday_median' or a Series of expected counts, got {type(baseline).__name__}"
+    )
+
+
+def _window_mask(n: int, pos: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """Union of windows [p + lo, p + hi] over launch positions, clipped to the series."""
+    mask = np.zeros(n, dtype=bool)
+    if pos.size:
+        cells = (pos[:, None] + np.arange(lo, hi + 1)[None, :]).ravel()
+        cells = cells[(cells >= 0) & (cells < n)]
+        mask[cells] = True
+    return mask
+
+
+# --------------------------------------------------------------------------- event study
+
+
+def event_study(
+    series: pd.Series,
+    launch_dates,
+    *,
+    window: tuple[int, int] = (-7, 21),
+    baseline="weekday_median",
+    baseline_weeks: int = 8,
+    n_boot: int = 2000,
+    confidence: float = 0.95,
+    seed=None,
+    timezone: str | None = None,
+) -> pd.DataFrame:
+    """Average excess ticket volume by day relative to launch, with a bootstrap over launches.
+
+    Parameters
+    ----------
+    series : pandas.Series
+        Daily ticket counts on a regular daily DatetimeIndex (gaps filled with 0).
+    launch_dates : list-like of date-likes, or the launches table (``launched_at``)
+    window : (int, int)
+        First and last day relative to launch (day 0 = launch day).
+    baseline : "weekday_median" or pandas.Series
+        ``"weekday_median"``: :func:`weekday_baseline` with every launch window excluded from the
+        neighbours; or a Series of expected counts on the same days.
+    baseline_weeks : int
+        Weeks on each side used by the weekday median.
+    n_boot : int
+        Bootstrap resamples of the launches.
+    confidence : float
+        Level of the percentile interval.
+    seed : int or numpy.random.Generator, optional
+        Seeds the bootstrap.
+    timezone : str, optional
+        Business time zone for tz-aware launch timestamps.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per relative day:
+
+        - ``day``: days since launch;
+        - ``excess_mean``: mean over launches of observed - baseline that day;
+        - ``ci_low``, ``ci_high``: bootstrap percentile interval of ``excess_mean``;
+        - ``cum_excess_mean``, ``cum_ci_low``, ``cum_ci_high``: the same for the excess summed
+          from day 0 to this day (NaN before day 0), the total extra tickets a launch brings;
+        - ``n_launches``: launches whose series covers that day;
+        - ``method`` (``"expanded_percentile_bootstrap"``, over launches) and ``confidence``.
+
+    Notes
+    -----
+    Excess ``e_{j,d} = y_{t_j + d} - b_{t_j + d}`` for launch j and relative day d, with ``b`` the
+    same-weekday median of the surrounding ``baseline_weeks`` weeks outside all launch windows.
+    The interval resamples whole launches with replacement (the launches are the independent
+    units; days within a launch are not) and takes percentiles of the resampled means
+    (Efron & Tibshirani 1993, ch. 13). With few launches the plain percentile interval is too
+    narrow, so the *expanded* percentile interval is used (Hesterberg 2015, The American
+    Statistician 69, 371-386): tail share ``Phi(-sqrt(L/(L-1)) t_{1-a/2, L-1})`` instead of
+    ``a/2``. On simulated series with 8 launches this lifts the coverage of the 95% interval from
+    0.84-0.93 to about the nominal level. Fewer than 5 launches warn.
+    """
+    s = _series_days(series)
+    lo, hi = _check_window(window)
+    n_boot = check_positive_int("n_boot", n_boot)
+    confidence = check_confidence(confidence)
+    ld = _naive_days(launch_dates, timezone=timezone, name="launch_dates")
+    start, n = s.index[0], len(s)
+    pos = _positions(ld, start)
+    pos = pos[(pos + hi >= 0) & (pos + lo < n)]  # launches whose window touches the data
+    days = np.arange(lo, hi + 1)
+    mask = _window_mask(n, pos, lo, max(hi, 0))
+    base = _baseline_for(s, mask, baseline, baseline_weeks)
+    excess = s.to_numpy() - base
+    L = pos.size
+    cells = pos[:, None] + days[None, :]
+    inside = (cells >= 0) & (cells < n)
+    E = np.where(inside, excess[np.clip(cells, 0, n - 1)], np.nan)  # launches x days
+    post = days >= 0
+    C = np.full_like(E, np.nan)
+    C[:, post] = np.cumsum(E[:, post], axis=1)  # NaN once a launch runs off the data
+    if L < 5:
+        warnings.warn(
+            f"event_study: only {L} launch(es) in the series; the bootstrap interval over launches "
+            "is unreliable below 5 launches",
+            StatisticalWarning,
+            stacklevel=2,
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # days no launch covers give NaN
+        mean = np.nanmean(E, axis=0) if L else np.full(days.size, np.nan)
+        cmean = np.nanmean(C, axis=0) if L else np.full(days.size, np.nan)
+        # expanded percentile interval (Hesterberg 2015): the plain percentile interval is
+        # too narrow for few launches; widen its tail share to match a t interval's width
+        tail = (1 - confidence) / 2
+        if L >= 2:
+            tail = float(stats.norm.cdf(-np.sqrt(L / (L - 1)) * stats.t.ppf(1 - tail, L - 1)))
+        lo_q, hi_q = 100 * tail, 100 * (1 - tail)
+        if L >= 2:
+            rng = np.random.default_rng(seed)
+            ci = np.empty((2, days.size))
+            cci = np.empty((2, days.size))
+            boot = np.empty((n_boot, days.size))
+            cboot = np.empty((n_boot, days.size))
+            for b0 in range(0, n_boot, 500):  # batches keep memory flat for many launches
+                draw = rng.integers(0, L, size=(min(500, n_boot - b0), L))
+                boot[b0 : b0 + draw.shape[0]] = np.nanmean(E[draw], axis=1)
+                cboot[b0 : b0 + draw.shape[0]] = np.nanmean(C[draw], axis=1)
+            ci = np.nanpercentile(boot, [lo_q, hi_q], axis=0)
+            cci = np.nanpercentile(cboot, [lo_q, hi_q], axis=0)
+        else:
+            ci = cci = np.full((2, days.size), np.nan)
+    return pd.DataFrame(
+        {
+            "day": days,
+            "excess_mean": mean,
+            "ci_low": ci[0],
+            "ci_high": ci[1],
+            "cum_excess_mean": np.where(post, cmean, np.nan),
+            "cum_ci_low": np.where(post, cci[0], np.nan),
+            "cum_ci_high": np.where(post, cci[1], np.nan),
+            "n_launches": inside.sum(axis=0).astype("int64"),
+            "method": pd.array(["expanded_percentile_bootstrap"] * days.size, dtype="str"),
+            "confidence": confidence,
+        }
+    )
+
+
+# --------------------------------------------------------------------------- per launch
+
+
+def launch_effects(
+    series: pd.Series,
+    launches,
+    *,
+    window: tuple[int, int] = (0, 7),
+    baseline="weekday_median",
+    baseline_weeks: int = 8,
+    confidence: float = 0.95,
+    timezone: str | None = None,
+) -> pd.DataFrame:
+    """Excess tickets after each launch, tested against random (placebo) dates.
+
+    Parameters
+    ----------
+    series : pandas.Series
+        Daily ticket counts on a regular daily DatetimeIndex (gaps filled with 0).
+    launches : pandas.DataFrame or list-like
+        The launches table (``launch_id``, ``launched_at``, optional ``name``) or launch dates
+        (then ``launch_id`` is the position and ``name`` is empty).
+    window : (int, int)
+        Days relative to launch summed into the effect (default the launch day and 7 days after).
+    baseline, baseline_weeks, timezone : see :func:`event_study`.
+    confidence : float
+        Level of the interval.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per launch, in the order given:
+
+        - ``launch_id``, ``name``, ``launch_date``;
+        - ``observed_total``, ``expected_total``: tickets in the window and their baseline;
+        - ``excess_total``: observed_total - expected_total;
+        - ``ci_low``, ``ci_high``: interval of the excess;
+        - ``p_value``: one-sided placebo p-value of "this launch raised volume";
+        - ``n_placebo``: placebo windows behind the p-value (NaN rows: window outside the data).
+
+    Notes
+    -----
+    The null distribution is the same statistic at every placebo start day whose whole window
+    lies inside the data and outside all launch windows: ``S*_d = sum_{h in window} (y - b)_{d+h}``.
+    ``p = (1 + #{S* >= S}) / (1 + B)``. This keeps the real series' overdispersion, weekly
+    pattern, autocorrelation and baseline error (the placebo baseline is computed the same way),
+    and, since placebo windows include incidents, it errs on the conservative side. The interval
+    inverts the test under a shift model: ``[S - q_{(1+c)/2}, S - q_{(1-c)/2}]`` with ``q`` the
+    placebo quantiles (Lehmann 1963; as in randomization-inference intervals, Imbens & Rubin 2015,
+    ch. 5).
+    """
+    s = _series_days(series)
+    lo, hi = _check_window(window)
+    confidence = check_confidence(confidence)
+    if isinstance(launches, pd.DataFrame):
+        missing = [c for c in ("launch_id", "launched_at") if c not in launches.columns]
+        if missing:
+            raise StatsInputError(
+                f"launches must have columns launch_id and launched_at (the launches table); "
+                f"missing {missing}"
+            )
+        ids = launches["launch_id"].astype("str").to_numpy()
+        names = (
+            launches["name"].astype("str").to_numpy()
+            if "name" in launches.columns
+            else np.array([""] * len(launches))
+        )
+    else:
+        ld0 = _naive_days(launches, timezone=timezone, name="launches")
+        ids = np.array([str(i) for i in range(len(ld0))])
+        names = np.array([""] * len(ld0))
+    ld = _naive_days(launches, timezone=timezone, name="launches")
+    start, n = s.index[0], len(s)
+    pos_all = _positions(ld, start)
+    valid = (pos_all + lo >= 0) & (pos_all + hi < n)
+    mask = _window_mask(n, pos_all, min(lo, 0), max(hi, 0))
+    base = _baseline_for(s, mask, baseline, baseline_weeks)
+    y = s.to_numpy()
+    excess = y - base
+    # window sums by cumulative sums: S_d = sum excess[d+lo .. d+hi]
+    csum = np.concatenate([[0.0], np.cumsum(np.nan_to_num(excess))])
+    nan_c = np.concatenate([[0], np.cumsum(np.isnan(excess))])
+    mcount = np.concatenate([[0], np.cumsum(mask)])
+    d = np.arange(-lo, n - hi)  # start days with the whole window inside the data
+    a, b = d + lo, d + hi + 1
+    placebo_ok = (mcount[b] - mcount[a] == 0) & (nan_c[b] - nan_c[a] == 0)
+    placebo = (csum[b] - csum[a])[placebo_ok]
+    B = placebo.size
+    if B < 100:
+        warnings.warn(
+            f"launch_effects: only {B} placebo windows outside the launch windows; p-values "
+            "cannot go below 1/(1+B) and the interval is coarse",
+            StatisticalWarning,
+            stacklevel=2,
+        )
+    obs_total = np.full(ld.size, np.nan)
+    exp_total = np.full(ld.size, np.nan)
+    p = np.full(ld.size, np.nan)
+    ci_low = np.full(ld.size, np.nan)
+    ci_high = np.full(ld.size, np.nan)
+    if valid.any():
+        cells = pos_all[valid][:, None] + np.arange(lo, hi + 1)[None, :]
+        obs_total[valid] = y[cells].sum(axis=1)
+        exp_total[valid] = base[cells].sum(axis=1)  # NaN if a baseline day is missing
+    S = obs_total - exp_total
+    if B:
+        srt = np.sort(placebo)
+        ge = B - np.searchsorted(srt, S, side="left")  # #{S* >= S}
+        ok = np.isfinite(S)
+        p[ok] = (1.0 + ge[ok]) / (1.0 + B)
+        q_lo, q_hi = np.quantile(placebo, [(1 - confidence) / 2, (1 + confidence) / 2])
+        ci_low[ok] = S[ok] - q_hi
+        ci_high[ok] = S[ok] - q_lo
+    if (~valid).any():
+        warnings.warn(
+            f"launch_effects: {(~valid).sum()} launch(es) have a window running outside the data "
+            f"(days {lo}..{hi}); their row is NaN",
+            StatisticalWarning,
+            stacklevel=2,
+        )
+    return pd.DataFrame(
+        {
+            "launch_id": pd.array(ids, dtype="str"),
+            "name": pd.array(names, dtype="str"),
+            "launch_date": ld,
+            "observed_total": obs_total,
+            "expected_total": exp_total,
+            "excess_total": S,
+            "ci_low": ci_low,
+            "ci_high": ci_high,
+            "p_value": p,
+            "n_placebo": np.where(np.isfinite(S), B, 0).astype("int64"),
+            "window": f"{lo}..{hi}",
+            "confidence": confidence,
+        }
+    )
+
+
+# --------------------------------------------------------------------------- permutation test
+
+
+@dataclass(frozen=True)
+class PermutationResult:
+    """Result of :func:`launch_permutation_test`.
+
+    Attributes
+    ----------
+    statistic : int
+        T, spike days inside the post-launch windows.
+    p_value : float
+        ``(1 + #{T* >= T}) / (1 + n_perm)``.
+    n_perm : int
+        Shifts in the null distribution.
+    shifts : str
+        ``"all"`` (every non-zero circular shift) or ``"random"``.
+    k : int
+        Window length: days 0..k after each launch.
+    expected : float
+        Mean of T under the null (spike days x window share).
+    null : numpy.ndarray
+        T* for each shift.
+    """
+
+    statistic: int
+    p_value: float
+    n_perm: int
+    shifts: str
+    k: int
+    expected: float
+    null: np.ndarray = field(repr=False)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One-row DataFrame: statistic, expected, p_value, n_perm, shifts, k."""
+        return pd.DataFrame(
+            {
+                "statistic": [self.statistic],
+                "expected": [self.expected],
+                "p_value": [self.p_value],
+                "n_perm": [self.n_perm],
+                "shifts": pd.array([self.shifts], dtype="str"),
+                "k": [self.k],
+            }
+        )
+
+
+def _perm_setup(spike_dates, launch_dates, days, k, timezone):
+    if isinstance(days, pd.Series):
+        days = days.index
+    try:
+        days = pd.DatetimeIndex(days)
+    except (TypeError, ValueError):
+        raise StatsInputError("days must be a DatetimeIndex (or a Series indexed by days)") from None
+    if days.tz is not None:
+        days = days.tz_localize(None)
+    days = days.as_unit("ns")
+    n = len(days)
+    if n < 28 or (n > 1 and (np.diff(days.asi8) != _DAY.value).any()):
+        raise StatsInputError(
+            f"days must be at least 28 consecutive calendar days (the series' full range), got {n} "
+            "days" + ("" if n < 28 else " with gaps")
+        )
+    if isinstance(spike_dates, pd.DataFrame):
+        if "date" not in spike_dates.columns:
+            raise StatsInputError("spike_dates as a table needs a 'date' column (a spike table)")
+        spike_dates = spike_dates["date"]
+    sd = _naive_days(spike_dates, timezone=timezone, name="spike_dates")
+    ld = _naive_days(launch_dates, timezone=timezone, name="launch_dates")
+    spos = _positions(sd, days[0])
+    lpos = _positions(ld, days[0])
+    if ((lpos < 0) | (lpos >= n)).any():
+        warnings.warn(
+            f"launch_permutation_test: {int(((lpos < 0) | (lpos >= n)).sum())} launch date(s) "
+            "outside days are ignored",
+            StatisticalWarning,
+            stacklevel=3,
+        )
+    lpos = lpos[(lpos >= 0) & (lpos < n)]
+    spike = np.zeros(n, dtype=np.int64)
+    spike[np.unique(spos[(spos >= 0) & (spos < n)])] = 1
+    win = np.zeros(n, dtype=bool)
+    if lpos.size:
+        win[((lpos[:, None] + np.arange(k + 1)[None, :]) % n).ravel()] = True
+    return spike, np.nonzero(win)[0], n
+
+
+def launch_permutation_test(
+    spike_dates,
+    launch_dates,
+    *,
+    days,
+    k: int = 7,
+    n_perm: int = 10_000,
+    seed=None,
+    timezone: str | None = None,
+) -> PermutationResult:
+    """Circular-shift permutation test: do spike days fall in the k days after launches?
+
+    Parameters
+    ----------
+    spike_dates : list-like of date-likes, or a spike table (its ``date`` column)
+    launch_dates : list-like of date-likes, or the launches table (``launched_at``)
+    days : pandas.DatetimeIndex or pandas.Series
+        The full daily range the spikes were searched in (a Series contributes its index).
+    k : int
+        Post-launch window: days 0..k after each launch.
+    n_perm : int
+        Shifts. If it is at least the number of non-zero shifts (days - 1), every shift is used
+        once (exact test); otherwise shifts are drawn uniformly from 1..days-1.
+    seed : int or numpy.random.Generator, optional
+        Seeds the random shifts.
+    timezone : str, optional
+        Business time zone for tz-aware timestamps.
+
+    Returns
+    -------
+    PermutationResult
+        ``statistic``, ``p_value``, ``n_perm``, ``shifts``, ``k``, ``expected``, ``null``.
+
+    Notes
+    -----
+    ``T = sum_t s_t w_t``: spike indicator ``s`` times the union ``w`` of the windows
+    ``[l_j, l_j + k]``. Under the null all launch dates move together by a common circular offset
+    c, ``T*(c) = sum_{p in W} s_{(p + c) mod N}`` with ``W`` the window days: this keeps the
+    spacing of the launches and the autocorrelation of the spikes, and only breaks their
+    alignment. ``p = (1 + #{T* >= T}) / (1 + B)`` (Phipson & Smyth 2010). The day axis is a circle,
+    so a window running past the last day continues at the first; every shift is then the same
+    function of the data and the test is exact. All shifts are computed at once as one
+    (shifts x window days) gather, ``O(B |W|)``.
+    """
+    k = int(k)
+    if k < 0:
+        raise StatsInputError(f"k must be a non-negative integer (days after launch), got {k!r}")
+    n_perm = check_positive_int("n_perm", n_perm)
+    spike, wpos, n = _perm_setup(spike_dates, launch_dates, days, k, timezone)
+    T = int(spike[wpos].sum())
+    if n_perm >= n - 1:
+        shifts, kind = np.arange(1, n), "all"
+    else:
+        shifts, kind = np.random.default_rng(seed).integers(1, n, size=n_perm), "random"
+    null = np.empty(shifts.size, dtype=np.int64)
+    step = max(1, 4_000_000 // max(wpos.size, 1))
+    for a in range(0, shifts.size, step):  # batches bound the (shifts x window) matrix
+        c = shifts[a : a + step]
+        null[a : a + c.size] = spike[(wpos[None, :] + c[:, None]) % n].sum(axis=1)
+    p = (1.0 + np.count_nonzero(null >= T)) / (1.0 + null.size)
+    return PermutationResult(
+        statistic=T,
+        p_value=float(p),
+        n_perm=int(null.size),
+        shifts=kind,
+        k=k,
+        expected=float(spike.sum() * wpos.size / n),
+        null=null,
+    )
+
+
+def _permutation_loop(spike_dates, launch_dates, *, days, k=7, n_perm=10_000, seed=None):
+    """Reference implementation: one shift at a time (for tests and the benchmark only)."""
+    spike, wpos, n = _perm_setup(spike_dates, launch_dates, days, int(k), None)
+    T = int(spike[wpos].sum())
+    if n_perm >= n - 1:
+        shifts = list(range(1, n))
+    else:
+        shifts = np.random.default_rng(seed).integers(1, n, size=n_perm).tolist()
+    spike_days = set(np.nonzero(spike)[0].tolist())
+    window = wpos.tolist()
+    count = 0
+    for c in shifts:
+        t_star = sum(1 for p in window if (p + c) % n in spike_days)
+        count += t_star >= T
+    return T, (1.0 + count) / (1.0 + len(shifts))
+
+
+# --------------------------------------------------------------------------- prewhitened CCF
+
+
+def prewhitened_ccf(
+    x,
+    y,
+    *,
+    max_lag: int = 14,
+    ar_order: int | None = None,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """Cross-correlation of input ``x`` and output ``y`` after prewhitening with x's AR model.
+
+    Parameters
+    ----------
+    x : pandas.Series or array-like
+        Input series, e.g. daily launch counts (:func:`launch_indicator`).
+    y : pandas.Series or array-like
+        Output series of the same length, e.g. daily tickets.
+    max_lag : int
+        Lags -max_lag..max_lag.
+    ar_order : int, optional
+        AR order for x; default: chosen by AIC (statsmodels ``ar_select_order``, up to 14 lags
+        or n/10).
+    confidence : float
+        Level of the white-noise band.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per lag: ``lag`` (positive: y follows x by that many days), ``ccf`` (correlation
+        of the prewhitened x_t with the filtered y_{t+lag}), ``band`` (``z/sqrt(n)``, the
+        half-width under no cross-correlation) and ``ar_order``.
+
+    Notes
+    -----
+    Box & Jenkins (1976, sec. 11.2): fit ``phi(B) x_t = a_t`` (statsmodels ``AutoReg``), filter
+    both series with the same ``phi(B)``, then ``r(h) = c_ab(h)/(s_a s_b)`` with
+    ``c_ab(h) = sum_t (a_t - a_bar)(b_{t+h} - b_bar)/n``. Because ``a`` is white, ``r(h)`` has
+    standard error about ``1/sqrt(n)`` under no cross-correlation however autocorrelated ``y`` is;
+    without prewhitening that band is wrong for autocorrelated counts.
+    """
+    from statsmodels.tsa.ar_model import AutoReg, ar_select_order
+
+    xa = np.asarray(x, dtype=float)
+    ya = np.asarray(y, dtype=float)
+    if xa.ndim != 1 or xa.shape != ya.shape:
+        raise StatsInputError(f"x and y must be 1-d and of equal length, got {xa.shape} and {ya.shape}")
+    if not (np.isfinite(xa).all() and np.isfinite(ya).all()):
+        raise StatsInputError("x and y must not contain missing or infinite values")
+    max_lag = check_positive_int("max_lag", max_lag)
+    confidence = check_confidence(confidence)
+    n = xa.size
+    if n < 4 * max_lag or n < 30:
+        raise StatsInputError(f"x and y need at least max(30, 4*max_lag) values, got {n}")
+    if np.std(xa) == 0 or np.std(ya) == 0:
+        raise StatsInputError("x and y must vary (a constant series has no cross-correlation)")
+    if ar_order is None:
+        sel = ar_select_order(xa, maxlag=int(min(14, n // 10)), ic="aic", trend="c")
+        order = int(max(sel.ar_lags)) if sel.ar_lags else 0
+    else:
+        if isinstance(ar_order, bool) or not isinstance(ar_order, int | np.integer) or ar_order < 0:
+            raise StatsInputError(f"ar_order must be a non-negative integer or None, got {ar_order!r}")
+        order = int(ar_order)
+    if order > 0:
+        phi = np.asarray(AutoReg(xa, lags=order, trend="c").fit().params)[1:]
+        filt = np.concatenate([[1.0], -phi])
+        a = np.convolve(xa, filt, mode="valid")
+        b = np.convolve(ya, filt, mode="valid")
+    else:
+        a, b = xa, ya
+    m = a.size
+    a = a - a.mean()
+    b = b - b.mean()
+    denom = m * a.std() * b.std()
+    lags = np.arange(-max_lag, max_lag + 1)
+    r = np.array(
+        [
+            np.dot(a[: m - h], b[h:]) / denom if h >= 0 else np.dot(a[-h:], b[: m + h]) / denom
+            for h in lags
+        ]
+    )
+    return pd.DataFrame(
+        {
+            "lag": lags,
+            "ccf": r,
+            "band": z_value(confidence) / np.sqrt(m),
+            "ar_order": order,
+        }
+    )
+
+
+# --------------------------------------------------------------------------- attribution
+
+
+def attribute_spikes(
+    spikes: pd.DataFrame,
+    launches,
+    *,
+    k: int = 7,
+    timezone: str | None = None,
+) -> pd.DataFrame:
+    """Each spike with the launches in the k days before it; unexplained spikes kept.
+
+    Parameters
+    ----------
+    spikes : pandas.DataFrame
+        A spike table (``date, observed, expected, excess, score, detector``).
+    launches : pandas.DataFrame
+        The launches table (``launch_id``, ``launched_at``, optional ``name``).
+    k : int
+        A launch explains a spike on day t when it happened on days t-k..t.
+    timezone : str, optional
+        Business time zone for tz-aware ``launched_at``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The spike table's rows and columns, sorted by date, plus:
+
+        - ``launch_ids``, ``launch_names``: the launches in the window, most recent first,
+          joined with ``"; "`` (missing when none);
+        - ``n_launches``: how many;
+        - ``days_since_launch``: days since the most recent of them (missing when none);
+        - ``explained``: False for spikes with no launch before them (incident, outage?).
+    """
+    missing = [c for c in SPIKE_COLUMNS if c not in getattr(spikes, "columns", [])]
+    if missing:
+        raise StatsInputError(f"spikes must be a spike table with columns {SPIKE_COLUMNS}; missing {missing}")
+    if not isinstance(launches, pd.DataFrame) or not {"launch_id", "launched_at"} <= set(launches.columns):
+        raise StatsInputError("launches must be the launches table with columns launch_id and launched_at")
+    k = int(k)
+    if k < 0:
+        raise StatsInputError(f"k must be a non-negative integer, got {k!r}")
+    sp = spikes.reset_index(drop=True).copy()
+    sdate = _naive_days(sp["date"], timezone=timezone, name="spikes['date']")
+    lt = pd.DataFrame(
+        {
+            "launch_id": launches["launch_id"].astype("str").to_numpy(),
+            "launch_name": (
+                launches["name"].astype("str").to_numpy()
+                if "name" in launches.columns
+                else np.array([""] * len(launches))
+            ),
+            "ldate": _naive_days(launches, timezone=timezone, name="launches"),
+        }
+    )
+    pairs = pd.DataFrame({"row": np.arange(len(sp)), "sdate": sdate}).merge(lt, how="cross")
+    pairs["days"] = (pairs["sdate"] - pairs["ldate"]) // _DAY
+    pairs = pairs[(pairs["days"] >= 0) & (pairs["days"] <= k)].sort_values(["row", "days"])
+    g = pairs.groupby("row", sort=True)
+    agg = pd.DataFrame(
+        {
+            "launch_ids": g["launch_id"].agg("; ".join),
+            "launch_names": g["launch_name"].agg("; ".join),
+            "n_launches": g.size(),
+            "days_since_launch": g["days"].min(),
+        }
+    )
+    agg = agg.reindex(np.arange(len(sp)))
+    out = sp.assign(
+        launch_ids=pd.array(agg["launch_ids"].to_numpy(), dtype="str"),
+        launch_names=pd.array(agg["launch_names"].to_numpy(), dtype="str"),
+        n_launches=agg["n_launches"].fillna(0).astype("int64").to_numpy(),
+        days_since_launch=pd.array(agg["days_since_launch"].to_numpy(), dtype="Int64"),
+    )
+    out["explained"] = out["n_launches"] > 0
+    return out.sort_values(["date", "detector"], ignore_index=True)
