@@ -1,0 +1,498 @@
+"""Tests for kpitools.stats.intervals.
+
+Reference values come from shared/reference/statistics.md (quoted beside each assertion), from
+hand calculation, or from another library (statsmodels, scipy). Coverage is exact: every sample
+outcome at a given n is enumerated once, and the multinomial/binomial probabilities of all grid
+points are applied as one matrix product.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+from scipy import stats
+from scipy.special import gammaln
+from statsmodels.stats.proportion import (
+    confint_proportions_2indep,
+    proportion_confint,
+    proportions_ztest,
+)
+
+from kpitools.stats._common import StatisticalWarning, StatsInputError
+from kpitools.stats.intervals import (
+    _nps_interval_prop,
+    bootstrap_difference,
+    bootstrap_interval,
+    mean_interval,
+    nps,
+    nps_difference,
+    nps_interval,
+    nps_se,
+    proportion_bootstrap_interval,
+    proportion_difference,
+    proportion_interval,
+)
+
+Z95 = stats.norm.ppf(0.975)
+
+
+# --------------------------------------------------------------------------- enumeration helpers
+def _all_samples(n: int):
+    """Every (d, s, p) with d + s + p = n."""
+    d, p = np.meshgrid(np.arange(n + 1), np.arange(n + 1), indexing="ij")
+    d, p = d.ravel(), p.ravel()
+    keep = d + p <= n
+    d, p = d[keep].astype(float), p[keep].astype(float)
+    return d, n - d - p, p
+
+
+def _nps_grid():
+    """statistics.md grid: detractor and promoter shares 0.02, 0.06, ..., 0.98; passives >= 0.02."""
+    v = np.round(np.arange(0.02, 0.99, 0.04), 2)
+    det, pro = np.meshgrid(v, v, indexing="ij")
+    det, pro = det.ravel(), pro.ravel()
+    keep = 1.0 - det - pro >= 0.02 - 1e-9
+    return det[keep], 1.0 - det[keep] - pro[keep], pro[keep]
+
+
+def _multinomial_pmf(d, s, p, n, shares):
+    """pmf matrix: rows = samples, columns = true share vectors (det, pas, pro)."""
+    log_coef = gammaln(n + 1) - gammaln(d + 1) - gammaln(s + 1) - gammaln(p + 1)
+    log_share = np.log(np.vstack(shares))
+    return np.exp(log_coef[:, None] + np.column_stack([d, s, p]) @ log_share)
+
+
+def _nps_coverage(method: str, n: int):
+    d, s, p = _all_samples(n)
+    low, high = _nps_interval_prop(d, s, p, d + s + p, confidence=0.95, method=method)
+    det, pas, pro = _nps_grid()
+    pmf = _multinomial_pmf(d, s, p, n, (det, pas, pro))
+    truth = pro - det
+    inside = (low[:, None] <= truth + 1e-12) & (truth - 1e-12 <= high[:, None])
+    return (pmf * inside).sum(axis=0)
+
+
+# --------------------------------------------------------------------------- NPS point and SE
+@pytest.mark.parametrize(
+    ("counts", "variance", "se"),
+    [
+        # statistics.md: (1,2,3) V = 5/9, SE 0.304; (1,0,1) V = 1, SE 0.707; (1,1,1) V = 2/3, SE 0.471
+        ((1, 2, 3), 5 / 9, 0.304),
+        ((1, 0, 1), 1.0, 0.707),
+        ((1, 1, 1), 2 / 3, 0.471),
+    ],
+)
+def test_nps_se_reference(counts, variance, se):
+    n = sum(counts)
+    got = nps_se(*counts)
+    assert got == pytest.approx(100 * math.sqrt(variance / n), rel=1e-12)
+    assert round(got / 100, 3) == se
+
+
+def test_nps_se_vectorised_matches_scalars():
+    d, s, p = np.array([1, 1, 1]), np.array([2, 0, 1]), np.array([3, 1, 1])
+    got = nps_se(d, s, p)
+    assert isinstance(got, np.ndarray)
+    # hand: sqrt(V/n) for V = 5/9, 1, 2/3 and n = 6, 2, 3
+    np.testing.assert_allclose(got, 100 * np.sqrt([5 / 9 / 6, 1 / 2, 2 / 3 / 3]))
+
+
+def test_nps_point():
+    # hand: (70 - 10) / 100 = 60 points
+    assert nps(10, 20, 70) == 60.0
+    assert isinstance(nps(10, 20, 70), float)
+    np.testing.assert_array_equal(nps([10, 0], [20, 0], [70, 0]), [60.0, np.nan])
+
+
+# --------------------------------------------------------------------------- NPS intervals
+@pytest.mark.parametrize(
+    ("counts", "low", "high"),
+    [
+        # Tango score interval, reference (2, 3, 5) -> [-0.2166, 0.6753] (statistics.md)
+        ((2, 3, 5), -0.2166, 0.6753),
+        # Tango score interval, reference (10, 20, 70) -> [0.4522, 0.7128] (statistics.md)
+        ((10, 20, 70), 0.4522, 0.7128),
+        # Tango score interval, reference (5, 0, 5) -> [-0.5268, 0.5268] (statistics.md)
+        ((5, 0, 5), -0.5268, 0.5268),
+    ],
+)
+def test_tango_score_reference(counts, low, high):
+    got_low, got_high = nps_interval(*counts, method="score")
+    assert round(got_low / 100, 4) == low
+    assert round(got_high / 100, 4) == high
+
+
+def test_tango_score_vectorised_equals_scalar_calls():
+    d, s, p = np.array([2, 10, 5]), np.array([3, 20, 0]), np.array([5, 70, 5])
+    low, high = nps_interval(d, s, p, method="score")
+    for i in range(3):
+        lo, hi = nps_interval(int(d[i]), int(s[i]), int(p[i]), method="score")
+        assert low[i] == pytest.approx(lo, abs=1e-12) and high[i] == pytest.approx(hi, abs=1e-12)
+
+
+def test_tango_bounds_for_unanimous_samples():
+    # statistics.md: all-promoter / all-detractor samples take the bound +1 / -1
+    low, high = nps_interval(0, 0, 10, method="score")
+    assert high == 100.0 and low < 100.0
+    low, high = nps_interval(10, 0, 0, method="score")
+    assert low == -100.0 and high > -100.0
+    # symmetry (hand): swapping detractors and promoters mirrors the interval
+    lo2, hi2 = nps_interval(0, 0, 10, method="score")
+    assert lo2 == pytest.approx(-high) and hi2 == pytest.approx(-low)
+
+
+def test_tango_bounds_solve_the_score_equation():
+    # independent check: scipy's brentq on the score function written out from statistics.md
+    d, p, n = 10.0, 70.0, 100.0
+
+    def score(delta):
+        a = 2 * n
+        b = -d - p + (2 * n - p + d) * delta
+        c = -d * delta * (1 - delta)
+        q = (math.sqrt(b * b - 4 * a * c) - b) / (2 * a)
+        return (p - d - n * delta) / math.sqrt(n * (2 * q + delta * (1 - delta)))
+
+    from scipy.optimize import brentq
+
+    est = (p - d) / n
+    low_ref = brentq(lambda x: score(x) - Z95, -0.999999, est)
+    high_ref = brentq(lambda x: score(x) + Z95, est, 0.999999)
+    low, high = nps_interval(10, 20, 70, method="score")
+    assert low / 100 == pytest.approx(low_ref, abs=1e-10)
+    assert high / 100 == pytest.approx(high_ref, abs=1e-10)
+
+
+def test_adjusted_wald_hand():
+    # hand: add 0.75/1.5/0.75 -> (10.75, 21.5, 70.75), n = 103
+    pp, pd_ = 70.75 / 103, 10.75 / 103
+    centre = pp - pd_
+    se = math.sqrt((pp + pd_ - centre**2) / 103)
+    low, high = nps_interval(10, 20, 70)
+    assert low == pytest.approx(100 * (centre - Z95 * se), rel=1e-12)
+    assert high == pytest.approx(100 * (centre + Z95 * se), rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("method", "n", "ref_mean", "ref_min", "min_target"),
+    [
+        # statistics.md reference implementations, mean/min: adjusted Wald .951/.903, .951/.935,
+        # .950/.946; score .964/.926, .952/.937, .950/.940; targets: min >= 0.90 at n = 10,
+        # >= 0.93 at n >= 30
+        ("adjusted_wald", 10, 0.951, 0.903, 0.90),
+        ("adjusted_wald", 30, 0.951, 0.935, 0.93),
+        ("adjusted_wald", 100, 0.950, 0.946, 0.93),
+        ("score", 10, 0.964, 0.926, 0.90),
+        ("score", 30, 0.952, 0.937, 0.93),
+        ("score", 100, 0.950, 0.940, 0.93),
+    ],
+)
+def test_nps_exact_coverage(method, n, ref_mean, ref_min, min_target):
+    cov = _nps_coverage(method, n)
+    assert cov.size == 300  # grid points with passive share >= 0.02
+    assert 0.945 <= cov.mean() <= 0.965
+    assert cov.min() >= min_target
+    assert round(cov.mean(), 3) == ref_mean
+    assert round(cov.min(), 3) == ref_min
+
+
+def test_wald_nps_coverage_collapses_at_n10():
+    # statistics.md: Wald coverage falls to 0.46 at worst at n = 10
+    assert round(_nps_coverage("wald", 10).min(), 2) == 0.46
+
+
+def test_nps_interval_n_zero_is_nan_without_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for method in ("adjusted_wald", "score", "wald", "bootstrap", "bayes"):
+            low, high = nps_interval(0, 0, 0, method=method, n_boot=200, seed=1)
+            assert math.isnan(low) and math.isnan(high)
+            low, high = nps_interval([0, 1], [0, 1], [0, 1], method=method, n_boot=200, seed=1)
+            assert np.isnan(low[0]) and np.isfinite(low[1]) and np.isfinite(high[1])
+
+
+def test_nps_interval_types():
+    low, high = nps_interval(1, 2, 3)
+    assert type(low) is float and type(high) is float
+    low, high = nps_interval(np.ones((2, 2)), 2, 3)
+    assert low.shape == (2, 2)
+
+
+@pytest.mark.parametrize("method", ["bootstrap", "bayes"])
+def test_nps_random_methods_reproducible_and_seeded(method):
+    a = nps_interval([10, 40], [20, 30], [70, 30], method=method, seed=42)
+    b = nps_interval([10, 40], [20, 30], [70, 30], method=method, seed=42)
+    c = nps_interval([10, 40], [20, 30], [70, 30], method=method, seed=43)
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+    assert not np.array_equal(a[0], c[0]) or not np.array_equal(a[1], c[1])
+
+
+def test_nps_bootstrap_agrees_with_wald_at_large_n():
+    # large n: the multinomial bootstrap distribution of NPS is close to normal with the Wald SE
+    # (hand formula), so the two intervals agree to a fraction of a point
+    counts = (2000, 3000, 5000)
+    boot = nps_interval(*counts, method="bootstrap", n_boot=20_000, seed=7)
+    wald = nps_interval(*counts, method="wald")
+    assert boot[0] == pytest.approx(wald[0], abs=0.25)
+    assert boot[1] == pytest.approx(wald[1], abs=0.25)
+
+
+def test_nps_bayes_close_to_score():
+    # Dirichlet(1/2) posterior and the score interval are both close to nominal at n = 100;
+    # they agree to about a point (independent approaches)
+    bayes = nps_interval(10, 20, 70, method="bayes", n_boot=40_000, seed=3)
+    score = nps_interval(10, 20, 70, method="score")
+    assert bayes[0] == pytest.approx(score[0], abs=1.0)
+    assert bayes[1] == pytest.approx(score[1], abs=1.0)
+
+
+# --------------------------------------------------------------------------- NPS difference
+def _mover_coverage(share1, share2, n=15):
+    d, s, p = _all_samples(n)
+    i, j = np.meshgrid(np.arange(d.size), np.arange(d.size), indexing="ij")
+    i, j = i.ravel(), j.ravel()
+    res = nps_difference(d[i], s[i], p[i], d[j], s[j], p[j])
+    w1 = _multinomial_pmf(d, s, p, n, [np.array([v]) for v in share1])[:, 0]
+    w2 = _multinomial_pmf(d, s, p, n, [np.array([v]) for v in share2])[:, 0]
+    weight = w1[i] * w2[j]
+    truth = 100 * ((share1[2] - share1[0]) - (share2[2] - share2[0]))
+    inside = (res["ci_low"] <= truth + 1e-9) & (truth - 1e-9 <= res["ci_high"])
+    return float((weight * inside).sum()), res, weight
+
+
+@pytest.mark.parametrize(
+    ("share1", "share2"),
+    [
+        ((0.2, 0.3, 0.5), (0.2, 0.3, 0.5)),
+        ((0.1, 0.2, 0.7), (0.3, 0.3, 0.4)),
+        ((0.3, 0.4, 0.3), (0.1, 0.3, 0.6)),
+        ((0.4, 0.2, 0.4), (0.2, 0.2, 0.6)),
+        ((0.15, 0.25, 0.6), (0.25, 0.35, 0.4)),
+    ],
+)
+def test_mover_difference_exact_coverage_at_15_per_group(share1, share2):
+    # statistics.md: MOVER coverage stays >= 0.945 at 15 answers a group
+    cov, _, _ = _mover_coverage(share1, share2)
+    assert cov >= 0.945
+
+
+def test_nps_difference_test_size_under_null():
+    # exact type I error of the adjusted-Wald z test at 15 per group, equal shares: near 0.05
+    _, res, weight = _mover_coverage((0.2, 0.3, 0.5), (0.2, 0.3, 0.5))
+    size = float((weight * (res["p_value"] < 0.05)).sum())
+    assert 0.03 <= size <= 0.06
+
+
+def test_nps_difference_hand_values():
+    res = nps_difference(10, 20, 70, 20, 20, 60)
+    # hand: difference 60 - 40 = 20 points; MOVER from the two score intervals
+    l1, u1 = nps_interval(10, 20, 70, method="score")
+    l2, u2 = nps_interval(20, 20, 60, method="score")
+    assert res["difference"] == pytest.approx(20.0)
+    assert res["ci_low"] == pytest.approx(20 - math.hypot(60 - l1, u2 - 40))
+    assert res["ci_high"] == pytest.approx(20 + math.hypot(u1 - 60, 40 - l2))
+    # hand: adjusted NPS (70 - 10)/103 and (60 - 20)/103, adjusted-Wald SEs
+    a1, a2 = 60 / 103, 40 / 103
+    v1 = 70.75 / 103 + 10.75 / 103 - a1**2
+    v2 = 60.75 / 103 + 20.75 / 103 - a2**2
+    z = (a1 - a2) / math.sqrt(v1 / 103 + v2 / 103)
+    assert res["p_value"] == pytest.approx(2 * stats.norm.sf(z), rel=1e-10)
+    assert res["n1"] == 100 and res["n2"] == 100
+
+
+def test_nps_difference_empty_group_is_nan():
+    res = nps_difference(0, 0, 0, 1, 2, 3)
+    assert math.isnan(res["difference"]) and math.isnan(res["p_value"]) and res["n1"] == 0
+
+
+# --------------------------------------------------------------------------- proportions
+@pytest.mark.parametrize(
+    ("n", "ref_mean", "ref_min"),
+    [
+        (10, 0.956, 0.904),  # statistics.md: Wilson at n = 10: mean 0.956, min 0.904
+        (30, None, None),
+        (100, None, None),
+    ],
+)
+def test_wilson_exact_coverage(n, ref_mean, ref_min):
+    # statistics.md target: p = 0.50, ..., 0.99, mean in [0.945, 0.965], min >= 0.88
+    x = np.arange(n + 1, dtype=float)
+    low, high = proportion_interval(x, n)
+    p = np.round(np.arange(0.50, 0.995, 0.01), 2)
+    pmf = stats.binom.pmf(x[:, None], n, p[None, :])
+    cov = (pmf * ((low[:, None] <= p) & (p <= high[:, None]))).sum(axis=0)
+    assert p.size == 50
+    assert 0.945 <= cov.mean() <= 0.965
+    assert cov.min() >= 0.88
+    if ref_mean is not None:
+        assert round(cov.mean(), 3) == ref_mean
+        assert round(cov.min(), 3) == ref_min
+
+
+def test_wilson_hand_value():
+    # hand: Wilson for 3/10 with z = 1.96: centre (3 + z^2/2)/(10 + z^2), half z sqrt(n p q + z^2/4)/(n + z^2)
+    z = Z95
+    centre = (3 + z**2 / 2) / (10 + z**2)
+    half = z * math.sqrt(10 * 0.3 * 0.7 + z**2 / 4) / (10 + z**2)
+    low, high = proportion_interval(3, 10)
+    assert low == pytest.approx(centre - half, rel=1e-12)
+    assert high == pytest.approx(centre + half, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("method", "sm_method"),
+    [("wilson", "wilson"), ("agresti_coull", "agresti_coull"), ("clopper_pearson", "beta"), ("jeffreys", "jeffreys")],
+)
+def test_proportion_interval_matches_statsmodels(method, sm_method):
+    x = np.array([1, 3, 17, 29])
+    n = np.array([10, 30, 40, 30])
+    low, high = proportion_interval(x, n, confidence=0.9, method=method)
+    ref_low, ref_high = proportion_confint(x, n, alpha=0.1, method=sm_method)
+    np.testing.assert_allclose(low, np.clip(ref_low, 0, 1), rtol=1e-12)
+    np.testing.assert_allclose(high, np.clip(ref_high, 0, 1), rtol=1e-12)
+
+
+def test_jeffreys_boundary_rule():
+    # Brown, Cai & DasGupta (2001): Jeffreys lower bound 0 at x = 0, upper bound 1 at x = n
+    low, high = proportion_interval([0, 10], [10, 10], method="jeffreys")
+    assert low[0] == 0.0 and high[1] == 1.0
+    # the other bound is statsmodels' value
+    assert high[0] == pytest.approx(proportion_confint(0, 10, method="jeffreys")[1])
+
+
+def test_proportion_interval_n_zero_nan_without_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for method in ("wilson", "jeffreys", "agresti_coull", "clopper_pearson"):
+            low, high = proportion_interval([0, 2], [0, 5], method=method)
+            assert np.isnan(low[0]) and np.isnan(high[0]) and np.isfinite(low[1])
+        low, high = proportion_interval(0, 0)
+        assert math.isnan(low) and math.isnan(high)
+
+
+def test_proportion_difference_matches_statsmodels_newcombe_and_ztest():
+    x1, n1 = np.array([30, 50, 120]), np.array([60, 100, 150])
+    x2, n2 = np.array([20, 61, 100]), np.array([55, 100, 160])
+    res = proportion_difference(x1, n1, x2, n2)
+    for i in range(3):
+        # statsmodels confint_proportions_2indep(method="newcomb")
+        lo, hi = confint_proportions_2indep(x1[i], n1[i], x2[i], n2[i], method="newcomb")
+        assert res["ci_low"][i] == pytest.approx(lo, rel=1e-10)
+        assert res["ci_high"][i] == pytest.approx(hi, rel=1e-10)
+        # statsmodels proportions_ztest (pooled variance)
+        _, p = proportions_ztest([x1[i], x2[i]], [n1[i], n2[i]])
+        assert res["p_value"][i] == pytest.approx(p, rel=1e-10)
+        assert res["test"][i] == "z"
+    np.testing.assert_allclose(res["difference"], x1 / n1 - x2 / n2)
+
+
+def test_proportion_difference_small_counts_use_fisher():
+    res = proportion_difference(3, 10, 7, 11)
+    # expected cells: pooled 10/21 -> 10 x 10/21 = 4.8 < 5, so Fisher (scipy.stats.fisher_exact)
+    assert res["test"] == "fisher"
+    assert res["p_value"] == pytest.approx(stats.fisher_exact([[3, 7], [7, 4]]).pvalue)
+    assert isinstance(res["difference"], float)
+
+
+def test_proportion_difference_empty_group():
+    res = proportion_difference([0, 5], [0, 10], [1, 5], [4, 10])
+    assert np.isnan(res["difference"][0]) and np.isnan(res["p_value"][0])
+    assert res["difference"][1] == pytest.approx(0.0)
+
+
+def test_proportion_bootstrap_close_to_wald_and_seeded():
+    a = proportion_bootstrap_interval(3000, 10_000, n_boot=20_000, seed=1)
+    b = proportion_bootstrap_interval(3000, 10_000, n_boot=20_000, seed=1)
+    assert a == b
+    # hand Wald at n = 10,000: 0.3 +- 1.96 sqrt(0.21 / 10000) = [0.29102, 0.30898]
+    half = Z95 * math.sqrt(0.21 / 10_000)
+    assert a[0] == pytest.approx(0.3 - half, abs=3e-4)
+    assert a[1] == pytest.approx(0.3 + half, abs=3e-4)
+
+
+# --------------------------------------------------------------------------- means
+def test_mean_interval_matches_scipy_t():
+    low, high = mean_interval([10, 50, 1], [5.0, 2.0, 3.0], [2.0, 1.5, 1.0])
+    for i, (n, m, sd) in enumerate([(10, 5.0, 2.0), (50, 2.0, 1.5)]):
+        ref = stats.t.interval(0.95, n - 1, loc=m, scale=sd / math.sqrt(n))
+        assert low[i] == pytest.approx(ref[0]) and high[i] == pytest.approx(ref[1])
+    assert np.isnan(low[2]) and np.isnan(high[2])
+    assert isinstance(mean_interval(10, 5.0, 2.0)[0], float)
+
+
+# --------------------------------------------------------------------------- bootstraps of values
+@pytest.fixture
+def skewed():
+    rng = np.random.default_rng(3)
+    return rng.lognormal(size=40), rng.lognormal(0.3, 1.0, size=30)
+
+
+@pytest.mark.parametrize("statistic", ["mean", "median"])
+@pytest.mark.parametrize(("method", "scipy_method"), [("percentile", "percentile"), ("bca", "BCa")])
+def test_bootstrap_interval_matches_scipy(skewed, statistic, method, scipy_method):
+    # scipy.stats.bootstrap draws the same index matrices from the same seed, so the bounds agree
+    # to rounding; the BCa jackknife and bias correction are computed independently
+    x, _ = skewed
+    func = np.mean if statistic == "mean" else np.median
+    ref = stats.bootstrap((x,), func, method=scipy_method, n_resamples=5000, rng=1).confidence_interval
+    low, high = bootstrap_interval(x, statistic=statistic, method=method, n_boot=5000, seed=1)
+    assert low == pytest.approx(ref.low, rel=1e-9)
+    assert high == pytest.approx(ref.high, rel=1e-9)
+
+
+def test_bootstrap_difference_matches_scipy_and_is_seeded(skewed):
+    x, y = skewed
+
+    def diff(a, b, axis=-1):
+        return np.median(a, axis=axis) - np.median(b, axis=axis)
+
+    ref = stats.bootstrap((x, y), diff, method="percentile", n_resamples=5000, rng=1).confidence_interval
+    res = bootstrap_difference(x, y, seed=1)
+    assert res["ci_low"] == pytest.approx(ref.low, rel=1e-9)
+    assert res["ci_high"] == pytest.approx(ref.high, rel=1e-9)
+    assert res["difference"] == pytest.approx(np.median(x) - np.median(y))
+    assert bootstrap_difference(x, y, seed=1) == res
+    assert bootstrap_difference(x, y, seed=2) != res
+
+
+def test_bootstrap_small_samples_warn_and_give_nan():
+    with pytest.warns(StatisticalWarning, match="at least 2"):
+        low, high = bootstrap_interval([1.0], seed=1)
+    assert math.isnan(low) and math.isnan(high)
+    with pytest.warns(StatisticalWarning, match="at least 2"):
+        res = bootstrap_difference([1.0, 2.0], [3.0], seed=1)
+    assert math.isnan(res["difference"]) and res["n_y"] == 1
+
+
+def test_bootstrap_constant_sample():
+    # hand: every resample of a constant sample has the same mean
+    assert bootstrap_interval([4.0, 4.0, 4.0], method="bca", seed=1) == (4.0, 4.0)
+
+
+# --------------------------------------------------------------------------- validation messages
+def test_validation_messages():
+    with pytest.raises(StatsInputError, match="confidence must be strictly between 0 and 1"):
+        nps_interval(1, 2, 3, confidence=95)
+    with pytest.raises(ValueError, match="confidence must be a number"):
+        proportion_interval(1, 2, confidence="high")
+    with pytest.raises(ValueError, match="method must be one of 'adjusted_wald'"):
+        nps_interval(1, 2, 3, method="exact")
+    with pytest.raises(ValueError, match="method must be one of 'wilson'.*got 'wald'"):
+        proportion_interval(1, 2, method="wald")
+    with pytest.raises(ValueError, match="detractors must be non-negative whole numbers"):
+        nps_interval(-1, 2, 3)
+    with pytest.raises(ValueError, match="promoters must be non-negative whole numbers"):
+        nps(1, 2, 2.5)
+    with pytest.raises(ValueError, match="successes must not exceed n"):
+        proportion_interval(5, 3)
+    with pytest.raises(ValueError, match="n_boot must be a positive integer"):
+        nps_interval(1, 2, 3, method="bootstrap", n_boot=0)
+    with pytest.raises(ValueError, match="statistic must be one of 'mean', 'median'"):
+        bootstrap_interval([1.0, 2.0], statistic="mode")
+    with pytest.raises(ValueError, match="sd must be non-negative"):
+        mean_interval(5, 1.0, -1.0)
+    with pytest.raises(ValueError, match="x must be numeric"):
+        bootstrap_interval(["a", "b"])
