@@ -438,8 +438,13 @@ def render_month(month: str, *, data: str | os.PathLike = "data/sample",
     data_dir = find_data(data)
     ds = _load(data_dir)
     out = Path(out)
-    path = _render(ds, p, data_dir=data_dir, out=out, confidence=confidence, template=tpl,
-                   params=params)
+    try:
+        path = _render(ds, p, data_dir=data_dir, out=out, confidence=confidence, template=tpl,
+                       params=params)
+    except ReportError:
+        if index:
+            write_index(out)     # marks the failed run
+        raise
     if index:
         write_index(out)
     return path

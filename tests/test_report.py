@@ -1,0 +1,220 @@
+"""Tests of the report runner (kpitools.report).
+
+Rendering costs a kernel start per month, so the rendering tests are few and use a tiny dataset and
+(except for the headline test) a tiny template; the real template is exercised once, on a subset of
+the sample data, and by nbval on its committed outputs.
+"""
+
+import textwrap
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+from bs4 import BeautifulSoup
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from kpitools import report
+from kpitools.report import NoDataError, OfflineError, ReportError
+
+EVIL = "<script>alert(1)</script>"
+
+
+# ------------------------------------------------------------------------- fixtures
+@pytest.fixture
+def tiny_data(tmp_path) -> Path:
+    """Five tickets in Berlin time: September (incl. one at 00:30 local on 1 Sep = 31 Aug UTC) and October."""
+    d = tmp_path / "data"
+    d.mkdir()
+    (d / "tickets.csv").write_text(textwrap.dedent(f"""\
+        ticket_id,created_at,channel,category,priority
+        t1,2026-08-31T22:30:00Z,email,billing,normal
+        t2,2026-09-15T10:00:00Z,chat,billing,high
+        t3,2026-10-02T09:00:00Z,email,"{EVIL}",normal
+        t4,2026-10-20T12:00:00Z,web,billing,low
+        t5,2026-10-31T23:30:00Z,email,how-to,normal
+        """), encoding="utf-8")
+    (d / "dataset.yml").write_text("timezone: Europe/Berlin\nexported_at: '2026-11-05 10:00'\n",
+                                   encoding="utf-8")
+    return d
+
+
+def _template(path: Path, body: str) -> Path:
+    """A small template: imports, a `parameters` cell, then ``body`` (a remove_cell plumbing cell first)."""
+    nb = new_notebook(cells=[
+        new_markdown_cell("# Tiny report"),
+        new_code_cell("import pandas as pd\nfrom kpitools.io import load_dataset\nfrom kpitools import plots",
+                      metadata={"tags": ["remove_cell"]}),
+        new_code_cell('month = "2026-09"\ndata = "data/sample"\nconfidence = 0.95',
+                      metadata={"tags": ["parameters"]}),
+        new_code_cell(body),
+    ])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+GOOD_BODY = textwrap.dedent("""\
+    ds = load_dataset(data)
+    t = ds.tickets
+    local = t["created_at"].dt.tz_convert(ds.settings.timezone).dt.tz_localize(None)
+    rows = t[local.dt.to_period("M") == pd.Period(month, "M")]
+    counts = rows.groupby("category").size().rename("tickets").reset_index()
+    plots.html_table(counts, caption=f"Tickets by category, {month}")
+    """)
+
+
+@pytest.fixture
+def good_template(tmp_path) -> Path:
+    return _template(tmp_path / "good.ipynb", GOOD_BODY)
+
+
+@pytest.fixture
+def bad_template(tmp_path) -> Path:
+    return _template(tmp_path / "bad.ipynb", 'x = 1\nraise RuntimeError("boom in the template")')
+
+
+# ------------------------------------------------------------------------- pure helpers
+def test_parse_month_and_errors():
+    assert report.parse_month("2026-10") == pd.Period("2026-10", "M")
+    for bad in ["2026-13", "202610", "2026-1", 202610, None]:
+        with pytest.raises(ValueError, match=r"month: expected a month written YYYY-MM"):
+            report.parse_month(bad)
+
+
+def test_latest_complete_month_from_cutoff(tiny_data):
+    from kpitools.io import load_dataset
+
+    # exported 2026-11-05 10:00 Berlin: November is running, October is the last complete month
+    assert report.latest_complete_month(tiny_data) == "2026-10"
+    # exactly at local midnight on 1 November: October lies entirely before the cut-off
+    ds = load_dataset(tiny_data, settings={"timezone": "Europe/Berlin", "exported_at": "2026-11-01 00:00"})
+    assert report.latest_complete_month(ds) == "2026-10"
+    # one minute earlier October is incomplete
+    ds = load_dataset(tiny_data, settings={"timezone": "Europe/Berlin", "exported_at": "2026-10-31 23:59"})
+    assert report.latest_complete_month(ds) == "2026-09"
+    # no tickets before the cut-off month -> clear error
+    ds = load_dataset(tiny_data, settings={"timezone": "Europe/Berlin", "exported_at": "2026-09-20 00:00"})
+    with pytest.raises(NoDataError, match="no complete month with tickets"):
+        report.latest_complete_month(ds)
+    with pytest.raises(TypeError, match="dataset_or_path: expected a kpitools Dataset or a folder path"):
+        report.latest_complete_month(42)
+
+
+def test_months_with_data_uses_business_timezone(tiny_data):
+    # t1 is 2026-08-31 22:30 UTC = 2026-09-01 00:30 Berlin -> September, so August has no ticket
+    assert report.months_with_data(tiny_data) == ["2026-09", "2026-10", "2026-11"]
+
+
+@pytest.mark.parametrize("snippet", [
+    '<script src="https://cdn.example.com/require.js"></script>',
+    '<script src="//cdn.example.com/x.js"></script>',
+    '<link rel="stylesheet" href="http://fonts.example.com/a.css">',
+    '<img src="https://example.com/a.png">',
+    '<img srcset="a.png 1x, https://example.com/b.png 2x">',
+    '<iframe src="https://example.com"></iframe>',
+    "<style>@import url('https://fonts.example.com/css');</style>",
+    '<style>body{background:url("//example.com/bg.png")}</style>',
+    '<div style="background:url(https://example.com/x.png)"></div>',
+])
+def test_check_offline_rejects_network_loads(snippet):
+    with pytest.raises(OfflineError, match="report HTML would load from the network"):
+        report.check_offline(f"<html><head></head><body>{snippet}</body></html>")
+
+
+def test_check_offline_accepts_embedded_and_relative():
+    ok = ('<img src="data:image/png;base64,iVBORw0KGgo="><a href="https://example.com">a link</a>'
+          '<link rel="stylesheet" href="style.css"><script>var x = 1;</script>'
+          '<style>.a{background:url(data:image/svg+xml;base64,PHN2Zz4=)}</style>'
+          '<svg xmlns="http://www.w3.org/2000/svg"></svg>')
+    report.check_offline(ok)     # no exception
+
+
+# ------------------------------------------------------------------------- rendering
+def test_render_month_writes_offline_escaped_html(tiny_data, good_template, tmp_path):
+    out = tmp_path / "reports"
+    html_path = report.render_month("2026-10", data=tiny_data, out=out, template=good_template)
+    assert html_path == out / "2026-10" / "kpi-report.html"
+    assert (out / "2026-10" / "kpi-report.ipynb").is_file()
+    text = html_path.read_text(encoding="utf-8")
+    soup = BeautifulSoup(text, "html.parser")
+    # no code: neither the plumbing cell, the parameters nor the body's source appear
+    assert "load_dataset" not in text and "groupby" not in text
+    assert soup.select(".jp-CodeCell .jp-InputArea") == []
+    assert soup.select(".jp-CodeMirrorEditor, .highlight") == []
+    # October (Berlin): t3 (evil category), t4 (billing); t5 is 1 Nov 00:30 Berlin (CET = UTC+1 after 25 Oct)
+    cells = [td.get_text() for td in soup.find("table", class_="kpi-table").find_all("td")]
+    assert cells == [EVIL, "1", "billing", "1"]
+    # the category is shown as text, never as a script tag
+    assert soup.find_all("script") == []
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    report.check_offline(text)
+    # the index links the month, relatively
+    index = BeautifulSoup((out / "index.html").read_text(encoding="utf-8"), "html.parser")
+    assert [a["href"] for a in index.find_all("a")] == ["2026-10/kpi-report.html"]
+
+
+def test_failed_run_keeps_previous_report(tiny_data, good_template, bad_template, tmp_path, capsys):
+    out = tmp_path / "reports"
+    good = report.render_month("2026-10", data=tiny_data, out=out, template=good_template)
+    before = good.read_bytes()
+    nb_before = (out / "2026-10" / "kpi-report.ipynb").read_bytes()
+    code = report.report_main(month="2026-10", data=tiny_data, out=out, template=bad_template)
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "RuntimeError: boom in the template" in err
+    assert 'raise RuntimeError("boom in the template")' in err       # the failing cell's source
+    # the last good report is untouched; the failed notebook is kept beside it
+    assert good.read_bytes() == before
+    assert (out / "2026-10" / "kpi-report.ipynb").read_bytes() == nb_before
+    failed = out / "2026-10" / "kpi-report.failed.ipynb"
+    assert failed.is_file()
+    nb = nbformat.read(failed, as_version=4)
+    assert any(o.get("ename") == "RuntimeError" for c in nb.cells for o in c.get("outputs", []))
+    # no temporary render folders left behind
+    assert [p.name for p in (out / "2026-10").iterdir() if p.name.startswith(".")] == []
+    # the index marks the failed run
+    assert "last run failed" in (out / "index.html").read_text(encoding="utf-8")
+
+
+def test_month_without_data_fails_before_any_kernel(tiny_data, good_template, tmp_path, monkeypatch, capsys):
+    import papermill
+
+    def no_kernel(*a, **k):
+        raise AssertionError("a kernel was started for a month without data")
+
+    monkeypatch.setattr(papermill, "execute_notebook", no_kernel)
+    with pytest.raises(NoDataError, match=r"month: no tickets were created in 2026-08 .*2026-09 to 2026-11"):
+        report.render_month("2026-08", data=tiny_data, out=tmp_path / "r", template=good_template)
+    code = report.report_main(month="2026-08", data=tiny_data, out=tmp_path / "r", template=good_template)
+    assert code == 2
+    assert "no tickets were created in 2026-08" in capsys.readouterr().err
+    assert not (tmp_path / "r" / "2026-08" / "kpi-report.html").exists()
+
+
+def test_report_main_usage_errors(tiny_data, tmp_path, capsys):
+    assert report.report_main(data=tiny_data, out=tmp_path) == 2
+    assert "give exactly one of --month" in capsys.readouterr().err
+    assert report.report_main(start="2026-09", data=tiny_data, out=tmp_path) == 2
+    assert "--from and --to go together" in capsys.readouterr().err
+    assert report.report_main(month="2026-10", data=tiny_data, out=tmp_path, confidence=1.5) == 2
+    assert "confidence: expected a number strictly between 0 and 1" in capsys.readouterr().err
+    assert report.report_main(month="2026-10", data=tmp_path / "nope", out=tmp_path) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_render_range_renders_each_month_and_index(tiny_data, good_template, tmp_path, capsys):
+    out = tmp_path / "reports"
+    # 2026-08 has no tickets: it fails before a kernel starts, the other months still render
+    with pytest.raises(ReportError, match="1 of 3 months failed") as ei:
+        report.render_range("2026-08", "2026-10", data=tiny_data, out=out, template=good_template,
+                            progress=False)
+    assert list(ei.value.failures) == ["2026-08"]
+    assert ei.value.rendered == [out / "2026-09" / "kpi-report.html", out / "2026-10" / "kpi-report.html"]
+    index = BeautifulSoup((out / "index.html").read_text(encoding="utf-8"), "html.parser")
+    assert [a["href"] for a in index.find_all("a")] == ["2026-10/kpi-report.html", "2026-09/kpi-report.html"]
+    # September (Berlin): t1 and t2, both billing
+    sep = BeautifulSoup((out / "2026-09" / "kpi-report.html").read_text(encoding="utf-8"), "html.parser")
+    assert [td.get_text() for td in sep.find("table", class_="kpi-table").find_all("td")] == ["billing", "2"]
+    with pytest.raises(ValueError, match="start: 2026-10 is after end 2026-09"):
+        report.render_range("2026-10", "2026-09", data=tiny_data, out=out, template=good_template)
