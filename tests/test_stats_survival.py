@@ -1,0 +1,230 @@
+"""Tests for kpitools.stats.survival: hand-worked Kaplan-Meier cases, statsmodels as reference."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from scipy.integrate import quad
+from statsmodels.duration.survfunc import SurvfuncRight, survdiff
+
+from kpitools.stats._common import StatisticalWarning, StatsInputError
+from kpitools.stats.survival import (
+    kaplan_meier,
+    km_quantiles,
+    km_summary,
+    logrank,
+    restricted_mean,
+)
+
+Z95 = stats.norm.ppf(0.975)
+
+# Hand example: events at 1, 2, 2, 5, 7; censored at 3, 4, 8
+HAND_T = np.array([1, 2, 2, 5, 7, 3, 4, 8], dtype=float)
+HAND_O = np.array([1, 1, 1, 1, 1, 0, 0, 0], dtype=bool)
+
+
+@pytest.fixture
+def censored_sample():
+    """Lognormal durations with uniform censoring, n odd so S never equals 0.5 exactly."""
+    rng = np.random.default_rng(5)
+    n = 301
+    t = rng.lognormal(2.0, 1.0, n)
+    c = rng.uniform(0, 40, n)
+    return np.minimum(t, c), t <= c, rng.integers(0, 3, n)
+
+
+# --------------------------------------------------------------------------- curve
+def test_kaplan_meier_hand_example():
+    curve = kaplan_meier(HAND_T, HAND_O)
+    assert list(curve.columns) == ["time", "at_risk", "events", "censored", "survival", "ci_low", "ci_high"]
+    # hand: S(1) = 7/8, S(2) = 7/8 x 5/7, S(5) = 0.625 x 2/3, S(7) = 0.41667 x 1/2
+    expected = [7 / 8, 5 / 8, 5 / 8, 5 / 8, 5 / 12, 5 / 24, 5 / 24]
+    np.testing.assert_allclose(curve["survival"], expected)
+    np.testing.assert_array_equal(curve["time"], [1, 2, 3, 4, 5, 7, 8])
+    np.testing.assert_array_equal(curve["at_risk"], [8, 7, 5, 4, 3, 2, 1])
+    np.testing.assert_array_equal(curve["events"], [1, 2, 0, 0, 1, 1, 0])
+    np.testing.assert_array_equal(curve["censored"], [0, 0, 1, 1, 0, 0, 1])
+    # hand: log-log band at t = 1: G = 1/(8 x 7), S^exp(-+ z sqrt(G) / log S)
+    s, g = 7 / 8, 1 / 56
+    lo = s ** math.exp(-Z95 * math.sqrt(g) / math.log(s))
+    hi = s ** math.exp(Z95 * math.sqrt(g) / math.log(s))
+    assert curve["ci_low"].iloc[0] == pytest.approx(lo)
+    assert curve["ci_high"].iloc[0] == pytest.approx(hi)
+
+
+def test_kaplan_meier_matches_statsmodels(censored_sample):
+    t, o, _ = censored_sample
+    curve = kaplan_meier(t, o)
+    sm = SurvfuncRight(t, o.astype(float))
+    at_events = curve[curve["events"] > 0]
+    np.testing.assert_allclose(at_events["time"], sm.surv_times)
+    np.testing.assert_allclose(at_events["survival"], sm.surv_prob, rtol=1e-12)
+    np.testing.assert_array_equal(at_events["at_risk"], sm.n_risk)
+
+
+def test_kaplan_meier_without_events_and_empty():
+    curve = kaplan_meier([1.0, 2.0], [False, False])
+    np.testing.assert_array_equal(curve["survival"], [1.0, 1.0])
+    assert curve["ci_low"].isna().all()
+    assert kaplan_meier([], []).empty
+
+
+# --------------------------------------------------------------------------- quantiles
+def test_km_quantiles_hand_example():
+    res = km_quantiles(HAND_T, HAND_O)
+    assert list(res.columns) == ["q", "value", "ci_low", "ci_high", "n", "events", "censored"]
+    # hand: S first <= 0.5 at t = 5 (S = 0.4167); S never <= 0.1, so p90 is NaN with n kept
+    assert res["value"].iloc[0] == 5.0
+    assert math.isnan(res["value"].iloc[1])
+    assert res[["n", "events", "censored"]].iloc[1].tolist() == [8, 5, 3]
+    sm = SurvfuncRight(HAND_T, HAND_O.astype(float))
+    assert sm.quantile(0.5) == 5.0  # statsmodels agrees
+    assert (res["ci_low"].iloc[0], res["ci_high"].iloc[0]) == sm.quantile_ci(0.5, method="cloglog")
+
+
+@pytest.mark.parametrize("q", [0.25, 0.5, 0.75, 0.9])
+@pytest.mark.parametrize("confidence", [0.9, 0.95])
+def test_km_quantiles_match_statsmodels(censored_sample, q, confidence):
+    t, o, _ = censored_sample
+    res = km_quantiles(t, o, q=q, confidence=confidence).iloc[0]
+    sm = SurvfuncRight(t, o.astype(float))
+    # statsmodels SurvfuncRight.quantile and quantile_ci(method="cloglog") (Brookmeyer-Crowley)
+    assert res["value"] == sm.quantile(q)
+    lo, hi = sm.quantile_ci(q, alpha=1 - confidence, method="cloglog")
+    assert res["ci_low"] == lo
+    assert res["ci_high"] == hi
+
+
+def test_km_quantiles_not_reached_with_heavy_censoring():
+    rng = np.random.default_rng(2)
+    t = rng.exponential(10, 50)
+    c = np.full(50, 2.0)  # cut-off after 2 time units: most tickets still open
+    res = km_quantiles(np.minimum(t, c), t <= c)
+    assert res["value"].isna().all()
+    assert (res["n"] == 50).all() and (res["events"] < 25).all()
+
+
+def test_km_quantiles_no_events():
+    res = km_quantiles([1.0, 2.0, 3.0], [0, 0, 0])
+    assert res["value"].isna().all() and (res["n"] == 3).all() and (res["events"] == 0).all()
+
+
+# --------------------------------------------------------------------------- restricted mean
+def test_restricted_mean_without_censoring_hand():
+    # hand: no censoring, horizon 3: mean of min(T, 3) = 2; variance = population var / n = (2/3)/3
+    res = restricted_mean([1.0, 2.0, 3.0], [True, True, True], horizon=3)
+    assert res["value"] == pytest.approx(2.0)
+    assert res["se"] == pytest.approx(math.sqrt(2 / 9))
+    assert res["ci_low"] == pytest.approx(2.0 - Z95 * math.sqrt(2 / 9))
+
+
+def test_restricted_mean_censored_hand():
+    # hand: area under S up to 6 = 1 x 1 + 7/8 x 1 + 5/8 x 3 + 5/12 x 1
+    res = restricted_mean(HAND_T, HAND_O, horizon=6)
+    assert res["value"] == pytest.approx(1 + 7 / 8 + 15 / 8 + 5 / 12)
+    assert res["n"] == 8 and res["events"] == 5
+
+
+def test_censoring_bias_example():
+    """statistics.md: lognormal durations with ~8% still open at the cut-off.
+
+    The mean over closed tickets is biased low (there: 40 h against a true 49 h); the KM median
+    and the restricted mean are not.
+    """
+    rng = np.random.default_rng(11)
+    n = 4000
+    mu, sigma = math.log(49) - 0.5, 1.0  # lognormal with true mean 49 h
+    t = rng.lognormal(mu, sigma, n)
+    age = rng.uniform(0, 600, n)  # hours between creation and the report cut-off
+    observed = t <= age
+    durations = np.minimum(t, age)
+    assert 0.06 <= 1 - observed.mean() <= 0.10  # ~8% open
+    closed_mean = durations[observed].mean()
+    assert closed_mean < 45  # well below the true mean of 49 h
+    # truth for the restricted mean: int_0^240 S(t) dt of the lognormal (scipy quad)
+    horizon = 240.0
+    truth, _ = quad(lambda x: stats.lognorm.sf(x, sigma, scale=math.exp(mu)), 0, horizon)
+    rm = restricted_mean(durations, observed, horizon=horizon)
+    assert rm["ci_low"] <= truth <= rm["ci_high"]
+    assert closed_mean < rm["ci_low"]  # dropping open tickets understates even the restricted mean
+    med = km_quantiles(durations, observed, q=0.5).iloc[0]
+    assert med["ci_low"] <= math.exp(mu) <= med["ci_high"]  # true median exp(mu)
+
+
+# --------------------------------------------------------------------------- log-rank
+@pytest.mark.parametrize("k", [2, 3])
+def test_logrank_matches_statsmodels_survdiff(censored_sample, k):
+    t, o, g = censored_sample
+    t = t * np.where(g == 0, 1.4, 1.0)  # make group 0 slower
+    groups = np.array(["chat", "email", "phone"])[g % k]
+    res = logrank(t, o, groups)
+    chisq, p = survdiff(t, o.astype(float), groups)
+    assert res["statistic"] == pytest.approx(chisq, rel=1e-10)
+    assert res["p_value"] == pytest.approx(p, rel=1e-10)
+    assert res["df"] == k - 1 and res["groups"] == k
+
+
+def test_logrank_one_group_warns():
+    with pytest.warns(StatisticalWarning, match="at least 2 groups"):
+        res = logrank([1.0, 2.0], [True, True], ["a", "a"])
+    assert math.isnan(res["statistic"])
+
+
+# --------------------------------------------------------------------------- summary
+def test_km_summary_by_group(censored_sample):
+    t, o, g = censored_sample
+    df = pd.DataFrame(
+        {
+            "hours": t,
+            "resolved": o,
+            "channel": pd.Categorical(np.array(["chat", "email", "phone"])[g], categories=["chat", "email", "phone", "sms"]),
+        }
+    )
+    out = km_summary(df, duration="hours", observed="resolved", by="channel")
+    assert out["channel"].tolist() == ["chat", "email", "phone", "sms"]
+    assert isinstance(out["channel"].dtype, pd.CategoricalDtype)
+    for name in ("chat", "email", "phone"):
+        row = out[out["channel"] == name].iloc[0]
+        mask = df["channel"] == name
+        ref = km_quantiles(t[mask], o[mask], q=(0.5, 0.9))
+        assert row["n"] == mask.sum()
+        assert row["median"] == ref["value"].iloc[0] and row["median_ci_low"] == ref["ci_low"].iloc[0]
+        assert row["p90"] == ref["value"].iloc[1] or (math.isnan(row["p90"]) and math.isnan(ref["value"].iloc[1]))
+        # hand: mean over observed durations only
+        assert row["mean_observed"] == pytest.approx(t[mask & o].mean())
+    sms = out[out["channel"] == "sms"].iloc[0]
+    assert sms["n"] == 0 and math.isnan(sms["median"])  # empty segment kept, NaN with its n
+
+
+def test_km_summary_without_groups(censored_sample):
+    t, o, _ = censored_sample
+    df = pd.DataFrame({"h": t, "done": o})
+    out = km_summary(df, duration="h", observed="done", q=(0.5, 0.75))
+    assert len(out) == 1 and {"median", "p75", "p75_ci_low", "p75_ci_high"} <= set(out.columns)
+    assert out["median"].iloc[0] == SurvfuncRight(t, o.astype(float)).quantile(0.5)
+
+
+# --------------------------------------------------------------------------- validation
+def test_validation_messages():
+    with pytest.raises(StatsInputError, match="same length"):
+        kaplan_meier([1.0, 2.0], [True])
+    with pytest.raises(ValueError, match="durations must be finite and non-negative"):
+        km_quantiles([1.0, -2.0], [True, True])
+    with pytest.raises(ValueError, match="got timedeltas"):
+        kaplan_meier(pd.to_timedelta([1, 2], unit="h"), [True, True])
+    with pytest.raises(ValueError, match="observed must be booleans"):
+        kaplan_meier([1.0, 2.0], [2, 1])
+    with pytest.raises(ValueError, match="q must be probabilities"):
+        km_quantiles([1.0, 2.0], [True, True], q=50)
+    with pytest.raises(ValueError, match="horizon must be a positive"):
+        restricted_mean([1.0], [True], horizon=0)
+    with pytest.raises(ValueError, match="data has no column"):
+        km_summary(pd.DataFrame({"a": [1.0]}), duration="hours", observed="done")
+    with pytest.raises(ValueError, match="one label per duration"):
+        logrank([1.0, 2.0], [True, True], ["a"])
+    with pytest.raises(ValueError, match="confidence must be"):
+        kaplan_meier([1.0], [True], confidence=1.5)
