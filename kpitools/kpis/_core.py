@@ -195,6 +195,7 @@ def register(
     options: str = "",
     check: Callable[[Any], str | None] | None = None,
     bases: Sequence[str] | None = None,
+    clock_option: bool | None = None,
 ) -> Callable[[Callable[..., pd.DataFrame]], Callable[..., pd.DataFrame]]:
     """Register a KPI function and its catalogue entry.
 
@@ -227,6 +228,10 @@ def register(
         ``check(ds) -> reason or None``: an extra availability test beyond tables and columns.
     bases : sequence of str, optional
         Cohort bases the KPI supports (default: both when ``basis`` is set, none otherwise).
+    clock_option : bool, optional
+        Whether callers may pass ``clock`` (default: when ``clock`` is set). With ``clock=None``
+        and ``clock_option=True`` the function receives None unless the caller chose a clock
+        (SLA KPIs: None means the clock configured per priority).
 
     Returns
     -------
@@ -245,6 +250,7 @@ def register(
 
     def decorate(func: Callable[..., pd.DataFrame]) -> Callable[..., pd.DataFrame]:
         sig = inspect.signature(func)
+        takes_clock = clock is not None if clock_option is None else clock_option
 
         @functools.wraps(func)
         def wrapper(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None, **options):
@@ -258,7 +264,7 @@ def register(
                 _check_choice("basis", basis, spec.bases)
             if clock is None:
                 clock = spec.clock
-            elif spec.clock is None:
+            elif not takes_clock:
                 raise KPIError(f"{name}: clock does not apply to this KPI; leave it None, got {clock!r}")
             else:
                 _check_choice("clock", clock, CLOCKS)
@@ -505,6 +511,10 @@ class Agg:
         Extra output columns -> value for empty cells (e.g. 0 for counts, NaN for medians).
     note : str, optional
         A note appended to every row (the denominator option, the currency, ...).
+    notes : dict, optional
+        Per-cell notes: count column of ``table`` -> template with ``{k}`` (e.g.
+        ``{"other_scale": "{k} answer(s) on another scale left out"}``), written where k > 0.
+        The count columns are not output unless also listed in ``extras``.
     """
 
     table: pd.DataFrame
@@ -514,6 +524,7 @@ class Agg:
     denominator_label: str = "denominator"
     extras: dict[str, float] = field(default_factory=dict)
     note: str | None = None
+    notes: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_rows(
@@ -549,14 +560,25 @@ class Agg:
         by: Sequence[str],
         periods: pd.PeriodIndex,
         levels: dict[str, list[str]] | None = None,
+        sums: dict[str, str] | None = None,
         **kw,
     ) -> Agg:
-        """Per (period, *by): ``n``, ``mean`` and ``sd`` (ddof 1) of ``rows[value]`` (NaN ignored)."""
+        """Per (period, *by): ``n``, ``mean`` and ``sd`` (ddof 1) of ``rows[value]`` (NaN ignored).
+
+        ``sums`` (output column -> row column) adds per-cell sums over all rows of the cell,
+        including rows whose value is NaN (e.g. counts of excluded answers for ``notes``).
+        """
         keys = ["period", *by]
         r = rows.loc[rows["period"].notna() & rows[value].notna(), [*keys, value]]
         r = r.assign(**{value: r[value].astype("float64")})
         g = r.groupby(keys, observed=True, sort=True, dropna=False)[value]
         table = pd.DataFrame({"n": g.size().astype("float64"), "mean": g.mean(), "sd": g.std(ddof=1)}).reset_index()
+        if sums:
+            r2 = rows.loc[rows["period"].notna(), keys]
+            extra = pd.DataFrame({o: rows.loc[r2.index, c].astype("float64") for o, c in sums.items()})
+            extra = pd.concat([r2, extra], axis=1).groupby(keys, observed=True, sort=True, dropna=False).sum()
+            table = table.merge(extra.reset_index(), on=keys, how="outer")
+            table["n"] = table["n"].fillna(0.0)
         table["numerator"] = table["mean"] * table["n"]
         table["denominator"] = table["n"]
         if levels is None:
@@ -804,7 +826,13 @@ def finish(
     res["confidence"] = confidence
     res["target"] = np.nan if target is None else float(target)
     res["target_met"] = met
-    res["note"] = _join_notes(df.index, no_data, note_data, agg.note)
+    cell_notes = []
+    for c, template in agg.notes.items():
+        k = col(c, 0.0)
+        txt = pd.Series([template.format(k=int(v)) if v > 0 else None for v in k.to_numpy()],
+                        index=df.index, dtype=object)
+        cell_notes.append(txt)
+    res["note"] = _join_notes(df.index, no_data, note_data, *cell_notes, agg.note)
     for c in STAT_EXTRAS.get(stat, ()):
         res[c] = pd.Series(extras[c], index=df.index).astype("float64")
     for c in agg.extras:

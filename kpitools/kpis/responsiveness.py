@@ -1,0 +1,560 @@
+"""Responsiveness KPIs: first response, reply time, resolution times, wait and on-hold time, effort.
+
+Also the ticket-level facts shared by the helpdesk KPIs (:func:`ticket_facts`, :func:`reply_waits`,
+:func:`status_intervals`), derived once per dataset from ``ticket_events`` when present and cached
+on ``ds.cache``.
+
+Definitions (``metrics.md``):
+
+- a *public human agent reply* is an event of kind ``agent_reply``; ``bot_message`` and
+  ``internal_note`` never count as a response;
+- a ticket is *agent-opened* when its first public message (customer message or agent reply) is an
+  agent reply; its first response is then the next agent reply after the customer's first message,
+  and an agent-opened ticket without any customer message has no first response to measure
+  (excluded, counted in the note);
+- durations still running at ``ds.cutoff`` are censored there (``observed=False``), never dropped.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from kpitools.kpis._core import (
+    Agg,
+    KPIUnavailable,
+    cache,
+    elapsed,
+    finish,
+    levels_of,
+    register,
+    segment_frame,
+    span,
+    to_period,
+)
+
+__all__ = [
+    "ticket_facts",
+    "reply_waits",
+    "status_intervals",
+    "first_response_time",
+    "reply_time",
+    "first_resolution_time",
+    "full_resolution_time",
+    "requester_wait_time",
+    "on_hold_time",
+    "replies_per_resolution",
+    "agent_touches",
+    "ticket_handle_time",
+]
+
+SOLVED = ("solved", "closed")
+#: Statuses in which the requester waits for the support team (Zendesk's requester wait time).
+REQUESTER_WAIT = ("new", "open", "on_hold")
+ON_HOLD = ("on_hold",)
+
+
+def _has(df: pd.DataFrame | None, col: str) -> bool:
+    return df is not None and col in df.columns and bool(df[col].notna().any())
+
+
+def _events(ds) -> pd.DataFrame | None:
+    ev = ds.ticket_events if ds.has("ticket_events") else None
+    if ev is None or len(ev) == 0:
+        return None
+    key = "kpis.events_sorted"
+    c = cache(ds)
+    if key not in c:
+        order = {"customer_message": 0, "bot_message": 1, "internal_note": 2, "agent_reply": 3, "status_change": 4}
+        e = ev.assign(_k=ev["kind"].map(order).astype("int64"))
+        c[key] = e.sort_values(["ticket_id", "at", "_k"], kind="stable").drop(columns="_k").reset_index(drop=True)
+    return c[key]
+
+
+def ticket_facts(ds) -> pd.DataFrame:
+    """Per-ticket facts used by the helpdesk KPIs (cached on ``ds.cache``).
+
+    Returns
+    -------
+    DataFrame
+        Same rows and order as ``ds.tickets``:
+
+        - ``ticket_id``, ``created_at``
+        - ``frt_start``: when the first-response clock starts (creation, or the customer's first
+          message on an agent-opened ticket; NaT when nothing is to be answered)
+        - ``frt_end``: first public human agent reply after ``frt_start`` (NaT: not yet)
+        - ``agent_opened``: bool
+        - ``replies``: public human agent replies (float, NaN when unknown)
+        - ``touches``: agent actions (replies, internal notes, status changes by an agent)
+        - ``first_resolved``: first time solved (NaT: never)
+        - ``resolved``: final resolution (NaT: open at the cut-off)
+        - ``reopens``: times the ticket went from solved/closed back to an open status
+        - ``source``: "events" or "tickets" (where response facts came from)
+    """
+    c = cache(ds)
+    if "kpis.ticket_facts" in c:
+        return c["kpis.ticket_facts"]
+    t = ds.tickets
+    out = pd.DataFrame({"ticket_id": t["ticket_id"].to_numpy(), "created_at": t["created_at"].to_numpy()})
+    out["created_at"] = pd.to_datetime(out["created_at"], utc=True).dt.as_unit("ns")
+    ev = _events(ds)
+    nat = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns, UTC]")
+    if ev is not None:
+        tid = out["ticket_id"]
+        cust = ev[ev["kind"] == "customer_message"]
+        agent = ev[ev["kind"] == "agent_reply"]
+        first_cust = tid.map(cust.groupby("ticket_id")["at"].min())
+        first_agent = tid.map(agent.groupby("ticket_id")["at"].min())
+        agent_opened = first_agent.notna() & (first_cust.isna() | (first_agent < first_cust))
+        start = out["created_at"].where(~agent_opened, first_cust)
+        # first agent reply at or after the start
+        a = agent[["ticket_id", "at"]].assign(start=agent["ticket_id"].map(pd.Series(start.to_numpy(), index=tid)))
+        a = a[a["at"] >= a["start"]]
+        out["frt_start"] = pd.to_datetime(start, utc=True).dt.as_unit("ns")
+        out["frt_end"] = pd.to_datetime(tid.map(a.groupby("ticket_id")["at"].min()), utc=True).dt.as_unit("ns")
+        out["agent_opened"] = agent_opened.to_numpy(dtype=bool)
+        out["replies"] = tid.map(agent.groupby("ticket_id").size()).fillna(0).astype("float64")
+        agents = set(ev.loc[ev["kind"].isin(["agent_reply", "internal_note"]), "author_id"].dropna())
+        if ds.has("agents"):
+            agents |= set(ds.agents["agent_id"].dropna())
+        st = ev["kind"] == "status_change"
+        by_agent = st & ev["author_id"].isin(list(agents)) if "author_id" in ev.columns else st & False
+        touch = ev["kind"].isin(["agent_reply", "internal_note"]) | by_agent
+        out["touches"] = tid.map(ev[touch].groupby("ticket_id").size()).fillna(0).astype("float64")
+        out["source"] = "events"
+    else:
+        out["frt_start"] = out["created_at"]
+        out["frt_end"] = (pd.to_datetime(t["first_response_at"].to_numpy(), utc=True) if "first_response_at" in t.columns
+                          else nat.to_numpy())
+        out["frt_end"] = pd.to_datetime(out["frt_end"], utc=True).dt.as_unit("ns")
+        out["agent_opened"] = False
+        out["replies"] = (t["agent_replies"].astype("Float64").astype("float64").to_numpy(na_value=np.nan)
+                          if "agent_replies" in t.columns else np.nan)
+        out["touches"] = np.nan
+        out["source"] = "tickets"
+    # resolution facts: ticket columns when filled, else status events
+    res = _resolution_from_events(ds, out["ticket_id"]) if ev is not None else None
+    for col, src in (("first_resolved", "first_resolved_at"), ("resolved", "resolved_at")):
+        if _has(t, src):
+            out[col] = pd.to_datetime(t[src].to_numpy(), utc=True)
+        elif res is not None:
+            out[col] = res[col].to_numpy()
+        else:
+            out[col] = nat.to_numpy()
+        out[col] = pd.to_datetime(out[col], utc=True).dt.as_unit("ns")
+    if _has(t, "reopen_count"):
+        out["reopens"] = t["reopen_count"].astype("Float64").astype("float64").to_numpy(na_value=np.nan)
+    elif res is not None:
+        out["reopens"] = res["reopens"].to_numpy()
+    else:
+        out["reopens"] = np.nan
+    if out["replies"].isna().all() and _has(t, "agent_replies"):
+        out["replies"] = t["agent_replies"].astype("Float64").astype("float64").to_numpy(na_value=np.nan)
+    c["kpis.ticket_facts"] = out
+    return out
+
+
+def _resolution_from_events(ds, tid: pd.Series) -> pd.DataFrame:
+    """First and final resolution and reopen count from status_change events."""
+    ev = _events(ds)
+    st = ev.loc[(ev["kind"] == "status_change") & ev["status"].notna(), ["ticket_id", "at", "status"]]
+    solved = st["status"].isin(SOLVED)
+    prev_solved = solved.groupby(st["ticket_id"]).shift(1, fill_value=False).astype(bool)
+    into_solved = solved & ~prev_solved
+    reopen = ~solved & prev_solved
+    first = st[into_solved].groupby("ticket_id")["at"].min()
+    last_into = st[into_solved].groupby("ticket_id")["at"].max()
+    last_status_solved = solved.groupby(st["ticket_id"]).last()
+    final = last_into.where(last_status_solved.reindex(last_into.index).fillna(False).astype(bool))
+    return pd.DataFrame({
+        "first_resolved": tid.map(first).to_numpy(),
+        "resolved": tid.map(final).to_numpy(),
+        "reopens": tid.map(reopen.groupby(st["ticket_id"]).sum()).fillna(0).astype("float64").to_numpy(),
+    })
+
+
+def reply_waits(ds) -> pd.DataFrame:
+    """Every wait of a customer for a public agent reply (needs ``ticket_events``).
+
+    A wait starts at a customer message that follows an agent reply (or is the ticket's first
+    customer message) and ends at the next public human agent reply. Further customer messages
+    before that reply belong to the same wait. A wait with no reply yet is censored at the
+    cut-off, unless the ticket was solved after the message (nothing left to answer): then it is
+    not counted.
+
+    Returns
+    -------
+    DataFrame
+        ``ticket_id``, ``start``, ``end`` (NaT: unanswered), ``first`` (the wait ends in or is the
+        ticket's first response, i.e. it is measured by first response time).
+    """
+    c = cache(ds)
+    if "kpis.reply_waits" in c:
+        return c["kpis.reply_waits"]
+    ev = _events(ds)
+    if ev is None:
+        raise KPIUnavailable("table 'ticket_events' absent (reply waits need the message history)")
+    pub = ev.loc[ev["kind"].isin(["customer_message", "agent_reply"]), ["ticket_id", "at", "kind"]].reset_index(drop=True)
+    is_cust = pub["kind"] == "customer_message"
+    prev_kind = pub.groupby("ticket_id")["kind"].shift(1)
+    starts = is_cust & (prev_kind.isna() | (prev_kind == "agent_reply"))
+    agent_at = pub["at"].where(pub["kind"] == "agent_reply")
+    next_agent = agent_at.groupby(pub["ticket_id"]).bfill()
+    w = pd.DataFrame({"ticket_id": pub.loc[starts, "ticket_id"], "start": pub.loc[starts, "at"],
+                      "end": next_agent[starts]}).reset_index(drop=True)
+    facts = ticket_facts(ds).set_index("ticket_id")
+    resolved_after = w["ticket_id"].map(facts["resolved"])
+    drop = w["end"].isna() & resolved_after.notna() & (resolved_after >= w["start"])
+    w = w[~drop].reset_index(drop=True)
+    # the ticket's first wait is the one its first response answers (or is still waiting for)
+    w["first"] = w.groupby("ticket_id").cumcount().eq(0).to_numpy()
+    c["kpis.reply_waits"] = w
+    return w
+
+
+def status_intervals(ds) -> pd.DataFrame:
+    """Time spans per ticket and status from ``status_change`` events.
+
+    The ticket is ``new`` from creation to its first status change; each status lasts until the
+    next change, the last one until the cut-off. Spans after the final resolution are dropped.
+
+    Returns
+    -------
+    DataFrame
+        ``ticket_id``, ``status``, ``start``, ``end`` (UTC), ``open_end`` (True when the span
+        runs to the cut-off).
+    """
+    c = cache(ds)
+    if "kpis.status_intervals" in c:
+        return c["kpis.status_intervals"]
+    ev = _events(ds)
+    if ev is None:
+        raise KPIUnavailable("table 'ticket_events' absent (status times need status_change events)")
+    st = ev.loc[(ev["kind"] == "status_change") & ev["status"].notna(), ["ticket_id", "at", "status"]]
+    t = ticket_facts(ds)
+    first = pd.DataFrame({"ticket_id": t["ticket_id"], "at": t["created_at"], "status": "new"})
+    s = pd.concat([first, st], ignore_index=True).sort_values(["ticket_id", "at"], kind="stable").reset_index(drop=True)
+    s["status"] = s["status"].astype("str")
+    nxt = s.groupby("ticket_id")["at"].shift(-1)
+    cutoff = ds.cutoff
+    out = pd.DataFrame({"ticket_id": s["ticket_id"], "status": s["status"], "start": s["at"],
+                        "end": nxt.fillna(cutoff), "open_end": nxt.isna().to_numpy()})
+    out = out[out["end"] >= out["start"]].reset_index(drop=True)
+    c["kpis.status_intervals"] = out
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# shared plumbing for ticket-based duration KPIs
+# ----------------------------------------------------------------------------------------------
+def _segments(ds, frame: pd.DataFrame, by, *, ts=None) -> pd.DataFrame:
+    """Segment columns for rows carrying ticket_id (ticket columns looked up by ticket_id)."""
+    return segment_frame(ds, frame, by, ts=ts, main="tickets")
+
+
+def _ticket_levels(ds, by) -> dict[str, list[str]]:
+    t = ds.tickets
+    return levels_of(segment_frame(ds, t, by, ts=t["created_at"]), by)
+
+
+def _duration_kpi(ds, spec, *, start, end, ticket_id, created, period, by, basis, clock,
+                  confidence, method, note=None, include=None) -> pd.DataFrame:
+    """Duration KPI over tickets (or waits): censor at the cut-off, cut by basis, finish."""
+    tz = ds.settings.timezone
+    cutoff = ds.cutoff
+    start = pd.Series(pd.to_datetime(start, utc=True)).reset_index(drop=True)
+    end = pd.Series(pd.to_datetime(end, utc=True)).reset_index(drop=True)
+    created = pd.Series(pd.to_datetime(created, utc=True)).reset_index(drop=True)
+    ticket_id = pd.Series(ticket_id).reset_index(drop=True)
+    ok = start.notna() & (start <= cutoff)
+    if include is not None:
+        ok &= pd.Series(include).reset_index(drop=True).astype(bool)
+    observed = end.notna() & (end <= cutoff)
+    stop = end.where(observed, cutoff)
+    dur = pd.Series(np.nan, index=start.index)
+    if ok.any():
+        dur[ok] = elapsed(ds, start[ok], stop[ok], clock)
+    frame = pd.DataFrame({"ticket_id": ticket_id})
+    seg = _segments(ds, frame, by, ts=created)
+    if basis == "event":
+        when = end.where(observed)
+        ok &= observed
+        bnote = "event basis: completed in the period (no censoring)"
+    else:
+        when = created
+        bnote = None
+    rows = pd.concat([pd.DataFrame({"period": to_period(when, period, tz).where(ok),
+                                    "duration": dur, "observed": observed}), seg], axis=1)
+    per = span(ds.tickets["created_at"], when[ok], period=period, tz=tz)
+    agg = Agg.from_durations(rows, by=by, periods=per, levels=_ticket_levels(ds, by),
+                             note="; ".join(x for x in (note, bnote) if x) or None)
+    return finish(agg, spec=spec, ds=ds, period=period, by=by, basis=basis, clock=clock,
+                  confidence=confidence, method=method)
+
+
+_DUR_COLS = {"tickets": ("created_at",)}
+
+
+# ----------------------------------------------------------------------------------------------
+# KPIs
+# ----------------------------------------------------------------------------------------------
+def _check_frt(ds) -> str | None:
+    if ds.has("ticket_events") and len(ds.ticket_events):
+        return None
+    if _has(ds.tickets, "first_response_at"):
+        return None
+    return "needs ticket_events or tickets.first_response_at"
+
+
+@register(
+    name="first_response_time", title="First response time (FRT)", group="responsiveness",
+    definition="Time from ticket creation to the first public reply by a human agent; bots and "
+               "internal notes do not count. For agent-opened tickets the clock starts at the "
+               "customer's first message. Unanswered tickets are censored at the cut-off.",
+    formula="Kaplan-Meier median of (first public agent reply - start), censored at cut-off",
+    unit="seconds", higher_is_better=False, stat="duration", basis="created", clock="business",
+    tables=("tickets",), columns=_DUR_COLS, segments=("channel", "priority", "team", "agent_id"),
+    check=_check_frt,
+)
+def first_response_time(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None):
+    """First response time per period and segment (Kaplan-Meier median, p90, censored count).
+
+    Parameters
+    ----------
+    ds : Dataset
+    period : {"D", "W", "M", "Q"}
+    by : str or list of str, optional
+        Ticket columns (channel, priority, category, team, agent_id, product, hour, weekday).
+    basis : {"created", "event"}, default "created"
+        ``created``: tickets created in the period (unanswered ones censored); ``event``: first
+        responses given in the period.
+    clock : {"business", "calendar"}, default "business"
+    confidence : float
+    method : ignored (Kaplan-Meier with Brookmeyer-Crowley intervals)
+
+    Returns
+    -------
+    DataFrame
+        Columns of :func:`kpitools.kpis._core.finish`; ``value`` is the median in seconds,
+        ``censored`` the tickets still unanswered at the cut-off.
+
+    Notes
+    -----
+    Start = ``created_at``, or for an agent-opened ticket the customer's first message; end =
+    first ``agent_reply`` event at or after the start (``tickets.first_response_at`` when there
+    are no events). Agent-opened tickets without a customer message are excluded (note).
+    """
+    f = ticket_facts(ds)
+    applicable = f["frt_start"].notna()
+    k = int((~applicable).sum())
+    note = f"{k} agent-opened ticket(s) without a customer message excluded" if k else None
+    return _duration_kpi(ds, first_response_time.spec, start=f["frt_start"], end=f["frt_end"],
+                         ticket_id=f["ticket_id"], created=f["created_at"], period=period, by=by,
+                         basis=basis, clock=clock, confidence=confidence, method=method, note=note,
+                         include=applicable)
+
+
+@register(
+    name="reply_time", title="Reply time (every customer wait)", group="responsiveness",
+    definition="For every customer message waiting for an answer, time to the next public human "
+               "agent reply; summarised over all waits, not only the first.",
+    formula="Kaplan-Meier median of (next public agent reply - waiting customer message)",
+    unit="seconds", higher_is_better=False, stat="duration", basis="created", clock="business",
+    tables=("tickets", "ticket_events"), columns=_DUR_COLS, segments=("channel", "priority", "team"),
+)
+def reply_time(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None):
+    """Reply time over every customer wait (see :func:`reply_waits`).
+
+    ``basis="created"`` puts each wait in the period its ticket was created; ``"event"`` in the
+    period the reply was given. Other parameters and columns as :func:`first_response_time`.
+    """
+    w = reply_waits(ds)
+    created = w["ticket_id"].map(ticket_facts(ds).set_index("ticket_id")["created_at"])
+    return _duration_kpi(ds, reply_time.spec, start=w["start"], end=w["end"], ticket_id=w["ticket_id"],
+                         created=created, period=period, by=by, basis=basis, clock=clock,
+                         confidence=confidence, method=method)
+
+
+def _check_res(col):
+    def check(ds):
+        if _has(ds.tickets, col) or (ds.has("ticket_events") and len(ds.ticket_events)):
+            return None
+        return f"needs tickets.{col} or ticket_events status changes"
+    return check
+
+
+@register(
+    name="first_resolution_time", title="First resolution time", group="responsiveness",
+    definition="Time from ticket creation to the first time it is solved; open tickets censored.",
+    formula="Kaplan-Meier median of (first solved - created)",
+    unit="seconds", higher_is_better=False, stat="duration", basis="created", clock="calendar",
+    tables=("tickets",), columns=_DUR_COLS, segments=("channel", "priority", "category", "team"),
+    check=_check_res("first_resolved_at"),
+)
+def first_resolution_time(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None):
+    """First resolution time (creation to first solved). Parameters as :func:`first_response_time`;
+    default clock calendar."""
+    f = ticket_facts(ds)
+    return _duration_kpi(ds, first_resolution_time.spec, start=f["created_at"], end=f["first_resolved"],
+                         ticket_id=f["ticket_id"], created=f["created_at"], period=period, by=by,
+                         basis=basis, clock=clock, confidence=confidence, method=method)
+
+
+@register(
+    name="full_resolution_time", title="Full resolution time", group="responsiveness",
+    definition="Time from ticket creation to its final resolution after any reopens; tickets open "
+               "at the cut-off (including reopened ones) are censored.",
+    formula="Kaplan-Meier median of (final resolution - created)",
+    unit="seconds", higher_is_better=False, stat="duration", basis="created", clock="calendar",
+    tables=("tickets",), columns=_DUR_COLS, segments=("channel", "priority", "category", "team"),
+    check=_check_res("resolved_at"),
+)
+def full_resolution_time(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None):
+    """Full resolution time (creation to final resolution). Parameters as
+    :func:`first_response_time`; default clock calendar."""
+    f = ticket_facts(ds)
+    return _duration_kpi(ds, full_resolution_time.spec, start=f["created_at"], end=f["resolved"],
+                         ticket_id=f["ticket_id"], created=f["created_at"], period=period, by=by,
+                         basis=basis, clock=clock, confidence=confidence, method=method)
+
+
+def _status_time(ds, spec, statuses, *, period, by, basis, clock, confidence, method):
+    iv = status_intervals(ds)
+    f = ticket_facts(ds)
+    res = iv["ticket_id"].map(f.set_index("ticket_id")["resolved"])
+    # spans after the final resolution do not count; a solved ticket's time is complete
+    sel = iv["status"].isin(statuses)
+    end = iv["end"].where(res.isna() | (iv["end"] <= res), res)
+    part = iv.loc[sel, ["ticket_id"]].assign(
+        sec=np.clip(elapsed(ds, iv.loc[sel, "start"], end[sel], clock), 0, None))
+    total = f["ticket_id"].map(part.groupby("ticket_id")["sec"].sum()).fillna(0.0)
+    observed = f["resolved"].notna() & (f["resolved"] <= ds.cutoff)
+    tz = ds.settings.timezone
+    when = f["created_at"] if basis == "created" else f["resolved"].where(observed)
+    ok = when.notna()
+    if basis == "event":
+        ok &= observed
+    seg = _segments(ds, f[["ticket_id"]], by, ts=f["created_at"])
+    rows = pd.concat([pd.DataFrame({"period": to_period(when, period, tz).where(ok), "duration": total,
+                                    "observed": observed}), seg], axis=1)
+    agg = Agg.from_durations(rows, by=by, periods=span(f["created_at"], when[ok], period=period, tz=tz),
+                             levels=_ticket_levels(ds, by),
+                             note="per ticket total; unresolved tickets censored at the cut-off")
+    return finish(agg, spec=spec, ds=ds, period=period, by=by, basis=basis, clock=clock,
+                  confidence=confidence, method=method)
+
+
+@register(
+    name="requester_wait_time", title="Requester wait time", group="responsiveness",
+    definition="Total time a ticket spends in statuses where the requester waits for support "
+               "(new, open, on_hold), up to its final resolution; unresolved tickets censored.",
+    formula="Kaplan-Meier median over tickets of the summed time in new/open/on_hold",
+    unit="seconds", higher_is_better=False, stat="duration", basis="created", clock="calendar",
+    tables=("tickets", "ticket_events"), columns={"ticket_events": ("status",)},
+    segments=("channel", "priority", "team"),
+)
+def requester_wait_time(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None):
+    """Requester wait time from status events (Zendesk's definition: new + open + on-hold).
+
+    Parameters as :func:`first_response_time`. A ticket's total stays censored until its final
+    resolution, because more waiting may follow.
+    """
+    return _status_time(ds, requester_wait_time.spec, REQUESTER_WAIT, period=period, by=by, basis=basis,
+                        clock=clock, confidence=confidence, method=method)
+
+
+@register(
+    name="on_hold_time", title="On-hold time", group="responsiveness",
+    definition="Total time a ticket spends on hold (waiting for a third party) up to its final "
+               "resolution; unresolved tickets censored.",
+    formula="Kaplan-Meier median over tickets of the summed time in on_hold",
+    unit="seconds", higher_is_better=False, stat="duration", basis="created", clock="calendar",
+    tables=("tickets", "ticket_events"), columns={"ticket_events": ("status",)},
+    segments=("channel", "priority", "team"),
+)
+def on_hold_time(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None):
+    """On-hold time from status events. Parameters as :func:`first_response_time`."""
+    return _status_time(ds, on_hold_time.spec, ON_HOLD, period=period, by=by, basis=basis,
+                        clock=clock, confidence=confidence, method=method)
+
+
+def _level_kpi(ds, spec, values: pd.Series, include: pd.Series, *, period, by, basis, confidence, method):
+    """Median (value) and mean of a per-ticket quantity over resolved tickets."""
+    f = ticket_facts(ds)
+    tz = ds.settings.timezone
+    when = f["created_at"] if basis == "created" else f["first_resolved"]
+    ok = include & when.notna() & values.notna()
+    rows = pd.concat([pd.DataFrame({"period": to_period(when, period, tz).where(ok), "x": values.astype("float64")}),
+                      _segments(ds, f[["ticket_id"]], by, ts=f["created_at"])], axis=1)
+    rows = rows[ok]
+    keys = ["period", *by]
+    g = rows.groupby(keys, observed=True, sort=True)["x"]
+    table = pd.DataFrame({"value": g.median(), "n": g.size().astype("float64"), "mean": g.mean()}).reset_index()
+    agg = Agg(table=table, periods=span(f["created_at"], when[ok], period=period, tz=tz),
+              levels=_ticket_levels(ds, by), extras={"mean": np.nan})
+    return finish(agg, spec=spec, ds=ds, period=period, by=by, basis=basis, clock=None,
+                  confidence=confidence, method=method)
+
+
+@register(
+    name="replies_per_resolution", title="Replies per resolution", group="responsiveness",
+    definition="Public human agent replies on resolved tickets; the median is reported (mean as an extra).",
+    formula="median over resolved tickets of public agent replies",
+    unit="count", higher_is_better=False, stat="level", basis="created",
+    tables=("tickets",), columns={}, segments=("channel", "category", "team", "agent_id"),
+    check=lambda ds: None if (ds.has("ticket_events") or _has(ds.tickets, "agent_replies"))
+    else "needs ticket_events or tickets.agent_replies",
+)
+def replies_per_resolution(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None):
+    """Median public agent replies per resolved ticket (``mean`` column: the mean).
+
+    ``basis="created"``: resolved tickets created in the period; ``"event"``: tickets first
+    resolved in the period.
+    """
+    f = ticket_facts(ds)
+    return _level_kpi(ds, replies_per_resolution.spec, f["replies"], f["first_resolved"].notna(),
+                      period=period, by=by, basis=basis, confidence=confidence, method=method)
+
+
+@register(
+    name="agent_touches", title="Agent touches per ticket", group="responsiveness",
+    definition="Agent actions on a ticket: public replies, internal notes and status changes by an "
+               "agent; median over tickets (mean as an extra).",
+    formula="median over tickets of agent actions",
+    unit="count", higher_is_better=False, stat="level", basis="created",
+    tables=("tickets", "ticket_events"), columns={}, segments=("channel", "category", "team"),
+)
+def agent_touches(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None):
+    """Median agent touches per ticket (``mean`` column: the mean); all tickets created in the
+    period (``basis="created"``) or first resolved in it (``"event"``)."""
+    f = ticket_facts(ds)
+    include = pd.Series(True, index=f.index) if basis == "created" else f["first_resolved"].notna()
+    return _level_kpi(ds, agent_touches.spec, f["touches"], include, period=period, by=by, basis=basis,
+                      confidence=confidence, method=method)
+
+
+@register(
+    name="ticket_handle_time", title="Ticket handle time (AHT for tickets)", group="responsiveness",
+    definition="Agent handle time recorded on tickets (tickets.handle_s): mean with a t interval, median as an extra.",
+    formula="mean of handle_s over tickets with a recorded handle time",
+    unit="seconds", higher_is_better=False, stat="mean", basis="created",
+    tables=("tickets",), columns={"tickets": ("handle_s",)}, segments=("channel", "category", "team", "agent_id"),
+)
+def ticket_handle_time(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None):
+    """Mean agent handle time per ticket (seconds), with ``median`` as an extra column.
+
+    ``basis="created"``: tickets created in the period; ``"event"``: tickets first resolved in it.
+    """
+    t = ds.tickets
+    f = ticket_facts(ds)
+    tz = ds.settings.timezone
+    when = f["created_at"] if basis == "created" else f["first_resolved"]
+    x = t["handle_s"].astype("Float64").astype("float64").reset_index(drop=True)
+    rows = pd.concat([pd.DataFrame({"period": to_period(when, period, tz), "x": x}),
+                      _segments(ds, f[["ticket_id"]], by, ts=f["created_at"])], axis=1)
+    agg = Agg.from_values(rows, "x", by=by, periods=span(f["created_at"], when, period=period, tz=tz),
+                          levels=_ticket_levels(ds, by), extras={"median": np.nan})
+    med = rows[rows["x"].notna() & rows["period"].notna()].groupby(["period", *by], observed=True)["x"].median()
+    agg.table = agg.table.merge(med.rename("median").reset_index(), on=["period", *by], how="left")
+    return finish(agg, spec=ticket_handle_time.spec, ds=ds, period=period, by=by, basis=basis, clock=None,
+                  confidence=confidence, method=method)

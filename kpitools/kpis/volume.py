@@ -1,0 +1,387 @@
+"""Volume and flow KPIs: ticket volume, complaints, tickets per customer, contact rate, resolved,
+backlog, net flow, opened-to-resolved ratio, resolution rate (``metrics.md``, "Volume and flow").
+
+Periods are cut in the business timezone; ``created`` basis counts tickets created in the period,
+``event`` basis counts events (resolutions) happening in it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from kpitools.kpis._core import (
+    PERIODS,
+    Agg,
+    KPIError,
+    finish,
+    levels_of,
+    period_bounds,
+    period_range,
+    register,
+    segment_frame,
+    span,
+    to_period,
+)
+from kpitools.kpis.responsiveness import SOLVED, _events, _has, ticket_facts
+
+__all__ = [
+    "ticket_volume",
+    "complaints",
+    "tickets_per_customer",
+    "contact_rate",
+    "resolved",
+    "backlog",
+    "net_flow",
+    "opened_to_resolved",
+    "resolution_rate",
+    "backlog_age",
+    "AGE_BUCKETS",
+]
+
+#: Age buckets of open tickets (upper bounds in days, label).
+AGE_BUCKETS = ((1, "<1d"), (3, "1-3d"), (7, "3-7d"), (30, "7-30d"), (np.inf, ">30d"))
+
+
+def _tickets_rows(ds, by, period, when: pd.Series, **cols) -> pd.DataFrame:
+    """Row per ticket: period of ``when``, the ticket's segments, extra columns."""
+    t = ds.tickets.reset_index(drop=True)
+    seg = segment_frame(ds, t, by, ts=t["created_at"])
+    base = pd.DataFrame({"period": to_period(when.reset_index(drop=True), period, ds.settings.timezone), **cols})
+    return pd.concat([base, seg], axis=1)
+
+
+def _levels(ds, by) -> dict[str, list[str]]:
+    t = ds.tickets
+    return levels_of(segment_frame(ds, t, by, ts=t["created_at"]), by)
+
+
+def _finish(agg, spec, ds, period, by, basis, confidence, method):
+    return finish(agg, spec=spec, ds=ds, period=period, by=by, basis=basis, clock=None,
+                  confidence=confidence, method=method)
+
+
+@register(
+    name="ticket_volume", title="Ticket volume", group="volume",
+    definition="Tickets created per period (by channel, category, priority, customer, hour of day, weekday).",
+    formula="count of tickets with created_at in the period",
+    unit="count", higher_is_better=None, stat="count", basis="created", bases=("created",),
+    tables=("tickets",), columns={"tickets": ("created_at",)},
+    segments=("channel", "category", "priority", "hour", "weekday"),
+)
+def ticket_volume(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None):
+    """Tickets created per period and segment.
+
+    Parameters
+    ----------
+    ds : Dataset
+    period : {"D", "W", "M", "Q"}
+    by : str or list of str, optional
+        Ticket columns, or ``hour`` (0-23) / ``weekday`` (mon..sun) of creation in the business
+        timezone.
+
+    Returns
+    -------
+    DataFrame
+        Columns of :func:`kpitools.kpis._core.finish`; ``value`` = ``n`` = tickets created.
+    """
+    t = ds.tickets
+    rows = _tickets_rows(ds, by, period, t["created_at"], one=np.ones(len(t)))
+    agg = Agg.from_rows(rows, by=by, sums={"n": "one"}, levels=_levels(ds, by),
+                        periods=span(t["created_at"], period=period, tz=ds.settings.timezone))
+    return _finish(agg, ticket_volume.spec, ds, period, by, basis, confidence, method)
+
+
+def _complaint_flag(ds) -> tuple[pd.Series, str]:
+    t = ds.tickets.reset_index(drop=True)
+    if _has(t, "is_complaint"):
+        return t["is_complaint"].fillna(False).astype(bool), "flag is_complaint"
+    if "category" in t.columns and t["category"].str.lower().eq("complaint").any():
+        return t["category"].str.lower().eq("complaint").fillna(False).astype(bool), "category 'complaint'"
+    raise KPIError("complaints: needs tickets.is_complaint or a category 'complaint'")
+
+
+@register(
+    name="complaints", title="Complaints", group="volume",
+    definition="Tickets flagged as complaints (is_complaint, else category 'complaint') created per period; "
+               "denominator = all tickets created (the complaint share is numerator / denominator).",
+    formula="count of complaint tickets created in the period",
+    unit="count", higher_is_better=False, stat="count", basis="created", bases=("created",),
+    tables=("tickets",), columns={}, segments=("channel", "category", "product"),
+    check=lambda ds: None if (_has(ds.tickets, "is_complaint") or (
+        "category" in ds.tickets.columns and ds.tickets["category"].str.lower().eq("complaint").any()))
+    else "needs tickets.is_complaint or a category 'complaint'",
+)
+def complaints(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None):
+    """Complaint tickets created per period; ``denominator`` = all tickets created."""
+    t = ds.tickets
+    flag, how = _complaint_flag(ds)
+    rows = _tickets_rows(ds, by, period, t["created_at"], c=flag.astype(float).to_numpy(), one=np.ones(len(t)))
+    agg = Agg.from_rows(rows, by=by, sums={"numerator": "c", "n": "c", "denominator": "one"},
+                        levels=_levels(ds, by), note=f"complaints by {how}",
+                        periods=span(t["created_at"], period=period, tz=ds.settings.timezone))
+    return _finish(agg, complaints.spec, ds, period, by, basis, confidence, method)
+
+
+@register(
+    name="tickets_per_customer", title="Tickets per customer", group="volume",
+    definition="Tickets created per distinct customer with a ticket in the period (tickets without "
+               "customer_id are left out of both counts).",
+    formula="tickets / distinct customer_id, per period",
+    unit="ratio", higher_is_better=False, stat="ratio", basis="created", bases=("created",),
+    tables=("tickets",), columns={"tickets": ("customer_id",)}, segments=("channel", "category"),
+)
+def tickets_per_customer(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None):
+    """Tickets / distinct customers with a ticket, per period and segment (``n`` = tickets)."""
+    t = ds.tickets.reset_index(drop=True)
+    known = t["customer_id"].notna()
+    rows = _tickets_rows(ds, by, period, t["created_at"], one=known.astype(float).to_numpy(),
+                         customer=t["customer_id"])
+    keys = ["period", *by]
+    r = rows[known & rows["period"].notna()]
+    g = r.groupby(keys, observed=True, sort=True)
+    table = pd.DataFrame({"numerator": g["one"].sum(), "denominator": g["customer"].nunique().astype(float)})
+    table["n"] = table["numerator"]
+    agg = Agg(table=table.reset_index(), levels=_levels(ds, by), denominator_label="customers",
+              periods=span(t["created_at"], period=period, tz=ds.settings.timezone))
+    return _finish(agg, tickets_per_customer.spec, ds, period, by, basis, confidence, method)
+
+
+@register(
+    name="contact_rate", title="Contact rate", group="volume",
+    definition="Tickets created per active user in the period (distinct users in user_activity).",
+    formula="tickets created / distinct active users, per period",
+    unit="ratio", higher_is_better=False, stat="ratio", basis="created", bases=("created",),
+    tables=("tickets", "user_activity"), columns={}, segments=("channel", "category"),
+)
+def contact_rate(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None):
+    """Tickets / active users per period; segments split the tickets, the denominator is all
+    active users of the period (users carry no segments)."""
+    t = ds.tickets
+    tz = ds.settings.timezone
+    rows = _tickets_rows(ds, by, period, t["created_at"], one=np.ones(len(t)))
+    ua = ds.user_activity
+    up = pd.to_datetime(ua["date"]).dt.to_period(PERIODS[period])
+    active = ua.assign(period=up).groupby("period")["user_id"].nunique().astype(float)
+    agg = Agg.from_rows(rows, by=by, sums={"numerator": "one", "n": "one"}, levels=_levels(ds, by),
+                        periods=span(t["created_at"], period=period, tz=tz), denominator_label="active users")
+    if len(agg.periods) and len(active):
+        agg.periods = period_range(min(agg.periods.min(), active.index.min()),
+                                   max(agg.periods.max(), active.index.max()), period)
+    # the denominator belongs to every segment of the period, also where no ticket was created
+    grid = pd.MultiIndex.from_product([agg.periods] + [agg.levels[c] for c in by], names=["period", *by])
+    full = grid.to_frame(index=False).merge(agg.table, on=["period", *by], how="left")
+    full[["numerator", "n"]] = full[["numerator", "n"]].fillna(0.0)
+    full["denominator"] = full["period"].map(active).fillna(0.0).to_numpy()
+    agg.table = full
+    return _finish(agg, contact_rate.spec, ds, period, by, basis, confidence, method)
+
+
+@register(
+    name="resolved", title="Tickets resolved", group="volume",
+    definition="Tickets whose first resolution falls in the period (event basis); created basis: "
+               "tickets created in the period that are resolved by the cut-off.",
+    formula="count of tickets with first solved time in the period",
+    unit="count", higher_is_better=True, stat="count", basis="event",
+    tables=("tickets",), columns={}, segments=("channel", "category", "priority", "team", "agent_id"),
+    check=lambda ds: None if (_has(ds.tickets, "first_resolved_at") or _has(ds.tickets, "resolved_at")
+                              or ds.has("ticket_events")) else "needs first_resolved_at, resolved_at or ticket_events",
+)
+def resolved(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None):
+    """Tickets resolved per period (first resolution; see :func:`ticket_facts`)."""
+    f = ticket_facts(ds)
+    fr = f["first_resolved"].where(f["first_resolved"] <= ds.cutoff)
+    when = fr if basis == "event" else f["created_at"].where(fr.notna())
+    rows = _tickets_rows(ds, by, period, when, one=np.ones(len(f)))
+    agg = Agg.from_rows(rows, by=by, sums={"n": "one"}, levels=_levels(ds, by),
+                        periods=span(f["created_at"], fr, period=period, tz=ds.settings.timezone))
+    return _finish(agg, resolved.spec, ds, period, by, basis, confidence, method)
+
+
+def _transitions(ds) -> pd.DataFrame:
+    """Backlog transitions: +1 when a ticket opens or reopens, -1 when it is solved.
+
+    From status events when present (exact reopen times), else +1 at creation and -1 at the final
+    resolution (``resolved_at``; ``first_resolved_at`` when there is no final one).
+    """
+    f = ticket_facts(ds)
+    ev = _events(ds)
+    opened = pd.DataFrame({"ticket_id": f["ticket_id"], "at": f["created_at"], "d": 1.0})
+    if ev is not None and "status" in ev.columns and ev["status"].notna().any():
+        st = ev.loc[(ev["kind"] == "status_change") & ev["status"].notna(), ["ticket_id", "at", "status"]]
+        solved = st["status"].isin(SOLVED)
+        prev = solved.groupby(st["ticket_id"]).shift(1, fill_value=False).astype(bool)
+        d = np.where(solved & ~prev, -1.0, np.where(~solved & prev, 1.0, 0.0))
+        moves = st.assign(d=d)
+        moves = moves.loc[moves["d"] != 0, ["ticket_id", "at", "d"]]
+    else:
+        end = f["resolved"].fillna(f["first_resolved"])
+        moves = pd.DataFrame({"ticket_id": f["ticket_id"], "at": end, "d": -1.0})[end.notna()]
+    out = pd.concat([opened, moves], ignore_index=True)
+    return out[out["at"] <= ds.cutoff].reset_index(drop=True)
+
+
+def _backlog_table(ds, by, period):
+    """(periods, levels, table with opened, solved and backlog per cell)."""
+    f = ticket_facts(ds)
+    tz = ds.settings.timezone
+    tr = _transitions(ds)
+    tseg = segment_frame(ds, ds.tickets.reset_index(drop=True), by, ts=f["created_at"])
+    tseg.index = f["ticket_id"].to_numpy()
+    seg = tseg.reindex(tr["ticket_id"].to_numpy()).reset_index(drop=True)
+    rows = pd.concat([pd.DataFrame({"period": to_period(tr["at"], period, tz), "d": tr["d"]}), seg], axis=1)
+    periods = span(f["created_at"], pd.Series([ds.cutoff]), period=period, tz=tz)
+    levels = _levels(ds, by)
+    keys = ["period", *by]
+    g = rows.groupby(keys, observed=True, sort=True)["d"].sum()
+    grid = pd.MultiIndex.from_product([periods] + [levels[c] for c in by], names=keys)
+    net = g.reindex(grid, fill_value=0.0).to_frame("d").reset_index()
+    if by:
+        net["backlog"] = net.groupby(by, observed=True, sort=False)["d"].cumsum()
+    else:
+        net["backlog"] = net["d"].cumsum()
+    return periods, levels, net
+
+
+@register(
+    name="backlog", title="Backlog (open tickets at period end)", group="volume",
+    definition="Tickets open at the end of the period: created before it and not solved at that "
+               "moment (reopened tickets count as open again). The current period ends at the cut-off.",
+    formula="sum over tickets of opens - solves before the period end",
+    unit="count", higher_is_better=False, stat="count", basis="event", bases=("event",),
+    tables=("tickets",), columns={}, segments=("channel", "priority", "team", "category"),
+)
+def backlog(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None):
+    """Open tickets at each period end, per segment (status events give exact reopen times;
+    without them a ticket is open from creation to its final resolution)."""
+    periods, levels, net = _backlog_table(ds, by, period)
+    net["n"] = net["backlog"]
+    _, end = period_bounds(periods, ds.settings.timezone)
+    agg = Agg(table=net[["period", *by, "n"]], periods=periods, levels=levels)
+    res = _finish(agg, backlog.spec, ds, period, by, basis, confidence, method)
+    if len(end) and end[-1] > ds.cutoff:
+        last = res["period"] == periods[-1]
+        txt = f"counted at the cut-off {ds.cutoff:%Y-%m-%d %H:%M} UTC (period not over)"
+        res.loc[last, "note"] = res.loc[last, "note"].where(res.loc[last, "note"].isna(),
+                                                            res.loc[last, "note"] + "; ").fillna("") + txt
+    return res
+
+
+def _created_resolved(ds, by, period):
+    f = ticket_facts(ds)
+    tz = ds.settings.timezone
+    fr = f["first_resolved"].where(f["first_resolved"] <= ds.cutoff)
+    a = _tickets_rows(ds, by, period, f["created_at"], created=np.ones(len(f)), resolved=np.zeros(len(f)))
+    b = _tickets_rows(ds, by, period, fr, created=np.zeros(len(f)), resolved=fr.notna().astype(float).to_numpy())
+    rows = pd.concat([a, b], ignore_index=True)
+    periods = span(f["created_at"], fr, period=period, tz=tz)
+    return rows, periods
+
+
+@register(
+    name="net_flow", title="Net flow (created - resolved)", group="volume",
+    definition="Tickets created minus tickets first resolved in the period (numerator = created, "
+               "denominator = resolved).",
+    formula="created in period - first resolved in period",
+    unit="count", higher_is_better=False, stat="count", basis="event", bases=("event",),
+    tables=("tickets",), columns={}, segments=("channel", "priority", "team"),
+    check=resolved.spec.check,
+)
+def net_flow(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None):
+    """Created minus resolved per period: ``value`` = numerator - denominator."""
+    rows, periods = _created_resolved(ds, by, period)
+    rows = rows.assign(flow=rows["created"] - rows["resolved"], one=1.0)
+    agg = Agg.from_rows(rows, by=by, sums={"numerator": "created", "denominator": "resolved", "value": "flow",
+                                           "n": "one"},
+                        levels=_levels(ds, by), periods=periods)
+    return _finish(agg, net_flow.spec, ds, period, by, basis, confidence, method)
+
+
+@register(
+    name="opened_to_resolved", title="Opened-to-resolved ratio", group="volume",
+    definition="Tickets created / tickets first resolved in the same period; above 1 the backlog grows.",
+    formula="created in period / resolved in period",
+    unit="ratio", higher_is_better=False, stat="ratio", basis="event", bases=("event",),
+    tables=("tickets",), columns={}, segments=("channel", "priority", "team"),
+    check=resolved.spec.check,
+)
+def opened_to_resolved(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None):
+    """Created / resolved per period (``n`` = created + resolved)."""
+    rows, periods = _created_resolved(ds, by, period)
+    rows = rows.assign(both=rows["created"] + rows["resolved"])
+    agg = Agg.from_rows(rows, by=by, sums={"numerator": "created", "denominator": "resolved", "n": "both"},
+                        levels=_levels(ds, by), periods=periods, denominator_label="resolved tickets")
+    return _finish(agg, opened_to_resolved.spec, ds, period, by, basis, confidence, method)
+
+
+@register(
+    name="resolution_rate", title="Resolution rate", group="volume",
+    definition="Share of the tickets created in the period that are resolved by the cut-off "
+               "(recent periods are not yet mature).",
+    formula="tickets created in period and resolved / tickets created in period",
+    unit="share", higher_is_better=True, stat="proportion", basis="created", bases=("created",),
+    tables=("tickets",), columns={}, segments=("channel", "priority", "category", "team"),
+    check=resolved.spec.check,
+)
+def resolution_rate(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None):
+    """Resolved / received among tickets created in the period, with a Wilson interval."""
+    f = ticket_facts(ds)
+    done = (f["first_resolved"].notna() & (f["first_resolved"] <= ds.cutoff)).astype(float).to_numpy()
+    rows = _tickets_rows(ds, by, period, f["created_at"], done=done, one=np.ones(len(f)))
+    agg = Agg.from_rows(rows, by=by, sums={"numerator": "done", "denominator": "one"}, levels=_levels(ds, by),
+                        periods=span(f["created_at"], period=period, tz=ds.settings.timezone),
+                        denominator_label="tickets created")
+    return _finish(agg, resolution_rate.spec, ds, period, by, basis, confidence, method)
+
+
+def backlog_age(ds, *, at=None, by=None) -> pd.DataFrame:
+    """Open tickets at one instant, by age bucket.
+
+    Parameters
+    ----------
+    ds : Dataset
+    at : timestamp, optional
+        The instant (default ``ds.cutoff``); naive values are read as UTC.
+    by : str or list of str, optional
+        Ticket segment columns.
+
+    Returns
+    -------
+    DataFrame
+        One row per (segment x) bucket in :data:`AGE_BUCKETS` order: ``at``, <by>, ``bucket``,
+        ``n`` (open tickets), ``share`` (of the segment's open tickets; NaN when none),
+        ``median_age_s`` (median age in seconds of the bucket's tickets).
+
+    Notes
+    -----
+    Age = ``at`` - ``created_at`` (calendar time). Open means opens - solves before ``at`` > 0
+    per ticket (see :func:`backlog`).
+    """
+    from kpitools.kpis._core import _check_by
+
+    by = _check_by(by)
+    at = ds.cutoff if at is None else pd.Timestamp(at)
+    if at.tzinfo is None:
+        at = at.tz_localize("UTC")
+    at = at.tz_convert("UTC")
+    f = ticket_facts(ds)
+    tr = _transitions(ds)
+    state = tr[tr["at"] <= at].groupby("ticket_id")["d"].sum()
+    is_open = f["ticket_id"].map(state).fillna(0.0).to_numpy() > 0
+    age_s = ((at - f["created_at"]) / pd.Timedelta(seconds=1)).to_numpy(dtype=float)
+    edges = np.array([b for b, _ in AGE_BUCKETS], dtype=float) * 86400.0
+    labels = [lab for _, lab in AGE_BUCKETS]
+    idx = np.searchsorted(edges, age_s, side="right")
+    seg = segment_frame(ds, ds.tickets.reset_index(drop=True), by, ts=f["created_at"])
+    rows = pd.concat([seg, pd.DataFrame({"bucket": np.asarray(labels, dtype=object)[np.minimum(idx, len(labels) - 1)],
+                                         "age": age_s})], axis=1)[is_open]
+    levels = _levels(ds, by)
+    grid = pd.MultiIndex.from_product([levels[c] for c in by] + [labels], names=[*by, "bucket"])
+    g = rows.groupby([*by, "bucket"], observed=True)["age"]
+    out = pd.DataFrame({"n": g.size(), "median_age_s": g.median()}).reindex(grid).reset_index()
+    out["n"] = out["n"].fillna(0).astype("int64")
+    tot = out.groupby(by, observed=True)["n"].transform("sum") if by else pd.Series(out["n"].sum(), index=out.index)
+    out["share"] = out["n"] / tot.where(tot > 0)
+    out.insert(0, "at", at)
+    out["bucket"] = out["bucket"].astype("str")
+    return out[["at", *by, "bucket", "n", "share", "median_age_s"]]
