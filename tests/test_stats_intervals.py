@@ -496,3 +496,15 @@ def test_validation_messages():
         mean_interval(5, 1.0, -1.0)
     with pytest.raises(ValueError, match="x must be numeric"):
         bootstrap_interval(["a", "b"])
+
+
+def test_pandas_nullable_and_arrow_counts():
+    import pandas as pd
+
+    # NA counts give NaN; other elements equal the plain-integer call
+    low, high = nps_interval(
+        pd.Series([10, None], dtype="Int64"), pd.Series([20, 3]), pd.Series([70, 4], dtype="int64[pyarrow]")
+    )
+    ref = nps_interval(10, 20, 70)
+    assert low[0] == pytest.approx(ref[0]) and high[0] == pytest.approx(ref[1])
+    assert np.isnan(low[1]) and np.isnan(high[1])

@@ -214,7 +214,7 @@ def test_validation_messages():
         kaplan_meier([1.0, 2.0], [True])
     with pytest.raises(ValueError, match="durations must be finite and non-negative"):
         km_quantiles([1.0, -2.0], [True, True])
-    with pytest.raises(ValueError, match="got timedeltas"):
+    with pytest.raises(ValueError, match="got timedeltas/datetimes"):
         kaplan_meier(pd.to_timedelta([1, 2], unit="h"), [True, True])
     with pytest.raises(ValueError, match="observed must be booleans"):
         kaplan_meier([1.0, 2.0], [2, 1])
@@ -228,3 +228,12 @@ def test_validation_messages():
         logrank([1.0, 2.0], [True, True], ["a"])
     with pytest.raises(ValueError, match="confidence must be"):
         kaplan_meier([1.0], [True], confidence=1.5)
+
+
+def test_pandas_nullable_and_arrow_durations():
+    # NA durations are dropped; arrow-backed numbers are accepted (pandas 3 readers produce them)
+    t = pd.Series([*HAND_T, None], dtype="double[pyarrow]")
+    o = pd.Series([*HAND_O, True])
+    res = km_quantiles(t, o)
+    ref = km_quantiles(HAND_T, HAND_O)
+    pd.testing.assert_frame_equal(res, ref)

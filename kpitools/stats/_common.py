@@ -79,7 +79,10 @@ def check_positive_int(name: str, value: Any) -> int:
 def as_float_array(name: str, value: Any) -> np.ndarray:
     """Convert ``value`` to a float array, raising a named error for non-numeric input."""
     try:
-        arr = np.asarray(value, dtype=float)
+        if hasattr(value, "to_numpy") and hasattr(value, "dtype"):  # pandas, incl. nullable/arrow
+            arr = value.to_numpy(dtype=float, na_value=np.nan)
+        else:
+            arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
         raise StatsInputError(f"{name} must be numeric (a number or an array of numbers), got {value!r}") from None
     return arr

@@ -36,18 +36,21 @@ _QUANTILE_COLUMNS = ["q", "value", "ci_low", "ci_high", "n", "events", "censored
 # --------------------------------------------------------------------------- input
 def _durations(durations, observed) -> tuple[np.ndarray, np.ndarray]:
     """Validate and return (time, observed) as float / bool arrays, NaN durations dropped."""
-    t_in = np.asarray(durations)
-    if np.issubdtype(t_in.dtype, np.timedelta64) or isinstance(
-        getattr(durations, "dtype", None), pd.ArrowDtype | pd.DatetimeTZDtype
-    ):
+    dtype = getattr(durations, "dtype", None)
+    if dtype is None:
+        dtype = np.asarray(durations).dtype
+    if getattr(dtype, "kind", None) in ("m", "M"):
         raise StatsInputError(
-            "durations must be numbers in one unit (e.g. hours), got timedeltas; convert with "
-            "`series.dt.total_seconds() / 3600`"
+            f"durations must be numbers in one unit (e.g. hours), got timedeltas/datetimes ({dtype}); "
+            "convert with `series.dt.total_seconds() / 3600`"
         )
     try:
-        t = np.asarray(durations, dtype=float).ravel()
+        if isinstance(durations, pd.Series | pd.Index):
+            t = durations.to_numpy(dtype=float, na_value=np.nan).ravel()
+        else:
+            t = np.asarray(durations, dtype=float).ravel()
     except (TypeError, ValueError):
-        raise StatsInputError(f"durations must be numeric, got dtype {t_in.dtype}") from None
+        raise StatsInputError(f"durations must be numeric, got dtype {dtype}") from None
     o_in = np.asarray(observed).ravel()
     if o_in.shape != t.shape:
         raise StatsInputError(
