@@ -239,3 +239,26 @@ def test_staffing_by_interval_without_observed_agents_and_validation():
         staffing_by_interval(arrivals.drop(columns="aht_s"), interval_s=1800)
     with pytest.raises(ValueError, match="interval_s must be positive"):
         staffing_by_interval(arrivals, interval_s=0)
+
+
+@pytest.mark.parametrize(("traffic", "agents"), [(10.0, 13.5), (0.05, 0.3), (49.9, 52.5), (500.0, 480.7)])
+def test_erlang_b_continuous_extension(traffic, agents):
+    # Jagerman (1974): 1/B(f, A) = int_0^inf e^-s (1 + s/A)^f ds, then the usual recursion;
+    # reference by scipy.integrate.quad
+    from scipy.integrate import quad
+
+    f = agents - math.floor(agents)
+    ref = 1 / quad(lambda s: math.exp(-s) * (1 + s / traffic) ** f, 0, np.inf, epsabs=1e-14, epsrel=1e-13)[0]
+    for k in range(1, math.floor(agents) + 1):
+        ref = traffic * ref / (f + k + traffic * ref)
+    assert erlang_b(traffic, agents) == pytest.approx(ref, rel=1e-9)
+
+
+def test_fractional_agents_lie_between_neighbours():
+    sl = erlang_c(CALLS, INTERVAL, AHT, [13, 13.5, 14], T)["service_level"]
+    assert sl[0] < sl[1] < sl[2]
+    arrivals = pd.DataFrame({"interval_start": [0], "calls": [100], "aht_s": [180], "agents_observed": [13.5]})
+    out = staffing_by_interval(arrivals, interval_s=1800)
+    assert out["service_level_observed"].iloc[0] == pytest.approx(sl[1])
+    with pytest.raises(ValueError, match="agents must be whole numbers here"):
+        erlang_a(CALLS, INTERVAL, AHT, 13.5, T, 180)

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
+from scipy import sparse, special
 from scipy.sparse.linalg import expm_multiply
 
 from kpitools.stats._common import StatsInputError, as_float_array, unwrap
@@ -47,10 +47,12 @@ def _nonnegative(name: str, value) -> np.ndarray:
     return arr
 
 
-def _agents(value) -> np.ndarray:
+def _agents(value, *, whole: bool = False) -> np.ndarray:
     arr = as_float_array("agents", value)
-    if np.any(~(arr >= 0)) or np.any(arr != np.round(arr)):
-        raise StatsInputError(f"agents must be non-negative whole numbers, got {value!r}")
+    if np.any(~(arr >= 0)) or np.any(np.isinf(arr)):
+        raise StatsInputError(f"agents must be non-negative and finite, got {value!r}")
+    if whole and np.any(arr != np.round(arr)):
+        raise StatsInputError(f"agents must be whole numbers here, got {value!r}")
     return arr
 
 
@@ -73,8 +75,9 @@ def erlang_b(traffic, agents):
     ----------
     traffic : float or array-like
         Offered traffic A in Erlangs (arrival rate x AHT).
-    agents : int or array-like of int
-        Number of agents (servers), broadcast with ``traffic``.
+    agents : float or array-like
+        Number of agents (servers), broadcast with ``traffic``. Whole numbers normally;
+        non-integer values (agents averaged over an interval) use the continuous extension.
 
     Returns
     -------
@@ -84,7 +87,14 @@ def erlang_b(traffic, agents):
     Notes
     -----
     Recursion ``1/B_k = 1 + (k / A) (1 / B_(k-1))``, ``B_0 = 1`` (statistics.md), computed as
-    ``B_k = A B_(k-1) / (k + A B_(k-1))``, numerically stable for thousands of agents.
+    ``B_k = A B_(k-1) / (k + A B_(k-1))``, numerically stable for thousands of agents. For
+    non-integer N = m + f the recursion starts from ``1/B(f, A) = int_0^inf e^-s (1 + s/A)^f ds``
+    (Jagerman 1974; the incomplete gamma function for A <= 50, 60-point Gauss-Laguerre above), which reproduces the integer values exactly.
+
+    References
+    ----------
+    Jagerman, D. L. (1974). Some properties of the Erlang loss function. Bell System Technical
+    Journal 53, 525-551.
     """
     a = _nonnegative("traffic", traffic)
     n = _agents(agents)
@@ -93,13 +103,30 @@ def erlang_b(traffic, agents):
     return unwrap(_erlang_b(a.astype(float), n), scalar)
 
 
+# Gauss-Laguerre rule for the continuous extension of Erlang B to non-integer agents
+_LAG_NODES, _LAG_WEIGHTS = np.polynomial.laguerre.laggauss(60)
+
+
 def _erlang_b(a: np.ndarray, n: np.ndarray) -> np.ndarray:
-    b = np.ones(np.broadcast(a, n).shape)
-    kmax = int(np.max(n)) if n.size else 0
+    a, n = np.broadcast_arrays(np.asarray(a, dtype=float), np.asarray(n, dtype=float))
+    whole = np.floor(n)
+    frac = n - whole
+    # start value B(frac, A): 1/B = int_0^inf e^-s (1 + s/A)^frac ds (Jagerman 1974); 1 for frac = 0
+    b = np.ones(a.shape)
+    small = (frac > 0) & (a > 0) & (a <= 50)
+    if np.any(small):  # closed form e^A A^-f Gamma(f + 1, A), no overflow for A <= 50
+        fa, aa = frac[small], a[small]
+        b[small] = 1.0 / (special.gammaincc(fa + 1, aa) * special.gamma(fa + 1) * np.exp(aa) * aa**-fa)
+    large = (frac > 0) & (a > 50)
+    if np.any(large):  # smooth integrand: Gauss-Laguerre
+        s = _LAG_NODES[:, None]
+        integral = (_LAG_WEIGHTS[:, None] * (1.0 + s / a[large][None, :]) ** frac[large][None, :]).sum(axis=0)
+        b[large] = 1.0 / integral
+    kmax = int(np.max(whole)) if whole.size else 0
     for k in range(1, kmax + 1):
-        step = a * b / (k + a * b)
-        b = np.where(k <= n, step, b)
-    return b
+        step = a * b / (frac + k + a * b)
+        b = np.where(k <= whole, step, b)
+    return np.where((a == 0) & (n > 0), 0.0, b)
 
 
 def _erlang_c_core(a, n, t_s, aht):
@@ -130,8 +157,9 @@ def erlang_c(calls, interval_s, aht_s, agents, target_s):
         Interval length in seconds (e.g. 1800).
     aht_s : float or array-like
         Average handling time in seconds.
-    agents : int or array-like of int
-        Agents answering calls (after shrinkage).
+    agents : int or array-like
+        Agents answering calls (after shrinkage). Non-integer values use the continuous
+        extension of Erlang B (see :func:`erlang_b`).
     target_s : float
         Service-level threshold T in seconds (e.g. 20 for "80/20").
 
@@ -343,7 +371,7 @@ def erlang_a(calls, interval_s, aht_s, agents, target_s, patience_s):
     c = float(_positive("calls", calls))
     iv = float(_positive("interval_s", interval_s))
     aht = float(_positive("aht_s", aht_s))
-    n_arr = _agents(agents)
+    n_arr = _agents(agents, whole=True)
     if n_arr.ndim or n_arr < 1:
         raise StatsInputError(f"agents must be one whole number >= 1 for erlang_a, got {agents!r}")
     n = int(n_arr)
@@ -419,7 +447,8 @@ def staffing_by_interval(
         - ``traffic``: offered Erlangs.
         - ``required_agents``: smallest N meeting the target (nullable Int64; NA without AHT).
         - ``scheduled_agents``: ``ceil(required / (1 - shrinkage))``.
-        - ``agents_observed``: echoed (NA when the column is absent).
+        - ``agents_observed``: echoed (NA when the column is absent); may be fractional
+          (averaged over the interval), handled by the continuous Erlang B extension.
         - ``service_level_observed``: Erlang C service level with the observed agents; 0.0 where
           they do not exceed the traffic (the queue grows without bound), NaN with no calls.
         - ``understaffed``: observed agents <= traffic.
