@@ -717,9 +717,10 @@ def staffing_by_hour(ds, *, month=None, channel="phone", by_weekday=False, targe
     -----
     Erlang C (statistics.md "Staffing"): A = calls x AHT / interval; P_wait = N B / (N - A (1 - B));
     SL(T) = 1 - P_wait exp(-(N - A) T / AHT); required agents = the smallest N > A with SL >= target
-    (:func:`kpitools.stats.staffing.staffing_by_interval`). Agents observed answering are a lower
-    bound of agents staffed (an idle agent answers nothing), so a negative gap at low volume
-    partly reflects that. Intervals are local clock hours; a DST day has 23 or 25 of them.
+    (:func:`kpitools.stats.staffing.staffing_by_interval`). "Agents observed" are the distinct
+    agents who answered at least one contact in the hour: a proxy for agents on the floor that
+    misses idle agents (low volume) and counts every agent of a shift change within the hour, so
+    it is not a roster. Intervals are local clock hours; a DST day has 23 or 25 of them.
     """
     if not ds.has("contacts"):
         raise KPIUnavailable("staffing_by_hour: table 'contacts' absent")
