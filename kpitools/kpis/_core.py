@@ -465,7 +465,7 @@ def segment_frame(ds, df: pd.DataFrame, by: Sequence[str], *, ts: pd.Series | No
                 s = loc.dt.hour.astype("Int64").astype(str)
                 s = s.str.zfill(2)
             else:
-                s = pd.Series(np.asarray(WEEKDAY_NAMES, dtype=object)[loc.dt.weekday.to_numpy()], index=df.index)
+                s = pd.Series(np.asarray(WEEKDAY_NAMES, dtype=object)[loc.dt.day_of_week.to_numpy()], index=df.index)
         else:
             if tickets is None:
                 tickets = _table(ds, "tickets")

@@ -24,7 +24,7 @@ from kpitools.kpis._core import (
     span,
     to_period,
 )
-from kpitools.kpis.responsiveness import _has, ticket_facts
+from kpitools.kpis.responsiveness import ticket_facts
 
 __all__ = [
     "fcr",
@@ -91,13 +91,13 @@ def repeat_flags(ds, *, window_days=None) -> pd.DataFrame:
 
 
 def _check_replies(ds):
-    if ds.has("ticket_events") or _has(ds.tickets, "agent_replies"):
+    if ds.has("ticket_events") or "agent_replies" in ds.tickets.columns:
         return None
     return "needs ticket_events or tickets.agent_replies"
 
 
 def _check_resolution(ds):
-    if _has(ds.tickets, "first_resolved_at") or _has(ds.tickets, "resolved_at") or ds.has("ticket_events"):
+    if "first_resolved_at" in ds.tickets.columns or "resolved_at" in ds.tickets.columns or ds.has("ticket_events"):
         return None
     return "needs tickets.first_resolved_at/resolved_at or ticket_events"
 
@@ -200,7 +200,7 @@ def one_touch_rate(ds, *, period="M", by=None, basis=None, clock=None, confidenc
     formula="resolved & reopens >= 1 / resolved",
     unit="share", higher_is_better=False, stat="proportion", basis="created",
     tables=("tickets",), columns={}, segments=("channel", "category", "team", "agent_id"),
-    check=lambda ds: None if (_has(ds.tickets, "reopen_count") or ds.has("ticket_events"))
+    check=lambda ds: None if ("reopen_count" in ds.tickets.columns or ds.has("ticket_events"))
     else "needs tickets.reopen_count or ticket_events",
 )
 def reopen_rate(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None):

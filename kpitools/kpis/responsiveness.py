@@ -301,7 +301,7 @@ _DUR_COLS = {"tickets": ("created_at",)}
 def _check_frt(ds) -> str | None:
     if ds.has("ticket_events") and len(ds.ticket_events):
         return None
-    if _has(ds.tickets, "first_response_at"):
+    if "first_response_at" in ds.tickets.columns:
         return None
     return "needs ticket_events or tickets.first_response_at"
 
@@ -377,7 +377,7 @@ def reply_time(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.
 
 def _check_res(col):
     def check(ds):
-        if _has(ds.tickets, col) or (ds.has("ticket_events") and len(ds.ticket_events)):
+        if col in ds.tickets.columns or (ds.has("ticket_events") and len(ds.ticket_events)):
             return None
         return f"needs tickets.{col} or ticket_events status changes"
     return check
@@ -502,7 +502,7 @@ def _level_kpi(ds, spec, values: pd.Series, include: pd.Series, *, period, by, b
     formula="median over resolved tickets of public agent replies",
     unit="count", higher_is_better=False, stat="level", basis="created",
     tables=("tickets",), columns={}, segments=("channel", "category", "team", "agent_id"),
-    check=lambda ds: None if (ds.has("ticket_events") or _has(ds.tickets, "agent_replies"))
+    check=lambda ds: None if (ds.has("ticket_events") or "agent_replies" in ds.tickets.columns)
     else "needs ticket_events or tickets.agent_replies",
 )
 def replies_per_resolution(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None):

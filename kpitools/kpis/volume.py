@@ -184,7 +184,7 @@ def contact_rate(ds, *, period="M", by=None, basis=None, clock=None, confidence=
     formula="count of tickets with first solved time in the period",
     unit="count", higher_is_better=True, stat="count", basis="event",
     tables=("tickets",), columns={}, segments=("channel", "category", "priority", "team", "agent_id"),
-    check=lambda ds: None if (_has(ds.tickets, "first_resolved_at") or _has(ds.tickets, "resolved_at")
+    check=lambda ds: None if ("first_resolved_at" in ds.tickets.columns or "resolved_at" in ds.tickets.columns
                               or ds.has("ticket_events")) else "needs first_resolved_at, resolved_at or ticket_events",
 )
 def resolved(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None):
