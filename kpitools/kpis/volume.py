@@ -156,7 +156,7 @@ def tickets_per_customer(ds, *, period="M", by=None, basis=None, clock=None, con
 )
 def contact_rate(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None):
     """Tickets / active users per period; segments split the tickets, the denominator is all
-    active users of the period (users carry no segments)."""
+    active users of the period (users carry no segments); ``n`` = active users."""
     t = ds.tickets
     tz = ds.settings.timezone
     rows = _tickets_rows(ds, by, period, t["created_at"], one=np.ones(len(t)))
@@ -173,6 +173,7 @@ def contact_rate(ds, *, period="M", by=None, basis=None, clock=None, confidence=
     full = grid.to_frame(index=False).merge(agg.table, on=["period", *by], how="left")
     full[["numerator", "n"]] = full[["numerator", "n"]].fillna(0.0)
     full["denominator"] = full["period"].map(active).fillna(0.0).to_numpy()
+    full["n"] = full["denominator"]  # the population at risk: active users
     agg.table = full
     return _finish(agg, contact_rate.spec, ds, period, by, basis, confidence, method)
 
@@ -376,7 +377,8 @@ def backlog_age(ds, *, at=None, by=None) -> pd.DataFrame:
     rows = pd.concat([seg, pd.DataFrame({"bucket": np.asarray(labels, dtype=object)[np.minimum(idx, len(labels) - 1)],
                                          "age": age_s})], axis=1)[is_open]
     levels = _levels(ds, by)
-    grid = pd.MultiIndex.from_product([levels[c] for c in by] + [labels], names=[*by, "bucket"])
+    grid = (pd.MultiIndex.from_product([levels[c] for c in by] + [labels], names=[*by, "bucket"]) if by
+            else pd.Index(labels, name="bucket"))
     g = rows.groupby([*by, "bucket"], observed=True)["age"]
     out = pd.DataFrame({"n": g.size(), "median_age_s": g.median()}).reindex(grid).reset_index()
     out["n"] = out["n"].fillna(0).astype("int64")
