@@ -258,7 +258,7 @@ def _days(start: str, end: str, tz: str, holidays: list[str]) -> _Days:
     hol = np.isin(dates.strftime("%Y-%m-%d"), holidays)
     months = pd.period_range(dates[0], dates[-1], freq="M")
     mi = (dates.year - dates[0].year) * 12 + dates.month - dates[0].month
-    return _Days(dates, mid, dates.dayofweek.to_numpy(), hol, np.asarray(mi), months)
+    return _Days(dates, mid, dates.day_of_week.to_numpy(), hol, np.asarray(mi), months)
 
 
 def _open_intervals(days: _Days) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -385,7 +385,7 @@ class _Gen:
                 "launch_id": f"L{i + 1:02d}", "name": names[i][0], "product": names[i][1],
                 "day": launch_days[i], "effect": bool(effect[i]),
                 "lag_days": int(rng.integers(0, 4)) if effect[i] else 0,
-                "peak_frac": float(np.round(rng.uniform(0.5, 1.2), 2)) if effect[i] else 0.0,
+                "peak_frac": float(np.round(rng.uniform(0.6, 1.2), 2)) if effect[i] else 0.0,
                 "decay_days": float(np.round(rng.uniform(4.0, 9.0), 1)) if effect[i] else 0.0,
                 "hour": int(rng.integers(9, 15)),
             })
@@ -1376,6 +1376,7 @@ class _Gen:
             "customer_id": opt(cid, sv["cust"].to_numpy()),
             "agent_id": opt(aid, sv["agent"].to_numpy()),
             "channel": opt(np.array(CHANNELS, dtype=object), sv["channel"].to_numpy()),
+            "scale": None,  # per-row override left empty: the dataset.yml scales apply
             "comment_category": sv["comment"].to_numpy().astype(object),
         })
         sd = sends.iloc[np.lexsort((np.arange(len(sends)), sends["sent"].to_numpy()))]
@@ -1430,9 +1431,10 @@ class _Gen:
         comp = T["comp"].to_numpy()
         lt = []
         for j, la in enumerate(launches, start=1):
-                # peak extra = peak_frac x expected base tickets on the peak day (launch day + lag)
-            pk = min(la["day"] + la["lag_days"], len(base) - 1)
-            day_base = self.notes["scale"] * base[pk] * (_L0 * 0.78 + ((d.dow[pk] != 6) & ~d.holiday[pk]) * sum(
+                # peak extra = peak_frac x the mean expected base tickets of a weekday (Mon-Fri,
+            # not a holiday) in the launch week; weekend days get proportionally less
+            wk = np.flatnonzero((np.abs(np.arange(len(base)) - la["day"]) <= 3) & (d.dow < 5) & ~d.holiday)
+            day_base = self.notes["scale"] * base[wk].mean() * (_L0 * 0.78 + sum(
                 _CONTACT_L0[c] * _LINK_P[c] * 0.93 for c in _CONTACT_L0))
             lt.append({
                 "launch_id": la["launch_id"], "name": la["name"],
