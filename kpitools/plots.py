@@ -27,6 +27,7 @@ __all__ = [
     "set_style",
     "HtmlTable",
     "html_table",
+    "kpi_rows_table",
     "scorecard_table",
     "sparkline_svg",
     "format_value",
@@ -434,6 +435,7 @@ def scorecard_table(kpi_rows: pd.DataFrame, *, month: Any, changes: pd.DataFrame
         raise ValueError(f"history: expected a positive int, got {history!r}")
     m = _period(month)
     rows = kpi_rows.copy()
+    rows.attrs = {}
     rows["period"] = rows["period"].map(_period)
     for c in ["unit", "ci_low", "ci_high", "n", "target", "target_met", *_CHANGE_COLS]:
         if c not in rows.columns:
@@ -552,7 +554,7 @@ def _finish(ax, title: str | None, xlabel: str | None, ylabel: str | None) -> No
 
 
 def plot_kpi_trend(kpi_rows: pd.DataFrame, kpi: str, *, by: str | None = None,
-                   title: str | None = None, unit: str | None = None,
+                   title: str | None = None, unit: str | None = None, ylabel: str | None = None,
                    width: float = 9.0, height: float = 3.2) -> Figure:
     """Monthly value of one KPI with its interval band and target line.
 
@@ -565,8 +567,8 @@ def plot_kpi_trend(kpi_rows: pd.DataFrame, kpi: str, *, by: str | None = None,
         Which KPI.
     by : str, optional
         Segment column: one line per segment (at most 8).
-    title, unit : str, optional
-        Default: the KPI name and the table's unit.
+    title, unit, ylabel : str, optional
+        Default: the KPI name and the table's unit; the unit is appended to ``ylabel``.
 
     Returns
     -------
@@ -599,7 +601,8 @@ def plot_kpi_trend(kpi_rows: pd.DataFrame, kpi: str, *, by: str | None = None,
     if by is not None or ("target" in d and d["target"].notna().any()):
         ax.legend(loc="best")
     ax.xaxis.set_major_formatter(matplotlib.dates.DateFormatter("%Y-%m"))
-    _finish(ax, title or kpi, "month", f"{kpi} ({ulabel})" if ulabel else kpi)
+    label = ylabel or kpi
+    _finish(ax, title or kpi, "month", f"{label} ({ulabel})" if ulabel and f"({ulabel})" not in label else label)
     return fig
 
 
@@ -651,8 +654,10 @@ def plot_daily_volume(daily: pd.DataFrame | pd.Series, launches: pd.DataFrame | 
         sd = pd.DatetimeIndex(spikes["date"])
         if sd.tz is not None:
             sd = sd.tz_localize(None)
-        ax.scatter(sd, spikes["observed"].astype(float), color=BAD, s=22, zorder=3,
-                   label="spike")
+        inside = np.asarray((sd >= s.index.min()) & (sd <= s.index.max())) if len(s) else np.zeros(len(sd), bool)
+        if inside.any():
+            ax.scatter(sd[inside], spikes["observed"].astype(float).to_numpy()[inside], color=BAD,
+                       s=22, zorder=3, label="spike")
     if launches is not None and len(launches):
         col = "launched_at" if "launched_at" in launches else "date"
         _check_columns(launches, [col], "launches")
@@ -661,14 +666,16 @@ def plot_daily_volume(daily: pd.DataFrame | pd.Series, launches: pd.DataFrame | 
             ld = ld.tz_localize(None)
         ld = ld.normalize()
         names = launches["name"].astype(str).tolist() if "name" in launches else [""] * len(ld)
+        inside = (ld >= s.index.min()) & (ld <= s.index.max()) if len(s) else ld.notna() & False
+        ld, names = ld[inside], [nm for nm, keep in zip(names, inside, strict=True) if keep]
         top = float(np.nanmax(s.to_numpy())) if len(s) else 1.0
         for i, (d, nm) in enumerate(sorted(zip(ld, names, strict=True))):
             ax.axvline(d, color=PALETTE[1], ls="--", lw=1, label="launch" if i == 0 else None)
             ax.annotate(_mpl_text(nm[:24]), (d, top), xytext=(2, -2 - 9 * (i % 3)),
                         textcoords="offset points", fontsize=7.5, color="#8a5a00",
                         rotation=0, va="top")
-    ax.set_ylim(bottom=0)
-    ax.legend(loc="upper left", ncols=4)
+    ax.set_ylim(0, (float(np.nanmax(s.to_numpy())) if len(s) else 1.0) * 1.15)
+    fig.legend(loc="outside upper right", ncols=4)
     ax.xaxis.set_major_formatter(matplotlib.dates.DateFormatter("%Y-%m-%d"))
     _finish(ax, title, "day (business timezone)", "tickets per day")
     return fig
@@ -711,6 +718,8 @@ def plot_heatmap_arrivals(counts: pd.DataFrame, *, title: str = "Arrivals by hou
         short = {str(c)[:3].title(): c for c in cols}
         wide = wide[[short[d] for d in _WEEKDAYS if d in short]]
         wide.columns = [str(c)[:3].title() for c in wide.columns]
+    wide = wide.copy()
+    wide.index = pd.Index([int(h) for h in wide.index])       # "00".."23" or 0..23
     wide = wide.reindex(range(24)).fillna(0)
     m = wide.T.to_numpy(dtype=float)
     fig, ax = _figure(width, height)
@@ -748,9 +757,18 @@ def plot_km_curves(curves: pd.DataFrame, *, by: str | None = None, time: str = "
         estimate = next((c for c in ("survival", "estimate", "probability", "value")
                          if isinstance(curves, pd.DataFrame) and c in curves.columns), "survival")
     _check_columns(curves, [time, estimate] + ([by] if by else []), "curves")
-    factor, ulabel = axis_scale(time_unit, curves[time]) if time_unit in _SECONDS_UNITS else (1.0, time_unit)
+    if xmax is None and len(curves):
+        # show up to where the slowest curve has 5% left (the long tail squeezes everything else)
+        below = curves[curves[estimate] <= 0.05]
+        tail = (below.groupby(by, observed=True)[time].min().max() if by and len(below)
+                else below[time].min() if len(below) else np.nan)
+        xmax = float(tail) * 1.1 if _finite(tail) and tail > 0 else float(curves[time].max())
+    factor, ulabel = (axis_scale(time_unit, [xmax / 2]) if time_unit in _SECONDS_UNITS and xmax
+                      else (1.0, time_unit))
     fig, ax = _figure(width, height)
     groups = [(None, curves)] if by is None else list(curves.groupby(by, sort=True, observed=True))[:8]
+    prio = {p: i for i, p in enumerate(["urgent", "high", "normal", "low"])}
+    groups.sort(key=lambda gg: (prio.get(str(gg[0]), len(prio)), str(gg[0])))
     for i, (g, gd) in enumerate(groups):
         gd = gd.sort_values(time)
         col = PALETTE[i % len(PALETTE)]
@@ -827,7 +845,8 @@ def plot_rate_with_ci(rows: pd.DataFrame, *, by: str, value: str = "value", unit
     if target is not None and _finite(target):
         ax.axvline(float(target) * factor, color=TARGET, ls="--", lw=1, label="target")
         ax.legend(loc="lower right")
-    _finish(ax, title, xlabel if xlabel is not None else (f"{value} ({ulabel})" if ulabel else value), None)
+    label = xlabel if xlabel is not None else value
+    _finish(ax, title, f"{label} ({ulabel})" if ulabel and f"({ulabel})" not in label else label, None)
     return fig
 
 
@@ -851,7 +870,7 @@ def plot_sla_by_priority(rows: pd.DataFrame, *, priority: str = "priority",
     d = rows.copy()
     kinds = list(dict.fromkeys(d["kpi"])) if "kpi" in d else [None]
     prios = sorted(d[priority].astype(str).unique(), key=lambda p: (order.get(p, len(order)), p))
-    h = height if height is not None else max(2.0, 0.45 * len(prios) * max(len(kinds), 1) + 1.0)
+    h = height if height is not None else max(2.0, 0.22 * len(prios) * max(len(kinds), 1) + 1.4)
     fig, ax = _figure(width, h)
     bar_h = 0.8 / max(len(kinds), 1)
     for j, k in enumerate(kinds):
@@ -878,13 +897,13 @@ def plot_sla_by_priority(rows: pd.DataFrame, *, priority: str = "priority",
     ax.grid(axis="x", color="#e6e6e6")
     ax.grid(axis="y", visible=False)
     if kinds != [None] or "target" in d:
-        ax.legend(loc="lower right", ncols=2)
+        fig.legend(loc="outside upper right", ncols=4)
     _finish(ax, title, "achieved within target (%)", "priority")
     return fig
 
 
 def plot_staffing_gap(table: pd.DataFrame, *, hour: str = "hour", required: str | None = None,
-                      staffed: str | None = None,
+                      staffed: str | None = None, staffed_label: str = "staffed",
                       title: str = "Agents required (Erlang C) vs staffed, by hour",
                       width: float = 9.0, height: float = 3.4) -> Figure:
     """Required agents per hour (Erlang C, for the service-level target) against agents staffed.
@@ -894,7 +913,9 @@ def plot_staffing_gap(table: pd.DataFrame, *, hour: str = "hour", required: str 
     table : pandas.DataFrame
         One row per hour of day: ``hour`` and the required and staffed agent counts (column names
         ``required``/``agents_required`` and ``staffed``/``agents_staffed`` are recognised). Hours
-        short of agents are shaded.
+        short of agents are shaded; ``staffed_label`` names the staffed line (e.g. "agents
+        answering"). ``kpitools.kpis.contact_centre.staffing_by_hour`` output
+        (``required_agents``, ``agents_observed``) works as it is, given an ``hour`` column.
 
     Returns
     -------
@@ -909,7 +930,7 @@ def plot_staffing_gap(table: pd.DataFrame, *, hour: str = "hour", required: str 
         return names[0]
 
     required = pick(required, ["required", "agents_required", "required_agents", "n_required"])
-    staffed = pick(staffed, ["staffed", "agents_staffed", "staffed_agents", "n_staffed"])
+    staffed = pick(staffed, ["agents_observed", "staffed", "agents_staffed", "staffed_agents", "n_staffed"])
     _check_columns(table, [hour, required, staffed], "table")
     d = table.sort_values(hour)
     x = d[hour].to_numpy(dtype=float)
@@ -918,7 +939,7 @@ def plot_staffing_gap(table: pd.DataFrame, *, hour: str = "hour", required: str 
     fig, ax = _figure(width, height)
     ax.bar(x, req, width=0.8, color=PALETTE[0], alpha=0.35, label="required (Erlang C)")
     ax.step(np.r_[x, x[-1] + 1] - 0.5 if len(x) else x, np.r_[st, st[-1]] if len(st) else st,
-            where="post", color=PALETTE[3], lw=1.8, label="staffed")
+            where="post", color=PALETTE[3], lw=1.8, label=_mpl_text(staffed_label))
     short = np.isfinite(req) & np.isfinite(st) & (st < req)
     if short.any():
         ax.bar(x[short], (req - st)[short], bottom=st[short], width=0.8, color=BAD, alpha=0.6,
@@ -926,7 +947,7 @@ def plot_staffing_gap(table: pd.DataFrame, *, hour: str = "hour", required: str 
     ax.set_xticks(range(0, 24, 2), [f"{h:02d}" for h in range(0, 24, 2)])
     ax.set_xlim(-0.6, 23.6)
     ax.set_ylim(bottom=0)
-    ax.legend(loc="upper left", ncols=3)
+    fig.legend(loc="outside upper right", ncols=3)
     _finish(ax, title, "hour of day (business timezone)", "agents (average per hour)")
     return fig
 
@@ -939,8 +960,9 @@ def plot_event_study(es: pd.DataFrame, *, day: str | None = None, value: str | N
     Parameters
     ----------
     es : pandas.DataFrame
-        One row per relative day: ``day`` (or ``rel_day``/``offset``), ``excess`` (or ``value``/
-        ``mean_excess``) and optionally ``ci_low, ci_high``.
+        One row per relative day (``kpitools.stats.launches.event_study``): ``day`` (or
+        ``rel_day``/``offset``), ``excess_mean`` (or ``excess``/``value``) and optionally
+        ``ci_low, ci_high``.
 
     Returns
     -------
@@ -949,7 +971,7 @@ def plot_event_study(es: pd.DataFrame, *, day: str | None = None, value: str | N
     if not isinstance(es, pd.DataFrame):
         raise TypeError(f"es: expected a pandas DataFrame, got {type(es).__name__}")
     day = day or next((c for c in ("day", "rel_day", "offset", "relative_day") if c in es), "day")
-    value = value or next((c for c in ("excess", "mean_excess", "value", "estimate") if c in es), "excess")
+    value = value or next((c for c in ("excess_mean", "excess", "mean_excess", "value", "estimate") if c in es), "excess")
     _check_columns(es, [day, value], "es")
     d = es.sort_values(day)
     x = d[day].to_numpy(dtype=float)
@@ -977,13 +999,14 @@ def plot_utilization(rows: pd.DataFrame, *, by: str = "agent_id", value: str = "
         ``by`` and ``value`` (share 0-1).
     threshold : float, default 0.7
         Burnout-risk threshold (setting ``utilization_burnout``); bars above it are red.
+        Rows without a value are left out; at most the 30 highest are shown.
 
     Returns
     -------
     matplotlib.figure.Figure
     """
     _check_columns(rows, [by, value], "rows")
-    d = rows.sort_values([value, by], kind="mergesort").tail(30)
+    d = rows[rows[value].notna()].sort_values([value, by], kind="mergesort").tail(30)
     v = 100 * d[value].to_numpy(dtype=float)
     over = v > 100 * threshold
     h = height if height is not None else max(1.8, 0.28 * len(d) + 1.0)
@@ -998,3 +1021,62 @@ def plot_utilization(rows: pd.DataFrame, *, by: str = "agent_id", value: str = "
     ax.legend(loc="lower right")
     _finish(ax, title, "handle time / staffed time (%)", None)
     return fig
+
+
+def kpi_rows_table(rows: pd.DataFrame, *, catalogue: pd.DataFrame | None = None,
+                   segment: str | None = None, caption: str | None = None,
+                   currency: str | None = None, max_rows: int | None = 60) -> HtmlTable:
+    """A readable table of KPI result rows (one month): title, segment, value, interval, n, target.
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        KPI rows (``kpi_table`` or a KPI function, filtered to one period): ``kpi, value`` and
+        where available ``unit, ci_low, ci_high, n, target, target_met, note`` and the
+        ``segment`` column.
+    catalogue : pandas.DataFrame, optional
+        For KPI titles and row order.
+    segment : str, optional
+        Segment column to show (user text, escaped).
+
+    Returns
+    -------
+    HtmlTable
+        ``frame`` is the input rows (unformatted); the HTML shows ``value``, ``interval``,
+        ``n``, ``target`` formatted by unit and every text escaped.
+    """
+    _check_columns(rows, ["kpi", "value"] + ([segment] if segment else []), "rows")
+    d = rows.reset_index(drop=True)
+    titles, rank = {}, {}
+    if catalogue is not None:
+        cat = catalogue.drop_duplicates("kpi")
+        titles = dict(zip(cat["kpi"], cat["title"], strict=True)) if "title" in cat else {}
+        rank = {k: i for i, k in enumerate(cat["kpi"])}
+    order = sorted(range(len(d)), key=lambda i: (rank.get(d.at[i, "kpi"], len(rank)), d.at[i, "kpi"],
+                                                 str(d.at[i, segment]) if segment else ""))
+    d = d.iloc[order].reset_index(drop=True)
+
+    def col(name):
+        return d[name] if name in d.columns else pd.Series([np.nan] * len(d))
+
+    units = [u if isinstance(u, str) else None for u in col("unit")]
+    lo, hi, tg, met = col("ci_low"), col("ci_high"), col("target"), col("target_met")
+    shown = pd.DataFrame({
+        "KPI": [titles.get(k, k) for k in d["kpi"]],
+        **({segment: d[segment].astype(str)} if segment else {}),
+        "value": [format_value(v, u, currency=currency) for v, u in zip(d["value"], units, strict=True)],
+        "interval": [f"{format_value(a, u, currency=currency)} \u2013 {format_value(b, u, currency=currency)}"
+                     if _finite(a) and _finite(b) else "\u2013"
+                     for a, b, u in zip(lo, hi, units, strict=True)],
+        **({"p90": [format_value(v, u, currency=currency) for v, u in zip(col("p90"), units, strict=True)]}
+           if "p90" in d.columns and d["p90"].notna().any() else {}),
+        "n": [f"{float(n):,.0f}" if _finite(n) else "\u2013" for n in col("n")],
+        "target": [("\u2013" if not _finite(t) else
+                    format_value(t, u, currency=currency) + (
+                        " \u2713" if (m is True or (not pd.isna(m) and bool(m))) else
+                        " \u2717" if (m is False or (not pd.isna(m) and not bool(m))) else ""))
+                   for t, m, u in zip(tg, met, units, strict=True)],
+        "note": [str(x) if isinstance(x, str) else "" for x in col("note")],
+    })
+    t = html_table(shown, caption=caption, max_rows=max_rows)
+    return HtmlTable(rows, t.html, text_columns=[c for c in ["kpi", segment, "value", "n"] if c and c in rows])

@@ -28,6 +28,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 __all__ = [
@@ -46,6 +47,18 @@ __all__ = [
     "find_data",
     "parse_month",
     "execute_in_place",
+    "HEADLINE_KPIS",
+    "segment_columns",
+    "overall_rows",
+    "month_rows",
+    "section_notice",
+    "has_tables",
+    "header",
+    "daily_counts",
+    "duration_curves",
+    "detractor_topics",
+    "arrivals_by_hour",
+    "latest_month_with_data",
 ]
 
 #: The report template shipped in the repository.
@@ -629,3 +642,298 @@ def execute_in_place(paths: Iterable[str | os.PathLike], *, timeout: int = 600) 
         _atomic_write_text(p, nbformat.writes(nb) + "\n")
         done.append(p)
     return done
+
+
+# --------------------------------------------------------------------------------------------
+# building blocks of the report template (so the notebook defines no helpers of its own)
+# --------------------------------------------------------------------------------------------
+#: KPIs on the headline scorecard, in this order, when the dataset supports them.
+HEADLINE_KPIS = (
+    "ticket_volume", "backlog", "resolution_rate", "first_response_time", "reply_time",
+    "full_resolution_time", "sla_first_response", "sla_resolution", "fcr", "reopen_rate",
+    "csat", "nps", "ces", "abandon_rate", "asa", "service_level", "aht", "cost_per_contact",
+    "cost_per_resolution", "utilization", "esat", "nrr", "grr", "churn_rate",
+)
+
+
+def segment_columns(kpi_rows: pd.DataFrame) -> list[str]:
+    """Segment columns present in a KPI table (any catalogue segment, plus ``priority`` of SLAs).
+
+    Returns
+    -------
+    list of str
+        Columns of ``kpi_rows`` that name a segment in the catalogue (``channel``, ``team``,
+        ``priority``, ``hour`` ...), in table order.
+    """
+    from kpitools.kpis import catalogue
+
+    segs = {"priority", "hour", "weekday"}
+    for s in catalogue()["segments"].dropna():
+        segs.update(x.strip() for x in str(s).split(",") if x.strip())
+    return [c for c in kpi_rows.columns if c in segs]
+
+
+def overall_rows(kpi_rows: pd.DataFrame) -> pd.DataFrame:
+    """Rows that belong to no segment (every segment column empty).
+
+    KPIs reported only per segment (SLA compliance is per priority) have no overall row and
+    are left out; the scorecard then omits them and their section shows them by segment.
+    """
+    segs = segment_columns(kpi_rows)
+    out = kpi_rows[kpi_rows[segs].isna().all(axis=1)].drop(columns=segs) if segs else kpi_rows.copy()
+    # kpi_table keeps a DataFrame in attrs["skipped"]; pandas compares attrs when merging, which
+    # fails for DataFrames, so derived frames carry no attrs (the skipped list stays on kpi_table)
+    out.attrs = {}
+    return out
+
+
+def month_rows(kpi_rows: pd.DataFrame, month: Any, *, kpis: Iterable[str] | None = None,
+               group: str | None = None, drop_missing: bool = False) -> pd.DataFrame:
+    """The rows of ``kpi_rows`` for ``month``, optionally only some KPIs or one catalogue group.
+
+    ``drop_missing=True`` also drops rows whose segment value is the ``(missing)`` level (for
+    charts by segment; the counts then no longer add up to the total). The result carries no
+    ``attrs`` (see :func:`overall_rows`).
+    """
+    m = parse_month(month)
+    d = kpi_rows[kpi_rows["period"].map(lambda p: p.asfreq("M") == m if isinstance(p, pd.Period) else False)]
+    if group is not None:
+        from kpitools.kpis import catalogue
+
+        cat = catalogue()
+        d = d[d["kpi"].isin(cat.loc[cat["group"] == group, "kpi"])]
+    if kpis is not None:
+        d = d[d["kpi"].isin(list(kpis))]
+    if drop_missing:
+        from kpitools.kpis._core import MISSING
+
+        for c in segment_columns(d):
+            d = d[d[c].astype("str") != MISSING]
+    d = d.reset_index(drop=True)
+    d.attrs = {}
+    return d
+
+
+def section_notice(kpi_rows: pd.DataFrame, section: str, *, kpis: Iterable[str] | None = None,
+                   group: str | None = None):
+    """``None`` when a section has KPI rows; else a visible notice saying why it is empty.
+
+    Parameters
+    ----------
+    kpi_rows : pandas.DataFrame
+        ``kpi_table`` output (its ``attrs["skipped"]`` gives the reasons).
+    section : str
+        Section title for the notice.
+    kpis, group : optional
+        The section's KPIs, by name or catalogue group.
+
+    Returns
+    -------
+    None or kpitools.plots notice
+    """
+    from kpitools import plots
+    from kpitools.kpis import catalogue
+
+    names = set(kpis or [])
+    if group is not None:
+        cat = catalogue()
+        names |= set(cat.loc[cat["group"] == group, "kpi"])
+    present = set(kpi_rows["kpi"]) & names
+    if present:
+        return None
+    skipped = kpi_rows.attrs.get("skipped")
+    reasons = []
+    if skipped is not None and len(skipped):
+        sk = skipped[skipped["kpi"].isin(names)]
+        reasons = sorted(set(sk["reason"].astype(str)))
+    why = "; ".join(reasons[:4]) if reasons else "the dataset has no data for these KPIs"
+    return plots.notice(section, why)
+
+
+def has_tables(ds, *tables: str):
+    """``None`` when every table is present with rows, else the reason (for a notice)."""
+    missing = [t for t in tables if getattr(ds, t, None) is None or len(getattr(ds, t)) == 0]
+    if not missing:
+        return None
+    return f"the dataset has no {', '.join(missing)} table{'s' if len(missing) > 1 else ''}"
+
+
+def header(ds, month: Any):
+    """Report heading (escaped HTML): dataset name, month, timezone, cut-off, tickets in the month."""
+    from kpitools import plots
+
+    m = parse_month(month)
+    name = str(ds.settings.raw.get("name", "dataset"))
+    n = int(_ticket_months(ds).get(m, 0))
+    cut = ds.cutoff.tz_convert(ds.settings.timezone)
+    text = (f"{name} \u2014 {m.strftime('%B %Y')}. Periods cut in {ds.settings.timezone}; "
+            f"data exported {cut:%Y-%m-%d %H:%M}; {n:,} tickets created in the month.")
+    return plots.note(text)
+
+
+def daily_counts(ds, *, end: Any | None = None, days: int | None = None) -> pd.Series:
+    """Tickets created per local day (zeros filled) from the ``ticket_volume`` KPI.
+
+    Parameters
+    ----------
+    end : str or pandas.Period, optional
+        Last month to include (``YYYY-MM``); default all data.
+    days : int, optional
+        Keep only the last ``days`` days up to the end of ``end``.
+
+    Returns
+    -------
+    pandas.Series
+        float counts on a regular daily DatetimeIndex (naive local days), name ``tickets``.
+    """
+    from kpitools.kpis import kpi_table
+
+    v = kpi_table(ds, period="D", kpis=["ticket_volume"])
+    s = pd.Series(v["value"].to_numpy(dtype=float),
+                  index=pd.DatetimeIndex([p.to_timestamp() for p in v["period"]]), name="tickets")
+    s = s.sort_index()
+    s = s.reindex(pd.date_range(s.index.min(), s.index.max(), freq="D"), fill_value=0.0)
+    if end is not None:
+        last = parse_month(end).to_timestamp(how="end").normalize()
+        s = s[s.index <= last]
+    if days is not None:
+        s = s.iloc[-int(days):]
+    s.index.name = "date"
+    return s
+
+
+def duration_curves(ds, month: Any, *, kind: str = "first_response", by: str | None = "priority",
+                    clock: str = "business", confidence: float = 0.95) -> pd.DataFrame:
+    """Kaplan-Meier curves of a ticket duration for tickets created in ``month``, per segment.
+
+    Parameters
+    ----------
+    kind : {"first_response", "resolution"}
+        First response (``first_response_time``'s start and end) or full resolution
+        (creation to final resolution).
+    by : str or None
+        Ticket column to split by (``priority``, ``channel`` ...).
+    clock : {"business", "calendar"}
+    confidence : float
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``kaplan_meier`` columns (``time`` in seconds, ``at_risk, events, censored, survival,
+        ci_low, ci_high``) plus the ``by`` column. Tickets still open at the export cut-off are
+        censored there, not dropped.
+    """
+    from kpitools.kpis._core import elapsed, to_period
+    from kpitools.kpis.responsiveness import ticket_facts
+    from kpitools.stats.survival import kaplan_meier
+
+    if kind not in ("first_response", "resolution"):
+        raise ValueError(f"kind: expected 'first_response' or 'resolution', got {kind!r}")
+    m = parse_month(month)
+    f = ticket_facts(ds).reset_index(drop=True)
+    start, end = ((f["frt_start"], f["frt_end"]) if kind == "first_response"
+                  else (f["created_at"], f["resolved"]))
+    cutoff = ds.cutoff
+    in_month = to_period(f["created_at"], "M", ds.settings.timezone).reset_index(drop=True) == m
+    ok = (in_month & start.notna() & (start <= cutoff)).to_numpy()
+    observed = (end.notna() & (end <= cutoff)).to_numpy()
+    stop = end.where(observed, cutoff)
+    dur = np.full(len(f), np.nan)
+    if ok.any():
+        dur[ok] = elapsed(ds, start[ok], stop[ok], clock)
+    if by is None:
+        groups = pd.Series("all", index=f.index)
+    else:
+        t = ds.tickets.reset_index(drop=True)
+        if by not in t.columns:
+            raise ValueError(f"by: tickets have no column {by!r}; available: {list(t.columns)}")
+        groups = t[by].astype("str").fillna("(missing)")
+    parts = []
+    for g in sorted(pd.unique(groups[ok])):
+        sel = ok & (groups == g).to_numpy()
+        if sel.sum() == 0:
+            continue
+        km = kaplan_meier(dur[sel], observed[sel], confidence=confidence)
+        km.insert(0, by or "group", g)
+        parts.append(km)
+    if not parts:
+        return pd.DataFrame(columns=[by or "group", "time", "at_risk", "events", "censored",
+                                     "survival", "ci_low", "ci_high"])
+    return pd.concat(parts, ignore_index=True)
+
+
+def detractor_topics(ds, month: Any, *, lookback: int = 3) -> tuple[pd.DataFrame, str | None]:
+    """What NPS detractors wrote about: counts of ``comment_category`` in the latest NPS wave.
+
+    NPS is often surveyed in waves, so the latest month with NPS answers among ``month`` and the
+    ``lookback - 1`` months before it is used.
+
+    Returns
+    -------
+    (pandas.DataFrame, str or None)
+        Frame with ``comment_category`` (``(no comment)`` when empty), ``detractors``,
+        ``share`` (of detractors), ``promoters`` (same topic, for contrast), sorted by
+        ``detractors`` descending then topic; and the month used (``None`` when no NPS answers).
+    """
+    from kpitools.kpis._core import to_period
+
+    cols = ["comment_category", "detractors", "share", "promoters"]
+    s = ds.surveys
+    if s is None or len(s) == 0:
+        return pd.DataFrame(columns=cols), None
+    s = s[s["survey"] == "nps"]
+    if s.empty:
+        return pd.DataFrame(columns=cols), None
+    m = parse_month(month)
+    per = to_period(s["submitted_at"], "M", ds.settings.timezone)
+    window = [m - i for i in range(lookback)]
+    have = [p for p in window if (per == p).any()]
+    if not have:
+        return pd.DataFrame(columns=cols), None
+    wave = max(have)
+    w = s[(per == wave).to_numpy()]
+    topic = (w["comment_category"].astype("str").fillna("(no comment)")
+             if "comment_category" in w.columns else pd.Series("(no comment)", index=w.index))
+    det = topic[(w["score"] <= 6).to_numpy()].value_counts()
+    pro = topic[(w["score"] >= 9).to_numpy()].value_counts()
+    out = pd.DataFrame({"detractors": det}).join(pd.DataFrame({"promoters": pro}), how="outer")
+    out = out.fillna(0).astype("int64").rename_axis("comment_category").reset_index()
+    total = out["detractors"].sum()
+    out["share"] = out["detractors"] / total if total else np.nan
+    out = out.sort_values(["detractors", "comment_category"], ascending=[False, True], kind="mergesort")
+    return out[cols].reset_index(drop=True), str(wave)
+
+
+def arrivals_by_hour(kpi_rows: pd.DataFrame, month: Any) -> pd.DataFrame:
+    """Hour x weekday arrivals of ``month`` from ``ticket_volume`` rows by ``["hour", "weekday"]``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``hour`` (int), ``weekday`` (``mon``..``sun``), ``count``.
+    """
+    d = month_rows(kpi_rows, month, kpis=["ticket_volume"])
+    if not {"hour", "weekday"} <= set(d.columns):
+        raise ValueError("kpi_rows: need ticket_volume rows by ['hour', 'weekday']")
+    d = d[(d["hour"] != "(missing)") & (d["weekday"] != "(missing)")]
+    return pd.DataFrame({"hour": d["hour"].astype(int).to_numpy(), "weekday": d["weekday"].to_numpy(),
+                         "count": d["value"].to_numpy(dtype=float)})
+
+
+def latest_month_with_data(kpi_rows: pd.DataFrame, kpi: str, month: Any, *,
+                           lookback: int = 3) -> pd.Period | None:
+    """The latest month in [month - lookback + 1, month] where ``kpi`` has n > 0 (survey waves).
+
+    Returns
+    -------
+    pandas.Period or None
+    """
+    m = parse_month(month)
+    d = kpi_rows[kpi_rows["kpi"] == kpi]
+    if "n" in d.columns:
+        d = d[d["n"].fillna(0) > 0]
+    else:
+        d = d[d["value"].notna()]
+    ps = [p.asfreq("M") for p in d["period"] if isinstance(p, pd.Period)]
+    ps = [p for p in ps if m - (lookback - 1) <= p <= m]
+    return max(ps) if ps else None
