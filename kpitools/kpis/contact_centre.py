@@ -17,6 +17,8 @@ Settings used: ``short_abandon_s`` (default 5), ``service_level_s`` (20), ``repe
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -205,8 +207,10 @@ def abandon_rate(ds, *, period="M", by=None, basis=None, clock=None, confidence=
     -------
     DataFrame
         The framework's columns (:func:`kpitools.kpis._core.finish`): ``value`` = abandon rate,
-        ``numerator`` = abandons counted, ``denominator`` = contacts counted, ``n`` = denominator,
-        plus ``short_abandons`` (abandons with wait < threshold, always reported) and
+        ``numerator`` = abandons counted, ``denominator`` = contacts counted,
+        ``n`` = queued contacts (a cell whose contacts were all excluded shows a zero
+        denominator, not "no data"), plus ``short_abandons`` (abandons with wait < threshold,
+        always reported) and
         ``no_outcome`` (contacts neither answered nor abandoned, left out).
 
     Notes
@@ -222,10 +226,11 @@ def abandon_rate(ds, *, period="M", by=None, basis=None, clock=None, confidence=
     short = f["abandoned"] & (f["wait_s"] < thr)
     counted = f["outcome"] & ~(short & exclude_short)
     rows = _frame(to_period(t["queued_at"], period, ds.settings.timezone), seg,
-                  num=f["abandoned"] & counted, den=counted, short=short, none=~f["outcome"])
+                  num=f["abandoned"] & counted, den=counted, short=short, none=~f["outcome"],
+                  one=pd.Series(True, index=t.index))
     note = (f"short abandons (< {thr:g} s) excluded" if exclude_short
             else f"short abandons (< {thr:g} s) included")
-    agg = Agg.from_rows(rows, by=by, sums={"numerator": "num", "denominator": "den",
+    agg = Agg.from_rows(rows, by=by, sums={"numerator": "num", "denominator": "den", "n": "one",
                                            "short_abandons": "short", "no_outcome": "none"},
                         periods=_span_contacts(ds, period), levels=levels_of(seg, by),
                         denominator_label="queued contacts", extras={"short_abandons": 0.0, "no_outcome": 0.0},
@@ -298,7 +303,7 @@ def service_level(ds, *, period="M", by=None, basis=None, clock=None, confidence
     -------
     DataFrame
         Framework columns: ``numerator`` = answered within T, ``denominator`` = answered +
-        abandoned after T, plus ``abandoned_within_t`` (left out) and ``no_outcome``.
+        abandoned after T, ``n`` = queued contacts, plus ``abandoned_within_t`` (left out) and ``no_outcome``.
 
     Notes
     -----
@@ -313,8 +318,8 @@ def service_level(ds, *, period="M", by=None, basis=None, clock=None, confidence
     ab_within = f["abandoned"] & (wait <= thr)
     den = f["answered"] | (f["abandoned"] & ~ab_within)
     rows = _frame(to_period(t["queued_at"], period, ds.settings.timezone), seg,
-                  num=within, den=den, abw=ab_within, none=~f["outcome"])
-    agg = Agg.from_rows(rows, by=by, sums={"numerator": "num", "denominator": "den",
+                  num=within, den=den, abw=ab_within, none=~f["outcome"], one=pd.Series(True, index=t.index))
+    agg = Agg.from_rows(rows, by=by, sums={"numerator": "num", "denominator": "den", "n": "one",
                                            "abandoned_within_t": "abw", "no_outcome": "none"},
                         periods=_span_contacts(ds, period), levels=levels_of(seg, by),
                         denominator_label="answered + abandoned after T",
@@ -701,7 +706,8 @@ def staffing_by_hour(ds, *, month=None, channel="phone", by_weekday=False, targe
         - ``intervals``: hour intervals (days) averaged over, including days without contacts
         - ``calls``: contacts offered in all those intervals
         - ``calls_per_interval``: mean contacts offered per hour interval
-        - ``aht_s``: mean handle time of answered contacts (talk + hold + wrap-up)
+        - ``aht_s``: mean handle time of answered contacts (talk + hold + wrap-up); the
+          selection's overall AHT for a cell in which no contact was handled
         - ``traffic``: offered load in Erlangs (calls_per_interval x aht_s / 3600)
         - ``agents_observed``: mean number of distinct agents answering per interval
         - ``agents_required``: Erlang C agents for the target at the mean load
@@ -728,10 +734,12 @@ def staffing_by_hour(ds, *, month=None, channel="phone", by_weekday=False, targe
     thr = _option(ds, target_s, "service_level_s", "target_s")
     q = ds.contacts["queued_at"]
     if month is not None:
-        try:
-            m = pd.Period(month, freq="M")
-        except (ValueError, TypeError):
-            raise KPIError(f"month must be a month like '2026-10' or a Period, got {month!r}") from None
+        if isinstance(month, pd.Period):
+            m = month.asfreq("M")
+        elif isinstance(month, str) and re.fullmatch(r"\d{4}-\d{2}", month.strip()):
+            m = pd.Period(month.strip(), freq="M")
+        else:
+            raise KPIError(f"month must be a month like '2026-10' or a Period, got {month!r}")
         mask = to_period(q, "M", tz) == m
     else:
         mask = pd.Series(True, index=q.index)
@@ -749,13 +757,15 @@ def staffing_by_hour(ds, *, month=None, channel="phone", by_weekday=False, targe
     iv["hour"] = iv["start"].dt.hour.astype("int64")
     keys = ["hour"]
     if by_weekday:
-        iv["weekday"] = wd_names[iv["start"].dt.weekday.to_numpy()]
+        iv["weekday"] = wd_names[iv["start"].dt.day_of_week.to_numpy()]
         keys.append("weekday")
-        n_int = pd.Series(wd_names[days.weekday]).value_counts()
+        n_int = pd.Series(wd_names[days.day_of_week]).value_counts()
     # per-interval modelled SL with the agents actually answering
     cell_aht = iv.groupby(keys)[["handle", "handled"]].sum()
     cell_aht = (cell_aht["handle"] / cell_aht["handled"].where(cell_aht["handled"] > 0)).rename("cell_aht")
     iv = iv.join(cell_aht, on=keys)
+    overall = iv["handle"].sum() / iv["handled"].sum() if iv["handled"].sum() > 0 else np.nan
+    iv["cell_aht"] = iv["cell_aht"].fillna(overall)
     iv["aht_s"] = (iv["handle"] / iv["handled"].where(iv["handled"] > 0)).fillna(iv["cell_aht"])
     e = _erlang(iv, target_s=thr, service_level_target=service_level, shrinkage=shrinkage)
     iv["sl_w"] = e["service_level_observed"] * iv["calls"]
@@ -765,7 +775,7 @@ def staffing_by_hour(ds, *, month=None, channel="phone", by_weekday=False, targe
     out["intervals"] = (float(len(days)) if not by_weekday
                         else out["weekday"].map(n_int).astype("float64"))
     out["calls_per_interval"] = out["calls"] / out["intervals"]
-    out["aht_s"] = out["handle"] / out["handled"].where(out["handled"] > 0)
+    out["aht_s"] = (out["handle"] / out["handled"].where(out["handled"] > 0)).fillna(overall)
     out["agents_observed"] = out["agents_observed"] / out["intervals"]
     out["sl_observed"] = out["sl_num"] / out["sl_den"].where(out["sl_den"] > 0)
     out["sl_modelled"] = out["sl_w"] / out["w"].where(out["w"] > 0)
@@ -847,7 +857,7 @@ def staffing_gap(ds, *, period="M", by=None, basis=None, clock=None, confidence=
     if "hour" in (by or []):
         iv["hour"] = iv["start"].dt.hour.astype("int64").astype("str").str.zfill(2)
     if "weekday" in (by or []):
-        iv["weekday"] = np.array(["mon", "tue", "wed", "thu", "fri", "sat", "sun"])[iv["start"].dt.weekday.to_numpy()]
+        iv["weekday"] = np.array(["mon", "tue", "wed", "thu", "fri", "sat", "sun"])[iv["start"].dt.day_of_week.to_numpy()]
     iv["period"] = iv["start"].dt.to_period(PERIODS[period])
     by = list(by or [])
     for b in by:
