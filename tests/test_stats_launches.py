@@ -193,16 +193,20 @@ def test_permutation_statistic_and_p_by_hand():
     assert res.expected == pytest.approx(3 * 6 / 28)
 
 
-@pytest.mark.parametrize("n_perm", [200, 5000])
-def test_vectorised_permutation_equals_loop(rng, n_perm):
+@pytest.mark.parametrize(
+    "n_perm, shifts, kind, size",
+    [(200, "auto", "random", 200), (5000, "auto", "all", N_DAYS - 1),
+     (5000, "random", "random", 5000), (10, "all", "all", N_DAYS - 1)],
+)
+def test_vectorised_permutation_equals_loop(rng, n_perm, shifts, kind, size):
     days = pd.date_range("2023-01-01", periods=N_DAYS, freq="D")
     spikes = days[rng.random(N_DAYS) < 0.03]
     launches = days[np.sort(rng.choice(N_DAYS, 15, replace=False))]
-    res = launch_permutation_test(spikes, launches, days=days, k=7, n_perm=n_perm, seed=9)
-    T, p = _permutation_loop(spikes, launches, days=days, k=7, n_perm=n_perm, seed=9)
+    res = launch_permutation_test(spikes, launches, days=days, k=7, n_perm=n_perm, shifts=shifts, seed=9)
+    T, p = _permutation_loop(spikes, launches, days=days, k=7, n_perm=n_perm, shifts=shifts, seed=9)
     assert res.statistic == T
     assert res.p_value == pytest.approx(p)
-    assert res.shifts == ("random" if n_perm < N_DAYS - 1 else "all")
+    assert res.shifts == kind and res.n_perm == size == res.null.size
 
 
 def _clustered_spikes(rng, n):
@@ -247,6 +251,8 @@ def test_permutation_input_errors():
         launch_permutation_test([], [], days=days.delete(5))
     with pytest.raises(StatsInputError, match="k must be a non-negative"):
         launch_permutation_test([], [], days=days, k=-1)
+    with pytest.raises(StatsInputError, match="shifts must be one of"):
+        launch_permutation_test([], [], days=days, shifts="some")
     with pytest.raises(StatsInputError, match="n_perm must be a positive integer"):
         launch_permutation_test([], [], days=days, n_perm=0)
     with pytest.warns(StatisticalWarning, match="outside days are ignored"):

@@ -29,6 +29,7 @@ from scipy import stats
 from kpitools.stats._common import (
     StatisticalWarning,
     StatsInputError,
+    check_choice,
     check_confidence,
     check_positive_int,
     z_value,
@@ -560,6 +561,7 @@ def launch_permutation_test(
     days,
     k: int = 7,
     n_perm: int = 10_000,
+    shifts: str = "auto",
     seed=None,
     timezone: str | None = None,
 ) -> PermutationResult:
@@ -574,8 +576,11 @@ def launch_permutation_test(
     k : int
         Post-launch window: days 0..k after each launch.
     n_perm : int
-        Shifts. If it is at least the number of non-zero shifts (days - 1), every shift is used
-        once (exact test); otherwise shifts are drawn uniformly from 1..days-1.
+        Random shifts to draw (ignored when every shift is used).
+    shifts : {"auto", "all", "random"}
+        ``"all"``: every non-zero shift 1..days-1 once (exact test); ``"random"``: ``n_perm``
+        shifts drawn uniformly from 1..days-1 with replacement; ``"auto"`` (default): all when
+        ``n_perm >= days - 1`` (three years have only 1,095 distinct shifts), else random.
     seed : int or numpy.random.Generator, optional
         Seeds the random shifts.
     timezone : str, optional
@@ -594,24 +599,19 @@ def launch_permutation_test(
     spacing of the launches and the autocorrelation of the spikes, and only breaks their
     alignment. ``p = (1 + #{T* >= T}) / (1 + B)`` (Phipson & Smyth 2010). The day axis is a circle,
     so a window running past the last day continues at the first; every shift is then the same
-    function of the data and the test is exact. All shifts are computed at once as one
-    (shifts x window days) gather, ``O(B |W|)``.
+    function of the data and the test is exact. ``T*`` is computed for all ``N`` shifts at once
+    as one (shifts x window days) gather, ``O(N |W|)`` whatever ``n_perm`` is; random shifts index
+    that table.
     """
     k = int(k)
     if k < 0:
         raise StatsInputError(f"k must be a non-negative integer (days after launch), got {k!r}")
     n_perm = check_positive_int("n_perm", n_perm)
+    check_choice("shifts", shifts, ("auto", "all", "random"))
     spike, wpos, n = _perm_setup(spike_dates, launch_dates, days, k, timezone)
     T = int(spike[wpos].sum())
-    if n_perm >= n - 1:
-        shifts, kind = np.arange(1, n), "all"
-    else:
-        shifts, kind = np.random.default_rng(seed).integers(1, n, size=n_perm), "random"
-    null = np.empty(shifts.size, dtype=np.int64)
-    step = max(1, 4_000_000 // max(wpos.size, 1))
-    for a in range(0, shifts.size, step):  # batches bound the (shifts x window) matrix
-        c = shifts[a : a + step]
-        null[a : a + c.size] = spike[(wpos[None, :] + c[:, None]) % n].sum(axis=1)
+    offsets, kind = _draw_shifts(n, n_perm, shifts, seed)
+    null = _all_shift_counts(spike, wpos, n)[offsets]
     p = (1.0 + np.count_nonzero(null >= T)) / (1.0 + null.size)
     return PermutationResult(
         statistic=T,
@@ -624,21 +624,44 @@ def launch_permutation_test(
     )
 
 
-def _permutation_loop(spike_dates, launch_dates, *, days, k=7, n_perm=10_000, seed=None):
-    """Reference implementation: one shift at a time (for tests and the benchmark only)."""
+def _all_shift_counts(spike: np.ndarray, wpos: np.ndarray, n: int) -> np.ndarray:
+    """T*(c) for every circular shift c = 0..n-1 at once.
+
+    One (shifts x window days) gather on the spike indicator written twice in a row (so
+    ``p + c < 2n`` needs no modulo), summed per row. Its cost, ``n |W|``, does not grow with the
+    number of permutations: random shifts just index this table.
+    """
+    doubled = np.concatenate([spike, spike]).astype(np.int8)
+    out = np.empty(n, dtype=np.int64)
+    step = max(1, 8_000_000 // max(wpos.size, 1))
+    for a in range(0, n, step):  # batches bound the matrix for very long series
+        c = np.arange(a, min(a + step, n))
+        out[c] = doubled[wpos[None, :] + c[:, None]].sum(axis=1, dtype=np.int64)
+    return out
+
+
+def _draw_shifts(n: int, n_perm: int, shifts: str, seed):
+    if shifts == "all" or (shifts == "auto" and n_perm >= n - 1):
+        return np.arange(1, n), "all"
+    return np.random.default_rng(seed).integers(1, n, size=n_perm), "random"
+
+
+def _permutation_loop(spike_dates, launch_dates, *, days, k=7, n_perm=10_000, shifts="auto", seed=None):
+    """Reference implementation: one shift at a time (for tests and the benchmark only).
+
+    For each shift c, move every launch date by c days around the circle, rebuild the windows
+    and count the spike days inside them: the straightforward loop an analyst would write.
+    """
     spike, wpos, n = _perm_setup(spike_dates, launch_dates, days, int(k), None)
     T = int(spike[wpos].sum())
-    if n_perm >= n - 1:
-        shifts = list(range(1, n))
-    else:
-        shifts = np.random.default_rng(seed).integers(1, n, size=n_perm).tolist()
+    offsets, _ = _draw_shifts(n, n_perm, shifts, seed)
     spike_days = set(np.nonzero(spike)[0].tolist())
     window = wpos.tolist()
     count = 0
-    for c in shifts:
+    for c in offsets.tolist():
         t_star = sum(1 for p in window if (p + c) % n in spike_days)
         count += t_star >= T
-    return T, (1.0 + count) / (1.0 + len(shifts))
+    return T, (1.0 + count) / (1.0 + len(offsets))
 
 
 # --------------------------------------------------------------------------- prewhitened CCF
