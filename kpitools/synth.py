@@ -498,8 +498,8 @@ class _Gen:
     def _customers(self, rng, scale):
         d = self.days
         nm = len(d.months)
-        n0 = int(round(2300 * scale))
-        new_per_m = rng.poisson(72 * scale, nm)
+        n0 = int(round(3300 * scale))
+        new_per_m = rng.poisson(95 * scale, nm)
         new_per_m[0] = 0
         start_m = np.concatenate([np.zeros(n0, int)] + [np.full(k, m) for m, k in enumerate(new_per_m)])
         nc = len(start_m)
@@ -508,18 +508,17 @@ class _Gen:
         # baseline churn: geometric months until churn
         life = rng.geometric(_PLAN_CHURN[plan])
         end_m = np.minimum(start_m + life, 10**6)
-        end_m[start_m == 0] = np.minimum(end_m[start_m == 0], 10**6)
         # start day within the start month (existing customers: first day)
         dim = np.bincount(d.month, minlength=nm)
         first_day = np.searchsorted(d.month, np.arange(nm))
         sday = first_day[start_m] + np.floor(rng.random(nc) * dim[start_m]).astype(int)
         sday[:n0] = 0
-        propensity = _PLAN_TICKETS[plan] * rng.gamma(2.0, 0.5, nc)
+        propensity = _PLAN_TICKETS[plan] * rng.gamma(4.0, 0.25, nc)
         return {"n": nc, "ids": _ids("CUS", nc, max(5, len(str(nc)))), "start_m": start_m,
                 "end_m": end_m, "plan": plan, "mrr0": mrr0, "sday": sday, "prop": propensity,
                 "n0": n0}
 
-    def _pick_customers(self, rng, month: np.ndarray, cust, day=None) -> np.ndarray:
+    def _pick_customers(self, rng, month: np.ndarray, cust) -> np.ndarray:
         out = np.full(len(month), -1, dtype=np.int64)
         for m in np.unique(month):
             sel = np.flatnonzero(month == m)
@@ -615,7 +614,7 @@ class _Gen:
         # customer (90 % known)
         mon = d.month[c["day"].to_numpy()]
         cu = self._pick_customers(rng, mon, cust)
-        cu[rng.random(n) < 0.10] = -1
+        cu[rng.random(n) < 0.25] = -1  # prospects and callers not identified
         c["cust"] = cu
         c["answered"] = np.where(c["abandoned"], -1, c["queued_at"] + c["wait"])
         c["ended"] = np.where(c["abandoned"], c["queued_at"] + c["wait"],
@@ -843,7 +842,7 @@ class _Gen:
         A["contact_resolved"] = False
         mon = d.month[A["day"].to_numpy()]
         cu = self._pick_customers(rng, mon, cust)
-        cu[rng.random(n) < 0.05] = -1  # prospects without an account
+        cu[rng.random(n) < 0.08] = -1  # prospects without an account
         A["cust"] = cu
         # tickets from answered contacts
         cl = contacts[contacts["link"]]
@@ -895,7 +894,7 @@ class _Gen:
         a2 = self._pick(rng, np.ones(n, dtype=np.int64), np.minimum(day + 1, len(d.dates) - 1), ag)
         T["agent2"] = np.where(esc, a2, a1)
         T["team"] = np.where(esc, 1, team1)
-        lam = np.array([0.6, 1.4, 0.8, 0.7, 0.5, 0.8])[cat] * ag["speed"][a1] ** 0.5
+        lam = np.array([0.4, 1.2, 0.6, 0.5, 0.3, 0.6])[cat] * ag["speed"][a1] ** 0.5
         k = 1 + rng.poisson(lam)
         from_contact = T["contact_end"].to_numpy() >= 0
         k = np.where(from_contact & T["contact_resolved"].to_numpy(), 1, k)
@@ -1211,7 +1210,7 @@ class _Gen:
         sub = max(1, int(round(max(scale, 1.0) / min(max(scale, 1.0), 3.0))))
         # keep rows manageable: at most 3x the sample's users whatever the scale
         pick = np.arange(0, nc, sub)
-        nu_per = 1 + rng.poisson(0.5, len(pick))
+        nu_per = 1 + rng.poisson(0.3, len(pick))
         owner = np.repeat(pick, nu_per)
         nu = len(owner)
         p = rng.beta(0.6, 6.0, nu)
