@@ -536,6 +536,7 @@ def clv(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, met
 # ----------------------------------------------------------------------------------------------
 def _web(ds, spec, num: str, den: str, period, by, basis, clock, confidence, method, label: str,
          extra_den: pd.Series | None = None, note: str | None = None) -> pd.DataFrame:
+    """Sum a web_days numerator and denominator per period; ``n`` = days with both values."""
     if by:
         raise KPIUnavailable(f"{spec.name}: web_days carry no segment; call without by (got {list(by)})")
     w = ds.web_days
@@ -543,8 +544,9 @@ def _web(ds, spec, num: str, den: str, period, by, basis, clock, confidence, met
     denv = pd.to_numeric(w[den], errors="coerce").astype("float64") if den else numv.copy()
     ok = numv.notna() & denv.notna()
     p = _date_period(w["date"], period)
-    rows = pd.DataFrame({"period": p, "num": numv.where(ok, 0.0), "den": denv.where(ok, 0.0)})
-    agg = Agg.from_rows(rows, by=[], sums={"numerator": "num", "denominator": "den"},
+    rows = pd.DataFrame({"period": p, "num": numv.where(ok, 0.0), "den": denv.where(ok, 0.0),
+                         "days": ok.astype("float64")})
+    agg = Agg.from_rows(rows, by=[], sums={"numerator": "num", "denominator": "den", "n": "days"},
                         periods=_date_span(w["date"], period), levels={}, denominator_label=label, note=note)
     if extra_den is not None:
         t = agg.table
@@ -552,7 +554,6 @@ def _web(ds, spec, num: str, den: str, period, by, basis, clock, confidence, met
         t["tickets"] = add
         t["denominator"] = t["denominator"] + add
         agg.extras = {"tickets": 0.0}
-    agg.table["n"] = agg.table["denominator"]
     return _finish(spec, agg, ds, period, [], basis, clock, confidence, method)
 
 
