@@ -173,11 +173,15 @@ def _settings(start: str, end: str, timezone: str, exported_at: str) -> dict[str
                 "low": {"target": "10d", "clock": "calendar"},
             },
         },
-        "targets": {"csat": 0.85, "nps": 30, "ces": 3.0, "esat": 0.75, "qa": 85,
-                    "fcr": 0.7, "one_touch": 0.6, "reopen_rate": 0.08, "escalation_rate": 0.12,
+        # KPI targets, keyed by KPI name (kpitools.catalogue()); durations in seconds,
+        # KPIs defined "x 100" (NRR, retention, QA) in percent
+        "targets": {"csat": 0.85, "csat_response_rate": 0.25, "nps": 30, "ces": 3.0,
+                    "esat": 0.75, "qa_score": 85, "fcr": 0.7, "one_touch_rate": 0.6,
+                    "reopen_rate": 0.08, "escalation_rate": 0.12, "repeat_contact_rate": 0.15,
                     "abandon_rate": 0.05, "service_level": 0.8, "asa": 30,
-                    "frt_median_h": 4, "sla_compliance": 0.9, "utilization": 0.7,
-                    "churn_rate": 0.02, "nrr": 100},
+                    "first_response_time": 14400, "sla_first_response": 0.9,
+                    "sla_next_reply": 0.9, "sla_resolution": 0.85, "churn_rate": 0.02,
+                    "nrr": 100, "retention_rate": 97},
         "surveys": {
             "csat": {"min": 1, "max": 5, "higher_is_better": True, "top_box": 4},
             "nps": {"min": 0, "max": 10, "higher_is_better": True},
@@ -352,8 +356,7 @@ class _Gen:
     def _base_rate(self) -> np.ndarray:
         d = self.days
         years = np.arange(len(d.dates)) / 365.25
-        f = _DOW[d.dow] * np.where(d.holiday, _HOL / np.maximum(_DOW[d.dow], 1e-9), 1.0)
-        f = np.where(d.holiday & (d.dow < 5), _HOL, f)
+        f = np.where(d.holiday, np.minimum(_HOL, _DOW[d.dow]), _DOW[d.dow])
         season = np.ones(len(d.dates))
         season[d.dates.month == 8] = 0.88
         season[(d.dates.month == 12) & (d.dates.day >= 20)] = 0.70
@@ -438,8 +441,7 @@ class _Gen:
         speed[slow] = 1.55
         quality[weak] = -1.1
         fte = rng.choice([1.0, 1.0, 1.0, 0.75, 0.5], size=na)
-        hired = d.mid[0] - rng.integers(120, 1800, na) * 86400 + 8 * 3600
-        hired = hired - (hired - d.mid[0]) % 86400  # local-ish midnight aligned
+        hired = d.mid[0] - rng.integers(120, 1800, na) * 86400  # local midnight, years ago
         left = np.full(na, -1, dtype=np.int64)
         n_new = max(1, int(round(3 * max(scale, 0.34))))
         n_left = max(1, int(round(2 * max(scale, 0.5))))
@@ -566,7 +568,8 @@ class _Gen:
             q = slot_s[slot_of] + np.floor(rng.random(len(slot_of)) * 1800).astype(np.int64)
             aht_med, hold_p, acw_med, patience = _AHT_PARAMS[ch]
             aht = aht_med * np.exp(0.5 * 0.45**2) + hold_p * 60 + acw_med * np.exp(0.5 * 0.4**2)
-            # staffing plan: Erlang C for the forecast (base component only), 80/20
+            # staffing plan: Erlang C on the forecast (base component only: launches and
+            # incidents are not foreseen), planned for 85 % in 20 s as a buffer over 80/20
             fc = lam[:, 0] * 1.0
             A_fc = fc * aht / 1800.0
             req = _erlang_required(A_fc, aht, target=0.85, t=20.0)
@@ -611,7 +614,7 @@ class _Gen:
         c["talk"] = np.round(c["talk"].to_numpy() * spd)
         c["agent"] = np.where(c["abandoned"], -1, agent)
         c["cat"] = cat
-        # customer (90 % known)
+        # customer: a quarter are prospects or callers the agent could not identify
         mon = d.month[c["day"].to_numpy()]
         cu = self._pick_customers(rng, mon, cust)
         cu[rng.random(n) < 0.25] = -1  # prospects and callers not identified
@@ -1156,6 +1159,7 @@ class _Gen:
         lat = 1.2 - 3.5 * (u["u"].to_numpy() - 0.6) + 0.3 * ag["quality"][u["a"].to_numpy()] \
             + rng.normal(0, 0.8, na_)
         es = 1 + np.searchsorted([-1.3, -0.5, 0.3, 1.4], lat, side="right")
+        sends.append(pd.DataFrame({"survey": "esat", "sent": est[est <= cut], "t": -1, "cust": -1}))
         re_ = rng.random(na_) < 0.8
         esub = est + np.round(_lognormal(rng, 26 * 3600, 0.8, na_)).astype(np.int64)
         re_ &= esub <= cut
