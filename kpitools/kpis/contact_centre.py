@@ -576,8 +576,8 @@ def occupancy(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.9
 
 @register(
     name="utilization", title="Agent utilization (burnout risk)", group="team",
-    definition=("Per agent: handle time / staffed time; burnout_flag marks agents above the setting "
-                "utilization_burnout (0.7)."),
+    definition=("Handle time / staffed time, per agent (by agent_id) or pooled; burnout_flag marks values "
+                "above the setting utilization_burnout (0.7) and agents_over_threshold counts agents above it."),
     formula="sum(handle_s) / sum(staffed_s) per agent; burnout_flag = value > utilization_burnout",
     unit="share", higher_is_better=False, stat="ratio", basis=None,
     tables=("agent_days",), columns={"agent_days": ("handle_s",)}, segments=("agent_id",),
@@ -585,7 +585,7 @@ def occupancy(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.9
 )
 def utilization(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None,
                 threshold=None) -> pd.DataFrame:
-    """Per-agent utilization with a burnout-risk flag.
+    """Agent utilization with a burnout-risk flag, per agent or summarised.
 
     Parameters
     ----------
@@ -593,32 +593,53 @@ def utilization(ds, *, period="M", by=None, basis=None, clock=None, confidence=0
         Needs ``agent_days`` with ``handle_s``.
     period : {"D", "W", "M", "Q"}
     by : str or list of str, optional
-        ``agent_id`` is always a segment (added first when absent).
+        With ``agent_id``: one row per agent and period. Without it: one row per period (and
+        other segments) with the pooled ratio and how many agents were above the threshold.
     threshold : float, optional
         Burnout threshold (default: setting ``utilization_burnout``, 0.7).
 
     Returns
     -------
     DataFrame
-        As :func:`occupancy`, always with an ``agent_id`` column, plus ``burnout_flag``
-        (boolean: value > threshold; NA without a value).
+        As :func:`occupancy`, plus
+
+        - ``burnout_flag``: boolean, value > threshold (NA without a value)
+        - ``agents``: agents with staffed time in the cell
+        - ``agents_over_threshold``: agents whose own utilization in the period exceeds the
+          threshold (equals ``burnout_flag`` per agent)
 
     Notes
     -----
-    Utilization above 70% is flagged as a burnout risk (metrics.md).
+    utilization = handle time / staffed time; above 70% is flagged as a burnout risk
+    (metrics.md). Per agent the flag is the verdict; summarised, ``agents_over_threshold``
+    counts the agents at risk (the pooled value can stay below the threshold while some agents
+    are above it).
     """
     thr = threshold if threshold is not None else ds.settings.raw.get("utilization_burnout", 0.7)
     if isinstance(thr, bool) or not isinstance(thr, int | float) or not 0 <= thr:
         raise KPIError(f"threshold must be a non-negative share (e.g. 0.7), got {thr!r}")
+    thr = float(thr)
     by = list(by or [])
+    per_agent_by = by if "agent_id" in by else ["agent_id", *by]
+    agg = _occupancy_agg(ds, period, per_agent_by)
+    t = agg.table
+    ratio = t["numerator"] / t["denominator"].where(t["denominator"] > 0)
+    t["agents"] = (t["n"] > 0).astype("float64")
+    t["agents_over_threshold"] = ((ratio > thr) & (t["n"] > 0)).astype("float64")
     if "agent_id" not in by:
-        by = ["agent_id", *by]
-    agg = _occupancy_agg(ds, period, by)
-    agg.note = f"burnout threshold {float(thr):g}"
+        keys = ["period", *by]
+        t = t.groupby(keys, observed=True, sort=True, dropna=False)[
+            ["numerator", "denominator", "n", "agents", "agents_over_threshold"]].sum().reset_index()
+        agg = Agg(table=t, periods=agg.periods, levels={k: v for k, v in agg.levels.items() if k in by},
+                  denominator_label=agg.denominator_label)
+    else:
+        agg.table = t
+    agg.extras = {"agents": 0.0, "agents_over_threshold": 0.0}
+    agg.note = f"burnout threshold {thr:g}"
     res = finish(agg, spec=utilization.spec, ds=ds, period=period, by=by, basis=basis, clock=clock,
                  confidence=confidence, method=method)
     v = res["value"].to_numpy(float)
-    res["burnout_flag"] = pd.array(np.where(np.isnan(v), None, v > float(thr)), dtype="boolean")
+    res["burnout_flag"] = pd.array(np.where(np.isnan(v), None, v > thr), dtype="boolean")
     return res
 
 
