@@ -273,3 +273,25 @@ def test_retention_rates_bounded(rows):
     assert (n["value"].dropna() >= 0).all()
     both = crr["value"].notna()
     assert np.allclose(crr.loc[both, "value"] / 100, 1 - ch.loc[both, "value"])
+
+
+# ----------------------------------------------------------------------------------------------
+# sample data: an independent plain-Python computation
+# ----------------------------------------------------------------------------------------------
+def test_sample_retention_and_nrr_agree_with_plain_python(sample_ds):
+    if not sample_ds.has("subscriptions"):
+        pytest.skip("sample has no subscriptions")
+    by_month: dict[str, dict[str, float]] = {}
+    s = sample_ds.subscriptions
+    for cust, month, mrr in zip(s["customer_id"].tolist(), s["month"].astype(str).tolist(),
+                                s["mrr"].tolist(), strict=True):
+        by_month.setdefault(month, {})
+        by_month[month][cust] = by_month[month].get(cust, 0.0) + mrr
+    months = sorted(by_month)
+    crr, n = retention_rate(sample_ds), nrr(sample_ds)
+    for prev, month in ((months[0], months[1]), (months[-2], months[-1])):
+        start, end = by_month[prev], by_month[month]
+        kept = sum(1 for c in start if c in end)
+        assert row(crr, month)["value"] == pytest.approx(100 * kept / len(start))
+        assert row(n, month)["value"] == pytest.approx(
+            100 * sum(end.get(c, 0.0) for c in start) / sum(start.values()))
