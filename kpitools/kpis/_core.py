@@ -69,6 +69,9 @@ __all__ = [
     "span",
     "local_times",
     "segment_frame",
+    "ticket_segments",
+    "ticket_levels",
+    "levels_of",
     "missing_requirements",
     "catalogue",
     "kpi_table",
@@ -477,6 +480,24 @@ def segment_frame(ds, df: pd.DataFrame, by: Sequence[str], *, ts: pd.Series | No
         s = s.where(pd.Series(s).notna() & (s != "") & (s != "<NA>") & (s != "nan"), MISSING)
         out[col] = s.astype("str")
     return out
+
+
+def ticket_segments(ds, by: Sequence[str]) -> pd.DataFrame:
+    """:func:`segment_frame` of ``ds.tickets`` (positional index 0..n-1), cached on ``ds.cache``.
+
+    Derived ``hour``/``weekday`` come from ``created_at``.
+    """
+    key = ("kpis.ticket_segments", tuple(by))
+    c = cache(ds)
+    if key not in c:
+        t = ds.tickets.reset_index(drop=True)
+        c[key] = segment_frame(ds, t, by, ts=t["created_at"])
+    return c[key]
+
+
+def ticket_levels(ds, by: Sequence[str]) -> dict[str, list[str]]:
+    """Observed values of ticket segments ``by`` (cached with :func:`ticket_segments`)."""
+    return levels_of(ticket_segments(ds, by), by)
 
 
 def levels_of(seg: pd.DataFrame, by: Sequence[str]) -> dict[str, list[str]]:

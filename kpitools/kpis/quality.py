@@ -22,6 +22,8 @@ from kpitools.kpis._core import (
     register,
     segment_frame,
     span,
+    ticket_levels,
+    ticket_segments,
     to_period,
 )
 from kpitools.kpis.responsiveness import ticket_facts
@@ -44,13 +46,11 @@ __all__ = [
 
 
 def _levels(ds, by):
-    t = ds.tickets
-    return levels_of(segment_frame(ds, t, by, ts=t["created_at"]), by)
+    return ticket_levels(ds, by)
 
 
 def _ticket_rows(ds, by, period, when, **cols) -> pd.DataFrame:
-    t = ds.tickets.reset_index(drop=True)
-    seg = segment_frame(ds, t, by, ts=t["created_at"])
+    seg = ticket_segments(ds, by)
     base = pd.DataFrame({"period": to_period(pd.Series(when).reset_index(drop=True), period,
                                              ds.settings.timezone), **cols})
     return pd.concat([base, seg], axis=1)

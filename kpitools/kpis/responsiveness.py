@@ -26,10 +26,11 @@ from kpitools.kpis._core import (
     cache,
     elapsed,
     finish,
-    levels_of,
     register,
     segment_frame,
     span,
+    ticket_levels,
+    ticket_segments,
     to_period,
 )
 
@@ -253,8 +254,7 @@ def _segments(ds, frame: pd.DataFrame, by, *, ts=None) -> pd.DataFrame:
 
 
 def _ticket_levels(ds, by) -> dict[str, list[str]]:
-    t = ds.tickets
-    return levels_of(segment_frame(ds, t, by, ts=t["created_at"]), by)
+    return ticket_levels(ds, by)
 
 
 def _duration_kpi(ds, spec, *, start, end, ticket_id, created, period, by, basis, clock,
@@ -434,7 +434,7 @@ def _status_time(ds, spec, statuses, *, period, by, basis, clock, confidence, me
     ok = when.notna()
     if basis == "event":
         ok &= observed
-    seg = _segments(ds, f[["ticket_id"]], by, ts=f["created_at"])
+    seg = ticket_segments(ds, by)
     rows = pd.concat([pd.DataFrame({"period": to_period(when, period, tz).where(ok), "duration": total,
                                     "observed": observed}), seg], axis=1)
     agg = Agg.from_durations(rows, by=by, periods=span(f["created_at"], when[ok], period=period, tz=tz),
@@ -485,7 +485,7 @@ def _level_kpi(ds, spec, values: pd.Series, include: pd.Series, *, period, by, b
     when = f["created_at"] if basis == "created" else f["first_resolved"]
     ok = include & when.notna() & values.notna()
     rows = pd.concat([pd.DataFrame({"period": to_period(when, period, tz).where(ok), "x": values.astype("float64")}),
-                      _segments(ds, f[["ticket_id"]], by, ts=f["created_at"])], axis=1)
+                      ticket_segments(ds, by)], axis=1)
     rows = rows[ok]
     keys = ["period", *by]
     g = rows.groupby(keys, observed=True, sort=True)["x"]
@@ -551,7 +551,7 @@ def ticket_handle_time(ds, *, period="M", by=None, basis=None, clock=None, confi
     when = f["created_at"] if basis == "created" else f["first_resolved"]
     x = t["handle_s"].astype("Float64").astype("float64").reset_index(drop=True)
     rows = pd.concat([pd.DataFrame({"period": to_period(when, period, tz), "x": x}),
-                      _segments(ds, f[["ticket_id"]], by, ts=f["created_at"])], axis=1)
+                      ticket_segments(ds, by)], axis=1)
     agg = Agg.from_values(rows, "x", by=by, periods=span(f["created_at"], when, period=period, tz=tz),
                           levels=_ticket_levels(ds, by), extras={"median": np.nan})
     med = rows[rows["x"].notna() & rows["period"].notna()].groupby(["period", *by], observed=True)["x"].median()

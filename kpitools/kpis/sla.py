@@ -21,10 +21,10 @@ from kpitools.kpis._core import (
     KPIUnavailable,
     elapsed,
     finish,
-    levels_of,
     register,
     segment_frame,
     span,
+    ticket_levels,
     to_period,
 )
 from kpitools.kpis.responsiveness import _check_frt, reply_waits, ticket_facts
@@ -114,7 +114,7 @@ def _sla(ds, spec, target, *, period, by, basis, clock, confidence, method, per_
         "applicable": st.isin(["achieved", "breached"]).astype(float),
         "breach_min": items["breach_min"]}), seg], axis=1)
     t = ds.tickets
-    levels = levels_of(segment_frame(ds, t, by, ts=t["created_at"]), by)
+    levels = ticket_levels(ds, by)
     rows["one"] = has.astype(float)
     agg = Agg.from_rows(rows, by=by, sums={"numerator": "achieved", "denominator": "applicable", "n": "one",
                                            "no_target": "no_target",
@@ -132,7 +132,7 @@ def _sla(ds, spec, target, *, period, by, basis, clock, confidence, method, per_
         ck = {p: (clock or (ds.settings.sla(target, p) or (None, None))[1]) for p in pd.unique(res["priority"])}
         res["clock"] = res["priority"].map(ck).astype("str")
     elif clock is None:
-        clocks = sorted({v[1] for p in levels_of(segment_frame(ds, t, ["priority"]), ["priority"])["priority"]
+        clocks = sorted({v[1] for p in ticket_levels(ds, ["priority"])["priority"]
                          if (v := ds.settings.sla(target, p)) is not None})
         res["clock"] = clocks[0] if len(clocks) == 1 else "per priority"
     res["pending"] = res["pending"].astype("float64")

@@ -15,12 +15,12 @@ from kpitools.kpis._core import (
     Agg,
     KPIError,
     finish,
-    levels_of,
     period_bounds,
     period_range,
     register,
-    segment_frame,
     span,
+    ticket_levels,
+    ticket_segments,
     to_period,
 )
 from kpitools.kpis.responsiveness import SOLVED, _events, _has, ticket_facts
@@ -45,15 +45,13 @@ AGE_BUCKETS = ((1, "<1d"), (3, "1-3d"), (7, "3-7d"), (30, "7-30d"), (np.inf, ">3
 
 def _tickets_rows(ds, by, period, when: pd.Series, **cols) -> pd.DataFrame:
     """Row per ticket: period of ``when``, the ticket's segments, extra columns."""
-    t = ds.tickets.reset_index(drop=True)
-    seg = segment_frame(ds, t, by, ts=t["created_at"])
+    seg = ticket_segments(ds, by)
     base = pd.DataFrame({"period": to_period(when.reset_index(drop=True), period, ds.settings.timezone), **cols})
     return pd.concat([base, seg], axis=1)
 
 
 def _levels(ds, by) -> dict[str, list[str]]:
-    t = ds.tickets
-    return levels_of(segment_frame(ds, t, by, ts=t["created_at"]), by)
+    return ticket_levels(ds, by)
 
 
 def _finish(agg, spec, ds, period, by, basis, confidence, method):
@@ -227,7 +225,7 @@ def _backlog_table(ds, by, period):
     f = ticket_facts(ds)
     tz = ds.settings.timezone
     tr = _transitions(ds)
-    tseg = segment_frame(ds, ds.tickets.reset_index(drop=True), by, ts=f["created_at"])
+    tseg = ticket_segments(ds, by).copy()
     tseg.index = f["ticket_id"].to_numpy()
     seg = tseg.reindex(tr["ticket_id"].to_numpy()).reset_index(drop=True)
     rows = pd.concat([pd.DataFrame({"period": to_period(tr["at"], period, tz), "d": tr["d"]}), seg], axis=1)
@@ -373,7 +371,7 @@ def backlog_age(ds, *, at=None, by=None) -> pd.DataFrame:
     edges = np.array([b for b, _ in AGE_BUCKETS], dtype=float) * 86400.0
     labels = [lab for _, lab in AGE_BUCKETS]
     idx = np.searchsorted(edges, age_s, side="right")
-    seg = segment_frame(ds, ds.tickets.reset_index(drop=True), by, ts=f["created_at"])
+    seg = ticket_segments(ds, by).copy()
     rows = pd.concat([seg, pd.DataFrame({"bucket": np.asarray(labels, dtype=object)[np.minimum(idx, len(labels) - 1)],
                                          "age": age_s})], axis=1)[is_open]
     levels = _levels(ds, by)
