@@ -82,8 +82,12 @@ _AHT_PARAMS = {  # median talk s, hold share, acw median s, patience mean s
     "phone": (290.0, 0.4, 50.0, 260.0),
     "chat": (520.0, 0.1, 40.0, 200.0),
 }
-_N_AGENTS = {"tier1": 14, "tier2": 6, "billing": 5}
-_HOURLY = {"tier1": 34.0, "tier2": 46.0, "billing": 37.0}
+_N_AGENTS = {"tier1": 17, "tier2": 3, "billing": 5}
+# Fully loaded cost per *staffed* hour: agents are a customer-success-and-support team that is
+# logged into the support queue for only ~40 % of a working day (onboarding calls, documentation
+# and account work fill the rest), so a staffed hour carries the cost of 2.5 paid hours.
+_HOURLY = {"tier1": 74.0, "tier2": 92.0, "billing": 78.0}
+_QUEUE_SHARE = (0.34, 0.46)
 _PLAN_P = np.array([0.45, 0.33, 0.17, 0.05])
 _PLAN_MRR = np.array([49.0, 149.0, 490.0, 1900.0])
 _PLAN_TICKETS = np.array([0.6, 1.0, 1.8, 4.0])  # relative ticket propensity
@@ -433,13 +437,13 @@ class _Gen:
         team = np.concatenate([[t] * c for t, c in counts.items()])
         na = len(team)
         ids = _ids("A", na, max(2, len(str(na))))
-        speed = _lognormal(rng, 1.0, 0.25, na)
-        quality = rng.normal(0, 0.45, na)
+        speed = _lognormal(rng, 1.0, 0.18, na)
+        quality = rng.normal(0, 0.35, na)
         # planted standouts: one slow agent, one low-quality agent (among tier1)
         t1 = np.flatnonzero(team == "tier1")
         slow, weak = int(t1[0]), int(t1[min(1, len(t1) - 1)])
-        speed[slow] = 1.55
-        quality[weak] = -1.1
+        speed[slow] = 1.8
+        quality[weak] = -1.4
         fte = rng.choice([1.0, 1.0, 1.0, 0.75, 0.5], size=na)
         hired = d.mid[0] - rng.integers(120, 1800, na) * 86400  # local midnight, years ago
         left = np.full(na, -1, dtype=np.int64)
@@ -452,7 +456,7 @@ class _Gen:
         hired[new_i] = d.mid[hire_day] + 8 * 3600
         left_day = rng.integers(int(n * 0.2), int(n * 0.9), len(left_i))
         left[left_i] = d.mid[left_day] + 18 * 3600
-        hourly = np.round(np.array([_HOURLY[t] for t in team]) + rng.normal(0, 2.5, na), 2)
+        hourly = np.round(np.array([_HOURLY[t] for t in team]) + rng.normal(0, 4.0, na), 2)
         names = np.array([f"{_FIRST[i % len(_FIRST)]} {_LAST[(i * 7 + 3) % len(_LAST)]}"
                           for i in rng.permutation(na)], dtype=object)
         # presence matrix (agents x days)
@@ -477,8 +481,9 @@ class _Gen:
                 continue
             members = np.flatnonzero(ag["team"] == name)
             P = ag["present"][members]
-            # work is shared in proportion to FTE: each agent appears 2-4 times in the pool
-            wgt = np.round(ag["fte"][members] * 4).astype(np.int64)
+            # work is shared in proportion to FTE / speed (slow agents get through fewer tickets):
+            # each agent appears 1-5 times in the pool
+            wgt = np.clip(np.round(ag["fte"][members] * 4 / ag["speed"][members]), 1, 5).astype(np.int64)
             cnt = P.sum(axis=0)
             # map empty days to the next day with someone present (else the previous)
             idx = np.where(cnt > 0, np.arange(n), n)
@@ -1003,7 +1008,9 @@ class _Gen:
         ai, di = np.nonzero(pres)
         sat = d.dow[di] == 5
         fte = ag["fte"][ai]
-        staffed = np.where(sat, 4 * 3600, 9 * 3600 * fte) * rng.uniform(0.80, 0.95, len(ai))
+        # logged into the queue: Saturday rota fully, weekdays ~40 % of a 9-hour day
+        staffed = np.where(sat, 4 * 3600 * rng.uniform(0.80, 0.95, len(ai)),
+                           9 * 3600 * fte * rng.uniform(*_QUEUE_SHARE, len(ai)))
         # training: a few days a year per agent, onboarding for new hires
         train = rng.random(len(ai)) < 0.018
         spend = np.where(train, np.round(rng.uniform(250, 650, len(ai)), -1), 0.0)
@@ -1168,7 +1175,7 @@ class _Gen:
                                  "comment": np.where(es[re_] <= 2, "workload", None)}))
         sv = pd.concat(out, ignore_index=True)
         sd = pd.concat(sends, ignore_index=True)
-        self.notes["csat_latent_drivers"] = ("z = 2 + agent quality - 0.3 log1p(FRT business h) "
+        self.notes["csat_latent_drivers"] = ("z = 2.6 + agent quality - 0.3 log1p(FRT business h) "
                                              "- 1.3 reopened - 0.4 escalated - 1.6 complaint")
         self.notes["csat_response_prob_by_score"] = {"1": 0.42, "2": 0.30, "3": 0.18, "4": 0.20, "5": 0.31}
         self.notes["csat_true_top2_all_invited"] = round(float((csat[m_csat] >= 4).mean()), 4) \

@@ -374,3 +374,37 @@ def test_loader_quality_log_equals_truth(sample, truth):
                   strict=True))
     want = {(r["file"], r["row"], r["column"], r["reason"]) for r in truth["dirty_rows"]}
     assert got == want
+
+
+def test_escalations_complaints_and_repeat_contacts(sample):
+    tk = _read(sample, "tickets")
+    tk = tk[~tk["ticket_id"].duplicated() & _ts(tk["created_at"]).notna()]
+    esc = tk["escalated"] == "True"
+    assert 0.05 < esc.mean() < 0.15
+    assert (tk.loc[esc, "team"] == "tier2").all()  # escalated tickets end with tier 2
+    assert 0.01 < (tk["is_complaint"] == "True").mean() < 0.08
+    # repeat contacts: a ticket by the same customer within 7 days after that customer's
+    # previous ticket (metrics.md "customer callbacks"), computed with a plain groupby diff
+    known = tk.dropna(subset=["customer_id"]).assign(t=lambda x: _ts(x["created_at"]))
+    known = known.sort_values(["customer_id", "t"])
+    gap = known.groupby("customer_id")["t"].diff()
+    share = (gap <= pd.Timedelta(days=7)).mean()
+    assert 0.08 < share < 0.35
+
+
+def test_planted_agent_differences(sample, truth):
+    tk = _read(sample, "tickets")
+    tk = tk[~tk["ticket_id"].duplicated() & _ts(tk["created_at"]).notna()]
+    cal = BusinessCalendar.from_settings(Settings.from_yaml(sample / "dataset.yml"))
+    t1 = tk[(tk["team"] == "tier1") & tk["channel"].isin(["email", "web", "social"])]
+    frt = pd.Series(cal.duration(_ts(t1["created_at"]), _ts(t1["first_response_at"])), index=t1.index)
+    med = frt.groupby(t1["agent_id"]).median()
+    slow = truth["notes"]["planted_slow_agent"]
+    # the slow agent (speed x1.8) answers later, in business time, than the median tier-1 agent
+    assert med[slow] > 1.25 * med.drop(slow).median()
+    sv = _read(sample, "surveys")
+    cs = sv[(sv["survey"] == "csat")].assign(score=lambda x: x["score"].astype(float))
+    cs = cs[cs["score"] <= 5]
+    top2 = (cs["score"] >= 4).groupby(cs["agent_id"]).mean()
+    weak = truth["notes"]["planted_low_quality_agent"]
+    assert top2[weak] < top2.drop(weak).median() - 0.08
