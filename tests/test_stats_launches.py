@@ -412,3 +412,84 @@ def test_attribute_spikes_errors():
     spikes = pd.DataFrame({c: [] for c in ["date", "observed", "expected", "excess", "score", "detector"]})
     with pytest.raises(StatsInputError, match="launches table"):
         attribute_spikes(spikes, pd.DataFrame({"launch_id": []}))
+
+
+# --------------------------------------------------------------------------- sample planted truth
+
+
+@pytest.fixture(scope="module")
+def sample(sample_ds):
+    """Daily tickets of the sample dataset (business-timezone days), its truth and spikes."""
+    import json
+
+    from conftest import SAMPLE
+
+    from kpitools.stats.spikes import detect_spikes
+
+    truth = json.loads((SAMPLE / "truth.json").read_text())
+    tz = sample_ds.settings.timezone
+    day = sample_ds.tickets["created_at"].dt.tz_convert(tz).dt.tz_localize(None).dt.normalize()
+    days = pd.date_range(truth["start"], truth["end"], freq="D")
+    series = day.value_counts().reindex(days, fill_value=0).astype(float)
+    tl = pd.DataFrame(truth["launches"])
+    launches = sample_ds.launches.merge(tl[["launch_id", "effect", "excess_total"]], on="launch_id")
+    return {
+        "series": series,
+        "launches": launches,
+        "truth": truth,
+        "tz": tz,
+        "holidays": sample_ds.settings.holidays,
+        "spikes": detect_spikes(series),
+    }
+
+
+def test_sample_effect_launches_detected(sample):
+    le = launch_effects(
+        sample["series"], sample["launches"], holidays=sample["holidays"], timezone=sample["tz"]
+    ).merge(sample["launches"][["launch_id", "effect"]], on="launch_id")
+    eff = le[le["effect"]]
+    quiet = le[~le["effect"]]
+    # planted effects of 170-340 tickets against a 15-day noise sd of ~55: most are detected;
+    # a launch whose window falls in a seasonal dip (summer, Christmas) can be missed
+    assert (eff["p_value"] < 0.05).mean() >= 0.75
+    assert (quiet["p_value"] > 0.01).all()
+
+
+def test_sample_event_study_covers_planted_size(sample):
+    L = sample["launches"]
+    eff = L[L["effect"]]
+    es = event_study(
+        sample["series"], eff, window=(-7, 28), holidays=sample["holidays"],
+        timezone=sample["tz"], seed=2026,
+    ).set_index("day")
+    # truth.json excess_total: extra tickets generated per launch (lag <= 3 days, decay <= 9 days,
+    # so days 0..28 hold nearly all of it)
+    planted = eff["excess_total"].mean()
+    assert es.loc[28, "cum_ci_low"] <= planted <= es.loc[28, "cum_ci_high"]
+    assert es.loc[28, "cum_ci_low"] > 0
+    quiet = event_study(
+        sample["series"], L[~L["effect"]], window=(-7, 28), holidays=sample["holidays"],
+        timezone=sample["tz"], seed=2026,
+    ).set_index("day")
+    assert quiet.loc[28, "cum_ci_low"] <= 0 <= quiet.loc[28, "cum_ci_high"]
+
+
+def test_sample_quiet_launches_not_attributed_and_incidents_unexplained(sample):
+    att = attribute_spikes(sample["spikes"], sample["launches"], k=7, timezone=sample["tz"])
+    L = sample["launches"]
+    quiet_ids = set(L.loc[~L["effect"], "launch_id"])
+    named = {i for ids in att["launch_ids"].dropna() for i in ids.split("; ")}
+    assert not (named & quiet_ids)
+    # every planted incident is found as a spike on its day, with no launch before it
+    for inc in sample["truth"]["incidents"]:
+        rows = att[att["date"] == pd.Timestamp(inc["date"])]
+        assert len(rows) >= 1, inc["date"]
+        assert not rows["explained"].any()
+
+
+def test_sample_spikes_follow_launches(sample):
+    res = launch_permutation_test(
+        sample["spikes"], sample["launches"], days=sample["series"], k=7, timezone=sample["tz"]
+    )
+    assert res.p_value < 0.05
+    assert res.statistic > res.expected
