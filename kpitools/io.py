@@ -362,13 +362,18 @@ class _Loader:
         self.paths: dict[str, str] = {}
         self.input_rows: dict[str, int] = {}
         self.issues: list[pd.DataFrame] = []
+        self.raw_frames: dict[str, pd.DataFrame] = {}
 
     # record rows: positions are 0-based positions in the input file's data rows
     def record(self, table: str, pos, column: str, values, reason: str, detail: str, action: str):
         pos = np.asarray(pos)
         if pos.size == 0:
             return
-        vals = pd.Series(values, dtype=object).astype(str).to_numpy() if values is not None else [""] * pos.size
+        raw = self.raw_frames.get(table)
+        if raw is not None and column in raw.columns:  # show the value as it stood in the input
+            values = raw[column].to_numpy()[pos]
+        vals = (pd.Series(values, dtype=object).fillna("").astype(str).to_numpy() if values is not None
+                else [""] * pos.size)
         self.issues.append(pd.DataFrame({
             "table": table, "file": self.files[table], "row": pos + 1, "column": column,
             "value": vals, "reason": reason, "detail": detail, "action": action,
@@ -415,6 +420,7 @@ class _Loader:
                 txt = out[c].astype("str").str.strip()
                 out[c] = out[c].where(~(txt == "").fillna(False).to_numpy(dtype=bool))
         raw = out.copy()
+        self.raw_frames[name] = raw
         bad = np.zeros(len(df), dtype=bool)
         for col in table.columns:
             if col.name not in out.columns:
@@ -459,10 +465,7 @@ class _Loader:
                     self.record(name, np.flatnonzero(neg), col.name, out[col.name].to_numpy()[neg], reason,
                                 f"{col.name} must be >= 0", "excluded")
                     bad |= neg
-        if "score" in raw.columns:
-            out.attrs["_raw_score"] = raw["score"].astype("str").to_numpy()
         self._table_checks(name, out, bad)
-        out.attrs.pop("_raw_score", None)
         self.frames[name] = out
 
     def _table_checks(self, name: str, out: pd.DataFrame, bad: np.ndarray) -> None:
@@ -505,7 +508,7 @@ class _Loader:
                                                                    lo.to_numpy()[wrong], hi.to_numpy()[wrong], strict=True)]
                 self.issues.append(pd.DataFrame({
                     "table": name, "file": self.files[name], "row": np.flatnonzero(wrong) + 1,
-                    "column": "score", "value": out.attrs["_raw_score"][wrong],
+                    "column": "score", "value": self.raw_frames[name]["score"].astype("str").to_numpy()[wrong],
                     "reason": "out_of_scale", "detail": det, "action": "excluded"}))
                 bad |= wrong
         # duplicate keys: the later occurrence is excluded
@@ -630,6 +633,7 @@ class _Loader:
         quality["row"] = quality["row"].astype("int64")
         for c in ("table", "file", "column", "value", "reason", "detail", "action"):
             quality[c] = quality[c].astype("str")
+        self.raw_frames.clear()
         return Dataset(tables=tables, settings=self.settings, quality=quality, path=path,
                        files=self.files, truth=truth, input_rows=self.input_rows)
 

@@ -1,0 +1,37 @@
+"""The kpitools command line: validate on the sample and on broken data."""
+
+import json
+
+import pandas as pd
+from conftest import SAMPLE
+
+from kpitools.cli import main
+
+
+def test_validate_sample_lists_exactly_the_planted_dirty_rows(capsys, sample_ds):
+    assert main(["validate", str(SAMPLE)]) == 0
+    out = capsys.readouterr().out
+    assert "period covered: 2025-04-01 .. 2026-10-31" in out
+    truth = json.loads((SAMPLE / "truth.json").read_text())["dirty_rows"]
+    expected = sorted((d["table"], d["file"], d["row"], d["column"], d["reason"], str(d["value"])) for d in truth)
+    q = sample_ds.quality
+    got = sorted(q[["table", "file", "row", "column", "reason", "value"]].itertuples(index=False, name=None))
+    assert got == expected
+    assert f"quality: {len(truth)} row issue(s)" in out
+    for d in truth:  # every planted row is printed with its file and row number
+        assert f"{d['file']}" in out and str(d["row"]) in out
+
+
+def test_validate_fatal_error_exits_nonzero(tmp_path, capsys):
+    (tmp_path / "tickets.csv").write_text("ticket_id;created_at;channel;category;priority\n1;2026-01-01;a;b;c\n")
+    assert main(["validate", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "tickets.csv" in err and "semicolon-separated" in err
+
+
+def test_validate_subset_of_tables(tmp_path, capsys):
+    pd.DataFrame({"mentioned_at": ["2026-10-01T10:00:00Z"], "source": ["reddit"]}).to_csv(
+        tmp_path / "mentions.csv", index=False)
+    assert main(["validate", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "absent tables (their KPIs are skipped): agent_days, agents" in out
