@@ -132,6 +132,10 @@ def subscription_cohorts(ds, *, period="M") -> pd.DataFrame:
     have an empty start cohort (zero denominators).
     """
     _monthly(period, "subscription_cohorts")
+    key = f"kpis.subscription_cohorts.{period}"
+    store = cache(ds)
+    if key in store:
+        return store[key].copy()
     cm = _customer_months(ds)
     last = cm["month"].max()
     periods = _periods(ds, period)
@@ -157,7 +161,8 @@ def subscription_cohorts(ds, *, period="M") -> pd.DataFrame:
            pd.DataFrame(columns=["period", "customer_id", "start_mrr", "end_mrr", "plan", "start_month", "end_month"]))
     out["start"] = out["start_mrr"].notna().to_numpy(dtype=bool)
     out["end"] = out["end_mrr"].notna().to_numpy(dtype=bool)
-    return out
+    store[key] = out
+    return out.copy()
 
 
 def _periods(ds, period) -> pd.PeriodIndex:

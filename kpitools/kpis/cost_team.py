@@ -349,23 +349,23 @@ def agent_workload(ds, *, period="M", by=None, basis=None, clock=None, confidenc
     team = agents.drop_duplicates("agent_id").set_index("agent_id")["team"] if "team" in agents.columns else None
     parts = []
     if ds.has("tickets") and "agent_id" in ds.tickets.columns and _has_resolution(ds):
-        fr = _resolved_times(ds)
-        t = pd.DataFrame({"at": fr.to_numpy(), "agent_id": ds.tickets["agent_id"].to_numpy(), "tickets": 1.0,
-                          "contacts": 0.0, "active": 0.0})
-        parts.append(t[t["at"].notna() & t["agent_id"].notna()].assign(period=lambda d: to_period(d["at"], period, tz)))
+        fr = _resolved_times(ds).reset_index(drop=True)
+        aid = ds.tickets["agent_id"].reset_index(drop=True)
+        ok = fr.notna() & aid.notna()
+        # .array keeps datetimes and periods typed (to_numpy() would box every value)
+        parts.append(pd.DataFrame({"period": to_period(fr[ok], period, tz).array, "agent_id": aid[ok].array,
+                                   "tickets": 1.0, "contacts": 0.0}))
     if ds.has("contacts") and {"agent_id", "answered_at"} <= set(ds.contacts.columns):
         c = ds.contacts
         ok = c["answered_at"].notna() & c["agent_id"].notna() & ~c["abandoned"].astype("boolean").fillna(False)
-        cc = pd.DataFrame({"at": c.loc[ok, "answered_at"].to_numpy(), "agent_id": c.loc[ok, "agent_id"].to_numpy(),
-                           "tickets": 0.0, "contacts": 1.0, "active": 0.0})
-        parts.append(cc.assign(period=lambda d: to_period(d["at"], period, tz)))
+        parts.append(pd.DataFrame({"period": to_period(c.loc[ok, "answered_at"], period, tz).array,
+                                   "agent_id": c.loc[ok, "agent_id"].array, "tickets": 0.0, "contacts": 1.0}))
     if ds.has("agent_days"):
         a = ds.agent_days
         st = pd.to_numeric(a["staffed_s"], errors="coerce").fillna(0.0) > 0
-        parts.append(pd.DataFrame({"period": _date_period(a.loc[st, "date"], period).to_numpy(),
-                                   "agent_id": a.loc[st, "agent_id"].to_numpy(), "tickets": 0.0,
-                                   "contacts": 0.0, "active": 1.0}))
-    rows = pd.concat([p.drop(columns="at", errors="ignore") for p in parts], ignore_index=True)
+        parts.append(pd.DataFrame({"period": _date_period(a.loc[st, "date"], period).array,
+                                   "agent_id": a.loc[st, "agent_id"].array, "tickets": 0.0, "contacts": 0.0}))
+    rows = pd.concat(parts, ignore_index=True)
     rows["agent_id"] = rows["agent_id"].astype("str")
     if "team" in by:
         if team is None:
@@ -377,8 +377,9 @@ def agent_workload(ds, *, period="M", by=None, basis=None, clock=None, confidenc
     if "agent_id" in by:
         rows["agent_id"] = seg["agent_id"]
     keys = ["period", *by]
+    rows["agent_code"] = pd.factorize(rows["agent_id"])[0]  # distinct counts on ints, not strings
     g = rows.groupby(keys, observed=True, sort=True)
-    table = pd.concat([g[["tickets", "contacts"]].sum(), g["agent_id"].nunique().rename("denominator")
+    table = pd.concat([g[["tickets", "contacts"]].sum(), g["agent_code"].nunique().rename("denominator")
                        .astype("float64")], axis=1).reset_index()
     table["numerator"] = table["tickets"] + table["contacts"]
     table["n"] = table["numerator"]
