@@ -206,6 +206,15 @@ def test_segments_inferred_and_explicit_agree():
     assert a["prev_value"].tolist()[1::2] == [0.5, 0.7]
 
 
+def test_attrs_holding_tables_survive():
+    # kpi_table keeps its list of skipped KPIs as a DataFrame in .attrs; merges compare attrs
+    rows = _rows(kpi=["v", "v"], period=["2026-09", "2026-10"], value=[10.0, 20.0], stat=["count"] * 2)
+    rows.attrs["skipped"] = pd.DataFrame({"kpi": ["nps"], "reason": ["no surveys"]})
+    out = period_changes(rows)
+    assert out["change"].iloc[1] == 10.0
+    assert out.attrs["skipped"]["kpi"].tolist() == ["nps"]
+
+
 def test_period_changes_errors():
     rows = _rows(kpi=["x"], period=["2026-10"], value=[1.0], stat=["count"])
     with pytest.raises(StatsInputError, match="missing \\['stat'\\]"):

@@ -321,7 +321,8 @@ def period_changes(
     confidence = check_confidence(confidence)
     if not isinstance(alpha, int | float) or not 0 < alpha < 1:
         raise StatsInputError(f"alpha must be a number strictly between 0 and 1, got {alpha!r}")
-    df = kpi_rows.reset_index(drop=True)
+    df = kpi_rows.reset_index(drop=True).copy()
+    df.attrs = {}  # attrs may hold tables (kpi_table's skip list); merges compare attrs
     if segments is None:
         segments = _infer_segments(df)
     else:
@@ -390,6 +391,7 @@ def period_changes(
         if prefix == "":
             out["n_tests"] = ntests
     out["p_adjust_method"] = pd.array(["fdr_bh"] * len(out), dtype="str")
+    out.attrs = dict(kpi_rows.attrs)
     return out
 
 
