@@ -315,7 +315,34 @@ def generate(*, n_tickets: int | None = None, seed: int = SAMPLE_SEED, start: st
     Returns
     -------
     SynthResult
-        ``tables`` (export-ready DataFrames), ``settings`` (``dataset.yml``) and ``truth``.
+        - ``tables``: export-ready DataFrames for all 13 contract tables (every contract column,
+          required and optional) plus ``staffing`` (interval_start, channel, forecast_contacts,
+          expected_contacts, contacts, required_agents, staffed_agents: the contact-centre plan
+          per 30-minute interval, an extra table the loader ignores).
+        - ``settings``: the ``dataset.yml`` content (timezone, currency EUR, ``exported_at``,
+          business hours with split shifts and German public holidays, SLA targets, KPI targets
+          keyed by KPI name, survey scales, thresholds, gross margin).
+        - ``truth``: ``generator``, ``seed``, ``start``, ``end``, ``timezone``, ``exported_at``;
+          ``launches`` (launch_id, name, launched_at, launch_date, product, effect, lag_days,
+          peak_extra = expected extra tickets on a weekday at the peak, peak_extra_share =
+          the same relative to that day's base volume, decay_days, excess_total = extra
+          tickets actually generated); ``incidents`` (date, extra_tickets, extra_on_day,
+          category, product, start_local, duration_h, volume_multiplier); ``dirty_rows`` (table,
+          file, row = 1-based data row in the written file, column, reason from
+          :data:`kpitools.schema.REASONS`, value as written); ``notes`` (abandonment in
+          understaffed vs other intervals, planted slow and low-quality agents, utilisation by
+          agent, CSAT drivers and response probabilities, support-driven churn, ...).
+
+    Raises
+    ------
+    ValueError
+        ``n_tickets`` below 100 or not an integer, ``start``/``end`` not dates or less than 60
+        days apart.
+
+    See Also
+    --------
+    write_dataset : write the result as CSV or Parquet.
+    make_sample : the committed sample.
 
     Notes
     -----
@@ -329,6 +356,23 @@ def generate(*, n_tickets: int | None = None, seed: int = SAMPLE_SEED, start: st
     Ticket fields ``first_response_at``, ``first_resolved_at``, ``resolved_at``,
     ``reopen_count``, ``agent_replies`` and ``status`` are derived from the generated events
     after censoring at the export time, so they agree with ``ticket_events`` by construction.
+    Agent replies are scheduled on a business clock (opening hours, split shifts, holidays), so
+    written tickets are answered inside opening hours. Dirty rows are extra rows (or a second
+    copy of an existing id placed after the first); injected ticket rows have no events,
+    surveys or contacts, so the loader's cascade does not fire.
+
+    References
+    ----------
+    Cooper, R. B. (1981). *Introduction to Queueing Theory*, 2nd ed. (Erlang B/C).
+    Garnett, O., Mandelbaum, A., Reiman, M. (2002). Designing a call center with impatient
+    customers. *Manufacturing & Service Operations Management* 4(3), 208-227 (Erlang A).
+
+    Examples
+    --------
+    >>> from kpitools.synth import generate
+    >>> res = generate(n_tickets=5_000, seed=1)        # doctest: +SKIP
+    >>> res.tables["tickets"].columns[:5].tolist()     # doctest: +SKIP
+    ['ticket_id', 'created_at', 'channel', 'category', 'priority']
     """
     if n_tickets is not None and (not isinstance(n_tickets, int | np.integer) or n_tickets < 100):
         raise ValueError(f"n_tickets must be None or an integer >= 100, got {n_tickets!r}")
@@ -1734,9 +1778,28 @@ def write_dataset(res: SynthResult, out_dir: str | Path, *, fmt: str = "csv") ->
 def make_sample(out_dir: str | Path = "data/sample") -> list[Path]:
     """Write the committed sample dataset (byte-identical when remade).
 
-    ``generate()`` with its defaults (seed :data:`SAMPLE_SEED`, 2025-04-01 .. 2026-10-31,
-    Europe/Berlin, natural volume, dirty rows), written as CSV with a ``README.md`` that
-    describes the company and what is planted.
+    Parameters
+    ----------
+    out_dir : str or Path, default "data/sample"
+        Folder to write into.
+
+    Returns
+    -------
+    list of Path
+        The files written: one per table, ``dataset.yml``, ``truth.json`` and ``README.md``.
+
+    Notes
+    -----
+    Runs :func:`generate` with its defaults (seed :data:`SAMPLE_SEED`, 2025-04-01 ..
+    2026-10-31, Europe/Berlin, natural volume, dirty rows) and :func:`write_dataset` as CSV, then
+    writes a ``README.md`` describing the company and what is planted. ``make sample`` and
+    ``kpitools synth --sample --out data/sample`` call this; ``tests/test_synth.py`` checks that
+    a fresh run reproduces the committed files byte for byte.
+
+    Examples
+    --------
+    >>> from kpitools.synth import make_sample
+    >>> files = make_sample("/tmp/sample")  # doctest: +SKIP
     """
     res = generate()
     written = write_dataset(res, out_dir, fmt="csv")

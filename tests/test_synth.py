@@ -408,3 +408,18 @@ def test_planted_agent_differences(sample, truth):
     top2 = (cs["score"] >= 4).groupby(cs["agent_id"]).mean()
     weak = truth["notes"]["planted_low_quality_agent"]
     assert top2[weak] < top2.drop(weak).median() - 0.08
+
+
+@pytest.mark.parametrize("dirty", [False, True])
+def test_loader_quality_at_another_seed_and_scale(tmp_path, dirty):
+    # reference: kpitools.io.load_dataset; clean data must raise no quality issue at all, and
+    # the planted rows must be found exactly, whatever the seed and volume
+    from kpitools.io import load_dataset
+
+    res = generate(n_tickets=2500, seed=7, start="2025-09-01", end="2026-01-31", dirty=dirty)
+    write_dataset(res, tmp_path)
+    q = load_dataset(tmp_path).quality
+    got = set(zip(q["file"], q["row"], q["column"], q["reason"], strict=True))
+    want = {(r["file"], r["row"], r["column"], r["reason"]) for r in res.truth["dirty_rows"]}
+    assert got == want
+    assert (len(want) > 0) == dirty
