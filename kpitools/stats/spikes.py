@@ -62,9 +62,10 @@ def _check_series(series, *, name: str = "series", min_days: int = _MIN_DAYS) ->
         )
     if not idx.is_monotonic_increasing or idx.has_duplicates:
         raise SpikeInputError(f"{name} index must be increasing days without duplicates")
-    steps = np.diff(idx.as_unit("ns").asi8)
+    wall = idx.tz_localize(None) if idx.tz is not None else idx  # DST days last 23 or 25 hours
+    steps = np.diff(wall.as_unit("ns").asi8)
     day_ns = pd.Timedelta(days=1).value
-    if (steps != day_ns).any() or (idx != idx.normalize()).any():
+    if (steps != day_ns).any() or (wall != wall.normalize()).any():
         bad = idx[1:][steps != day_ns][:3]
         raise SpikeInputError(
             f"{name} must be daily (one row per calendar day at midnight, gaps filled with 0, "
@@ -181,7 +182,9 @@ def generalized_esd(
         ``"two-sided"`` for values far from it on either side.
     robust : bool
         True: centre = median, scale = MAD (scaled by 1.4826 to estimate the normal sd), as in
-        Twitter's seasonal-hybrid ESD. False: mean and sample sd, Rosner's original test.
+        Twitter's seasonal-hybrid ESD; when more than half the values tie (MAD = 0) the mean
+        absolute deviation x 1.2533 is used instead. False: mean and sample sd, Rosner's
+        original test.
 
     Returns
     -------
@@ -218,6 +221,8 @@ def generalized_esd(
         if robust:
             centre = np.median(xr)
             scale = 1.4826 * np.median(np.abs(xr - centre))
+            if scale == 0:  # over half the values tie: normal-consistent mean absolute deviation
+                scale = 1.2533 * np.mean(np.abs(xr - centre))
         else:
             centre = xr.mean()
             scale = xr.std(ddof=1)
@@ -269,7 +274,7 @@ def seasonal_esd(
         - ``date``: the day;
         - ``observed``: count that day;
         - ``expected``: baseline = STL seasonal component + median of the series;
-        - ``excess``: observed - expected;
+        - ``excess``: observed - expected (at least 1: a spike needs one extra ticket);
         - ``score``: the ESD statistic R_i (remainder above its median, in robust sd units);
         - ``detector``: ``"seasonal_esd"``.
 
@@ -295,9 +300,11 @@ def seasonal_esd(
     seasonal = STL(x, period=int(period), robust=True).fit().seasonal
     med = float(np.median(x))
     expected = seasonal + med
-    remainder = x - expected
+    remainder = np.round(x - expected, 9)  # STL leaves ~1e-12 noise on flat series
     esd = generalized_esd(remainder, max_outliers=k, alpha=alpha, alternative="greater", robust=True)
-    hit = esd[esd["outlier"] & (esd["value"] > 0)]
+    # a count spike needs at least one extra ticket (guards near-constant series, where the
+    # MAD is ~0 and fractions of a ticket would look extreme)
+    hit = esd[esd["outlier"] & (esd["value"] >= 1.0)]
     pos = hit["position"].to_numpy()
     return _spike_frame(s.index[pos], x[pos], expected[pos], hit["statistic"], "seasonal_esd")
 
