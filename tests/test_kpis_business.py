@@ -259,7 +259,7 @@ def test_social_mentions(ds):
 # ----------------------------------------------------------------------------------------------
 # properties
 # ----------------------------------------------------------------------------------------------
-@settings(max_examples=12, deadline=None)
+@settings(max_examples=8, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 3), st.floats(1, 500)), min_size=1, max_size=25))
 def test_retention_rates_bounded(rows):
     months = ["2026-08", "2026-09", "2026-10", "2026-11"]

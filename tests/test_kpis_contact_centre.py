@@ -359,7 +359,7 @@ def contact_frames(draw):
     return pd.DataFrame(rows)
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(contact_frames())
 def test_rates_stay_in_unit_interval_and_segments_add_up(frame):
     d = Dataset.from_frames({"contacts": frame}, settings=SETTINGS)
