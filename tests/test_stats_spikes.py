@@ -200,6 +200,16 @@ def test_quiet_series_gives_empty_typed_table():
     assert out["date"].dtype.kind == "M"
 
 
+def test_tz_aware_daily_series_across_dst():
+    # local midnights in Berlin: the days of 31 March and 27 October 2024 last 23 and 25 hours
+    series, truth, _ = daily_series(6, n=365, spikes=3, start="2024-01-01")
+    local = series.tz_localize("Europe/Berlin")
+    found = seasonal_esd(local)
+    assert str(found["date"].dt.tz) == "Europe/Berlin"
+    naive = seasonal_esd(series)
+    assert found["date"].dt.tz_localize(None).tolist() == naive["date"].tolist()
+
+
 # --------------------------------------------------------------------------- validation
 
 
