@@ -424,13 +424,13 @@ def sample(sample_ds):
 
     from conftest import SAMPLE
 
-    from kpitools.stats.spikes import detect_spikes
+    from kpitools.stats.spikes import daily_counts, detect_spikes
 
     truth = json.loads((SAMPLE / "truth.json").read_text())
     tz = sample_ds.settings.timezone
-    day = sample_ds.tickets["created_at"].dt.tz_convert(tz).dt.tz_localize(None).dt.normalize()
-    days = pd.date_range(truth["start"], truth["end"], freq="D")
-    series = day.value_counts().reindex(days, fill_value=0).astype(float)
+    series = daily_counts(
+        sample_ds.tickets["created_at"], timezone=tz, start=truth["start"], end=truth["end"]
+    )
     tl = pd.DataFrame(truth["launches"])
     launches = sample_ds.launches.merge(tl[["launch_id", "effect", "excess_total"]], on="launch_id")
     return {

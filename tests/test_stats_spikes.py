@@ -11,6 +11,7 @@ from kpitools.stats.spikes import (
     SPIKE_COLUMNS,
     SpikeDetector,
     SpikeInputError,
+    daily_counts,
     detect_spikes,
     esd_critical_values,
     generalized_esd,
@@ -198,6 +199,23 @@ def test_quiet_series_gives_empty_typed_table():
     out = seasonal_esd(flat)
     assert list(out.columns) == SPIKE_COLUMNS and len(out) == 0
     assert out["date"].dtype.kind == "M"
+
+
+def test_daily_counts_cut_days_in_business_timezone():
+    ts = pd.Series(
+        pd.to_datetime(
+            ["2024-03-30 22:30", "2024-03-31 21:59", "2024-03-31 22:01", None, "2024-04-02 10:00"],
+            utc=True,
+        )
+    )
+    # by hand: Berlin is UTC+1 until 31 March 02:00, then UTC+2; so 22:30Z on 30 March is 23:30
+    # local (30th), 21:59Z on 31 March is 23:59 (31st) and 22:01Z is 00:01 on 1 April
+    got = daily_counts(ts, timezone="Europe/Berlin", start="2024-03-29", end="2024-04-03")
+    assert got.tolist() == [0, 1, 1, 1, 1, 0]
+    assert got.index[0] == pd.Timestamp("2024-03-29") and got.index.tz is None
+    assert daily_counts(ts).tolist() == [1, 2, 0, 1]  # UTC days
+    with pytest.raises(ValueError, match="no dates"):
+        daily_counts(pd.Series([], dtype="datetime64[ns, UTC]"))
 
 
 def test_tz_aware_daily_series_across_dst():

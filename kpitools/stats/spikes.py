@@ -21,6 +21,7 @@ __all__ = [
     "SpikeDetector",
     "SpikeInputError",
     "StatisticalWarning",
+    "daily_counts",
     "detect_spikes",
     "esd_critical_values",
     "generalized_esd",
@@ -118,6 +119,49 @@ def _spike_frame(idx, observed, expected, score, detector: str) -> pd.DataFrame:
         }
     )
     return out.sort_values("date", ignore_index=True)
+
+
+def daily_counts(timestamps, *, timezone: str | None = None, start=None, end=None) -> pd.Series:
+    """Events per calendar day in the business time zone, gaps filled with 0.
+
+    Parameters
+    ----------
+    timestamps : pandas.Series or array-like of datetime
+        Event times, e.g. ``tickets["created_at"]`` (tz-aware UTC in the data contract).
+        Missing values are ignored.
+    timezone : str, optional
+        Business time zone (``ds.settings.timezone``); tz-aware times are converted to it before
+        they are cut into days. Naive times are taken as local already.
+    start, end : date-like, optional
+        First and last day of the result (default: the first and last event's day), so that
+        days without events at either end are kept as 0.
+
+    Returns
+    -------
+    pandas.Series
+        ``int64`` counts on a naive daily DatetimeIndex (local midnight), named ``"count"``:
+        the input of the spike detectors and the launch functions.
+
+    Examples
+    --------
+    >>> import kpitools
+    >>> ds = kpitools.load_dataset("data/sample")  # doctest: +SKIP
+    >>> daily = daily_counts(ds.tickets["created_at"], timezone=ds.settings.timezone)  # doctest: +SKIP
+    """
+    t = pd.DatetimeIndex(pd.to_datetime(pd.Series(timestamps)).dropna())
+    if t.tz is not None:
+        t = t.tz_convert(timezone) if timezone is not None else t
+        t = t.tz_localize(None)
+    days = t.normalize().as_unit("ns")
+    lo = pd.Timestamp(start).normalize() if start is not None else (days.min() if len(days) else None)
+    hi = pd.Timestamp(end).normalize() if end is not None else (days.max() if len(days) else None)
+    if lo is None or hi is None:
+        raise StatsInputError("timestamps holds no dates and start/end are not given")
+    index = pd.date_range(lo, hi, freq="D", unit="ns")
+    counts = pd.Series(1, index=days).groupby(level=0).sum()
+    out = counts.reindex(index, fill_value=0).astype("int64")
+    out.name = "count"
+    return out
 
 
 # --------------------------------------------------------------------------- generalized ESD
