@@ -96,7 +96,8 @@ def ticket_facts(ds) -> pd.DataFrame:
     if "kpis.ticket_facts" in c:
         return c["kpis.ticket_facts"]
     t = ds.tickets
-    out = pd.DataFrame({"ticket_id": t["ticket_id"].to_numpy(), "created_at": t["created_at"].to_numpy()})
+    t = t.reset_index(drop=True)
+    out = pd.DataFrame({"ticket_id": t["ticket_id"], "created_at": t["created_at"]})
     out["created_at"] = pd.to_datetime(out["created_at"], utc=True).dt.as_unit("ns")
     ev = _events(ds)
     nat = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns, UTC]")
@@ -109,7 +110,7 @@ def ticket_facts(ds) -> pd.DataFrame:
         agent_opened = first_agent.notna() & (first_cust.isna() | (first_agent < first_cust))
         start = out["created_at"].where(~agent_opened, first_cust)
         # first agent reply at or after the start
-        a = agent[["ticket_id", "at"]].assign(start=agent["ticket_id"].map(pd.Series(start.to_numpy(), index=tid)))
+        a = agent[["ticket_id", "at"]].assign(start=agent["ticket_id"].map(pd.Series(start.array, index=tid)))
         a = a[a["at"] >= a["start"]]
         out["frt_start"] = pd.to_datetime(start, utc=True).dt.as_unit("ns")
         out["frt_end"] = pd.to_datetime(tid.map(a.groupby("ticket_id")["at"].min()), utc=True).dt.as_unit("ns")
@@ -125,8 +126,7 @@ def ticket_facts(ds) -> pd.DataFrame:
         out["source"] = "events"
     else:
         out["frt_start"] = out["created_at"]
-        out["frt_end"] = (pd.to_datetime(t["first_response_at"].to_numpy(), utc=True) if "first_response_at" in t.columns
-                          else nat.to_numpy())
+        out["frt_end"] = t["first_response_at"] if "first_response_at" in t.columns else nat
         out["frt_end"] = pd.to_datetime(out["frt_end"], utc=True).dt.as_unit("ns")
         out["agent_opened"] = False
         out["replies"] = (t["agent_replies"].astype("Float64").astype("float64").to_numpy(na_value=np.nan)
@@ -137,11 +137,11 @@ def ticket_facts(ds) -> pd.DataFrame:
     res = _resolution_from_events(ds, out["ticket_id"]) if ev is not None else None
     for col, src in (("first_resolved", "first_resolved_at"), ("resolved", "resolved_at")):
         if _has(t, src):
-            out[col] = pd.to_datetime(t[src].to_numpy(), utc=True)
+            out[col] = t[src]
         elif res is not None:
-            out[col] = res[col].to_numpy()
+            out[col] = res[col]
         else:
-            out[col] = nat.to_numpy()
+            out[col] = nat
         out[col] = pd.to_datetime(out[col], utc=True).dt.as_unit("ns")
     if _has(t, "reopen_count"):
         out["reopens"] = t["reopen_count"].astype("Float64").astype("float64").to_numpy(na_value=np.nan)
@@ -168,8 +168,8 @@ def _resolution_from_events(ds, tid: pd.Series) -> pd.DataFrame:
     last_status_solved = solved.groupby(st["ticket_id"]).last()
     final = last_into.where(last_status_solved.reindex(last_into.index).fillna(False).astype(bool))
     return pd.DataFrame({
-        "first_resolved": tid.map(first).to_numpy(),
-        "resolved": tid.map(final).to_numpy(),
+        "first_resolved": tid.map(first),
+        "resolved": tid.map(final),
         "reopens": tid.map(reopen.groupby(st["ticket_id"]).sum()).fillna(0).astype("float64").to_numpy(),
     })
 
