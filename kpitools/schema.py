@@ -165,6 +165,18 @@ TABLES: dict[str, Table] = {
             ),
         ),
         Table(
+            "staffing",
+            "Workforce plan of the contact centre: agents staffed on a queue per interval (e.g. 30 min).",
+            group="contact centre",
+            columns=(
+                _c("interval_start", "timestamp", True, "Start of the interval."),
+                _c("channel", "string", True, "Queue: phone or chat."),
+                _c("staffed_agents", "float", True, "Agents logged in on that queue during the interval.", nonnegative=True),
+                _c("forecast_contacts", "float", False, "Contacts forecast for the interval.", nonnegative=True),
+                _c("required_agents", "float", False, "Agents the plan said were required.", nonnegative=True),
+            ),
+        ),
+        Table(
             "surveys",
             "Survey answers: CSAT, NPS, customer effort (CES), employee satisfaction (ESAT), QA reviews.",
             key="response_id",

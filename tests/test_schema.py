@@ -19,6 +19,7 @@ REQUIRED = {
     "web_days": ["date", "visits"],
     "user_activity": ["user_id", "date"],
     "mentions": ["mentioned_at", "source"],
+    "staffing": ["interval_start", "channel", "staffed_agents"],  # added: optional table (WFM plan)
 }
 OPTIONAL = {
     "tickets": ["customer_id", "status", "team", "agent_id", "product", "first_response_at", "first_resolved_at",
@@ -35,6 +36,7 @@ OPTIONAL = {
     "web_days": ["conversions", "signups", "activations", "self_service_sessions", "self_service_resolved"],
     "user_activity": [],
     "mentions": ["needs_reply", "replied_at"],
+    "staffing": ["forecast_contacts", "required_agents"],
 }
 
 
