@@ -360,3 +360,23 @@ def test_business_duration_never_exceeds_calendar(t):
         rc = REGISTRY[name].func(d, clock="calendar")
         assert (rb["mean_observed"].fillna(0) <= rc["mean_observed"].fillna(0) + 1e-9).all()
         assert rb["censored"].tolist() == rc["censored"].tolist()
+
+
+def test_every_kpi_docstring_has_numpydoc_sections():
+    for name in HELPDESK:
+        doc = REGISTRY[name].func.__doc__
+        for section in ("Parameters\n----------", "Returns\n-------", "Notes\n-----"):
+            assert section in doc, (name, section)
+
+
+def test_sample_kpi_table_computes_every_helpdesk_kpi(sample_ds):
+    tab = K.kpi_table(sample_ds, kpis=sorted(HELPDESK))
+    assert tab.attrs["skipped"].empty
+    assert set(tab["kpi"]) == HELPDESK
+    shares = tab[tab["unit"] == "share"]
+    v = shares["value"].dropna()
+    assert len(v) > 300 and ((v >= 0) & (v <= 1)).all()
+    # every month of the sample appears for ticket volume, and counts are whole numbers
+    vol = tab[tab["kpi"] == "ticket_volume"]
+    assert vol["period"].is_monotonic_increasing and (vol["value"] % 1 == 0).all()
+    assert vol["value"].sum() == len(sample_ds.tickets)

@@ -294,9 +294,56 @@ def register(
             raise KPIError(f"register: KPI name {name!r} is already taken by {REGISTRY[name].func.__module__}")
         REGISTRY[name] = spec
         wrapper.spec = spec  # type: ignore[attr-defined]
+        wrapper.__doc__ = _document(spec, func.__doc__, takes_clock)
         return wrapper
 
     return decorate
+
+
+def _document(spec: KPISpec, doc: str | None, takes_clock: bool) -> str:
+    """The KPI's docstring: its own text plus the numpydoc sections it does not write itself."""
+    import textwrap
+
+    doc = textwrap.dedent(doc or "").strip()
+    if not doc:
+        doc = f"{spec.title}."
+    elif "\n" in doc:  # dedent the body below a summary line written on the first line
+        first, rest = doc.split("\n", 1)
+        doc = first + "\n" + textwrap.dedent(rest)
+    parts = [doc]
+    if "Parameters\n" not in doc:
+        p = ["Parameters", "----------", "ds : kpitools.io.Dataset",
+             'period : {"D", "W", "M", "Q"}, default "M"',
+             "    Day, week (ending Sunday), month or quarter, cut in the business timezone.",
+             "by : str or list of str, optional",
+             "    Segment columns of the main table (or of the ticket it refers to); default",
+             f"    segments for this KPI: {', '.join(spec.segments) or 'none'}."]
+        if spec.bases:
+            p += ["basis : {" + ", ".join(f'"{b}"' for b in spec.bases) + "}, default " + f'"{spec.basis}"',
+                  "    Cohort basis: ``created`` = tickets created in the period, ``event`` = events",
+                  "    (resolutions, answers, replies) happening in it."]
+        if takes_clock:
+            p += ['clock : {"business", "calendar"}, default ' + (f'"{spec.clock}"' if spec.clock else "per settings"),
+                  "    Duration clock."]
+        p += ["confidence : float, default 0.95", "    Interval level."]
+        if spec.stat in DEFAULT_METHOD:
+            p += ["method : str, optional", f"    Interval method (default ``{DEFAULT_METHOD[spec.stat]}``)."]
+        if spec.options:
+            p += ["**options", f"    {spec.options}."]
+        parts.append("\n".join(p))
+    if "Returns\n" not in doc:
+        extras = STAT_EXTRAS.get(spec.stat, ())
+        r = ["Returns", "-------", "DataFrame",
+             "    One row per period x segment (complete grid; see :func:`kpitools.kpis._core.finish`):",
+             "    ``kpi, period, <by>, value, numerator, denominator, n, unit, stat, basis, clock,",
+             "    ci_low, ci_high, method, confidence, target, target_met, note``"
+             + (f" and ``{', '.join(extras)}``." if extras else "."),
+             f"    ``value`` is in unit ``{spec.unit}``."]
+        parts.append("\n".join(r))
+    if "Notes\n" not in doc:
+        parts.append("\n".join(["Notes", "-----", textwrap.fill(spec.definition, 92),
+                                 "", f"Formula: {spec.formula}. Definition adopted from metrics.md ({spec.group})."]))
+    return "\n\n".join(parts) + "\n"
 
 
 def _table(ds, name: str) -> pd.DataFrame | None:
