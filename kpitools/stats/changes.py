@@ -304,6 +304,14 @@ def period_changes(
     - Intervals and changes are in the units of ``value`` (a share of 0.85 or 85 percent; NPS points).
     - Benjamini & Hochberg (1995); the family is one KPI variant (kpi, basis, clock, unit) in one
       period, so a KPI with 40 agents is corrected for 40 tests, a KPI without segments for one.
+
+    Examples
+    --------
+    >>> import kpitools
+    >>> from kpitools.stats.changes import period_changes
+    >>> ds = kpitools.load_dataset("data/sample")
+    >>> changes = period_changes(kpitools.kpi_table(ds, period="M", by="channel"))
+    >>> changes[changes["significant"].fillna(False)]  # doctest: +SKIP
     """
     if not isinstance(kpi_rows, pd.DataFrame):
         raise StatsInputError(f"kpi_rows must be a DataFrame (the KPI table), got {type(kpi_rows).__name__}")
@@ -565,6 +573,14 @@ def shrink_agent_rates(
         One row per unit: the ``by`` columns, then the columns of :func:`shrink_rates`, plus
         ``rank_raw`` and ``rank_shrunk`` (1 = highest rate; units without trials are unranked),
         sorted by ``rank_shrunk``.
+
+    Examples
+    --------
+    >>> from kpitools.stats.changes import shrink_agent_rates
+    >>> import pandas as pd
+    >>> csat = pd.DataFrame({"agent_id": ["a", "b", "c"], "satisfied": [3, 45, 9],
+    ...                      "answers": [3, 50, 12]})
+    >>> ranked = shrink_agent_rates(csat, successes="satisfied", n="answers")
     """
     if not isinstance(data, pd.DataFrame):
         raise StatsInputError(f"data must be a DataFrame, got {type(data).__name__}")

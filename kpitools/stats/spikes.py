@@ -329,6 +329,15 @@ def seasonal_esd(
     Vallis & Kejariwal 2017, arXiv:1704.07706); then the one-sided generalized ESD with median and MAD
     (:func:`generalized_esd`), critical values
     ``lambda_i = t(p, n-i-1)(n-i)/sqrt((n-i-1+t^2)(n-i+1))``, ``p = 1 - alpha/(n-i+1)``.
+
+    Examples
+    --------
+    >>> import kpitools
+    >>> from kpitools.stats.spikes import daily_counts, detect_spikes
+    >>> ds = kpitools.load_dataset("data/sample")
+    >>> daily = daily_counts(ds.tickets["created_at"], timezone=ds.settings.timezone)
+    >>> spikes = detect_spikes(daily)
+    >>> spikes[["date", "observed", "expected", "detector"]].head()  # doctest: +SKIP
     """
     from statsmodels.tsa.seasonal import STL
 
@@ -453,6 +462,15 @@ def negbin_spikes(
     upper tail, which would shrink ``a`` and feed back into more flags. The first
     ``baseline_days`` days have no trailing history: they are judged against a model fitted on
     themselves, refitted once without their clear spikes.
+
+    Examples
+    --------
+    >>> import kpitools
+    >>> from kpitools.stats.spikes import daily_counts, detect_spikes
+    >>> ds = kpitools.load_dataset("data/sample")
+    >>> daily = daily_counts(ds.tickets["created_at"], timezone=ds.settings.timezone)
+    >>> spikes = detect_spikes(daily)
+    >>> spikes[["date", "observed", "expected", "detector"]].head()  # doctest: +SKIP
     """
     s = _check_series(series)
     alpha = _check_alpha(alpha)
@@ -545,6 +563,15 @@ def detect_spikes(
     pandas.DataFrame
         The columns of the spike table (``date, observed, expected, excess, score, detector``),
         sorted by date then detector. A day found by both detectors appears twice, once per detector.
+
+    Examples
+    --------
+    >>> import kpitools
+    >>> from kpitools.stats.spikes import daily_counts, detect_spikes
+    >>> ds = kpitools.load_dataset("data/sample")
+    >>> daily = daily_counts(ds.tickets["created_at"], timezone=ds.settings.timezone)
+    >>> spikes = detect_spikes(daily)
+    >>> spikes[["date", "observed", "expected", "detector"]].head()  # doctest: +SKIP
     """
     if method not in _METHODS:
         raise ValueError(f"method must be one of {_METHODS}, got {method!r}")
