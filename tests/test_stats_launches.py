@@ -94,7 +94,8 @@ def test_level_baseline_matches_naive_loop(rng):
 # --------------------------------------------------------------------------- event study
 
 
-def test_event_study_exact_on_noise_free_series():
+@pytest.mark.parametrize("baseline", ["level", "weekday_median"])
+def test_event_study_exact_on_noise_free_series(baseline):
     # weekly pattern plus exactly 50 extra tickets on days 0..2 after three launches:
     # the excess is 50 on those days and 0 elsewhere, and every bootstrap mean equals it
     idx = pd.date_range(START, periods=200, freq="D")
@@ -103,7 +104,7 @@ def test_event_study_exact_on_noise_free_series():
     for p in (40, 90, 150):
         y[p : p + 3] += 50
     with pytest.warns(StatisticalWarning, match="only 3 launch"):
-        es = event_study(pd.Series(y, index=idx), launches, window=(-3, 5), seed=1)
+        es = event_study(pd.Series(y, index=idx), launches, window=(-3, 5), baseline=baseline, seed=1)
     want = np.r_[[0, 0, 0], [50, 50, 50], [0, 0, 0]]
     np.testing.assert_allclose(es["excess_mean"], want)
     np.testing.assert_allclose(es["ci_low"], want)
