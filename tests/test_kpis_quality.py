@@ -175,8 +175,11 @@ def test_ces_direction_is_declared():
 
 
 def test_esat_and_qa(ds):
-    # ESAT October 5, 4, 2 with top box 4 -> 2/3
-    assert _frac(K.esat(ds)) == {"2026-10": (2, 3)}
+    # ESAT October 5, 4, 2 with top box 4 -> 2/3; no ESAT answers in November, which still
+    # appears (the surveys table spans it) with n = 0
+    e = K.esat(ds)
+    assert _frac(e) == {"2026-10": (2, 3), "2026-11": (0, 0)}
+    assert e["n"].tolist() == [3, 0] and math.isnan(e["value"].iloc[1]) and e["note"].iloc[1] == "no data"
     # QA 0-1 scale: October 0.8, 0.9 -> 85; November 1.0 -> 100 with n = 1 (no interval)
     q = K.qa_score(ds)
     assert _col(q) == pytest.approx({"2026-10": 85.0, "2026-11": 100.0})

@@ -308,7 +308,8 @@ def _survey_rows(ds, name: str, by, period, basis):
                                     "score": s["score"].astype("float64").where(keep),
                                     "keep": keep.astype("float64"), "other_scale": other.astype("float64")}),
                       seg], axis=1)
-    periods = span(when, period=period, tz=tz)
+    # the grid spans the whole surveys table, so months without answers to this survey show n = 0
+    periods = span(ds.surveys["submitted_at"], when, period=period, tz=tz)
     return rows, levels, periods, ("; ".join(notes) or None), spec
 
 
