@@ -203,7 +203,7 @@ def level_baseline(
     *,
     exclude=None,
     holidays=None,
-    level_days: int = 28,
+    level_days: int = 21,
 ) -> pd.Series:
     """Robust seasonal baseline: local level x weekday factor (x holiday factor).
 
