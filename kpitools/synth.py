@@ -126,8 +126,7 @@ class SynthResult:
     Attributes
     ----------
     tables : dict of str to DataFrame
-        Export-ready tables under their contract names (plus ``staffing``, the contact-centre
-        staffing plan per 30-minute interval, an extra table the loader ignores). Values are as
+        Export-ready tables under their contract names. Values are as
         they are written to file: timestamps as ISO 8601 UTC strings with ``Z``, dates
         ``YYYY-MM-DD``, months ``YYYY-MM``; dirty rows are included. Load the written folder with
         :func:`kpitools.io.load_dataset` for contract dtypes.
@@ -315,10 +314,10 @@ def generate(*, n_tickets: int | None = None, seed: int = SAMPLE_SEED, start: st
     Returns
     -------
     SynthResult
-        - ``tables``: export-ready DataFrames for all 13 contract tables (every contract column,
-          required and optional) plus ``staffing`` (interval_start, channel, forecast_contacts,
-          expected_contacts, contacts, required_agents, staffed_agents: the contact-centre plan
-          per 30-minute interval, an extra table the loader ignores).
+        - ``tables``: export-ready DataFrames for every contract table (every contract column,
+          required and optional), including ``staffing``, the contact-centre plan per
+          30-minute interval and queue (agents required by Erlang C on the forecast, agents
+          actually staffed).
         - ``settings``: the ``dataset.yml`` content (timezone, currency EUR, ``exported_at``,
           business hours with split shifts and German public holidays, SLA targets, KPI targets
           keyed by KPI name, survey scales, thresholds, gross margin).
@@ -1469,11 +1468,9 @@ class _Gen:
                              "replied_at": _iso(mentions["replied"].to_numpy())})
         sttab = pd.DataFrame({"interval_start": _iso(staffing["interval_start"].to_numpy()),
                               "channel": staffing["channel"].to_numpy().astype(object),
+                              "staffed_agents": staffing["staffed_agents"].to_numpy().astype(float),
                               "forecast_contacts": staffing["forecast_contacts"].to_numpy(),
-                              "expected_contacts": staffing["expected_contacts"].to_numpy(),
-                              "contacts": staffing["contacts"].to_numpy(),
-                              "required_agents": staffing["required_agents"].to_numpy(),
-                              "staffed_agents": staffing["staffed_agents"].to_numpy()})
+                              "required_agents": staffing["required_agents"].to_numpy().astype(float)})
         return {"tickets": tickets, "ticket_events": events, "contacts": ctab, "surveys": stab,
                 "survey_sends": sdtab, "launches": ltab, "subscriptions": subtab, "costs": ctab2,
                 "agents": atab, "agent_days": adtab, "web_days": wtab, "user_activity": utab,
@@ -1834,8 +1831,8 @@ and chats become tickets. Period {t['start']} .. {t['end']}; the export was take
 {t['exported_at']}, so tickets from the last days are still open or unanswered (censored).
 
 **Tables.** Column meanings: `docs/data-contract.md`. Settings (business hours, holidays, SLA targets,
-KPI targets, survey scales): `dataset.yml`. `staffing.csv.gz` is an extra table (agents planned and
-staffed per 30-minute interval and channel) that the loader ignores.
+KPI targets, survey scales): `dataset.yml`. `staffing.csv.gz` is the contact centre's workforce plan
+(agents required by Erlang C on the forecast and agents actually staffed, per 30 minutes and queue).
 
 | table | file | rows (incl. dirty) |
 |---|---|---|
