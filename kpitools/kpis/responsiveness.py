@@ -363,10 +363,11 @@ def first_response_time(ds, *, period="M", by=None, basis=None, clock=None, conf
     tables=("tickets", "ticket_events"), columns=_DUR_COLS, segments=("channel", "priority", "team"),
 )
 def reply_time(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None):
-    """Reply time over every customer wait (see :func:`reply_waits`).
+    """Reply time over every customer wait (see :func:`reply_waits`): Kaplan-Meier median,
+    p90 and censored count over all waits, not only the first.
 
     ``basis="created"`` puts each wait in the period its ticket was created; ``"event"`` in the
-    period the reply was given. Other parameters and columns as :func:`first_response_time`.
+    period the reply was given.
     """
     w = reply_waits(ds)
     created = w["ticket_id"].map(ticket_facts(ds).set_index("ticket_id")["created_at"])
@@ -392,8 +393,8 @@ def _check_res(col):
     check=_check_res("first_resolved_at"),
 )
 def first_resolution_time(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None):
-    """First resolution time (creation to first solved). Parameters as :func:`first_response_time`;
-    default clock calendar."""
+    """First resolution time: creation to the first time the ticket is solved (default clock
+    calendar); tickets never solved by the cut-off are censored."""
     f = ticket_facts(ds)
     return _duration_kpi(ds, first_resolution_time.spec, start=f["created_at"], end=f["first_resolved"],
                          ticket_id=f["ticket_id"], created=f["created_at"], period=period, by=by,
@@ -410,8 +411,8 @@ def first_resolution_time(ds, *, period="M", by=None, basis=None, clock=None, co
     check=_check_res("resolved_at"),
 )
 def full_resolution_time(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None):
-    """Full resolution time (creation to final resolution). Parameters as
-    :func:`first_response_time`; default clock calendar."""
+    """Full resolution time: creation to the final resolution after any reopens (default clock
+    calendar); tickets open at the cut-off, reopened ones included, are censored."""
     f = ticket_facts(ds)
     return _duration_kpi(ds, full_resolution_time.spec, start=f["created_at"], end=f["resolved"],
                          ticket_id=f["ticket_id"], created=f["created_at"], period=period, by=by,
@@ -456,8 +457,7 @@ def _status_time(ds, spec, statuses, *, period, by, basis, clock, confidence, me
 def requester_wait_time(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None):
     """Requester wait time from status events (Zendesk's definition: new + open + on-hold).
 
-    Parameters as :func:`first_response_time`. A ticket's total stays censored until its final
-    resolution, because more waiting may follow.
+    A ticket's total stays censored until its final resolution, because more waiting may follow.
     """
     return _status_time(ds, requester_wait_time.spec, REQUESTER_WAIT, period=period, by=by, basis=basis,
                         clock=clock, confidence=confidence, method=method)
@@ -473,7 +473,7 @@ def requester_wait_time(ds, *, period="M", by=None, basis=None, clock=None, conf
     segments=("channel", "priority", "team"),
 )
 def on_hold_time(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None):
-    """On-hold time from status events. Parameters as :func:`first_response_time`."""
+    """On-hold time from status events, summed per ticket up to its final resolution."""
     return _status_time(ds, on_hold_time.spec, ON_HOLD, period=period, by=by, basis=basis,
                         clock=clock, confidence=confidence, method=method)
 
