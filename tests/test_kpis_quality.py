@@ -235,3 +235,17 @@ def test_sample_reopen_rate_matches_plain_python(sample_ds):
     r = K.reopen_rate(ds)
     got = {k: (int(a), int(b)) for k, a, b in zip(r["period"].astype(str), r["numerator"], r["denominator"], strict=True) if b > 0}
     assert got == {k: (num[k], den[k]) for k in den}
+
+
+def test_csat_created_basis_leaves_out_answers_without_ticket():
+    from kpi_fixtures import helpdesk_frames
+
+    s = helpdesk_frames()["surveys"]
+    s.loc[s["response_id"] == "S3", "ticket_id"] = None
+    d = helpdesk_dataset(surveys=s)
+    # created basis: S3 (a 4 in November) has no ticket -> left out: November 0/1 (S4 only)
+    r = K.csat(d, basis="created")
+    assert _frac(r) == {"2026-10": (1, 2), "2026-11": (0, 1)}
+    assert r["note"].str.contains(r"1 answer\(s\) without a known ticket left out \(created basis\)").all()
+    # event basis keeps it: November 1/2
+    assert _frac(K.csat(d))["2026-11"] == (1, 2)

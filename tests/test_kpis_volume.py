@@ -189,3 +189,18 @@ def test_sample_resolution_rate_matches_plain_python(sample_ds):
     got = {k: v for k, v in _by_period(r).items() if k in exp}
     assert got == pytest.approx(exp)
     assert np.isfinite(r["ci_low"]).all()
+
+
+def test_complaints_from_category_when_no_flag():
+    from kpi_fixtures import helpdesk_frames
+
+    t = helpdesk_frames()["tickets"].drop(columns=["is_complaint"])
+    t.loc[t["ticket_id"].isin(["T2", "T3", "T5"]), "category"] = "Complaint"
+    d = helpdesk_dataset(tickets=t)
+    # category 'complaint' (any case): T2, T3 in October, T5 in November
+    r = K.complaints(d)
+    assert _by_period(r) == {"2026-10": 2, "2026-11": 1}
+    assert r["note"].str.contains("category 'complaint'").all()
+    none = helpdesk_dataset(tickets=helpdesk_frames()["tickets"].drop(columns=["is_complaint"]))
+    assert K.skipped_kpis(none, kpis=["complaints"])["reason"].tolist() == [
+        "needs tickets.is_complaint or a category 'complaint'"]
