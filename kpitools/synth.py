@@ -1750,14 +1750,15 @@ def write_dataset(res: SynthResult, out_dir: str | Path, *, fmt: str = "csv") ->
         if fmt == "parquet":
             df.to_parquet(path, index=False)
         else:
-            text = df.to_csv(index=False, lineterminator="\n").encode("utf-8")
-            if fname.endswith(".gz"):
-                buf = io.BytesIO()
-                with gzip.GzipFile(filename="", mode="wb", fileobj=buf, mtime=0, compresslevel=6) as z:
-                    z.write(text)
-                path.write_bytes(buf.getvalue())
-            else:
-                path.write_bytes(text)
+            with open(path, "wb") as fh:
+                if fname.endswith(".gz"):
+                    # streamed in chunks; no file name and mtime 0 in the header -> same bytes
+                    with gzip.GzipFile(filename="", mode="wb", fileobj=fh, mtime=0, compresslevel=6) as z, \
+                            io.TextIOWrapper(z, encoding="utf-8", newline="") as txt:
+                        df.to_csv(txt, index=False, lineterminator="\n", chunksize=200_000)
+                else:
+                    with io.TextIOWrapper(fh, encoding="utf-8", newline="") as txt:
+                        df.to_csv(txt, index=False, lineterminator="\n")
         written.append(path)
     truth = dict(res.truth)
     if fmt == "parquet":
