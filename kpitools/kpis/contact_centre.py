@@ -13,6 +13,23 @@ utilization, which read ``agent_days``. Definitions follow ``metrics.md`` ("Cont
 
 Settings used: ``short_abandon_s`` (default 5), ``service_level_s`` (20), ``repeat_window_days``
 (7), ``utilization_burnout`` (0.7).
+
+Staffing (Erlang C / Erlang A: :func:`staffing_by_hour`, :func:`staffing_intervals`,
+:func:`staffing_gap`, :func:`caller_patience`):
+
+- agents come from the optional ``staffing`` table (the workforce roster: ``staffed_agents`` per
+  interval and channel) when the dataset has one, else from the distinct agents answering per
+  local clock hour (a proxy); the ``agents_source`` column says which ("roster" or
+  "answering agents");
+- the models run per roster interval (its own length, e.g. 30 min; ``interval_s`` column): calls
+  and AHT of the interval from the contacts, staffed agents from the roster; the hour-of-day table
+  averages those intervals;
+- Erlang A needs the callers' mean patience, estimated from the contacts as total time in queue
+  (answered waits + times to abandon) / abandoned contacts, the MLE for exponential patience with
+  answered contacts right-censored (:func:`caller_patience`); Erlang A runs with the roster
+  rounded to whole agents;
+- modelled (Erlang C ``sl_modelled``, Erlang A ``sl_modelled_a`` / ``abandon_modelled``) sits next
+  to observed (``sl_observed``, ``abandon_observed``) service level and abandonment per interval.
 """
 
 from __future__ import annotations
@@ -50,6 +67,8 @@ __all__ = [
     "utilization",
     "staffing_gap",
     "staffing_by_hour",
+    "staffing_intervals",
+    "caller_patience",
     "contact_facts",
 ]
 
@@ -644,10 +663,63 @@ def utilization(ds, *, period="M", by=None, basis=None, clock=None, confidence=0
 
 
 # ----------------------------------------------------------------------------------------------
-# staffing: Erlang C model vs what the floor did
+# staffing: Erlang C / Erlang A models vs what the floor did
 # ----------------------------------------------------------------------------------------------
+ROSTER = "roster"
+ANSWERING = "answering agents"
+STAFFING_SOURCES = ("auto", ROSTER, ANSWERING)
+_WEEKDAYS = np.array(["mon", "tue", "wed", "thu", "fri", "sat", "sun"])
+_SUMS = ("calls", "handled", "handle", "sl_num", "sl_den", "answered", "abandoned")
+
+
+def _month(month) -> pd.Period | None:
+    if month is None:
+        return None
+    if isinstance(month, pd.Period):
+        return month.asfreq("M")
+    if isinstance(month, str) and re.fullmatch(r"\d{4}-\d{2}", month.strip()):
+        return pd.Period(month.strip(), freq="M")
+    raise KPIError(f"month must be a month like '2026-10' or a Period, got {month!r}")
+
+
+def _check_channel(channel) -> None:
+    if channel is not None and not isinstance(channel, str):
+        raise KPIError(f"channel must be a channel name (e.g. 'phone') or None, got {channel!r}")
+
+
+def _has_roster(ds) -> bool:
+    return ds.has("staffing") and ds.has_columns("staffing", "interval_start", "staffed_agents")
+
+
+def _agents_source(ds, source) -> str:
+    """Resolve ``source`` ("auto", "roster", "answering agents") to the one used."""
+    if not isinstance(source, str) or source not in STAFFING_SOURCES:
+        raise KPIError(f"source must be one of {list(STAFFING_SOURCES)}, got {source!r}")
+    if source == "auto":
+        return ROSTER if _has_roster(ds) else ANSWERING
+    if source == ROSTER and not _has_roster(ds):
+        raise KPIUnavailable("source='roster' needs the staffing table with interval_start and "
+                             "staffed_agents; it is absent or empty")
+    return source
+
+
+def _contact_sums(ds, thr: float) -> pd.DataFrame:
+    """Per contact (same rows as ``ds.contacts``): the additive quantities summed per interval."""
+    f = contact_facts(ds)
+    within = f["wait_s"] <= thr
+    return pd.DataFrame({
+        "calls": np.ones(len(f)),
+        "handled": f["handle_s"].notna().astype("float64"),
+        "handle": f["handle_s"].fillna(0.0),
+        "sl_num": (f["answered"] & within).astype("float64"),
+        "sl_den": (f["answered"] | (f["abandoned"] & ~within)).astype("float64"),
+        "answered": f["answered"].astype("float64"),
+        "abandoned": f["abandoned"].astype("float64"),
+    }, index=f.index)
+
+
 def _interval_table(ds, *, channel=None, by=(), threshold_s=None, mask=None) -> pd.DataFrame:
-    """Per local hour interval (and segment): calls, handled, handle sum, distinct answering agents, SL counts."""
+    """Answering-agents proxy: per local clock hour (and segment) the contact sums and distinct agents answering."""
     t = ds.contacts
     f = contact_facts(ds)
     tz = ds.settings.timezone
@@ -656,17 +728,11 @@ def _interval_table(ds, *, channel=None, by=(), threshold_s=None, mask=None) -> 
         sel &= t["channel"].astype("str") == channel
     if mask is not None:
         sel &= mask
-    t, f = t[sel], f[sel]
     thr = _option(ds, threshold_s, "service_level_s", "threshold_s")
+    t, f, v = t[sel], f[sel], _contact_sums(ds, thr)[sel]
     seg = segment_frame(ds, t, list(by), ts=t["queued_at"], main="contacts")
     start = local_times(t["queued_at"], tz).dt.floor("h")
-    wait = f["wait_s"]
-    rows = pd.concat([pd.DataFrame({
-        "start": start, "calls": 1.0, "handled": f["handle_s"].notna().astype("float64"),
-        "handle": f["handle_s"].fillna(0.0),
-        "sl_num": (f["answered"] & (wait <= thr)).astype("float64"),
-        "sl_den": (f["answered"] | (f["abandoned"] & ~(wait <= thr))).astype("float64"),
-    }, index=t.index), seg], axis=1)
+    rows = pd.concat([pd.DataFrame({"start": start}, index=t.index), v, seg], axis=1)
     keys = ["start", *by]
     out = rows.groupby(keys, sort=True, observed=True, dropna=False).sum()
     # distinct agents answering in the interval (by the local hour of the answer)
@@ -679,32 +745,388 @@ def _interval_table(ds, *, channel=None, by=(), threshold_s=None, mask=None) -> 
     else:
         out["agents_observed"] = np.nan
     out = out.reset_index()
-    for c in ("calls", "handled", "handle", "sl_num", "sl_den"):
+    for c in _SUMS:
         out[c] = out[c].fillna(0.0)
     out["agents_observed"] = out["agents_observed"].fillna(0.0)
+    out["roster_required"] = np.nan
     return out
 
 
+def _roster_length(st: pd.DataFrame, interval_s) -> float:
+    """Roster interval length in seconds: given, else the most common gap between interval starts."""
+    if interval_s is not None:
+        if isinstance(interval_s, bool) or not isinstance(interval_s, int | float) or not 0 < interval_s < np.inf:
+            raise KPIError(f"interval_s must be a positive number of seconds (e.g. 1800), got {interval_s!r}")
+        return float(interval_s)
+    gaps = []
+    for _, s in st.groupby(st["channel"].astype("str"), sort=False):
+        u = np.unique(pd.DatetimeIndex(s["interval_start"]).as_unit("ns").asi8)
+        gaps.append(np.diff(u))
+    gaps = np.concatenate(gaps) if gaps else np.zeros(0, dtype=np.int64)
+    gaps = gaps[gaps > 0]
+    if not len(gaps):
+        raise KPIError("interval_s: the staffing table has a single interval start, so its interval "
+                       "length cannot be inferred; pass interval_s (e.g. 1800)")
+    vals, counts = np.unique(gaps, return_counts=True)
+    return float(vals[np.argmax(counts)]) / 1e9
+
+
+def _roster_table(ds, *, channel=None, by=(), threshold_s=None, month=None,
+                  interval_s=None) -> tuple[pd.DataFrame, float, int]:
+    """Roster path: one row per roster interval (and channel with ``by=["channel"]``).
+
+    Contacts are placed in the roster interval [start, start + length) of their channel (or of
+    all channels together) by ``queued_at``; staffed agents of several channels are summed.
+    Returns (table, interval length in seconds, contacts of the selection outside every interval).
+    """
+    tz = ds.settings.timezone
+    thr = _option(ds, threshold_s, "service_level_s", "threshold_s")
+    st = ds.staffing
+    st = st[st["interval_start"].notna() & st["staffed_agents"].notna()]
+    st_ch = st["channel"].astype("str")
+    if channel is not None:
+        st, st_ch = st[st_ch == channel], st_ch[st_ch == channel]
+    length = _roster_length(st, interval_s)
+    if month is not None:
+        keep = to_period(st["interval_start"], "M", tz) == month
+        st, st_ch = st[keep], st_ch[keep]
+    planned = (_floats(st, "required_agents") if "required_agents" in st.columns
+               else np.full(len(st), np.nan))
+    r = pd.DataFrame({"interval_start": st["interval_start"].dt.as_unit("ns"), "channel": st_ch,
+                      "staffed": _floats(st, "staffed_agents"), "planned": planned})
+    gk = ["channel"] if "channel" in by else []
+    r = (r.groupby([*gk, "interval_start"], sort=True)[["staffed", "planned"]].sum(min_count=1)
+         .reset_index().rename(columns={"staffed": "agents_observed", "planned": "roster_required"}))
+    # contacts of the selection, placed in their roster interval (vectorised: searchsorted)
+    t = ds.contacts
+    sel = t["queued_at"].notna()
+    if channel is not None:
+        sel &= t["channel"].astype("str") == channel
+    if month is not None:
+        sel &= to_period(t["queued_at"], "M", tz) == month
+    t, v = t[sel], _contact_sums(ds, thr)[sel]
+    q = pd.DatetimeIndex(t["queued_at"]).as_unit("ns").asi8
+    c_ch = t["channel"].astype("str").to_numpy()
+    ids = np.full(len(t), -1, dtype=np.int64)
+    step = int(round(length * 1e9))
+    groups = r.groupby(gk, sort=True).indices.items() if gk else [(None, np.arange(len(r)))]
+    for key, pos_rows in groups:
+        key = key[0] if isinstance(key, tuple) else key
+        if not len(pos_rows):
+            continue
+        starts = pd.DatetimeIndex(r["interval_start"].iloc[pos_rows]).asi8
+        m = np.ones(len(t), bool) if key is None else c_ch == key
+        pos = np.searchsorted(starts, q[m], side="right") - 1
+        ok = (pos >= 0) & (q[m] < starts[np.clip(pos, 0, None)] + step)
+        ids[m] = np.where(ok, pos_rows[np.clip(pos, 0, None)], -1)
+    inside = ids >= 0
+    for c in _SUMS:
+        r[c] = np.bincount(ids[inside], weights=v[c].to_numpy()[inside], minlength=len(r))
+    r["start"] = local_times(r["interval_start"], tz)
+    return r, length, int((~inside).sum())
+
+
 def _erlang(rows: pd.DataFrame, *, target_s: float, service_level_target: float, shrinkage: float,
-            aht_col="aht_s", calls_col="calls", agents_col="agents_observed") -> pd.DataFrame:
+            aht_col="aht_s", calls_col="calls", agents_col="agents_observed",
+            interval_s: float = 3600.0) -> pd.DataFrame:
     from kpitools.stats.staffing import staffing_by_interval
 
     arr = pd.DataFrame({"interval_start": np.arange(len(rows)), "calls": rows[calls_col].to_numpy(float),
                         "aht_s": rows[aht_col].to_numpy(float)})
     if agents_col is not None:
         arr["agents_observed"] = rows[agents_col].to_numpy(float)
-    return staffing_by_interval(arr, interval_s=3600.0, target_s=target_s, service_level=service_level_target,
+    return staffing_by_interval(arr, interval_s=interval_s, target_s=target_s, service_level=service_level_target,
                                 shrinkage=shrinkage).set_index(rows.index)
 
 
-def staffing_by_hour(ds, *, month=None, channel="phone", by_weekday=False, target_s=None,
-                     service_level=0.8, shrinkage=0.0) -> pd.DataFrame:
-    """Erlang C staffing per hour of day compared with the agents observed answering.
+def _patience(wait: np.ndarray, abandoned: np.ndarray, outcome: np.ndarray) -> tuple[float, int, float, int]:
+    """Exponential-patience MLE: (patience_s, abandons, exposure_s, contacts used)."""
+    use = outcome & ~np.isnan(wait)
+    d = int((abandoned & use).sum())
+    exposure = float(np.clip(wait[use], 0.0, None).sum())
+    return (exposure / d if d else np.inf), d, exposure, int(use.sum())
+
+
+def caller_patience(ds, *, month=None, channel="phone", confidence=0.95) -> pd.DataFrame:
+    """Mean caller patience estimated from the contacts (exponential patience, right-censored).
 
     Parameters
     ----------
     ds : Dataset
-        Needs ``contacts`` (``answered_at``, ``talk_s`` and ``agent_id`` for the full table).
+        Needs ``contacts`` (``answered_at`` and ``ended_at`` give the waits).
+    month : str or Period, optional
+        Month in the business timezone (``"2026-10"``); default the whole dataset.
+    channel : str or None, default "phone"
+        Contacts of this channel only; None for all channels together.
+    confidence : float, default 0.95
+        Level of the interval for the mean patience.
+
+    Returns
+    -------
+    DataFrame
+        One row: ``channel`` ("all" for None), ``month`` (str, "all" for None), ``contacts``
+        (answered or abandoned with a known wait), ``abandons``, ``exposure_s`` (total time in
+        queue of those contacts), ``patience_s`` (mean patience in seconds; inf without abandons,
+        so an Erlang A model is not available), ``ci_low``, ``ci_high``, ``confidence``.
+
+    Notes
+    -----
+    Patience is exponential with mean ``1/theta``. An abandoned contact shows its patience (time
+    to abandon); an answered contact shows only that its patience exceeded its wait (right
+    censored). The likelihood ``theta^d exp(-theta S)`` with ``d`` abandons and ``S`` the sum of
+    all waits (answered waits + times to abandon) is maximal at
+
+        mean patience = S / d = total time in queue of all contacts / abandoned contacts,
+
+    the standard censored-exponential MLE (Mandelbaum and Zeltyn 2007, Erlang A; Lawless,
+    *Statistical Models and Methods for Lifetime Data*, 2nd ed. 2003, sec. 2.2). The interval is
+    Wald on the log scale, ``S/d exp(-/+ z / sqrt(d))`` (the observed information of
+    ``log theta`` is ``d``). All abandons count, short ones included (the model's abandonment has no
+    threshold); contacts without an outcome or without a known wait are left out.
+    """
+    if not ds.has("contacts"):
+        raise KPIUnavailable("caller_patience: table 'contacts' absent")
+    _check_channel(channel)
+    m = _month(month)
+    if isinstance(confidence, bool) or not isinstance(confidence, int | float) or not 0 < confidence < 1:
+        raise KPIError(f"confidence must be a level in (0, 1) such as 0.95, got {confidence!r}")
+    t, f = ds.contacts, contact_facts(ds)
+    sel = np.ones(len(t), bool)
+    if channel is not None:
+        sel &= (t["channel"].astype("str") == channel).to_numpy()
+    if m is not None:
+        sel &= (to_period(t["queued_at"], "M", ds.settings.timezone) == m).to_numpy()
+    p, d, s, n = _patience(f["wait_s"].to_numpy()[sel], f["abandoned"].to_numpy()[sel], f["outcome"].to_numpy()[sel])
+    from scipy.stats import norm
+
+    z = norm.ppf(0.5 + confidence / 2)
+    lo, hi = (p * np.exp(-z / np.sqrt(d)), p * np.exp(z / np.sqrt(d))) if d and p > 0 else (np.nan, np.nan)
+    return pd.DataFrame({"channel": ["all" if channel is None else channel],
+                         "month": ["all" if m is None else str(m)], "contacts": [n], "abandons": [d],
+                         "exposure_s": [s], "patience_s": [p], "ci_low": [lo], "ci_high": [hi],
+                         "confidence": [float(confidence)]})
+
+
+def _erlang_a_columns(iv: pd.DataFrame, *, interval_s: float, target_s: float,
+                      patience_s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Erlang A service level and P(abandon) per interval with whole agents (loop over intervals)."""
+    from kpitools.stats._common import StatsInputError
+    from kpitools.stats.staffing import erlang_a
+
+    calls = iv["calls"].to_numpy(float)
+    aht = iv["aht_s"].to_numpy(float)
+    agents = np.floor(iv["agents_observed"].to_numpy(float) + 0.5)  # nearest whole agent, halves up
+    sl, ab = np.full(len(iv), np.nan), np.full(len(iv), np.nan)
+    if not (np.isfinite(patience_s) and patience_s > 0):
+        return agents, sl, ab
+    todo = (calls > 0) & np.isfinite(aht) & (aht > 0) & np.isfinite(agents)
+    nobody = todo & (agents < 1)  # no agent: every caller abandons, none is answered
+    sl[nobody], ab[nobody] = 0.0, 1.0
+    seen: dict[tuple, tuple[float, float]] = {}
+    for i in np.flatnonzero(todo & (agents >= 1)):
+        key = (calls[i], aht[i], agents[i])
+        if key not in seen:
+            try:
+                r = erlang_a(calls[i], interval_s, aht[i], int(agents[i]), target_s, patience_s)
+                seen[key] = (r["service_level"], r["p_abandon"])
+            except StatsInputError:  # chain too long (extreme overload with long patience)
+                seen[key] = (np.nan, np.nan)
+        sl[i], ab[i] = seen[key]
+    return agents, sl, ab
+
+
+def _modelled(iv: pd.DataFrame, *, interval_s: float, thr: float, service_level: float, shrinkage: float,
+              fallback: list[str], patience_s: float | None) -> pd.DataFrame:
+    """Add AHT, Erlang C (required, gap, SL with the agents) and Erlang A columns per interval."""
+    iv = iv.copy()
+    tot = iv["handled"].sum()
+    overall = iv["handle"].sum() / tot if tot > 0 else np.nan
+    if fallback:
+        cell = iv.groupby(fallback, sort=False)[["handle", "handled"]].transform("sum")
+        cell_aht = cell["handle"] / cell["handled"].where(cell["handled"] > 0)
+    else:
+        cell_aht = pd.Series(np.nan, index=iv.index)
+    iv["aht_s"] = (iv["handle"] / iv["handled"].where(iv["handled"] > 0)).fillna(cell_aht).fillna(overall)
+    e = _erlang(iv, target_s=thr, service_level_target=service_level, shrinkage=shrinkage, interval_s=interval_s)
+    iv["traffic"] = e["traffic"]
+    iv["agents_required"] = e["required_agents"].astype("Float64").astype("float64")
+    iv["gap"] = e["gap"]
+    iv["understaffed"] = (iv["gap"] < 0).to_numpy(dtype=bool)
+    iv["sl_modelled"] = e["service_level_observed"]
+    if patience_s is None:
+        iv["agents_whole"] = np.floor(iv["agents_observed"] + 0.5)
+        iv["sl_modelled_a"] = np.nan
+        iv["abandon_modelled"] = np.nan
+    else:
+        iv["agents_whole"], iv["sl_modelled_a"], iv["abandon_modelled"] = _erlang_a_columns(
+            iv, interval_s=interval_s, target_s=thr, patience_s=patience_s)
+    return iv
+
+
+_INTERVAL_COLUMNS = [
+    "interval_start", "hour", "weekday", "channel", "interval_s", "agents_source", "calls", "answered",
+    "abandoned", "aht_s", "traffic", "agents_observed", "agents_whole", "agents_required", "roster_required",
+    "gap", "understaffed", "sl_num", "sl_den", "sl_observed", "sl_modelled", "sl_modelled_a",
+    "abandon_observed", "abandon_modelled", "patience_s", "target_s", "service_level_target",
+]
+
+
+def _staffing_rows(ds, *, month, channel, thr, service_level, shrinkage, source, interval_s, patience_s,
+                   by_weekday) -> tuple[pd.DataFrame, float, str, int]:
+    """Per-interval table for one channel (or all) and month; cached on the dataset."""
+    key = ("kpis.staffing_rows", None if month is None else str(month), channel, thr, float(service_level),
+           float(shrinkage), source, interval_s, patience_s, bool(by_weekday))
+    c = cache(ds)
+    if key in c:
+        iv, length, outside = c[key]
+        return iv.copy(), length, source, outside
+    tz = ds.settings.timezone
+    if source == ROSTER:
+        iv, length, outside = _roster_table(ds, channel=channel, threshold_s=thr, month=month, interval_s=interval_s)
+    else:
+        q = ds.contacts["queued_at"]
+        mask = (to_period(q, "M", tz) == month) if month is not None else None
+        iv, length, outside = _interval_table(ds, channel=channel, threshold_s=thr, mask=mask), 3600.0, 0
+        iv["interval_start"] = (pd.DatetimeIndex(iv["start"]).tz_localize(tz, ambiguous=True, nonexistent="shift_forward")
+                                .tz_convert("UTC").as_unit("ns"))
+    iv["hour"] = iv["start"].dt.hour.astype("int64")
+    iv["weekday"] = _WEEKDAYS[iv["start"].dt.day_of_week.to_numpy()]
+    if patience_s is None:
+        t, f = ds.contacts, contact_facts(ds)
+        sel = t["queued_at"].notna().to_numpy().copy()
+        if channel is not None:
+            sel &= (t["channel"].astype("str") == channel).to_numpy()
+        if month is not None:
+            sel &= (to_period(t["queued_at"], "M", tz) == month).to_numpy()
+        patience_s = _patience(f["wait_s"].to_numpy()[sel], f["abandoned"].to_numpy()[sel],
+                               f["outcome"].to_numpy()[sel])[0]
+    fallback = ["hour", "weekday"] if by_weekday else ["hour"]
+    iv = _modelled(iv, interval_s=length, thr=thr, service_level=service_level, shrinkage=shrinkage,
+                   fallback=fallback, patience_s=patience_s)
+    iv["channel"] = "all" if channel is None else channel
+    iv["interval_s"] = length
+    iv["agents_source"] = source
+    iv["sl_observed"] = iv["sl_num"] / iv["sl_den"].where(iv["sl_den"] > 0)
+    outcome = iv["answered"] + iv["abandoned"]
+    iv["abandon_observed"] = iv["abandoned"] / outcome.where(outcome > 0)
+    iv["patience_s"] = float(patience_s)
+    iv["target_s"] = thr
+    iv["service_level_target"] = float(service_level)
+    iv = iv.sort_values("interval_start", kind="stable").reset_index(drop=True)
+    c[key] = (iv, length, outside)
+    return iv.copy(), length, source, outside
+
+
+def _staffing_args(ds, *, month, channel, target_s, service_level, shrinkage, source, interval_s, patience_s):
+    if not ds.has("contacts"):
+        raise KPIUnavailable("staffing: table 'contacts' absent")
+    _check_channel(channel)
+    m = _month(month)
+    thr = _option(ds, target_s, "service_level_s", "target_s")
+    if isinstance(service_level, bool) or not isinstance(service_level, int | float) or not 0 < service_level < 1:
+        raise KPIError(f"service_level must be a share in (0, 1) such as 0.8, got {service_level!r}")
+    if isinstance(shrinkage, bool) or not isinstance(shrinkage, int | float) or not 0 <= shrinkage < 1:
+        raise KPIError(f"shrinkage must be a share in [0, 1) such as 0.3, got {shrinkage!r}")
+    if patience_s is not None and (isinstance(patience_s, bool) or not isinstance(patience_s, int | float)
+                                   or not 0 < patience_s < np.inf):
+        raise KPIError(f"patience_s must be a positive number of seconds or None (estimate), got {patience_s!r}")
+    src = _agents_source(ds, source)
+    if interval_s is not None:
+        _roster_length(None, interval_s)  # validates the value
+    return m, thr, src, (None if patience_s is None else float(patience_s))
+
+
+def staffing_intervals(ds, *, month=None, channel="phone", target_s=None, service_level=0.8, shrinkage=0.0,
+                       source="auto", interval_s=None, patience_s=None) -> pd.DataFrame:
+    """Erlang C and Erlang A per staffing interval, next to what the contacts show (modelled vs observed).
+
+    Parameters
+    ----------
+    ds : Dataset
+        Needs ``contacts``; uses the ``staffing`` roster when present (see ``source``).
+    month : str or Period, optional
+        Month in the business timezone (``"2026-10"``); default the whole dataset (slow with
+        Erlang A: a few ms per interval).
+    channel : str or None, default "phone"
+        This channel only; None for all channels together (roster agents summed over channels).
+    target_s : float, optional
+        Service-level threshold T (default: setting ``service_level_s``).
+    service_level : float, default 0.8
+        Target share answered within T for the required agents.
+    shrinkage : float, default 0.0
+        Share of paid time unavailable (only affects ``agents_scheduled`` of :func:`staffing_by_hour`).
+    source : {"auto", "roster", "answering agents"}
+        Where agents come from: the ``staffing`` table's ``staffed_agents`` per roster interval, or
+        the distinct agents answering per local clock hour (the proxy). "auto": the roster when
+        the dataset has one.
+    interval_s : float, optional
+        Roster interval length in seconds (default: the most common gap between consecutive
+        interval starts of the roster, 1800 on the sample). The proxy always uses 3600.
+    patience_s : float, optional
+        Mean caller patience for Erlang A (default: estimated from the selection's contacts, see
+        :func:`caller_patience`).
+
+    Returns
+    -------
+    DataFrame
+        One row per interval (roster: every roster interval of the month, with or without
+        contacts; proxy: local hours with contacts or answers), sorted by start:
+
+        - ``interval_start`` (UTC), ``hour``, ``weekday`` (local start), ``channel`` ("all" for None)
+        - ``interval_s`` (model interval length), ``agents_source`` ("roster" or "answering agents")
+        - ``calls`` (offered), ``answered``, ``abandoned``
+        - ``aht_s``: the interval's mean handle time; the hour-of-day cell's (or the selection's)
+          when no contact of the interval was handled
+        - ``traffic``: calls x aht_s / interval_s (Erlangs)
+        - ``agents_observed``: roster ``staffed_agents`` (summed over channels for None) or
+          distinct agents answering; ``agents_whole``: rounded to whole agents for Erlang A
+        - ``agents_required``: Erlang C agents for the target; ``roster_required``: the roster's own
+          ``required_agents`` (the plan; NaN when absent); ``gap`` = agents_observed -
+          agents_required; ``understaffed``: gap < 0
+        - ``sl_num``, ``sl_den``, ``sl_observed``: answered within T / (answered + abandoned after T)
+        - ``sl_modelled``: Erlang C service level with the agents (0 when they do not exceed the
+          traffic, NaN without calls)
+        - ``sl_modelled_a``, ``abandon_modelled``: Erlang A service level (metrics.md form) and
+          P(abandon) with ``agents_whole`` and ``patience_s`` (no agent: 0 and 1; NaN without calls
+          or without an abandon to estimate patience from)
+        - ``abandon_observed``: abandoned / (answered + abandoned), short abandons included
+        - ``patience_s``, ``target_s``, ``service_level_target``
+
+        ``attrs["calls_outside_roster"]``: contacts of the selection in no roster interval (left
+        out of the table).
+
+    Notes
+    -----
+    Each interval is modelled with its own calls, AHT and agents over the roster's interval
+    length (Erlang C and A are per interval: averaging first would hide the short intervals).
+    Erlang C: :func:`kpitools.stats.staffing.erlang_c` (statistics.md reference: 100 calls per
+    30 min, AHT 180 s, N = 14 gives SL 0.8884). Erlang A: :func:`kpitools.stats.staffing.erlang_a`
+    with the patience MLE of :func:`caller_patience` (total time in queue / abandons). A contact
+    belongs to the roster interval [start, start + interval_s) of its channel that contains its
+    ``queued_at``.
+    """
+    m, thr, src, pat = _staffing_args(ds, month=month, channel=channel, target_s=target_s,
+                                      service_level=service_level, shrinkage=shrinkage, source=source,
+                                      interval_s=interval_s, patience_s=patience_s)
+    iv, _, _, outside = _staffing_rows(ds, month=m, channel=channel, thr=thr, service_level=service_level,
+                                       shrinkage=shrinkage, source=src, interval_s=interval_s, patience_s=pat,
+                                       by_weekday=False)
+    out = iv[_INTERVAL_COLUMNS].reset_index(drop=True) if len(iv) else pd.DataFrame(
+        {c: pd.Series(dtype="float64") for c in _INTERVAL_COLUMNS})
+    out.attrs["calls_outside_roster"] = outside
+    return out
+
+
+def staffing_by_hour(ds, *, month=None, channel="phone", by_weekday=False, target_s=None,
+                     service_level=0.8, shrinkage=0.0, source="auto", interval_s=None,
+                     patience_s=None) -> pd.DataFrame:
+    """Erlang C / Erlang A staffing per hour of day compared with the agents staffed (roster) or answering.
+
+    Parameters
+    ----------
+    ds : Dataset
+        Needs ``contacts`` (``answered_at`` and ``talk_s``; ``agent_id`` for the answering-agents
+        proxy). Uses the ``staffing`` roster when present.
     month : str or Period, optional
         Month in the business timezone (``"2026-10"``); default the whole dataset.
     channel : str or None, default "phone"
@@ -717,91 +1139,122 @@ def staffing_by_hour(ds, *, month=None, channel="phone", by_weekday=False, targe
         Target share answered within T for the required agents.
     shrinkage : float, default 0.0
         Share of paid time unavailable for contacts (only affects ``agents_scheduled``).
+    source, interval_s, patience_s
+        As for :func:`staffing_intervals`: agents from the roster ("auto" when present) or the
+        distinct agents answering; roster interval length; mean patience (default estimated).
 
     Returns
     -------
     DataFrame
-        One row per hour (0-23) [x ``weekday`` mon..sun] in which contacts arrived:
+        One row per hour (0-23) [x ``weekday`` mon..sun] with intervals:
 
         - ``hour`` (int), ``weekday`` (str, with ``by_weekday``)
-        - ``intervals``: hour intervals (days) averaged over, including days without contacts
+        - ``intervals``: model intervals averaged over (roster: roster intervals of that hour, with
+          or without contacts, two per day for 30-minute rosters; proxy: days, including days
+          without contacts)
         - ``calls``: contacts offered in all those intervals
-        - ``calls_per_interval``: mean contacts offered per hour interval
+        - ``calls_per_interval``: mean contacts offered per model interval (``interval_s`` long)
+        - ``calls_per_hour``: calls_per_interval x 3600 / interval_s
         - ``aht_s``: mean handle time of answered contacts (talk + hold + wrap-up); the
           selection's overall AHT for a cell in which no contact was handled
-        - ``traffic``: offered load in Erlangs (calls_per_interval x aht_s / 3600)
-        - ``agents_observed``: mean number of distinct agents answering per interval
-        - ``agents_required``: Erlang C agents for the target at the mean load
+        - ``traffic``: offered load in Erlangs (calls_per_interval x aht_s / interval_s)
+        - ``agents_observed``: mean roster ``staffed_agents`` (roster) or mean number of distinct
+          agents answering (proxy) per interval
+        - ``agents_source``: "roster" or "answering agents"; ``interval_s``: 1800 for a
+          30-minute roster, 3600 for the proxy
+        - ``agents_required``: Erlang C agents for the target at the mean load per interval
+        - ``roster_required``: mean of the roster's own ``required_agents`` (the plan; NaN when absent)
         - ``agents_scheduled``: required / (1 - shrinkage), rounded up
+        - ``understaffed_intervals``: intervals with contacts whose agents are below that
+          interval's own Erlang C requirement
         - ``sl_observed``: answered within T / (answered + abandoned after T)
-        - ``sl_modelled``: Erlang C service level per interval with the agents observed in that
-          interval (0 when they do not exceed the traffic), weighted by calls
+        - ``sl_modelled``: Erlang C service level per interval with the agents of that interval
+          (0 when they do not exceed the traffic), weighted by calls
+        - ``sl_modelled_a``: Erlang A service level per interval (whole agents, patience
+          ``patience_s``), weighted by calls
+        - ``abandon_observed``: abandoned / (answered + abandoned) (short abandons included)
+        - ``abandon_modelled``: Erlang A P(abandon) per interval, weighted by calls
+        - ``patience_s``: mean caller patience used by Erlang A (seconds)
         - ``gap``: agents_observed - agents_required (negative = short)
         - ``understaffed``: gap < 0
         - ``target_s``, ``service_level_target``
+
+        ``attrs["calls_outside_roster"]``: contacts of the selection in no roster interval.
 
     Notes
     -----
     Erlang C (statistics.md "Staffing"): A = calls x AHT / interval; P_wait = N B / (N - A (1 - B));
     SL(T) = 1 - P_wait exp(-(N - A) T / AHT); required agents = the smallest N > A with SL >= target
-    (:func:`kpitools.stats.staffing.staffing_by_interval`). "Agents observed" are the distinct
-    agents who answered at least one contact in the hour: a proxy for agents on the floor that
-    misses idle agents (low volume) and counts every agent of a shift change within the hour, so
-    it is not a roster. Intervals are local clock hours; a DST day has 23 or 25 of them.
+    (:func:`kpitools.stats.staffing.staffing_by_interval`). Erlang A
+    (:func:`kpitools.stats.staffing.erlang_a`) adds exponential caller patience, estimated by
+    :func:`caller_patience` as total time in queue of all contacts / abandoned contacts.
+
+    Agents. With a ``staffing`` table (``source="auto"``/``"roster"``) the roster's
+    ``staffed_agents`` of the channel are the agents, and the models run per roster interval
+    (e.g. 30 min: calls and AHT of that half-hour from the contacts, staffed agents from the
+    roster; see :func:`staffing_intervals`), then are averaged by hour of day. Without one
+    (``"answering agents"``) they are the distinct agents who answered at least one contact in
+    the local clock hour: a proxy for agents on the floor that misses idle agents (low volume)
+    and counts every agent of a shift change within the hour, so it is not a roster. Proxy
+    intervals are local clock hours; a DST day has 23 or 25 of them.
     """
-    if not ds.has("contacts"):
-        raise KPIUnavailable("staffing_by_hour: table 'contacts' absent")
-    tz = ds.settings.timezone
-    thr = _option(ds, target_s, "service_level_s", "target_s")
-    q = ds.contacts["queued_at"]
-    if month is not None:
-        if isinstance(month, pd.Period):
-            m = month.asfreq("M")
-        elif isinstance(month, str) and re.fullmatch(r"\d{4}-\d{2}", month.strip()):
-            m = pd.Period(month.strip(), freq="M")
-        else:
-            raise KPIError(f"month must be a month like '2026-10' or a Period, got {month!r}")
-        mask = to_period(q, "M", tz) == m
-    else:
-        mask = pd.Series(True, index=q.index)
-    if channel is not None and not isinstance(channel, str):
-        raise KPIError(f"channel must be a channel name (e.g. 'phone') or None, got {channel!r}")
-    iv = _interval_table(ds, channel=channel, threshold_s=thr, mask=mask)
+    m, thr, src, pat = _staffing_args(ds, month=month, channel=channel, target_s=target_s,
+                                      service_level=service_level, shrinkage=shrinkage, source=source,
+                                      interval_s=interval_s, patience_s=patience_s)
     cols = ["hour", *(["weekday"] if by_weekday else []), "intervals", "calls", "calls_per_interval",
-            "aht_s", "traffic", "agents_observed", "agents_required", "agents_scheduled", "sl_observed",
-            "sl_modelled", "gap", "understaffed", "target_s", "service_level_target"]
+            "calls_per_hour", "aht_s", "traffic", "agents_observed", "agents_source", "interval_s",
+            "agents_required", "roster_required", "agents_scheduled", "understaffed_intervals",
+            "sl_observed", "sl_modelled", "sl_modelled_a", "abandon_observed", "abandon_modelled",
+            "patience_s", "gap", "understaffed", "target_s", "service_level_target"]
+    iv, length, _, outside = _staffing_rows(ds, month=m, channel=channel, thr=thr, service_level=service_level,
+                                            shrinkage=shrinkage, source=src, interval_s=interval_s,
+                                            patience_s=pat, by_weekday=by_weekday)
     if iv.empty:
-        return pd.DataFrame({c: pd.Series(dtype="float64") for c in cols})
-    # days covered: every local day from the first to the last contact of the selection
-    days = pd.date_range(iv["start"].min().normalize(), iv["start"].max().normalize(), freq="D")
-    wd_names = np.array(["mon", "tue", "wed", "thu", "fri", "sat", "sun"])
-    iv["hour"] = iv["start"].dt.hour.astype("int64")
-    keys = ["hour"]
-    if by_weekday:
-        iv["weekday"] = wd_names[iv["start"].dt.day_of_week.to_numpy()]
-        keys.append("weekday")
-        n_int = pd.Series(wd_names[days.day_of_week]).value_counts()
-    # per-interval modelled SL with the agents actually answering
-    cell_aht = iv.groupby(keys)[["handle", "handled"]].sum()
-    cell_aht = (cell_aht["handle"] / cell_aht["handled"].where(cell_aht["handled"] > 0)).rename("cell_aht")
-    iv = iv.join(cell_aht, on=keys)
-    overall = iv["handle"].sum() / iv["handled"].sum() if iv["handled"].sum() > 0 else np.nan
-    iv["cell_aht"] = iv["cell_aht"].fillna(overall)
-    iv["aht_s"] = (iv["handle"] / iv["handled"].where(iv["handled"] > 0)).fillna(iv["cell_aht"])
-    e = _erlang(iv, target_s=thr, service_level_target=service_level, shrinkage=shrinkage)
-    iv["sl_w"] = e["service_level_observed"] * iv["calls"]
-    iv["w"] = np.where(e["service_level_observed"].notna(), iv["calls"], 0.0)
+        out = pd.DataFrame({c: pd.Series(dtype="float64") for c in cols})
+        out.attrs["calls_outside_roster"] = outside
+        return out
+    keys = ["hour", *(["weekday"] if by_weekday else [])]
+    sl_c, sl_a, ab_a = (iv[c].to_numpy(float) for c in ("sl_modelled", "sl_modelled_a", "abandon_modelled"))
+    calls = iv["calls"].to_numpy(float)
+    iv = iv.assign(
+        sl_w=np.where(np.isnan(sl_c), 0.0, sl_c * calls), w=np.where(np.isnan(sl_c), 0.0, calls),
+        sla_w=np.where(np.isnan(sl_a), 0.0, sl_a * calls), wa=np.where(np.isnan(sl_a), 0.0, calls),
+        aba_w=np.where(np.isnan(ab_a), 0.0, ab_a * calls),
+        under_n=(iv["understaffed"] & (iv["calls"] > 0)).astype("float64"),
+    )
     g = iv.groupby(keys, sort=True)
-    out = g[["calls", "handle", "handled", "agents_observed", "sl_num", "sl_den", "sl_w", "w"]].sum().reset_index()
-    out["intervals"] = (float(len(days)) if not by_weekday
-                        else out["weekday"].map(n_int).astype("float64"))
+    out = g[["calls", "handle", "handled", "agents_observed", "sl_num", "sl_den", "answered", "abandoned",
+             "sl_w", "w", "sla_w", "wa", "aba_w", "under_n"]].sum()
+    out["roster_required"] = g["roster_required"].mean()
+    out["n_rows"] = g.size().astype("float64")
+    out = out.reset_index()
+    if src == ROSTER:
+        out["intervals"] = out["n_rows"]
+    else:  # days covered: every local day from the first to the last contact of the selection
+        days = pd.date_range(iv["start"].min().normalize(), iv["start"].max().normalize(), freq="D")
+        if by_weekday:
+            n_int = pd.Series(_WEEKDAYS[days.day_of_week]).value_counts()
+            out["intervals"] = out["weekday"].map(n_int).astype("float64")
+        else:
+            out["intervals"] = float(len(days))
+    tot = iv["handled"].sum()
+    overall = iv["handle"].sum() / tot if tot > 0 else np.nan
     out["calls_per_interval"] = out["calls"] / out["intervals"]
+    out["calls_per_hour"] = out["calls_per_interval"] * 3600.0 / length
     out["aht_s"] = (out["handle"] / out["handled"].where(out["handled"] > 0)).fillna(overall)
     out["agents_observed"] = out["agents_observed"] / out["intervals"]
+    out["agents_source"] = src
+    out["interval_s"] = length
     out["sl_observed"] = out["sl_num"] / out["sl_den"].where(out["sl_den"] > 0)
     out["sl_modelled"] = out["sl_w"] / out["w"].where(out["w"] > 0)
+    out["sl_modelled_a"] = out["sla_w"] / out["wa"].where(out["wa"] > 0)
+    out["abandon_modelled"] = out["aba_w"] / out["wa"].where(out["wa"] > 0)
+    outcome = out["answered"] + out["abandoned"]
+    out["abandon_observed"] = out["abandoned"] / outcome.where(outcome > 0)
+    out["understaffed_intervals"] = out["under_n"]
+    out["patience_s"] = float(iv["patience_s"].iloc[0])
     req = _erlang(out, target_s=thr, service_level_target=service_level, shrinkage=shrinkage,
-                  calls_col="calls_per_interval", agents_col=None)
+                  calls_col="calls_per_interval", agents_col=None, interval_s=length)
     out["traffic"] = req["traffic"]
     out["agents_required"] = req["required_agents"].astype("Float64").astype("float64")
     out["agents_scheduled"] = req["scheduled_agents"].astype("Float64").astype("float64")
@@ -810,30 +1263,41 @@ def staffing_by_hour(ds, *, month=None, channel="phone", by_weekday=False, targe
     out["target_s"] = thr
     out["service_level_target"] = float(service_level)
     if by_weekday:
-        out["_wd"] = out["weekday"].map({w: i for i, w in enumerate(wd_names)})
+        out["_wd"] = out["weekday"].map({w: i for i, w in enumerate(_WEEKDAYS)})
         out = out.sort_values(["_wd", "hour"]).drop(columns="_wd")
-    return out[cols].reset_index(drop=True)
+    out = out[cols].reset_index(drop=True)
+    out.attrs["calls_outside_roster"] = outside
+    return out
+
+
+def _staffing_check(ds) -> str | None:
+    if _has_roster(ds) or ds.has_columns("contacts", "agent_id"):
+        return None
+    return "needs the staffing table (roster) or contacts.agent_id (agents answering)"
 
 
 @register(
-    name="staffing_gap", title="Staffing gap (observed - Erlang C required agents)", group="contact centre",
-    definition=("Per local hour interval with contacts: distinct agents answering minus the agents Erlang C "
-                "requires for that interval's calls and AHT to reach 80% within T (setting "
-                "service_level_s); mean over intervals. Negative = short-staffed."),
-    formula="mean over hour intervals of (agents answering - required_agents(calls, 3600, AHT, T, 0.8))",
+    name="staffing_gap", title="Staffing gap (staffed - Erlang C required agents)", group="contact centre",
+    definition=("Per staffing interval with contacts: agents staffed (the staffing roster's staffed_agents "
+                "per roster interval; without a roster, distinct agents answering per local hour) minus "
+                "the agents Erlang C requires for that interval's calls and AHT to reach 80% within T "
+                "(setting service_level_s); mean over intervals. Negative = short-staffed."),
+    formula="mean over intervals of (agents staffed - required_agents(calls, interval_s, AHT, T, 0.8))",
     unit="count", higher_is_better=None, stat="mean", basis="event",
-    tables=("contacts",), columns={"contacts": ("answered_at", "talk_s", "agent_id")},
-    segments=("channel", "hour", "weekday"), options="service_level_target=0.8; threshold_s=None",
-    bases=("event",),
+    tables=("contacts",), columns={"contacts": ("answered_at", "talk_s")},
+    segments=("channel", "hour", "weekday"),
+    options="service_level_target=0.8; threshold_s=None; source='auto' (roster when present); interval_s=None",
+    check=_staffing_check, bases=("event",),
 )
 def staffing_gap(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None,
-                 service_level_target=0.8, threshold_s=None) -> pd.DataFrame:
-    """Mean gap between agents observed answering and Erlang C required agents per hour interval.
+                 service_level_target=0.8, threshold_s=None, source="auto", interval_s=None) -> pd.DataFrame:
+    """Mean gap between agents staffed (roster) or answering and Erlang C required agents per interval.
 
     Parameters
     ----------
     ds : Dataset
-        Needs ``contacts`` with ``answered_at``, ``talk_s`` and ``agent_id``.
+        Needs ``contacts`` with ``answered_at`` and ``talk_s``, and the ``staffing`` roster or
+        ``contacts.agent_id``.
     period : {"D", "W", "M", "Q"}
         Period of the interval start (local time).
     by : str or list of str, optional
@@ -842,27 +1306,43 @@ def staffing_gap(ds, *, period="M", by=None, basis=None, clock=None, confidence=
         Share answered within T the required agents must reach.
     threshold_s : float, optional
         T in seconds (default: setting ``service_level_s``).
+    source : {"auto", "roster", "answering agents"}
+        Agents from the roster (default when the dataset has a ``staffing`` table) or the distinct
+        agents answering per local hour.
+    interval_s : float, optional
+        Roster interval length (default inferred from the roster, 1800 on the sample).
 
     Returns
     -------
     DataFrame
         Framework columns with ``value`` = mean gap in agents over intervals with contacts
         (``n`` = such intervals), ``mean``, ``sd``, plus ``understaffed`` (intervals with gap < 0),
-        ``sl_observed`` (pooled observed service level) and ``sl_modelled`` (call-weighted Erlang C
-        service level with the observed agents).
+        ``sl_observed`` (pooled observed service level), ``sl_modelled`` (call-weighted Erlang C
+        service level with the agents), ``agents_source`` ("roster" or "answering agents") and
+        ``interval_s`` (model interval length: the roster's, or 3600 for the proxy).
 
     Notes
     -----
     Erlang C as in :func:`staffing_by_hour`; per interval the required agents use that interval's
-    own calls and AHT (the interval's AHT, else the segment's mean AHT). See
-    :func:`staffing_by_hour` for the hour-of-day view the report plots.
+    own calls and AHT (the interval's AHT, else the segment's mean AHT). With the roster, an
+    interval is a roster interval of the channel (``by="channel"``) or of all channels with the
+    staffed agents summed; contacts outside every roster interval are left out. See
+    :func:`staffing_by_hour` for the hour-of-day view the report plots and
+    :func:`staffing_intervals` for Erlang A per interval.
     """
     bad = [b for b in (by or []) if b not in ("channel", "hour", "weekday")]
     if bad:
         raise KPIUnavailable(f"staffing_gap: segment(s) {bad} not supported; use channel, hour or weekday")
+    if not isinstance(service_level_target, int | float) or isinstance(service_level_target, bool) \
+            or not 0 < service_level_target < 1:
+        raise KPIError(f"service_level_target must be a share in (0, 1) such as 0.8, got {service_level_target!r}")
     thr = _option(ds, threshold_s, "service_level_s", "threshold_s")
+    src = _agents_source(ds, source)
     base = [b for b in (by or []) if b == "channel"]
-    iv = _interval_table(ds, by=base, threshold_s=thr)
+    if src == ROSTER:
+        iv, length, _ = _roster_table(ds, by=base, threshold_s=thr, interval_s=interval_s)
+    else:
+        iv, length = _interval_table(ds, by=base, threshold_s=thr), 3600.0
     iv = iv[iv["calls"] > 0].reset_index(drop=True)
     if base:
         seg_aht = iv.groupby(base)[["handle", "handled"]].transform("sum")
@@ -870,7 +1350,7 @@ def staffing_gap(ds, *, period="M", by=None, basis=None, clock=None, confidence=
         seg_aht = pd.DataFrame({"handle": iv["handle"].sum(), "handled": iv["handled"].sum()}, index=iv.index)
     iv["aht_s"] = (iv["handle"] / iv["handled"].where(iv["handled"] > 0)).fillna(
         seg_aht["handle"] / seg_aht["handled"].where(seg_aht["handled"] > 0))
-    e = _erlang(iv, target_s=thr, service_level_target=service_level_target, shrinkage=0.0)
+    e = _erlang(iv, target_s=thr, service_level_target=service_level_target, shrinkage=0.0, interval_s=length)
     iv["gap"] = e["gap"]
     iv["under"] = (e["gap"] < 0).astype("float64")
     iv["sl_w"] = (e["service_level_observed"] * iv["calls"]).fillna(0.0)
@@ -878,14 +1358,15 @@ def staffing_gap(ds, *, period="M", by=None, basis=None, clock=None, confidence=
     if "hour" in (by or []):
         iv["hour"] = iv["start"].dt.hour.astype("int64").astype("str").str.zfill(2)
     if "weekday" in (by or []):
-        iv["weekday"] = np.array(["mon", "tue", "wed", "thu", "fri", "sat", "sun"])[iv["start"].dt.day_of_week.to_numpy()]
+        iv["weekday"] = _WEEKDAYS[iv["start"].dt.day_of_week.to_numpy()]
     iv["period"] = iv["start"].dt.to_period(PERIODS[period])
     by = list(by or [])
     for b in by:
         iv[b] = iv[b].astype("str")
     agg = Agg.from_values(iv, "gap", by=by, periods=_span_contacts(ds, period), levels=levels_of(iv, by),
-                          denominator_label="hour intervals with contacts",
-                          note=f"T = {thr:g} s, target {service_level_target:g}")
+                          denominator_label="intervals with contacts",
+                          note=f"T = {thr:g} s, target {service_level_target:g}, agents: {src} "
+                               f"({length:g} s intervals)")
     keys = ["period", *by]
     ext = iv.groupby(keys, observed=True, sort=True)[["under", "sl_num", "sl_den", "sl_w", "w"]].sum().reset_index()
     ext["understaffed"] = ext["under"]
@@ -894,6 +1375,8 @@ def staffing_gap(ds, *, period="M", by=None, basis=None, clock=None, confidence=
     if len(agg.table):
         agg.table = agg.table.merge(ext[[*keys, "understaffed", "sl_observed", "sl_modelled"]], on=keys, how="left")
     agg.extras = {"understaffed": 0.0, "sl_observed": np.nan, "sl_modelled": np.nan}
-    return finish(agg, spec=staffing_gap.spec, ds=ds, period=period, by=by, basis=basis, clock=clock,
-                  confidence=confidence, method=method)
-
+    res = finish(agg, spec=staffing_gap.spec, ds=ds, period=period, by=by, basis=basis, clock=clock,
+                 confidence=confidence, method=method)
+    res["agents_source"] = src
+    res["interval_s"] = length
+    return res
