@@ -840,6 +840,8 @@ def plot_rate_with_ci(rows: pd.DataFrame, *, by: str, value: str = "value", unit
         labels = [f"{lab}  (n={int(n):,})" if _finite(n) else lab
                   for lab, n in zip(labels, d["n"], strict=True)]
     ax.set_yticks(ypos, labels)
+    if not sort:
+        ax.invert_yaxis()          # keep the input order top to bottom
     ax.grid(axis="x", color="#e6e6e6")
     ax.grid(axis="y", visible=False)
     if target is not None and _finite(target):

@@ -862,11 +862,13 @@ def duration_curves(ds, month: Any, *, kind: str = "first_response", by: str | N
     return pd.concat(parts, ignore_index=True)
 
 
-def detractor_topics(ds, month: Any, *, lookback: int = 3) -> tuple[pd.DataFrame, str | None]:
+def detractor_topics(ds, month: Any, *, lookback: int = 3,
+                     min_answers: int = 30) -> tuple[pd.DataFrame, str | None]:
     """What NPS detractors wrote about: counts of ``comment_category`` in the latest NPS wave.
 
-    NPS is often surveyed in waves, so the latest month with NPS answers among ``month`` and the
-    ``lookback - 1`` months before it is used.
+    NPS is often surveyed in waves, so the latest month with at least ``min_answers`` NPS answers
+    among ``month`` and the ``lookback - 1`` months before it is used (a few stray answers
+    between waves do not make a wave).
 
     Returns
     -------
@@ -887,7 +889,7 @@ def detractor_topics(ds, month: Any, *, lookback: int = 3) -> tuple[pd.DataFrame
     m = parse_month(month)
     per = to_period(s["submitted_at"], "M", ds.settings.timezone)
     window = [m - i for i in range(lookback)]
-    have = [p for p in window if (per == p).any()]
+    have = [p for p in window if int((per == p).sum()) >= min_answers]
     if not have:
         return pd.DataFrame(columns=cols), None
     wave = max(have)
@@ -921,8 +923,11 @@ def arrivals_by_hour(kpi_rows: pd.DataFrame, month: Any) -> pd.DataFrame:
 
 
 def latest_month_with_data(kpi_rows: pd.DataFrame, kpi: str, month: Any, *,
-                           lookback: int = 3) -> pd.Period | None:
-    """The latest month in [month - lookback + 1, month] where ``kpi`` has n > 0 (survey waves).
+                           lookback: int = 3, min_n: int = 1) -> pd.Period | None:
+    """The latest month in [month - lookback + 1, month] where ``kpi`` has n >= ``min_n``.
+
+    For survey waves (NPS): with ``min_n=30`` a handful of stray answers between waves is skipped.
+    With segments, a month counts when the segments' n add up to ``min_n``.
 
     Returns
     -------
@@ -931,9 +936,9 @@ def latest_month_with_data(kpi_rows: pd.DataFrame, kpi: str, month: Any, *,
     m = parse_month(month)
     d = kpi_rows[kpi_rows["kpi"] == kpi]
     if "n" in d.columns:
-        d = d[d["n"].fillna(0) > 0]
+        n = d.groupby(d["period"].astype(str))["n"].sum()
     else:
-        d = d[d["value"].notna()]
-    ps = [p.asfreq("M") for p in d["period"] if isinstance(p, pd.Period)]
+        n = d.groupby(d["period"].astype(str))["value"].count()
+    ps = [pd.Period(p, "M") for p, k in n.items() if k >= min_n]
     ps = [p for p in ps if m - (lookback - 1) <= p <= m]
     return max(ps) if ps else None

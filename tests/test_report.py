@@ -218,3 +218,87 @@ def test_render_range_renders_each_month_and_index(tiny_data, good_template, tmp
     assert [td.get_text() for td in sep.find("table", class_="kpi-table").find_all("td")] == ["billing", "2"]
     with pytest.raises(ValueError, match="start: 2026-10 is after end 2026-09"):
         report.render_range("2026-10", "2026-09", data=tiny_data, out=out, template=good_template)
+
+
+# ------------------------------------------------------------------------- the real template
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+
+
+def _subset_of_sample(dest: Path, start: str = "2026-08-01") -> Path:
+    """data/sample from ``start`` on (tables filtered on their first time column), as CSV, with a
+    hostile comment category on the NPS detractors and a hostile launch name."""
+    from kpitools.io import load_dataset
+    from kpitools.schema import TABLES
+
+    ds = load_dataset(SAMPLE)
+    dest.mkdir()
+    t0 = pd.Timestamp(start, tz="UTC")
+    keep_tickets = None
+    for name, df in ds.tables.items():
+        cols = TABLES[name].columns
+        tcol = next((c for c in cols if c.dtype in ("timestamp", "date", "month")), None)
+        out = df
+        if name == "ticket_events":
+            out = df[df["ticket_id"].isin(keep_tickets)]
+        elif name in ("agents", "launches"):
+            out = df
+        elif tcol is not None:
+            s = df[tcol.name]
+            if tcol.dtype == "timestamp":
+                out = df[s >= t0]
+            elif tcol.dtype == "date":
+                out = df[s >= t0.tz_localize(None)]
+            else:
+                out = df[s >= pd.Period(start[:7], "M")]
+        out = out.copy()
+        if name == "tickets":
+            keep_tickets = set(out["ticket_id"])
+        if name == "surveys":
+            det = (out["survey"] == "nps") & (out["score"] <= 6)
+            out["comment_category"] = out["comment_category"].where(~det, EVIL)
+        if name == "launches":
+            out["name"] = out["name"].where(out["launch_id"] != out["launch_id"].iloc[-1], EVIL)
+        for c in out.columns:
+            if isinstance(out[c].dtype, pd.PeriodDtype):
+                out[c] = out[c].astype(str)
+        out.to_csv(dest / f"{name}.csv", index=False)
+    (dest / "dataset.yml").write_text((SAMPLE / "dataset.yml").read_text(encoding="utf-8"), encoding="utf-8")
+    return dest
+
+
+@pytest.mark.skipif(not (SAMPLE / "dataset.yml").exists(), reason="data/sample not generated")
+def test_template_headline_numbers_equal_kpi_table(tmp_path):
+    from kpitools.io import load_dataset
+    from kpitools.kpis import kpi_table
+
+    data = _subset_of_sample(tmp_path / "subset")
+    month = report.latest_complete_month(data)
+    html_path = report.render_month(month, data=data, out=tmp_path / "reports")
+    text = html_path.read_text(encoding="utf-8")
+    soup = BeautifulSoup(text, "html.parser")
+
+    # independent source: kpi_table computed here, in the test process, on the same files
+    kt = kpi_table(load_dataset(data), period="M", confidence=0.95)
+    overall = report.overall_rows(kt)
+    expected = overall[overall["period"] == pd.Period(month, "M")].set_index("kpi")["value"]
+    shown = {tr["data-kpi"]: tr.find("td", attrs={"data-value": True})["data-value"]
+             for tr in soup.select("table.kpi-scorecard tr[data-kpi]")}
+    assert len(shown) >= 10, shown
+    for kpi, v in shown.items():
+        want = expected[kpi]
+        if pd.isna(want):
+            assert v == "nan", kpi
+        else:
+            assert float(v) == float(want), kpi           # exact: repr round-trips a float
+    assert shown["ticket_volume"] == repr(float(expected["ticket_volume"]))
+
+    # offline, no code, user text escaped (comment topics and launch names come from the data)
+    report.check_offline(text)
+    assert soup.find_all("script") == []
+    assert soup.select(".jp-CodeCell .jp-InputArea") == []
+    assert "import kpitools" not in text and "kpi_table(" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert all("alert(1)" not in (tag.string or "") for tag in soup.find_all("script"))
+    # every figure is embedded
+    imgs = soup.find_all("img")
+    assert imgs and all(img["src"].startswith("data:image/png;base64,") for img in imgs)
