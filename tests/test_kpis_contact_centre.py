@@ -39,6 +39,7 @@ from kpitools.kpis.contact_centre import (
     acw_time,
     aht,
     asa,
+    caller_patience,
     chat_abandonment,
     contact_facts,
     occupancy,
@@ -46,9 +47,10 @@ from kpitools.kpis.contact_centre import (
     service_level,
     staffing_by_hour,
     staffing_gap,
+    staffing_intervals,
     utilization,
 )
-from kpitools.stats.staffing import erlang_c, required_agents
+from kpitools.stats.staffing import erlang_a, erlang_c, required_agents
 
 SETTINGS = {"timezone": "Europe/Berlin", "service_level_s": 20, "short_abandon_s": 5,
             "repeat_window_days": 7, "utilization_burnout": 0.7}
@@ -422,3 +424,235 @@ def test_sample_abandon_rate_and_service_level_agree_with_plain_python(sample_ds
         a, s = row(ab, month), row(sl, month)
         assert (a["numerator"], a["denominator"]) == (ab_num, ab_den), month
         assert (s["numerator"], s["denominator"]) == (sl_num, sl_den), month
+
+
+# ----------------------------------------------------------------------------------------------
+# staffing with a roster (staffing table): Erlang C and Erlang A per roster interval
+# ----------------------------------------------------------------------------------------------
+def _roster_contacts() -> pd.DataFrame:
+    """Phone contacts on Mon 2026-10-05 (CEST, UTC+2) around a small 30-minute roster.
+
+    Interval A, 08:00-08:30 UTC (10:00 local), 14 agents: the statistics.md Erlang C example,
+    100 calls with handle 180 s (98 answered: 88 after 0 s, 10 after 100 s; 2 abandoned after
+    120 s and 80 s). Interval B, 08:30-09:00 UTC, 13 agents, no call. Interval C, 11:00-11:30 UTC
+    (13:00 local), 1 agent: answered after 30 s and 50 s (talk 300 s each), abandoned after 520 s.
+    A phone call at 14:00 UTC is in no roster interval; a chat at 08:05 UTC is on the chat roster.
+    """
+    t0 = pd.Timestamp("2026-10-05T08:00:00Z")
+    rows = []
+
+    def add(cid, ch, q, abandoned, wait, talk):
+        ans = None if abandoned else q + pd.Timedelta(seconds=wait)
+        end = q + pd.Timedelta(seconds=wait + (0 if abandoned else talk))
+        rows.append((cid, ch, q, abandoned, ans, end, None if abandoned else float(talk), 0.0, 0.0,
+                     None if abandoned else "a1"))
+
+    for i in range(100):
+        q = t0 + pd.Timedelta(seconds=18 * i)
+        if i < 88:
+            add(f"p{i}", "phone", q, False, 0, 180)
+        elif i < 98:
+            add(f"p{i}", "phone", q, False, 100, 180)
+        else:
+            add(f"p{i}", "phone", q, True, 120 if i == 98 else 80, 0)
+    t1 = pd.Timestamp("2026-10-05T11:00:00Z")
+    add("q1", "phone", t1, False, 30, 300)
+    add("q2", "phone", t1 + pd.Timedelta(minutes=5), False, 50, 300)
+    add("q3", "phone", t1 + pd.Timedelta(minutes=10), True, 520, 0)
+    add("out", "phone", pd.Timestamp("2026-10-05T14:00:00Z"), False, 0, 60)
+    add("ch1", "chat", t0 + pd.Timedelta(minutes=5), False, 10, 400)
+    return pd.DataFrame(rows, columns=["contact_id", "channel", "queued_at", "abandoned", "answered_at",
+                                       "ended_at", "talk_s", "hold_s", "acw_s", "agent_id"])
+
+
+ROSTER = pd.DataFrame(
+    [
+        ("2026-10-05T08:00:00Z", "phone", 14.0, 14.0),
+        ("2026-10-05T08:30:00Z", "phone", 13.0, 13.0),
+        ("2026-10-05T11:00:00Z", "phone", 1.0, 2.0),
+        ("2026-10-05T08:00:00Z", "chat", 2.0, 2.0),
+    ],
+    columns=["interval_start", "channel", "staffed_agents", "required_agents"],
+)
+
+
+@pytest.fixture(scope="module")
+def roster_ds():
+    return Dataset.from_frames({"contacts": _roster_contacts(), "staffing": ROSTER}, settings=SETTINGS)
+
+
+def test_caller_patience_mle_by_hand(ds, roster_ds):
+    # fixture ds, phone in October: answered c1 (10 s), c3 (30 s); abandoned c2 (3 s), c4 (25 s)
+    # -> total time in queue 10 + 30 + 3 + 25 = 68 s over 2 abandons = 34 s
+    p = caller_patience(ds, month="2026-10", channel="phone").iloc[0]
+    assert (p["contacts"], p["abandons"], p["exposure_s"]) == (4, 2, 68.0)
+    assert p["patience_s"] == pytest.approx(34.0)
+    # log-scale Wald interval by hand: 34 exp(-/+ 1.959964 / sqrt(2))
+    assert (p["ci_low"], p["ci_high"]) == pytest.approx((34 * np.exp(-1.959964 / np.sqrt(2)),
+                                                         34 * np.exp(1.959964 / np.sqrt(2))))
+    # roster fixture, phone: waits 10 x 100 + 120 + 80 + 30 + 50 + 520 (+ 88 x 0 + 0) = 1800 s,
+    # 3 abandons -> 600 s (the statistics.md Erlang A example's 10 minutes)
+    r = caller_patience(roster_ds, channel="phone").iloc[0]
+    assert (r["contacts"], r["abandons"], r["exposure_s"], r["patience_s"]) == (104, 3, 1800.0, 600.0)
+    # chat of ds in October: c5 answered 20 s, c6 abandoned 12 s, c7 answered 5 s -> 37 / 1
+    assert caller_patience(ds, month="2026-10", channel="chat")["patience_s"].iloc[0] == pytest.approx(37.0)
+    # no abandon: patience unbounded, no interval
+    none = caller_patience(ds, month="2026-12", channel="phone").iloc[0]
+    assert none["abandons"] == 0 and np.isinf(none["patience_s"]) and np.isnan(none["ci_low"])
+    with pytest.raises(KPIError, match="confidence must be"):
+        caller_patience(ds, confidence=95)
+
+
+def test_staffing_intervals_roster_against_erlang_c_and_a(roster_ds):
+    iv = staffing_intervals(roster_ds, month="2026-10", channel="phone")
+    assert iv["interval_start"].astype(str).tolist() == [
+        "2026-10-05 08:00:00+00:00", "2026-10-05 08:30:00+00:00", "2026-10-05 11:00:00+00:00"]
+    assert (iv["agents_source"] == "roster").all() and (iv["interval_s"] == 1800).all()
+    assert iv["hour"].tolist() == [10, 10, 13]  # local CEST
+    assert iv.attrs["calls_outside_roster"] == 1  # the 14:00 UTC call
+    assert (iv["patience_s"] == 600.0).all()
+    a, b, c = (iv.iloc[i] for i in range(3))
+    # A: 100 calls, AHT 180 s, A = 10 Erlangs, N = 14 -> statistics.md: SL 0.8884, and N = 13
+    # gives 0.7956 < 0.8, so 14 are required (gap 0)
+    assert (a["calls"], a["answered"], a["abandoned"], a["aht_s"]) == (100, 98, 2, 180.0)
+    assert a["traffic"] == pytest.approx(10.0)
+    assert a["agents_required"] == 14 == required_agents(100, 1800, 180, 20)
+    assert a["sl_modelled"] == pytest.approx(0.8884, abs=5e-5)
+    assert a["gap"] == 0 and not a["understaffed"]
+    # Erlang A with 10 min patience at N = 14: statistics.md P(abandon) 0.0088
+    ea = erlang_a(100, 1800, 180, 14, 20, 600)
+    assert a["abandon_modelled"] == pytest.approx(0.0088, abs=5e-5)
+    assert a["sl_modelled_a"] == pytest.approx(ea["service_level"])
+    # observed: 88 within 20 s / (98 answered + 2 abandoned after 20 s) = 0.88; abandons 2 / 100
+    assert (a["sl_observed"], a["abandon_observed"]) == (pytest.approx(0.88), pytest.approx(0.02))
+    # B: no call -> nothing required, nothing modelled, the 13 staffed agents are all spare
+    assert (b["calls"], b["agents_observed"], b["agents_required"], b["gap"]) == (0, 13, 0, 13)
+    assert np.isnan(b["sl_modelled"]) and np.isnan(b["sl_modelled_a"]) and np.isnan(b["sl_observed"])
+    # C: 3 calls x 300 s / 1800 s = 0.5 Erlang. By hand, N = 1: P_wait = A = 0.5,
+    # SL = 1 - 0.5 exp(-0.5 x 20 / 300) = 0.516 < 0.8; N = 2: B = 0.125 / 1.625 = 0.0769,
+    # P_wait = 0.1, SL = 1 - 0.1 exp(-1.5 x 20 / 300) = 0.9095 -> 2 required; 1 staffed: short
+    assert c["traffic"] == pytest.approx(0.5)
+    assert c["agents_required"] == 2 and c["roster_required"] == 2 and c["understaffed"]
+    assert c["sl_modelled"] == pytest.approx(erlang_c(3, 1800, 300, 1, 20)["service_level"])
+    assert c["sl_modelled"] == pytest.approx(1 - 0.5 * np.exp(-0.5 * 20 / 300))
+    ec = erlang_a(3, 1800, 300, 1, 20, 600)
+    assert (c["sl_modelled_a"], c["abandon_modelled"]) == pytest.approx((ec["service_level"], ec["p_abandon"]))
+    # observed: nobody within 20 s; 2 answered + 1 abandoned after 20 s -> 0; abandons 1 / 3
+    assert (c["sl_observed"], c["abandon_observed"]) == (0.0, pytest.approx(1 / 3))
+    # interval length given explicitly: same table; the chat roster has its own intervals
+    pd.testing.assert_frame_equal(staffing_intervals(roster_ds, month="2026-10", channel="phone",
+                                                     interval_s=1800), iv)
+    ch = staffing_intervals(roster_ds, month="2026-10", channel="chat")
+    assert (ch["calls"].tolist(), ch["agents_observed"].tolist()) == ([1.0], [2.0])
+
+
+def test_staffing_by_hour_roster(roster_ds):
+    s = staffing_by_hour(roster_ds, month="2026-10", channel="phone")
+    assert s["hour"].tolist() == [10, 13]
+    h10, h13 = s.iloc[0], s.iloc[1]
+    assert (h10["agents_source"], h10["interval_s"]) == ("roster", 1800.0)
+    # hour 10 = intervals A and B: 100 calls over 2 half-hours -> 50 per interval, 100 per hour;
+    # staffed (14 + 13) / 2; the plan's required (14 + 13) / 2
+    assert (h10["intervals"], h10["calls"], h10["calls_per_interval"], h10["calls_per_hour"]) == (2, 100, 50, 100)
+    assert (h10["agents_observed"], h10["roster_required"]) == (13.5, 13.5)
+    assert h10["traffic"] == pytest.approx(50 * 180 / 1800)
+    assert h10["agents_required"] == required_agents(50, 1800, 180, 20)
+    assert h10["gap"] == pytest.approx(13.5 - h10["agents_required"])
+    # modelled: only A has calls -> its Erlang C (statistics.md 0.8884) and Erlang A values
+    assert h10["sl_modelled"] == pytest.approx(0.8884, abs=5e-5)
+    assert h10["sl_modelled_a"] == pytest.approx(erlang_a(100, 1800, 180, 14, 20, 600)["service_level"])
+    assert h10["abandon_modelled"] == pytest.approx(0.0088, abs=5e-5)
+    assert (h10["sl_observed"], h10["abandon_observed"], h10["understaffed_intervals"]) == (0.88, 0.02, 0)
+    assert h10["patience_s"] == 600.0
+    # hour 13 = interval C alone: short of agents
+    assert (h13["intervals"], h13["agents_observed"], h13["understaffed_intervals"]) == (1, 1, 1)
+    assert h13["understaffed"] and h13["sl_observed"] == 0.0
+    assert s.attrs["calls_outside_roster"] == 1
+    # the proxy on the same data (a1 answers everything): one agent per hour with answers
+    p = staffing_by_hour(roster_ds, month="2026-10", channel="phone", source="answering agents")
+    assert (p["agents_source"] == "answering agents").all() and (p["interval_s"] == 3600).all()
+    assert p.loc[p["hour"] == 10, "agents_observed"].iloc[0] == 1.0
+
+
+def test_staffing_fallback_without_roster(ds):
+    s = staffing_by_hour(ds, month="2026-10", channel="phone")
+    assert (s["agents_source"] == "answering agents").all() and (s["interval_s"] == 3600).all()
+    assert (s["calls_per_hour"] == s["calls_per_interval"]).all()
+    assert s["roster_required"].isna().all()
+    # patience for phone in October: 68 s / 2 abandons = 34 s (see the MLE test)
+    assert (s["patience_s"] == 34.0).all()
+    h10 = s[s["hour"] == 10].iloc[0]
+    # hour 10: one interval with 3 calls, AHT 315 s, 2 agents answering -> Erlang A directly
+    ea = erlang_a(3, 3600, 315, 2, 20, 34)
+    assert (h10["sl_modelled_a"], h10["abandon_modelled"]) == pytest.approx((ea["service_level"], ea["p_abandon"]))
+    assert h10["abandon_observed"] == pytest.approx(1 / 3)  # c2 of c1, c2, c3 (short abandons count)
+    # hour 11: c4 abandoned and nobody answered: no agent -> everyone abandons in Erlang A
+    h11 = s[s["hour"] == 11].iloc[0]
+    assert (h11["sl_modelled_a"], h11["abandon_modelled"], h11["abandon_observed"]) == (0.0, 1.0, 1.0)
+    iv = staffing_intervals(ds, month="2026-10", channel="phone")
+    assert iv["interval_start"].astype(str).tolist() == ["2026-10-05 08:00:00+00:00", "2026-10-06 09:00:00+00:00"]
+    assert iv.attrs["calls_outside_roster"] == 0
+    g = staffing_gap(ds)
+    assert (g["agents_source"] == "answering agents").all() and (g["interval_s"] == 3600).all()
+    with pytest.raises(KPIUnavailable, match="staffing table"):
+        staffing_by_hour(ds, source="roster")
+    with pytest.raises(KPIError, match="source must be one of"):
+        staffing_by_hour(ds, source="rota")
+    with pytest.raises(KPIError, match="interval_s must be a positive"):
+        staffing_intervals(ds, interval_s=0)
+    with pytest.raises(KPIError, match="patience_s must be"):
+        staffing_by_hour(ds, patience_s=-1)
+
+
+def test_staffing_gap_roster(roster_ds):
+    g = staffing_gap(roster_ds, by="channel")
+    assert (g["agents_source"] == "roster").all() and (g["interval_s"] == 1800).all()
+    phone = row(g, "2026-10", channel="phone")
+    # roster intervals with phone calls: A (14 - 14 = 0) and C (1 - 2 = -1); the 14:00 call is in
+    # no roster interval and B has no call -> mean -0.5 over 2 intervals, 1 short
+    assert (phone["n"], phone["value"], phone["understaffed"]) == (2, -0.5, 1)
+    chat = row(g, "2026-10", channel="chat")
+    assert chat["value"] == 2 - required_agents(1, 1800, 400, 20)
+    # all channels: staffed agents summed per interval start (08:00: 14 + 2, 11:00: 1);
+    # 08:00 carries 100 phone calls + 1 chat, AHT (98 x 180 + 400) / 99
+    pooled = row(staffing_gap(roster_ds), "2026-10")
+    gaps = [16 - required_agents(101, 1800, (98 * 180 + 400) / 99, 20), 1 - required_agents(3, 1800, 300, 20)]
+    assert (pooled["n"], pooled["value"]) == (2, pytest.approx(np.mean(gaps)))
+    assert "agents: roster (1800 s intervals)" in pooled["note"]
+
+
+def test_sample_roster_understaffed_intervals_serve_worse(sample_ds):
+    if not (sample_ds.has("contacts") and sample_ds.has("staffing")):
+        pytest.skip("sample has no contacts or staffing")
+    iv = staffing_intervals(sample_ds, month="2026-10", channel="phone")
+    assert (iv["agents_source"] == "roster").all() and (iv["interval_s"] == 1800).all()
+    # every October phone contact is in one interval or counted outside (independent count)
+    tz = sample_ds.settings.timezone
+    c = sample_ds.contacts
+    n_oct = ((c["channel"] == "phone") & (c["queued_at"].dt.tz_convert(tz).dt.strftime("%Y-%m") == "2026-10")).sum()
+    assert iv["calls"].sum() + iv.attrs["calls_outside_roster"] == n_oct
+    busy = iv[iv["calls"] > 0]
+    assert busy["sl_modelled"].notna().all() and busy["sl_modelled_a"].notna().all()
+
+    def pooled(d):
+        return d["sl_num"].sum() / d["sl_den"].sum(), d["abandoned"].sum() / (d["answered"] + d["abandoned"]).sum()
+
+    # the generator plants short-staffed half-days (staffed below its plan): there observed
+    # service level is lower and abandonment higher than in well-staffed intervals, both against
+    # the plan's required agents and against Erlang C's per interval
+    for short in (busy["agents_observed"] < busy["roster_required"], busy["understaffed"]):
+        assert 0 < short.sum() < len(busy)
+        sl_short, ab_short = pooled(busy[short])
+        sl_ok, ab_ok = pooled(busy[~short])
+        assert sl_short < sl_ok - 0.05
+        assert ab_short > ab_ok
+    # the modelled service level follows: lower in the short intervals (Erlang C and A)
+    short = busy["understaffed"]
+    assert busy.loc[short, "sl_modelled_a"].mean() < busy.loc[~short, "sl_modelled_a"].mean()
+    # planted mean patience of phone callers (kpitools.synth._AHT_PARAMS: 260 s) inside the interval
+    p = caller_patience(sample_ds, channel="phone").iloc[0]
+    from kpitools.synth import _AHT_PARAMS
+
+    assert p["ci_low"] < _AHT_PARAMS["phone"][3] < p["ci_high"]
+    s = staffing_by_hour(sample_ds, month="2026-10", channel="phone")
+    assert (s["agents_source"] == "roster").all() and s["sl_modelled_a"].between(0, 1).all()

@@ -753,7 +753,8 @@ def _interval_table(ds, *, channel=None, by=(), threshold_s=None, mask=None) -> 
 
 
 def _roster_length(st: pd.DataFrame, interval_s) -> float:
-    """Roster interval length in seconds: given, else the most common gap between interval starts."""
+    """Roster interval length in seconds: given, else the most common gap between consecutive
+    interval starts of a channel, over all channels (ties: the shortest)."""
     if interval_s is not None:
         if isinstance(interval_s, bool) or not isinstance(interval_s, int | float) or not 0 < interval_s < np.inf:
             raise KPIError(f"interval_s must be a positive number of seconds (e.g. 1800), got {interval_s!r}")
@@ -783,10 +784,10 @@ def _roster_table(ds, *, channel=None, by=(), threshold_s=None, month=None,
     thr = _option(ds, threshold_s, "service_level_s", "threshold_s")
     st = ds.staffing
     st = st[st["interval_start"].notna() & st["staffed_agents"].notna()]
+    length = _roster_length(st, interval_s)  # from the whole roster (all channels)
     st_ch = st["channel"].astype("str")
     if channel is not None:
         st, st_ch = st[st_ch == channel], st_ch[st_ch == channel]
-    length = _roster_length(st, interval_s)
     if month is not None:
         keep = to_period(st["interval_start"], "M", tz) == month
         st, st_ch = st[keep], st_ch[keep]
@@ -1061,7 +1062,8 @@ def staffing_intervals(ds, *, month=None, channel="phone", target_s=None, servic
         the dataset has one.
     interval_s : float, optional
         Roster interval length in seconds (default: the most common gap between consecutive
-        interval starts of the roster, 1800 on the sample). The proxy always uses 3600.
+        interval starts of a channel in the whole roster, the shortest on a tie; 1800 on the
+        sample). The proxy always uses 3600.
     patience_s : float, optional
         Mean caller patience for Erlang A (default: estimated from the selection's contacts, see
         :func:`caller_patience`).
