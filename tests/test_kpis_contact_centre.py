@@ -596,6 +596,17 @@ def test_staffing_fallback_without_roster(ds):
     assert (g["agents_source"] == "answering agents").all() and (g["interval_s"] == 3600).all()
     with pytest.raises(KPIUnavailable, match="staffing table"):
         staffing_by_hour(ds, source="roster")
+    # a roster without rows for the channel: "auto" falls back for that channel only
+    chat_roster = ROSTER[ROSTER["channel"] == "chat"]
+    d = Dataset.from_frames({"contacts": CONTACTS, "staffing": chat_roster}, settings=SETTINGS)
+    assert staffing_by_hour(d, month="2026-10", channel="phone", interval_s=1800)["agents_source"].eq(
+        "answering agents").all()
+    chat = staffing_by_hour(d, month="2026-10", channel="chat", interval_s=1800)
+    # one roster interval (Oct 05 10:00 local, 2 agents, no chat); c5, c6, c7 fall outside it
+    assert chat[["hour", "calls", "agents_observed", "agents_source"]].values.tolist() == [[10, 0, 2.0, "roster"]]
+    assert chat.attrs["calls_outside_roster"] == 3
+    with pytest.raises(KPIUnavailable, match="for channel 'phone'"):
+        staffing_by_hour(d, channel="phone", source="roster")
     with pytest.raises(KPIError, match="source must be one of"):
         staffing_by_hour(ds, source="rota")
     with pytest.raises(KPIError, match="interval_s must be a positive"):

@@ -687,19 +687,29 @@ def _check_channel(channel) -> None:
         raise KPIError(f"channel must be a channel name (e.g. 'phone') or None, got {channel!r}")
 
 
-def _has_roster(ds) -> bool:
-    return ds.has("staffing") and ds.has_columns("staffing", "interval_start", "staffed_agents")
+def _has_roster(ds, channel=None) -> bool:
+    """The dataset has a usable staffing roster (with rows for ``channel`` when given)."""
+    if not (ds.has("staffing") and ds.has_columns("staffing", "interval_start", "staffed_agents")):
+        return False
+    if channel is None:
+        return True
+    st = ds.staffing
+    return bool(((st["channel"].astype("str") == channel) & st["staffed_agents"].notna()).any())
 
 
-def _agents_source(ds, source) -> str:
-    """Resolve ``source`` ("auto", "roster", "answering agents") to the one used."""
+def _agents_source(ds, source, channel=None) -> str:
+    """Resolve ``source`` ("auto", "roster", "answering agents") to the one used.
+
+    "auto" takes the roster when it has rows (for ``channel`` when given), else the proxy.
+    """
     if not isinstance(source, str) or source not in STAFFING_SOURCES:
         raise KPIError(f"source must be one of {list(STAFFING_SOURCES)}, got {source!r}")
     if source == "auto":
-        return ROSTER if _has_roster(ds) else ANSWERING
-    if source == ROSTER and not _has_roster(ds):
-        raise KPIUnavailable("source='roster' needs the staffing table with interval_start and "
-                             "staffed_agents; it is absent or empty")
+        return ROSTER if _has_roster(ds, channel) else ANSWERING
+    if source == ROSTER and not _has_roster(ds, channel):
+        where = "" if channel is None else f" for channel {channel!r}"
+        raise KPIUnavailable(f"source='roster' needs the staffing table with interval_start and "
+                             f"staffed_agents{where}; it is absent or empty")
     return source
 
 
@@ -1031,7 +1041,7 @@ def _staffing_args(ds, *, month, channel, target_s, service_level, shrinkage, so
     if patience_s is not None and (isinstance(patience_s, bool) or not isinstance(patience_s, int | float)
                                    or not 0 < patience_s < np.inf):
         raise KPIError(f"patience_s must be a positive number of seconds or None (estimate), got {patience_s!r}")
-    src = _agents_source(ds, source)
+    src = _agents_source(ds, source, channel)
     if interval_s is not None:
         _roster_length(None, interval_s)  # validates the value
     return m, thr, src, (None if patience_s is None else float(patience_s))
@@ -1059,7 +1069,7 @@ def staffing_intervals(ds, *, month=None, channel="phone", target_s=None, servic
     source : {"auto", "roster", "answering agents"}
         Where agents come from: the ``staffing`` table's ``staffed_agents`` per roster interval, or
         the distinct agents answering per local clock hour (the proxy). "auto": the roster when
-        the dataset has one.
+        the dataset has one with rows for ``channel``.
     interval_s : float, optional
         Roster interval length in seconds (default: the most common gap between consecutive
         interval starts of a channel in the whole roster, the shortest on a tie; 1800 on the
