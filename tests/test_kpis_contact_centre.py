@@ -667,3 +667,26 @@ def test_sample_roster_understaffed_intervals_serve_worse(sample_ds):
     assert p["ci_low"] < _AHT_PARAMS["phone"][3] < p["ci_high"]
     s = staffing_by_hour(sample_ds, month="2026-10", channel="phone")
     assert (s["agents_source"] == "roster").all() and s["sl_modelled_a"].between(0, 1).all()
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(contact_frames(), st.lists(st.integers(0, 4), min_size=2, max_size=2), st.integers(0, 60))
+def test_roster_placement_counts_add_up(frame, agents, first_slot):
+    # a roster of 30-minute phone intervals on 40 days from 2026-09-20 (two agents values alternating,
+    # starting first_slot half-hours into each day, 16 slots a day): every phone contact is either in
+    # exactly one interval or counted outside, and the modelled and observed shares stay in [0, 1]
+    base = pd.Timestamp("2026-09-20T00:00:00Z")
+    starts = [base + pd.Timedelta(days=d, minutes=30 * (first_slot % 32 + k)) for d in range(41) for k in range(16)]
+    roster = pd.DataFrame({"interval_start": starts, "channel": "phone",
+                           "staffed_agents": [float(agents[i % 2]) for i in range(len(starts))]})
+    d = Dataset.from_frames({"contacts": frame, "staffing": roster}, settings=SETTINGS)
+    iv = staffing_intervals(d, month=None, channel="phone", patience_s=120)
+    phone = frame[frame["channel"] == "phone"]
+    assert iv["calls"].sum() + iv.attrs["calls_outside_roster"] == len(phone)
+    q = pd.to_datetime(phone["queued_at"], utc=True)
+    slot = (q - base) // pd.Timedelta(minutes=30)  # half-hour index since base (plain arithmetic)
+    inside = (((slot % 48) >= first_slot % 32) & ((slot % 48) < first_slot % 32 + 16)).sum()
+    assert iv["calls"].sum() == inside
+    for c in ("sl_observed", "sl_modelled", "sl_modelled_a", "abandon_observed", "abandon_modelled"):
+        v = iv[c].dropna()
+        assert ((v >= 0) & (v <= 1 + 1e-12)).all(), c
