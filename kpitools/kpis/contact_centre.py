@@ -1059,7 +1059,8 @@ def staffing_intervals(ds, *, month=None, channel="phone", target_s=None, servic
         Month in the business timezone (``"2026-10"``); default the whole dataset (slow with
         Erlang A: a few ms per interval).
     channel : str or None, default "phone"
-        This channel only; None for all channels together (roster agents summed over channels).
+        This channel only; None for all channels together (roster agents summed over channels per
+        interval start, which assumes the channels' roster intervals are aligned).
     target_s : float, optional
         Service-level threshold T (default: setting ``service_level_s``).
     service_level : float, default 0.8
