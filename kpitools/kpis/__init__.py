@@ -38,12 +38,14 @@ from kpitools.kpis.contact_centre import (
     acw_time,
     aht,
     asa,
+    caller_patience,
     chat_abandonment,
     occupancy,
     repeat_contact_rate_contacts,
     service_level,
     staffing_by_hour,
     staffing_gap,
+    staffing_intervals,
     utilization,
 )
 from kpitools.kpis.cost_team import (
@@ -153,6 +155,8 @@ __all__ = [
     "utilization",
     "staffing_gap",
     "staffing_by_hour",
+    "staffing_intervals",
+    "caller_patience",
     # cost and team
     "cost_per_contact",
     "cost_per_resolution",
