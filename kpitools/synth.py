@@ -30,6 +30,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import yaml
 
 __all__ = ["SynthResult", "generate", "write_dataset", "make_sample", "SAMPLE_SEED", "HOLIDAYS_DE"]
@@ -225,12 +227,23 @@ class _Clock:
         return self.from_b(self.to_b(t) + np.maximum(np.asarray(sec, dtype=np.int64), 1))
 
 
-def _iso(t: np.ndarray) -> np.ndarray:
-    """Epoch seconds (int64, -1 = missing) -> 'YYYY-MM-DDTHH:MM:SSZ' strings (None if missing)."""
+def _iso(t: np.ndarray) -> pd.Series:
+    """Epoch seconds (int64, -1 = missing) -> 'YYYY-MM-DDTHH:MM:SSZ' strings (missing if < 0).
+
+    Built with Arrow kernels (cast to text, then 'T' and 'Z'), about 6x faster than
+    ``numpy.datetime_as_string`` and without a Python object per value.
+    """
     t = np.asarray(t, dtype=np.int64)
-    out = np.char.add(np.datetime_as_string(t.astype("datetime64[s]"), unit="s"), "Z").astype(object)
-    out[t < 0] = None
-    return out
+    arr = pa.array(t.astype("datetime64[s]"), mask=t < 0).cast(pa.string())
+    arr = pc.binary_join_element_wise(pc.utf8_replace_slice(arr, 10, 11, "T"), pa.scalar("Z"), "")
+    return pd.Series(arr, dtype="str")
+
+
+def _take(labels, idx: np.ndarray) -> pd.Series:
+    """``labels[idx]`` as a pandas ``str`` Series, missing where ``idx < 0`` (Arrow take)."""
+    idx = np.asarray(idx, dtype=np.int64)
+    lab = pa.array(np.asarray(labels).astype(str))
+    return pd.Series(pc.take(lab, pa.array(idx, mask=idx < 0)), dtype="str")
 
 
 def _ids(prefix: str, n: int, width: int | None = None) -> np.ndarray:
@@ -857,6 +870,7 @@ class _Gen:
         tables = self._format(T, ev, contacts, surveys, sends, launches, subs, costs, ag,
                               agent_days, web, users, mentions, staffing, cust)
         truth = self._truth(T, launches, incidents, comps, contacts, staffing)
+        del T, ev, contacts, surveys, sends, subs, users, agent_days  # free memory before copies
         if dirty:
             tables, dirty_rows = _inject_dirty(_rng(seed, 13), tables, self)
         else:
@@ -1202,8 +1216,8 @@ class _Gen:
         u = pd.DataFrame({"a": util.index.get_level_values(0), "m": util.index.get_level_values(1),
                           "u": (util["h"] / util["s"]).to_numpy()})
         u = u[u["m"] >= 1]
-        first_wd = np.array([np.flatnonzero((d.month == m) & (d.dow < 5) & ~d.holiday)[0]
-                             for m in range(len(d.months))])
+        first_wd = np.array([np.r_[np.flatnonzero((d.month == m) & (d.dow < 5) & ~d.holiday),
+                                   np.flatnonzero(d.month == m)][0] for m in range(len(d.months))])
         est = d.mid[first_wd[u["m"].to_numpy()]] + 10 * 3600
         na_ = len(u)
         lat = 1.2 - 3.5 * (u["u"].to_numpy() - 0.6) + 0.3 * ag["quality"][u["a"].to_numpy()] \
@@ -1354,24 +1368,19 @@ class _Gen:
         cid = cust["ids"]
         aid = ag["ids"]
 
-        def opt(ids, idx):
-            idx = np.asarray(idx)
-            out = ids[np.maximum(idx, 0)].astype(object)
-            out[idx < 0] = None
-            return out
-
-        status_names = np.array(["new", "open", "pending", "on_hold", "solved"], dtype=object)
+        opt = _take
+        status_names = np.array(["new", "open", "pending", "on_hold", "solved"])
         tickets = pd.DataFrame({
-            "ticket_id": tid,
+            "ticket_id": _take(tid, np.arange(n)),
             "created_at": _iso(T["created"].to_numpy()),
-            "channel": np.array(CHANNELS, dtype=object)[T["channel"].to_numpy()],
-            "category": np.array(CATEGORIES, dtype=object)[T["cat"].to_numpy()],
-            "priority": np.array(PRIORITIES, dtype=object)[T["prio"].to_numpy()],
+            "channel": _take(CHANNELS, T["channel"].to_numpy()),
+            "category": _take(CATEGORIES, T["cat"].to_numpy()),
+            "priority": _take(PRIORITIES, T["prio"].to_numpy()),
             "customer_id": opt(cid, T["cust"].to_numpy()),
-            "status": status_names[T["status"].to_numpy()],
-            "team": np.array(TEAMS, dtype=object)[T["team"].to_numpy()],
-            "agent_id": aid[T["final_agent"].to_numpy()],
-            "product": np.array(PRODUCTS, dtype=object)[T["prod"].to_numpy()],
+            "status": _take(status_names, T["status"].to_numpy()),
+            "team": _take(TEAMS, T["team"].to_numpy()),
+            "agent_id": _take(aid, T["final_agent"].to_numpy()),
+            "product": _take(PRODUCTS, T["prod"].to_numpy()),
             "first_response_at": _iso(T["first_response"].to_numpy()),
             "first_resolved_at": _iso(T["first_resolved"].to_numpy()),
             "resolved_at": _iso(T["resolved"].to_numpy()),
@@ -1382,21 +1391,20 @@ class _Gen:
             "handle_s": T["handle"].to_numpy().astype(float),
         })
         kinds = np.array(["customer_message", "agent_reply", "internal_note", "bot_message",
-                          "status_change"], dtype=object)
+                          "status_change"])
+        # authors: agents, then "bot", then customers (one label table, one take)
         au = ev["author"].to_numpy()
         tc = T["cust"].to_numpy()[ev["t"].to_numpy()]
-        author = aid[np.maximum(au, 0)].astype(object)
-        author[au == -3] = "bot"
-        cm = au == -2
-        cu_auth = opt(cid, tc)
-        author[cm] = cu_auth[cm]
-        sidx = ev["status"].to_numpy()
+        na_ = len(aid)
+        who = np.where(au >= 0, au, np.where(au == -3, na_, np.where(tc >= 0, na_ + 1 + tc, -1)))
+        labels = np.concatenate([np.asarray(aid).astype(str), ["bot"], np.asarray(cid).astype(str)])
+        sidx = ev["status"].to_numpy().astype(np.int64)
         events = pd.DataFrame({
-            "ticket_id": tid[ev["t"].to_numpy()],
+            "ticket_id": _take(tid, ev["t"].to_numpy()),
             "at": _iso(ev["at"].to_numpy()),
-            "kind": kinds[ev["kind"].to_numpy()],
-            "author_id": author,
-            "status": np.where(sidx >= 0, status_names[np.maximum(sidx, 0)], None),
+            "kind": _take(kinds, ev["kind"].to_numpy()),
+            "author_id": _take(labels, who),
+            "status": _take(status_names, sidx),
         })
         # contacts ordered by queue time
         c = contacts.iloc[np.lexsort((np.arange(len(contacts)), contacts["queued_at"].to_numpy()))]
@@ -1428,7 +1436,7 @@ class _Gen:
             "ticket_id": opt(tid, sv["t"].to_numpy()),
             "customer_id": opt(cid, sv["cust"].to_numpy()),
             "agent_id": opt(aid, sv["agent"].to_numpy()),
-            "channel": opt(np.array(CHANNELS, dtype=object), sv["channel"].to_numpy()),
+            "channel": opt(CHANNELS, sv["channel"].to_numpy()),
             "scale": None,  # per-row override left empty: the dataset.yml scales apply
             "comment_category": sv["comment"].to_numpy().astype(object),
         })
@@ -1489,7 +1497,7 @@ class _Gen:
                 _CONTACT_L0[c] * _LINK_P[c] * 0.93 for c in _CONTACT_L0))
             lt.append({
                 "launch_id": la["launch_id"], "name": la["name"],
-                "launched_at": _iso(np.array([d.mid[la["day"]] + la["hour"] * 3600]))[0],
+                "launched_at": _iso(np.array([d.mid[la["day"]] + la["hour"] * 3600])).iloc[0],
                 "launch_date": d.dates[la["day"]].strftime("%Y-%m-%d"),
                 "product": la["product"], "effect": la["effect"], "lag_days": la["lag_days"],
                 "peak_extra": round(float(la["peak_frac"] * day_base), 1),
@@ -1665,31 +1673,34 @@ def _inject_dirty(rng: np.random.Generator, tables: dict[str, pd.DataFrame], gen
     add("mentions", p, r, "mentioned_at", "unparseable", _BAD_TS[0])
 
     records = []
-    out = dict(tables)
+    out = tables  # replaced table by table, so only one table exists twice at a time
     for table in _TABLE_ORDER:
         if table not in plans:
             continue
-        df = tables[table]
+        df = out[table]
         items = plans[table]
         extra = pd.concat([x[1] for x in items], ignore_index=True)
         extra = extra.astype({c: df[c].dtype for c in df.columns if c in extra.columns
                               and not (pd.api.types.is_bool_dtype(df[c]) or
                                        pd.api.types.is_string_dtype(df[c]) or df[c].dtype == object)},
-                             errors="ignore")
-        key_pos = np.concatenate([np.arange(len(df)), np.array([x[0] for x in items])])
-        key_sub = np.concatenate([np.zeros(len(df), int), np.arange(1, len(items) + 1)])
-        allrows = pd.concat([df, extra[df.columns]], ignore_index=True)
-        order = np.lexsort((key_sub, key_pos))
-        allrows = allrows.iloc[order].reset_index(drop=True)
-        where = np.empty(len(order), dtype=np.int64)
-        where[order] = np.arange(len(order))
-        for j, (_, _, rec) in enumerate(items):
-            row = int(where[len(df) + j]) + 1
-            records.append({"table": table, "file": _file_name(table), "row": row, **rec})
+                             errors="ignore")[df.columns]
+        # each extra row goes right after the original row it is anchored to
+        anchors = np.minimum(np.array([x[0] for x in items]), len(df) - 1)
+        pieces, prev = [], 0
+        for placed, j in enumerate(np.lexsort((np.arange(len(items)), anchors))):
+            cut = int(anchors[j]) + 1
+            pieces += [df.iloc[prev:cut], extra.iloc[[j]]]
+            prev = max(prev, cut)
+            records.append({"table": table, "file": _file_name(table), "row": cut + placed + 1,
+                            **items[j][2]})
+        pieces.append(df.iloc[prev:])
+        allrows = pd.concat(pieces, ignore_index=True)
+        del pieces
         for c in df.columns:  # keep the original dtypes where the dirty values allow it
             if pd.api.types.is_bool_dtype(df[c].dtype) and str(df[c].dtype) == "boolean":
                 allrows[c] = allrows[c].astype("boolean")
         out[table] = allrows
+        del df, allrows
     records.sort(key=lambda r: (_TABLE_ORDER.index(r["table"]), r["row"]))
     return out, records
 

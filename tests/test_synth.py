@@ -119,11 +119,13 @@ def test_make_sample_reproduces_committed_sample_byte_for_byte(sample):
 
 
 def test_sample_is_at_most_20_mb(sample):
+    # reference: the limit for the committed sample
     total = sum(p.stat().st_size for p in sample.iterdir())
     assert total <= 20 * 1024**2
 
 
 def test_bad_arguments_raise_value_errors(tmp_path):
+    # reference: the messages name the parameter and what is allowed (style.md)
     with pytest.raises(ValueError, match="n_tickets"):
         generate(n_tickets=10)
     with pytest.raises(ValueError, match="at least 60 days"):
@@ -202,6 +204,8 @@ def test_monthly_volume_and_weekday_weekend_ratio(daily):
 
 
 def test_holidays_are_quieter(daily):
+    # reference: the German holiday dates (HOLIDAYS_DE, checked against the published calendar
+    # in test_dataset_yml_is_valid_settings); planned holiday factor 0.30 of a weekday
     hol = pd.to_datetime([h for h in HOLIDAYS_DE if "2025-04-01" <= h <= "2026-10-31"])
     hol = hol[hol.day_of_week < 5]
     ordinary = daily[(daily.index.day_of_week < 5) & ~daily.index.isin(hol)]
@@ -219,6 +223,8 @@ def _excess(daily: pd.Series, start: pd.Timestamp, days: int) -> tuple[float, fl
 
 
 def test_launch_effects_are_as_recorded_in_truth(daily, truth):
+    # reference: truth.json; observed daily totals over 14 days from the launch against a
+    # weekday-matched median of the 28 days before (an event-study baseline, statistics.md)
     assert 10 <= len(truth["launches"]) <= 14
     effects = [la for la in truth["launches"] if la["effect"]]
     quiet = [la for la in truth["launches"] if not la["effect"]]
@@ -235,6 +241,7 @@ def test_launch_effects_are_as_recorded_in_truth(daily, truth):
 
 
 def test_incidents_are_visible_spikes(daily, truth):
+    # reference: truth.json incident dates; the day's count against the weekday-matched baseline
     assert 1 <= len(truth["incidents"]) <= 4
     for inc in truth["incidents"]:
         obs, exp = _excess(daily, pd.Timestamp(inc["date"]), 1)
@@ -242,6 +249,8 @@ def test_incidents_are_visible_spikes(daily, truth):
 
 
 def test_abandonment_rises_when_understaffed(sample):
+    # reference: the staffing plan in staffing.csv.gz (staffed < Erlang-required agents) joined
+    # to the contacts by 30-minute interval; abandonment = abandoned / queued (metrics.md)
     c = _read(sample, "contacts")
     st = _read(sample, "staffing")
     q = _ts(c["queued_at"])
@@ -257,6 +266,7 @@ def test_abandonment_rises_when_understaffed(sample):
 
 
 def test_first_responses_land_in_opening_hours(sample):
+    # reference: kpitools.calendar.BusinessCalendar.is_open on the dataset's own settings
     tk = _read(sample, "tickets")
     cal = BusinessCalendar.from_settings(Settings.from_yaml(sample / "dataset.yml"))
     written = tk[tk["channel"].isin(["email", "web", "social"]) & tk["first_response_at"].notna()]
@@ -307,6 +317,7 @@ def test_ticket_fields_agree_with_events(sample):
 
 
 def test_censoring_at_export_time(sample):
+    # reference: exported_at in dataset.yml (2026-11-02 08:00 CET = 07:00 UTC)
     s = Settings.from_yaml(sample / "dataset.yml")
     cut = s.exported_at
     tk = _read(sample, "tickets")
@@ -319,6 +330,7 @@ def test_censoring_at_export_time(sample):
 
 
 def test_surveys_response_rates_and_scales(sample):
+    # reference: survey_sends (the denominator of response rates) and the declared scales
     sv = _read(sample, "surveys")
     sd = _read(sample, "survey_sends")
     sv = sv.assign(score=sv["score"].astype(float))
@@ -335,6 +347,8 @@ def test_surveys_response_rates_and_scales(sample):
 
 
 def test_business_tables_are_coherent(sample):
+    # reference: set differences of customers between consecutive months (churn and new
+    # customers), utilisation = handle / staffed (metrics.md), the brief's 2,000-4,000 customers
     subs = _read(sample, "subscriptions")
     per_month = subs.groupby("month")["customer_id"].nunique()
     assert len(per_month) == 19 and 2000 <= per_month.min() and per_month.max() <= 4000
@@ -360,6 +374,7 @@ def test_business_tables_are_coherent(sample):
 # dirty rows
 # --------------------------------------------------------------------------------------------
 def test_dirty_rows_exist_at_stated_rows(sample, truth):
+    # reference: the written files read back with pandas; row = 1-based data row (iloc + 1)
     rows = truth["dirty_rows"]
     assert 10 <= len(rows) <= 25
     kinds = {r["reason"] for r in rows}
@@ -386,6 +401,7 @@ def test_loader_quality_log_equals_truth(sample, truth):
 
 
 def test_escalations_complaints_and_repeat_contacts(sample):
+    # reference: plain pandas on tickets.csv.gz
     tk = _read(sample, "tickets")
     tk = tk[~tk["ticket_id"].duplicated() & _ts(tk["created_at"]).notna()]
     esc = tk["escalated"] == "True"
@@ -402,6 +418,7 @@ def test_escalations_complaints_and_repeat_contacts(sample):
 
 
 def test_planted_agent_differences(sample, truth):
+    # reference: truth notes (planted agents); business-time FRT by kpitools.calendar
     tk = _read(sample, "tickets")
     tk = tk[~tk["ticket_id"].duplicated() & _ts(tk["created_at"]).notna()]
     cal = BusinessCalendar.from_settings(Settings.from_yaml(sample / "dataset.yml"))
