@@ -149,7 +149,8 @@ def format_value(value: Any, unit: str | None = None, *, signed: bool = False,
         The number (NaN/None gives an en dash).
     unit : str, optional
         ``share`` (0-1, shown as %), ``percent`` (already x100), ``seconds`` (shown as s, min,
-        h or d), ``points`` (NPS), ``count``, a currency code, or anything else (plain number).
+        h or d), ``points`` (NPS), ``count``, ``ratio`` and ``score`` (2 decimals), a currency
+        code, or anything else (plain number).
     signed : bool, default False
         Prefix ``+`` to positive numbers (for changes). A change of a share is shown in
         percentage points (``pp``).
@@ -175,6 +176,8 @@ def format_value(value: Any, unit: str | None = None, *, signed: bool = False,
         return f"{sign}{v:.1f}"
     if u in _COUNT_UNITS:
         return f"{sign}{v:,.0f}" if abs(v - round(v)) < 1e-9 else f"{sign}{v:,.2f}"
+    if u in ("ratio", "score"):
+        return f"{sign}{v:,.2f}"
     if u == "currency" or (len(u) == 3 and u.isalpha() and u not in {"min"}):
         code = (currency or unit or "").upper()
         return f"{sign}{v:,.2f} {code}".strip()
@@ -207,6 +210,8 @@ def axis_scale(unit: str | None, values: Iterable[float] = ()) -> tuple[float, s
         return 1 / 86400, "days"
     if u in _POINT_UNITS:
         return 1.0, "points"
+    if u in _COUNT_UNITS or u in ("ratio", "score"):
+        return 1.0, ""
     return 1.0, unit or ""
 
 
@@ -278,7 +283,8 @@ def _cell(v: Any, fmt: Any = None) -> str:
     if callable(fmt):
         s = fmt(v)
     elif isinstance(fmt, str):
-        s = fmt.format(v) if _finite(v) else "\u2013"
+        missing = v is None or (not isinstance(v, str | list | tuple | np.ndarray) and pd.isna(v))
+        s = "\u2013" if missing else fmt.format(v)
     elif isinstance(v, float | np.floating):
         s = format_value(v)
     elif v is None or (not isinstance(v, str | list | tuple | np.ndarray) and pd.isna(v)):
@@ -288,9 +294,13 @@ def _cell(v: Any, fmt: Any = None) -> str:
     return html.escape(s)
 
 
+_LEFT = ' style="text-align:left"'
+_RIGHT = ' style="text-align:right;white-space:nowrap"'
+
+
 def html_table(df: pd.DataFrame, *, caption: str | None = None,
                formats: dict[str, Any] | None = None, columns: dict[str, str] | None = None,
-               max_rows: int | None = 50) -> HtmlTable:
+               max_rows: int | None = 50, align: dict[str, str] | None = None) -> HtmlTable:
     """Render a DataFrame as an escaped HTML table.
 
     Parameters
@@ -306,6 +316,9 @@ def html_table(df: pd.DataFrame, *, caption: str | None = None,
         Column -> header text (renaming for display only).
     max_rows : int or None, default 50
         Show at most this many rows and say how many were left out.
+    align : dict, optional
+        Column -> ``"left"`` or ``"right"``; default right for numbers, left for text. Set
+        inline, so JupyterLab and the exported report agree.
 
     Returns
     -------
@@ -317,17 +330,20 @@ def html_table(df: pd.DataFrame, *, caption: str | None = None,
     formats = formats or {}
     columns = columns or {}
     shown = df if max_rows is None else df.head(max_rows)
-    numeric = {c: pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])
+    align = align or {}
+    numeric = {c: (align[c] == "right") if c in align else
+               (pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c]))
                for c in df.columns}
+    sty = {c: _RIGHT if numeric[c] else _LEFT for c in df.columns}
     out = ['<table class="kpi-table">']
     if caption:
         out.append(f"<caption>{html.escape(str(caption))}</caption>")
     out.append("<thead><tr>" + "".join(
-        f'<th class="{"num" if numeric[c] else "text"}">{html.escape(str(columns.get(c, c)))}</th>'
+        f'<th class="{"num" if numeric[c] else "text"}"{sty[c]}>{html.escape(str(columns.get(c, c)))}</th>'
         for c in df.columns) + "</tr></thead><tbody>")
     for row in shown.itertuples(index=False, name=None):
         out.append("<tr>" + "".join(
-            f'<td class="{"num" if numeric[c] else "text"}">{_cell(v, formats.get(c))}</td>'
+            f'<td class="{"num" if numeric[c] else "text"}"{sty[c]}>{_cell(v, formats.get(c))}</td>'
             for c, v in zip(df.columns, row, strict=True)) + "</tr>")
     out.append("</tbody></table>")
     if max_rows is not None and len(df) > max_rows:
@@ -487,9 +503,9 @@ def scorecard_table(kpi_rows: pd.DataFrame, *, month: Any, changes: pd.DataFrame
                                         "unit", "n", "target", "target_met", "prev_value", "change",
                                         "change_ci_low", "change_ci_high", "p_value", "significant",
                                         "higher_is_better", "trend"])
-    head = ("<tr><th class=\"text\">KPI</th><th>value</th><th>interval</th><th>n</th>"
-            "<th>target</th><th>change vs last month</th>"
-            f"<th class=\"text\">last {history} months</th></tr>")
+    head = (f'<tr><th class="text"{_LEFT}>KPI</th><th{_RIGHT}>value</th><th{_RIGHT}>interval</th>'
+            f'<th{_RIGHT}>n</th><th{_RIGHT}>target</th><th{_RIGHT}>change vs last month</th>'
+            f'<th class="text"{_LEFT}>last {history} months</th></tr>')
     out = ['<table class="kpi-table kpi-scorecard">']
     out.append(f"<caption>{html.escape(caption or f'Scorecard {m}')}</caption>")
     out.append(f"<thead>{head}</thead><tbody>")
@@ -498,7 +514,8 @@ def scorecard_table(kpi_rows: pd.DataFrame, *, month: Any, changes: pd.DataFrame
         unit = rec["unit"] if isinstance(rec["unit"], str) else None
         fv = lambda x, u=unit, **kw: format_value(x, u, currency=currency, **kw)  # noqa: E731
         if rec["group"] and rec["group"] != last_group:
-            out.append(f'<tr class="group"><th class="text" colspan="7">{html.escape(str(rec["group"]))}</th></tr>')
+            out.append(f'<tr class="group"><th class="text" colspan="7"{_LEFT}>'
+                       f'{html.escape(str(rec["group"]).capitalize())}</th></tr>')
             last_group = rec["group"]
         interval = (f"{fv(rec['ci_low'])} \u2013 {fv(rec['ci_high'])}"
                     if _finite(rec["ci_low"]) and _finite(rec["ci_high"]) else "\u2013")
@@ -529,11 +546,12 @@ def scorecard_table(kpi_rows: pd.DataFrame, *, month: Any, changes: pd.DataFrame
         spark = sparkline_svg(rec["trend"], label=f"{rec['title']}: last {history} months")
         out.append(
             f'<tr data-kpi="{html.escape(str(rec["kpi"]), quote=True)}">'
-            f'<td class="text">{html.escape(str(rec["title"]))}</td>'
-            f'<td class="num" data-value="{html.escape(repr(float(rec["value"])) if _finite(rec["value"]) else "nan")}">'
+            f'<td class="text"{_LEFT}>{html.escape(str(rec["title"]))}</td>'
+            f'<td class="num"{_RIGHT} data-value="{html.escape(repr(float(rec["value"])) if _finite(rec["value"]) else "nan")}">'
             f"<strong>{html.escape(fv(rec['value']))}</strong></td>"
-            f'<td class="num">{html.escape(interval)}</td><td class="num">{n}</td>'
-            f'<td class="num">{tgt}</td><td class="num">{chg}</td><td class="text">{spark}</td></tr>')
+            f'<td class="num"{_RIGHT}>{html.escape(interval)}</td><td class="num"{_RIGHT}>{n}</td>'
+            f'<td class="num"{_RIGHT}>{tgt}</td><td class="num"{_RIGHT}>{chg}</td>'
+            f'<td class="text"{_LEFT}>{spark}</td></tr>')
     out.append("</tbody></table>")
     out.append('<p class="kpi-note">Change marked * is significant at the report\'s confidence '
                "level (Benjamini-Hochberg adjusted where several KPIs are compared).</p>")
@@ -796,7 +814,7 @@ def plot_km_curves(curves: pd.DataFrame, *, by: str | None = None, time: str = "
 def plot_rate_with_ci(rows: pd.DataFrame, *, by: str, value: str = "value", unit: str | None = None,
                       target: float | None = None, title: str | None = None,
                       xlabel: str | None = None, sort: bool = True, max_rows: int = 25,
-                      width: float = 9.0, height: float | None = None) -> Figure:
+                      min_n: int = 0, width: float = 9.0, height: float | None = None) -> Figure:
     """Horizontal dot-and-interval chart of a KPI by segment.
 
     Parameters
@@ -811,6 +829,9 @@ def plot_rate_with_ci(rows: pd.DataFrame, *, by: str, value: str = "value", unit
         Order segments by value.
     max_rows : int, default 25
         Show at most this many segments (the largest ``n`` first when ``n`` exists).
+    min_n : int, default 0
+        Leave out segments with ``n`` below this (their intervals swamp the axis); the title
+        says how many were left out.
 
     Returns
     -------
@@ -818,6 +839,13 @@ def plot_rate_with_ci(rows: pd.DataFrame, *, by: str, value: str = "value", unit
     """
     _check_columns(rows, [by, value], "rows")
     d = rows.copy()
+    dropped = 0
+    if min_n and "n" in d:
+        small = d["n"].fillna(0) < min_n
+        dropped = int(small.sum())
+        d = d[~small]
+        if dropped and title:
+            title = f"{title} ({dropped} segment{'s' if dropped > 1 else ''} with n < {min_n} not shown)"
     if len(d) > max_rows and "n" in d:
         d = d.sort_values("n", ascending=False, kind="mergesort").head(max_rows)
     if sort:
@@ -1063,8 +1091,11 @@ def kpi_rows_table(rows: pd.DataFrame, *, catalogue: pd.DataFrame | None = None,
 
     units = [u if isinstance(u, str) else None for u in col("unit")]
     lo, hi, tg, met = col("ci_low"), col("ci_high"), col("target"), col("target_met")
+    clocks = [c if isinstance(c, str) and u == "seconds" else None
+              for c, u in zip(col("clock"), units, strict=True)]
     shown = pd.DataFrame({
-        "KPI": [titles.get(k, k) for k in d["kpi"]],
+        "KPI": [titles.get(k, k) + (f" ({c} time)" if c else "")
+                for k, c in zip(d["kpi"], clocks, strict=True)],
         **({segment: d[segment].astype(str)} if segment else {}),
         "value": [format_value(v, u, currency=currency) for v, u in zip(d["value"], units, strict=True)],
         "interval": [f"{format_value(a, u, currency=currency)} \u2013 {format_value(b, u, currency=currency)}"
@@ -1080,5 +1111,6 @@ def kpi_rows_table(rows: pd.DataFrame, *, catalogue: pd.DataFrame | None = None,
                    for t, m, u in zip(tg, met, units, strict=True)],
         "note": [str(x) if isinstance(x, str) else "" for x in col("note")],
     })
-    t = html_table(shown, caption=caption, max_rows=max_rows)
+    t = html_table(shown, caption=caption, max_rows=max_rows,
+                   align={c: "right" for c in ["value", "interval", "p90", "n", "target"]})
     return HtmlTable(rows, t.html, text_columns=[c for c in ["kpi", segment, "value", "n"] if c and c in rows])

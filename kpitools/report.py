@@ -649,10 +649,14 @@ def execute_in_place(paths: Iterable[str | os.PathLike], *, timeout: int = 600) 
 # --------------------------------------------------------------------------------------------
 #: KPIs on the headline scorecard, in this order, when the dataset supports them.
 HEADLINE_KPIS = (
-    "ticket_volume", "backlog", "resolution_rate", "first_response_time", "reply_time",
-    "full_resolution_time", "sla_first_response", "sla_resolution", "fcr", "reopen_rate",
-    "csat", "nps", "ces", "abandon_rate", "asa", "service_level", "aht", "cost_per_contact",
-    "cost_per_resolution", "utilization", "esat", "nrr", "grr", "churn_rate",
+    "ticket_volume", "backlog", "resolution_rate",                        # volume
+    "first_response_time", "reply_time", "full_resolution_time",          # responsiveness
+    "sla_first_response", "sla_resolution",                               # sla
+    "fcr", "reopen_rate", "csat", "nps", "ces", "esat",                   # quality
+    "abandon_rate", "asa", "service_level", "aht",                        # contact centre
+    "cost_per_contact", "cost_per_resolution",                            # cost
+    "utilization",                                                        # team
+    "nrr", "grr", "churn_rate",                                           # business
 )
 
 

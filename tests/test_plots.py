@@ -30,6 +30,8 @@ EVIL = "<script>alert(1)</script>"
         (4.0, "points", {"signed": True}, "+4.0"),
         (1234.0, "count", {}, "1,234"),
         (12.5, "currency", {"currency": "EUR"}, "12.50 EUR"),
+        (1.0016, "ratio", {}, "1.00"),                # ratios and scores: 2 decimals
+        (3.2857, "score", {}, "3.29"),
         (float("nan"), "share", {}, "\u2013"),
         (None, "seconds", {}, "\u2013"),
     ],
@@ -266,3 +268,18 @@ def test_set_style_sets_hashsalt():
         plots.set_style()
         assert matplotlib.rcParams["svg.hashsalt"] == "kpitools"
         assert re.fullmatch(r"#[0-9A-F]{6}", plots.PALETTE[0])
+
+
+def test_html_table_formats_dates_and_missing():
+    df = pd.DataFrame({"date": pd.to_datetime(["2026-10-05", None]), "x": [1.5, np.nan]})
+    t = plots.html_table(df, formats={"date": "{:%Y-%m-%d}", "x": "{:.2f}"})
+    cells = [td.get_text() for td in BeautifulSoup(t.html, "html.parser").find_all("td")]
+    assert cells == ["2026-10-05", "1.50", "\u2013", "\u2013"]
+
+
+def test_rate_with_ci_leaves_out_small_segments():
+    rows = pd.DataFrame({"channel": ["a", "b", "c"], "value": [0.5, 0.6, 0.7], "n": [100, 3, 40]})
+    fig = plots.plot_rate_with_ci(rows, by="channel", min_n=10, title="CSAT")
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a  (n=100)", "c  (n=40)"]
+    assert ax.get_title(loc="left") == "CSAT (1 segment with n < 10 not shown)"
