@@ -946,3 +946,18 @@ def latest_month_with_data(kpi_rows: pd.DataFrame, kpi: str, month: Any, *,
     ps = [pd.Period(p, "M") for p, k in n.items() if k >= min_n]
     ps = [p for p in ps if m - (lookback - 1) <= p <= m]
     return max(ps) if ps else None
+
+
+def _main(argv: list[str] | None = None) -> int:
+    """``python -m kpitools.report [NOTEBOOK ...]``: re-execute notebooks in place (default: all
+    under ``notebooks/``) so their stored outputs, which nbval compares, match the code and data."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    paths = [Path(a) for a in args] or sorted((PROJECT_ROOT / "notebooks").rglob("*.ipynb"))
+    paths = [p for p in paths if ".ipynb_checkpoints" not in p.parts]
+    for p in execute_in_place(paths):
+        print(f"executed {p}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(_main())
