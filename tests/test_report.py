@@ -302,3 +302,31 @@ def test_template_headline_numbers_equal_kpi_table(tmp_path):
     # every figure is embedded
     imgs = soup.find_all("img")
     assert imgs and all(img["src"].startswith("data:image/png;base64,") for img in imgs)
+
+
+@pytest.mark.skipif(not (SAMPLE / "dataset.yml").exists(), reason="data/sample not generated")
+def test_template_renders_with_only_tickets_and_says_what_is_missing(tmp_path):
+    data = tmp_path / "only_tickets"
+    data.mkdir()
+    t = pd.read_csv(SAMPLE / "tickets.csv.gz")
+    t = t[t["created_at"] >= "2026-08-01"][["ticket_id", "created_at", "channel", "category", "priority"]]
+    t.to_csv(data / "tickets.csv", index=False)
+    (data / "dataset.yml").write_text("timezone: Europe/Berlin\nexported_at: '2026-11-02T08:00:00+01:00'\n",
+                                      encoding="utf-8")
+    html_path = report.render_month("2026-10", data=data, out=tmp_path / "reports")
+    soup = BeautifulSoup(html_path.read_text(encoding="utf-8"), "html.parser")
+    notices = {n.find("strong").get_text(): n.get_text() for n in soup.select("div.kpi-missing")}
+    # every section whose tables are absent says so, with the reason from kpi_table / the dataset
+    assert "table 'contacts' absent" in notices["Contact centre"]
+    assert "table 'costs' absent" in notices["Efficiency and cost"]
+    assert "table 'subscriptions' absent" in notices["Business value"]
+    assert "table 'agent_days' absent" in notices["Team"]
+    assert "table 'surveys' absent" in notices["Quality"]
+    assert "no launches table" in notices["Launch attribution"]
+    # the sections that have data still render: the scorecard shows this month's ticket volume
+    vol = soup.select_one('table.kpi-scorecard tr[data-kpi="ticket_volume"] td[data-value]')
+    month_local = (pd.to_datetime(t["created_at"], utc=True).dt.tz_convert("Europe/Berlin")
+                   .dt.strftime("%Y-%m"))
+    # independent count: tickets whose Berlin-time creation month is 2026-10 (the loader drops
+    # duplicate ids, so count distinct ids)
+    assert float(vol["data-value"]) == t.loc[month_local == "2026-10", "ticket_id"].nunique()
