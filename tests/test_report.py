@@ -330,3 +330,83 @@ def test_template_renders_with_only_tickets_and_says_what_is_missing(tmp_path):
     # independent count: tickets whose Berlin-time creation month is 2026-10 (the loader drops
     # duplicate ids, so count distinct ids)
     assert float(vol["data-value"]) == t.loc[month_local == "2026-10", "ticket_id"].nunique()
+
+
+# ------------------------------------------------------------------------- template building blocks
+@pytest.fixture
+def helpdesk():
+    from kpi_fixtures import helpdesk_dataset
+
+    return helpdesk_dataset()
+
+
+def test_duration_curves_censor_open_tickets(helpdesk):
+    # October (Berlin) tickets, first response on the calendar clock (kpi_fixtures docstring):
+    # T8 1200 s, T1 3600 s, T3 5400 s (agent-opened: from the customer's message), T2 6000 s,
+    # T4 unanswered -> censored at the cut-off: 2026-11-03 12:00 - 2026-10-31 22:30 = 2 d 13.5 h
+    # = 221400 s.
+    # Kaplan-Meier by hand: S = 4/5, 3/5, 2/5, 1/5 after the four events; T4 censored at 1/5.
+    c = report.duration_curves(helpdesk, "2026-10", kind="first_response", by=None, clock="calendar")
+    assert c["time"].tolist() == [1200.0, 3600.0, 5400.0, 6000.0, 221400.0]
+    assert c["survival"].tolist() == pytest.approx([0.8, 0.6, 0.4, 0.2, 0.2])
+    assert c["censored"].tolist() == [0, 0, 0, 0, 1]
+    # by priority: normal = T1, T3, T4 -> S = 2/3, 1/3, then T4 censored
+    byp = report.duration_curves(helpdesk, "2026-10", kind="first_response", by="priority",
+                                 clock="calendar")
+    normal = byp[byp["priority"] == "normal"]
+    assert normal["time"].tolist() == [3600.0, 5400.0, 221400.0]
+    assert normal["survival"].tolist() == pytest.approx([2 / 3, 1 / 3, 1 / 3])
+    assert sorted(byp["priority"].unique()) == ["high", "minor", "normal"]
+    with pytest.raises(ValueError, match="kind: expected 'first_response' or 'resolution'"):
+        report.duration_curves(helpdesk, "2026-10", kind="reply")
+
+
+def test_detractor_topics_counts_by_hand(helpdesk):
+    from kpi_fixtures import helpdesk_dataset, helpdesk_frames
+
+    s = helpdesk_frames()["surveys"]
+    # October NPS answers 10, 9, 8, 3, 6: detractors N4 (3) and N5 (6), promoters N1, N2
+    s["comment_category"] = s["response_id"].map({"N1": "pricing", "N4": EVIL, "N5": "pricing"})
+    ds = helpdesk_dataset(surveys=s)
+    topics, wave = report.detractor_topics(ds, "2026-10", min_answers=1)
+    assert wave == "2026-10"
+    assert topics.to_dict("list") == {
+        "comment_category": [EVIL, "pricing", "(no comment)"],
+        "detractors": [1, 1, 0], "share": [0.5, 0.5, 0.0], "promoters": [0, 1, 1]}
+    # with the default minimum of 30 answers the 5 answers are no wave
+    assert report.detractor_topics(ds, "2026-10")[1] is None
+    # December: the November wave (3 answers) lies within the 3-month lookback
+    assert report.detractor_topics(ds, "2026-12", min_answers=1)[1] == "2026-11"
+
+
+def test_daily_counts_local_days(helpdesk):
+    s = report.daily_counts(helpdesk)
+    # Berlin days: Oct 26 T1, 27 T2, 28 T3, 29 T8, 30 none, 31 T4 (23:30 local),
+    # Nov 1 T6 (00:30 local), 2 T5, 3 T7
+    assert s.index[0] == pd.Timestamp("2026-10-26") and s.index[-1] == pd.Timestamp("2026-11-03")
+    assert s.tolist() == [1, 1, 1, 1, 0, 1, 1, 1, 1]
+    assert report.daily_counts(helpdesk, end="2026-10").tolist() == [1, 1, 1, 1, 0, 1]
+    assert report.daily_counts(helpdesk, days=3).index[0] == pd.Timestamp("2026-11-01")
+
+
+def test_rows_helpers_and_notices(helpdesk):
+    from kpitools.kpis import kpi_table
+
+    kt = kpi_table(helpdesk)
+    overall = report.overall_rows(kt)
+    # SLA KPIs exist only per priority, so they have no overall row
+    assert not overall["kpi"].str.startswith("sla_").any()
+    assert overall.attrs == {}
+    assert "priority" not in overall.columns
+    oct_ = report.month_rows(overall, "2026-10", kpis=["ticket_volume"])
+    assert oct_["value"].tolist() == [5.0]                   # T1, T2, T3, T4, T8 (local October)
+    # the contact-centre KPIs were skipped (no contacts table): the notice says why
+    n = report.section_notice(kt, "Contact centre", group="contact centre")
+    assert "table 'contacts' absent" in repr(n) and "&#x27;contacts&#x27;" in n._repr_html_()
+    assert report.section_notice(kt, "Volume", group="volume") is None
+    # NPS: October has 5 answers, November 3
+    assert report.latest_month_with_data(kt, "nps", "2026-11") == pd.Period("2026-11", "M")
+    assert report.latest_month_with_data(kt, "nps", "2026-11", min_n=4) == pd.Period("2026-10", "M")
+    assert report.latest_month_with_data(kt, "nps", "2027-03") is None
+    assert report.has_tables(helpdesk, "tickets") is None
+    assert report.has_tables(helpdesk, "contacts", "costs") == "the dataset has no contacts, costs tables"
