@@ -9,12 +9,13 @@ STAMP  := $(VENV)/.installed
 MONTH  ?=
 DATA   ?= data/sample
 
-.PHONY: help venv test lint pytest report lab sample docs bench lock clean
+.PHONY: help venv test lint pytest report lab notebooks sample docs bench lock clean
 
 help:
 	@echo "make report   render the latest complete month of the sample data (or MONTH=YYYY-MM DATA=dir)"
 	@echo "make test     ruff + pytest (unit tests and nbval notebook regression tests)"
 	@echo "make lab      open JupyterLab in the project's environment"
+	@echo "make notebooks re-execute every notebook in place (after a change to KPIs or data/sample)"
 	@echo "make sample   regenerate data/sample (byte-identical for the same seed)"
 	@echo "make docs     regenerate docs/data-contract.md and docs/kpis.md from the code"
 	@echo "make bench    run the benchmarks in benchmarks/"
@@ -40,6 +41,9 @@ report: $(STAMP)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks
+
+notebooks: $(STAMP)
+	$(BIN)/python -m kpitools.report
 
 sample: $(STAMP)
 	$(BIN)/kpitools synth --sample --out data/sample
