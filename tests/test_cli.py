@@ -35,3 +35,21 @@ def test_validate_subset_of_tables(tmp_path, capsys):
     assert main(["validate", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "absent tables (their KPIs are skipped): agent_days, agents" in out
+
+
+def test_synth_command_writes_a_loadable_dataset(tmp_path, capsys):
+    out = tmp_path / "small"
+    assert main(["synth", "--tickets", "1500", "--seed", "3", "--out", str(out), "--format", "parquet"]) == 0
+    assert f"wrote {out}" in capsys.readouterr().out
+    assert (out / "tickets.parquet").exists() and (out / "dataset.yml").exists()
+    assert main(["validate", str(out)]) == 0
+    report = capsys.readouterr().out
+    truth = json.loads((out / "truth.json").read_text())
+    # the validator finds exactly the dirty rows the generator planted (truth.json)
+    assert f"quality: {len(truth['dirty_rows'])} row issue(s)" in report
+
+
+def test_report_command_rejects_a_month_without_data(tmp_path, capsys):
+    # a month outside the sample's span is a clear error before any kernel starts (exit code 2)
+    assert main(["report", "--month", "2024-01", "--data", str(SAMPLE), "--out", str(tmp_path)]) == 2
+    assert "2024-01" in capsys.readouterr().err
