@@ -259,3 +259,29 @@ def test_sample_censored_frt_median_against_statsmodels(sample_ds):
         assert got["censored"] == int((~answered.to_numpy()[sel]).sum())
         compared += 1
     assert compared >= 1
+
+
+def test_message_after_final_resolution_is_not_a_wait():
+    # metrics.md "reply time": only customer messages *waiting* for an answer count. A closing
+    # "thanks" on T1 at Oct 26 11:00 UTC, after its final resolution (10:00) and without a status
+    # change, leaves nothing to answer: no wait for it (before the fix it was a wait censored at
+    # the cut-off, 8 d 1 h long).
+    from kpi_fixtures import helpdesk_frames
+
+    ev = helpdesk_frames()["ticket_events"]
+    thanks = pd.DataFrame([("T1", "2026-10-26T11:00:00Z", "customer_message", "C1", None)], columns=ev.columns)
+    d = helpdesk_dataset(ticket_events=pd.concat([ev, thanks], ignore_index=True))
+    w = reply_waits(d)
+    assert w.loc[w["ticket_id"] == "T1", "start"].tolist() == [pd.Timestamp("2026-10-26T08:00:00Z")]
+    # so reply time is unchanged: October waits 1200, 3600, 5400, 6000, 7200, 18000, 221400+ (n 7)
+    r = K.reply_time(d, clock="calendar")
+    assert _col(r, "value") == {"2026-10": 6000, "2026-11": 120600}
+    assert _col(r, "n") == {"2026-10": 7, "2026-11": 3}
+    # an open ticket's unanswered message still waits: T3 (open at the cut-off) with a customer
+    # message at Oct 30 12:00 UTC (after the 13:30 reply on Oct 28) gets a second wait, still
+    # unanswered (censored at the cut-off)
+    more = pd.DataFrame([("T3", "2026-10-30T12:00:00Z", "customer_message", "C3", None)], columns=ev.columns)
+    w3 = reply_waits(helpdesk_dataset(ticket_events=pd.concat([ev, more], ignore_index=True)))
+    t3 = w3[w3["ticket_id"] == "T3"]
+    assert t3["start"].tolist() == [pd.Timestamp("2026-10-28T12:00:00Z"), pd.Timestamp("2026-10-30T12:00:00Z")]
+    assert t3["end"].isna().tolist() == [False, True]

@@ -180,8 +180,9 @@ def reply_waits(ds) -> pd.DataFrame:
     A wait starts at a customer message that follows an agent reply (or is the ticket's first
     customer message) and ends at the next public human agent reply. Further customer messages
     before that reply belong to the same wait. A wait with no reply yet is censored at the
-    cut-off, unless the ticket was solved after the message (nothing left to answer): then it is
-    not counted.
+    cut-off, unless the ticket is solved at the cut-off (its final resolution came after the
+    message, or the message came after the final resolution without reopening the ticket, e.g.
+    a closing "thank you"): nothing is left to answer, so it is not counted.
 
     Returns
     -------
@@ -204,8 +205,11 @@ def reply_waits(ds) -> pd.DataFrame:
     w = pd.DataFrame({"ticket_id": pub.loc[starts, "ticket_id"], "start": pub.loc[starts, "at"],
                       "end": next_agent[starts]}).reset_index(drop=True)
     facts = ticket_facts(ds).set_index("ticket_id")
-    resolved_after = w["ticket_id"].map(facts["resolved"])
-    drop = w["end"].isna() & resolved_after.notna() & (resolved_after >= w["start"])
+    # solved at the cut-off: an unanswered message is not waiting (metrics.md "reply time": only
+    # customer messages waiting for an answer count), whether it came before the final
+    # resolution or after it without reopening the ticket
+    resolved = w["ticket_id"].map(facts["resolved"])
+    drop = w["end"].isna() & resolved.notna() & (resolved <= ds.cutoff)
     w = w[~drop].reset_index(drop=True)
     # the ticket's first wait is the one its first response answers (or is still waiting for)
     w["first"] = w.groupby("ticket_id").cumcount().eq(0).to_numpy()
