@@ -428,9 +428,10 @@ def scorecard_table(kpi_rows: pd.DataFrame, *, month: Any, changes: pd.DataFrame
         are merged on ``kpi`` (they take precedence over the same columns in ``kpi_rows``).
     catalogue : pandas.DataFrame, optional
         ``kpitools.kpis.catalogue()``: ``title``, ``group`` and ``higher_is_better`` per KPI;
-        rows are ordered by catalogue order.
+        rows are ordered by catalogue order. Each group is shown once, as one block.
     kpis : sequence of str, optional
-        Restrict to (and order by) these KPIs.
+        Restrict to (and order by) these KPIs; a KPI listed apart from the rest of its group
+        joins its group's block (groups in order of first appearance).
     history : int, default 12
         Months in the sparkline (ending at ``month``).
     caption : str, optional
@@ -481,6 +482,13 @@ def scorecard_table(kpi_rows: pd.DataFrame, *, month: Any, changes: pd.DataFrame
         hib = cat["higher_is_better"].to_dict() if "higher_is_better" in cat else {}
     if kpis is not None:
         order = [k for k in kpis if k in cur.index]
+    if groups:
+        # one block per group: groups in the order they first appear (the catalogue's, or that
+        # of ``kpis``), KPIs keeping their order inside the group
+        first: dict[str, int] = {}
+        for k in order:
+            first.setdefault(groups.get(k, ""), len(first))
+        order = sorted(order, key=lambda k: first[groups.get(k, "")])
     months = pd.period_range(m - (history - 1), m, freq="M")
     wide = rows.pivot(index="period", columns="kpi", values="value").reindex(months)
     recs = []

@@ -144,6 +144,22 @@ def test_scorecard_values_targets_changes_and_order():
     assert tickets_row.find("svg") is not None
 
 
+def test_scorecard_shows_each_group_once():
+    # ESAT (group quality) listed after a team KPI used to open a second "Quality" block after
+    # "Team". Each group now forms one block, in order of first appearance in ``kpis``:
+    # quality (nps, csat), volume (tickets), team (util).
+    rows = _kpi_rows()
+    util = rows[rows["kpi"] == "tickets"].assign(kpi="util", unit="share", value=0.6)
+    rows = pd.concat([rows, util], ignore_index=True)
+    cat = pd.DataFrame({"kpi": ["tickets", "nps", "csat", "util"], "title": ["Tickets", "NPS", "CSAT", "Util"],
+                        "group": ["volume", "quality", "quality", "team"]})
+    sc = plots.scorecard_table(rows, month="2026-10", catalogue=cat, kpis=["nps", "tickets", "util", "csat"])
+    assert sc.frame["kpi"].tolist() == ["nps", "csat", "tickets", "util"]
+    soup = BeautifulSoup(sc.html, "html.parser")
+    heads = [tr.get_text() for tr in soup.find_all("tr", class_="group")]
+    assert heads == ["Quality", "Volume", "Team"]
+
+
 def test_scorecard_rejects_segmented_rows_and_bad_history():
     rows = pd.concat([_kpi_rows(), _kpi_rows()])
     with pytest.raises(ValueError, match="kpi_rows: more than one row per kpi and period"):
