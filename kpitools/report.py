@@ -677,18 +677,58 @@ def segment_columns(kpi_rows: pd.DataFrame) -> list[str]:
     return [c for c in kpi_rows.columns if c in segs]
 
 
-def overall_rows(kpi_rows: pd.DataFrame) -> pd.DataFrame:
+def overall_rows(kpi_rows: pd.DataFrame, *, ds: Any = None) -> pd.DataFrame:
     """Rows that belong to no segment (every segment column empty).
 
-    KPIs reported only per segment (SLA compliance is per priority) have no overall row and
-    are left out; the scorecard then omits them and their section shows them by segment.
+    Parameters
+    ----------
+    kpi_rows : pandas.DataFrame
+        ``kpi_table`` output (one period frequency).
+    ds : Dataset, optional
+        The dataset ``kpi_rows`` was computed from. SLA compliance is reported per priority by
+        ``kpi_table``, so it has no overall row; given ``ds``, each SLA KPI present in
+        ``kpi_rows`` gets its overall row pooled over priorities
+        (``sla_first_response(ds, per_priority=False)``, each item against its own priority's
+        target) for the same periods and confidence. Without ``ds`` such KPIs are left out (the
+        scorecard then omits them; their section shows them by priority).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The overall rows, without segment columns and without ``attrs``.
     """
     segs = segment_columns(kpi_rows)
     out = kpi_rows[kpi_rows[segs].isna().all(axis=1)].drop(columns=segs) if segs else kpi_rows.copy()
+    if ds is not None and len(kpi_rows):
+        pooled = _pooled_sla_rows(kpi_rows, ds, have=set(out["kpi"]))
+        if len(pooled):
+            out = pd.concat([out, pooled[[c for c in pooled.columns if c not in segs]]],
+                            ignore_index=True, sort=False)
     # kpi_table keeps a DataFrame in attrs["skipped"]; pandas compares attrs when merging, which
     # fails for DataFrames, so derived frames carry no attrs (the skipped list stays on kpi_table)
     out.attrs = {}
     return out
+
+
+def _pooled_sla_rows(kpi_rows: pd.DataFrame, ds: Any, *, have: set) -> pd.DataFrame:
+    """Overall (pooled over priorities) rows of the SLA KPIs in ``kpi_rows`` lacking one."""
+    from kpitools.kpis import catalogue
+    from kpitools.kpis._core import PERIODS, REGISTRY
+
+    cat = catalogue()
+    names = [k for k in cat.loc[cat["group"] == "sla", "kpi"] if k in set(kpi_rows["kpi"]) and k not in have]
+    if not names:
+        return pd.DataFrame()
+    dtype = kpi_rows["period"].dtype
+    period = next((k for k, v in PERIODS.items() if dtype == pd.PeriodDtype(v)), "M")
+    conf = pd.to_numeric(kpi_rows["confidence"], errors="coerce").dropna() if "confidence" in kpi_rows else []
+    confidence = float(conf.iloc[0]) if len(conf) else 0.95
+    periods = set(kpi_rows["period"])
+    parts = []
+    for k in names:
+        r = REGISTRY[k].func(ds, period=period, confidence=confidence, per_priority=False)
+        parts.append(r[r["period"].isin(periods)])
+    return pd.concat(parts, ignore_index=True, sort=False) if parts else pd.DataFrame()
 
 
 def month_rows(kpi_rows: pd.DataFrame, month: Any, *, kpis: Iterable[str] | None = None,

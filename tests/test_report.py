@@ -278,8 +278,9 @@ def test_template_headline_numbers_equal_kpi_table(tmp_path):
     soup = BeautifulSoup(text, "html.parser")
 
     # independent source: kpi_table computed here, in the test process, on the same files
-    kt = kpi_table(load_dataset(data), period="M", confidence=0.95)
-    overall = report.overall_rows(kt)
+    dsx = load_dataset(data)
+    kt = kpi_table(dsx, period="M", confidence=0.95)
+    overall = report.overall_rows(kt, ds=dsx)
     expected = overall[overall["period"] == pd.Period(month, "M")].set_index("kpi")["value"]
     shown = {tr["data-kpi"]: tr.find("td", attrs={"data-value": True})["data-value"]
              for tr in soup.select("table.kpi-scorecard tr[data-kpi]")}
@@ -387,6 +388,35 @@ def test_daily_counts_local_days(helpdesk):
     assert s.tolist() == [1, 1, 1, 1, 0, 1, 1, 1, 1]
     assert report.daily_counts(helpdesk, end="2026-10").tolist() == [1, 1, 1, 1, 0, 1]
     assert report.daily_counts(helpdesk, days=3).index[0] == pd.Timestamp("2026-11-01")
+
+
+def test_overall_rows_pool_sla_over_priorities(helpdesk):
+    from kpitools.kpis import kpi_table
+
+    kt = kpi_table(helpdesk)
+    o = report.overall_rows(kt, ds=helpdesk).set_index(["kpi", "period"])
+    oct_, nov = pd.Period("2026-10", "M"), pd.Period("2026-11", "M")
+    # first response (tests/kpi_fixtures.py story; T8 "minor" has no target, left out):
+    # October T1 1 h <= 2 h, T2 1 h business <= 1 h, T3 1.5 h <= 2 h achieved; T4 unanswered,
+    # open past 2 h at the cut-off -> breached: 3 / 4. November T5 30 min <= 1 h achieved, T6
+    # 33.5 h > 2 h breached, T7 1 h open inside 2 h -> pending (out of the denominator): 1 / 2.
+    fr = o.loc["sla_first_response"]
+    assert fr.loc[oct_, ["numerator", "denominator"]].tolist() == [3.0, 4.0]
+    assert fr.loc[nov, ["numerator", "denominator", "pending"]].tolist() == [1.0, 2.0, 1.0]
+    assert fr.loc[oct_, "value"] == 0.75 and fr.loc[nov, "value"] == 0.5
+    # Wilson 95% for 3/4: statsmodels proportion_confint(3, 4, method="wilson") = (0.3006, 0.9544)
+    assert (fr.loc[oct_, "ci_low"], fr.loc[oct_, "ci_high"]) == pytest.approx((0.30064, 0.95440), abs=1e-4)
+    # resolution: October T1 2 h <= 2 d achieved; T2 47 h 05 > 1 d, T3 and T4 open > 2 d at the
+    # cut-off breached: 1 / 4. November T5 40 min <= 1 d, T6 33 h 35 <= 2 d achieved; T7 pending.
+    res = o.loc["sla_resolution"]
+    assert res.loc[oct_, ["numerator", "denominator"]].tolist() == [1.0, 4.0]
+    assert res.loc[nov, ["numerator", "denominator", "pending"]].tolist() == [2.0, 2.0, 1.0]
+    # the pooled rows equal the sums of the per-priority rows kept in kpi_table
+    per = kt[kt["kpi"] == "sla_first_response"].groupby("period")[["numerator", "denominator"]].sum()
+    assert per.loc[oct_].tolist() == [3.0, 4.0] and per.loc[nov].tolist() == [1.0, 2.0]
+    assert "priority" not in o.reset_index().columns and o.index.is_unique
+    # without ds: no SLA rows (as before)
+    assert not report.overall_rows(kt)["kpi"].str.startswith("sla_").any()
 
 
 def test_rows_helpers_and_notices(helpdesk):
