@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from kpitools.stats import staffing
 from kpitools.stats._common import StatsInputError
 from kpitools.stats.staffing import (
     UnstableQueueError,
@@ -262,3 +263,60 @@ def test_fractional_agents_lie_between_neighbours():
     assert out["service_level_observed"].iloc[0] == pytest.approx(sl[1])
     with pytest.raises(ValueError, match="agents must be whole numbers here"):
         erlang_a(CALLS, INTERVAL, AHT, 13.5, T, 180)
+
+
+# --------------------------------------------------------------------------- fast paths
+def test_erlang_a_dense_path_equals_sparse_expm_multiply():
+    # the dense expm fast path (short queues) against the former sparse expm_multiply path on a
+    # grid of loads, patience values and targets; both solve the same absorbing chain, so they
+    # agree to rounding (independent numerical routes: Pade scaling-squaring vs Al-Mohy-Higham)
+    rng = np.random.default_rng(7)
+    checked = 0
+    for _ in range(60):
+        calls, aht = rng.uniform(5, 250), rng.uniform(60, 600)
+        a = calls * aht / INTERVAL
+        n = max(1, int(round(a * rng.uniform(0.7, 1.5))))
+        patience, target = rng.uniform(30, 1200), float(rng.choice([0.0, 10.0, 20.0, 60.0]))
+        fast = erlang_a(calls, INTERVAL, aht, n, target, patience)
+        slow = staffing._erlang_a_sparse(calls, INTERVAL, aht, n, target, patience)
+        assert fast.keys() == slow.keys()
+        for key in fast:
+            assert fast[key] == pytest.approx(slow[key], rel=1e-12, abs=1e-15), key
+        checked += fast["states"] - n <= staffing._DENSE_MAX_POSITIONS
+    assert checked > 30  # most of the grid went through the dense path
+    # statistics.md reference values hold on both paths
+    for f in (erlang_a, staffing._erlang_a_sparse):
+        r = f(CALLS, INTERVAL, AHT, 14, T, 600)
+        assert (round(r["p_wait"], 4), round(r["p_abandon"], 4)) == (0.1559, 0.0088)
+        r = f(CALLS, INTERVAL, AHT, 14, T, 180)
+        assert (round(r["p_wait"], 4), round(r["p_abandon"], 4)) == (0.1355, 0.0187)
+
+
+def test_erlang_a_long_queue_uses_sparse_path():
+    # 30 agents on 50 Erlangs with 20 min patience: a queue of >80 positions goes to expm_multiply
+    r = erlang_a(300, INTERVAL, 300, 30, T, 1200)
+    assert r["states"] - 30 > staffing._DENSE_MAX_POSITIONS
+    assert r == staffing._erlang_a_sparse(300, INTERVAL, 300, 30, T, 1200)
+
+
+@pytest.mark.parametrize(("service_level", "asa_s"), [(0.8, None), (None, 15.0), (0.9, 30.0)])
+def test_required_n_one_pass_equals_per_candidate(service_level, asa_s):
+    # one Erlang B recursion for all candidates vs the former per-candidate recomputation
+    # (Erlang B recomputed from B_0 for every N): bit-for-bit equal, zero traffic included
+    rng = np.random.default_rng(11)
+    a = np.concatenate([[0.0, 0.3, 1.0, 13.999], rng.uniform(0, 400, 500)])
+    aht = rng.uniform(60, 600, a.size)
+    fast = staffing._required_n(a, aht, 20.0, service_level, asa_s)
+    slow = staffing._required_n_reference(a, aht, 20.0, service_level, asa_s)
+    np.testing.assert_array_equal(fast, slow)
+    # and each answer is the smallest N > A meeting the target per erlang_c (statistics.md formulas)
+    for i in (1, 2, 3, 10):
+        n = fast[i]
+        calls = a[i] * INTERVAL / aht[i]
+        ok = erlang_c(calls, INTERVAL, aht[i], n, 20.0)
+        if service_level is not None:
+            assert ok["service_level"] >= service_level - 1e-12
+        if n - 1 > a[i]:
+            prev = erlang_c(calls, INTERVAL, aht[i], n - 1, 20.0)
+            assert (service_level is not None and prev["service_level"] < service_level) or (
+                asa_s is not None and prev["asa_s"] > asa_s)

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import sparse, special
+from scipy import linalg, sparse, special
 from scipy.sparse.linalg import expm_multiply
 
 from kpitools.stats._common import StatsInputError, as_float_array, unwrap
@@ -208,8 +208,60 @@ def erlang_c(calls, interval_s, aht_s, agents, target_s):
     return {k: unwrap(v, scalar) for k, v in out.items()}
 
 
+def _erlang_c_from_b(a, n, t_s, aht, b):
+    """Erlang C quantities for N > A from B(N, A); the formulas of :func:`_erlang_c_core`."""
+    p_wait = n * b / (n - a * (1.0 - b))
+    sl = 1.0 - p_wait * np.exp(-(n - a) * t_s / aht)
+    asa = p_wait * aht / (n - a)
+    return p_wait, sl, asa
+
+
 def _required_n(a, aht, t, service_level, asa_s):
-    """Smallest N > A meeting the targets, vectorised over arrays of traffic."""
+    """Smallest N > A meeting the targets, vectorised over arrays of traffic.
+
+    Candidates N = floor(A) + 1, ... are checked in windows. Erlang B for every candidate comes
+    from one pass of the recursion ``B_k = A B_(k-1) / (k + A B_(k-1))``, which yields B_k for
+    each k on the way (the same operations :func:`_erlang_b` performs for one N, so the values
+    are bit-for-bit those of ``_erlang_c_core``); the state carries over to the next window.
+    """
+    a = np.asarray(a, dtype=float)
+    result = np.where(a == 0, 0.0, np.nan)
+    todo = a > 0
+    if not np.any(todo):
+        return result
+    at, ah, tt = a[todo], np.broadcast_to(aht, a.shape)[todo], np.broadcast_to(t, a.shape)[todo]
+    start = np.floor(at) + 1.0
+    width = int(np.max(np.ceil(10.0 * np.sqrt(at))) + 20)
+    found = np.full(at.shape, np.nan)
+    # B_(start - 1) per row: recursion from B_0 = 1, each row stopping at its own start - 1
+    b = np.ones(at.shape)
+    for k in range(1, int(np.max(start))):
+        b = np.where(k < start, at * b / (0.0 + k + at * b), b)
+    ac, ahc, ttc = at[:, None], ah[:, None], tt[:, None]
+    while np.any(np.isnan(found)):
+        cand = start[:, None] + np.arange(width)[None, :]
+        table = np.empty(cand.shape)
+        for j in range(width):  # k = start + j for every row at once
+            b = at * b / (0.0 + cand[:, j] + at * b)
+            table[:, j] = b
+        _, sl, asa = _erlang_c_from_b(ac, cand, ttc, ahc, table)
+        ok = np.ones(cand.shape, dtype=bool)
+        if service_level is not None:
+            ok &= sl >= service_level - 1e-12
+        if asa_s is not None:
+            ok &= asa <= asa_s + 1e-12
+        first = np.where(ok.any(axis=1), cand[np.arange(cand.shape[0]), ok.argmax(axis=1)], np.nan)
+        found = np.where(np.isnan(found), first, found)
+        start = start + width
+        width *= 2
+        if width > 1_000_000:  # pragma: no cover - targets are always reachable as N grows
+            raise RuntimeError("required agents search did not converge")
+    result[todo] = found
+    return result
+
+
+def _required_n_reference(a, aht, t, service_level, asa_s):
+    """The former search (Erlang B recomputed for each candidate); kept for tests and benchmarks."""
     a = np.asarray(a, dtype=float)
     result = np.where(a == 0, 0.0, np.nan)
     todo = a > 0
@@ -231,7 +283,7 @@ def _required_n(a, aht, t, service_level, asa_s):
         found = np.where(np.isnan(found), first, found)
         start = start + width
         width *= 2
-        if width > 1_000_000:  # pragma: no cover - targets are always reachable as N grows
+        if width > 1_000_000:  # pragma: no cover
             raise RuntimeError("required agents search did not converge")
     result[todo] = found
     return result
@@ -358,7 +410,9 @@ def erlang_a(calls, interval_s, aht_s, agents, target_s, patience_s):
     ``P(abandon) = theta E[queue] / lambda``. The waiting time is exact, not approximate: a call
     arriving in position j moves forward at rate ``N mu + (i - 1) theta`` and abandons at rate
     theta while in position i, so the probability of being answered within T is the absorption
-    probability of that small chain, computed with ``scipy.sparse.linalg.expm_multiply``.
+    probability of that small chain: ``expm(Q' T) p0``, a dense ``scipy.linalg.expm`` for queues of
+    up to 80 positions (well under 1 ms) and ``scipy.sparse.linalg.expm_multiply`` beyond (equal to
+    about 1e-13, tested).
     Reference (statistics.md): N = 14 of the Erlang C example with 10 min patience gives
     P_wait 0.1559, P(abandon) 0.0088; 3 min gives 0.1355 and 0.0187; as patience grows the
     results converge to Erlang C (tested).
@@ -368,16 +422,64 @@ def erlang_a(calls, interval_s, aht_s, agents, target_s, patience_s):
     Mandelbaum, A. and Zeltyn, S. (2007). Service engineering in action: the Palm/Erlang-A queue,
     with applications to call centers. In Advances in Services Innovations, 17-45.
     """
+    lam, mu, theta, n, t, aht = _erlang_a_args(calls, interval_s, aht_s, agents, target_s, patience_s)
+    return _erlang_a_solve(lam, mu, theta, n, t, aht, dense=None)
+
+
+def _erlang_a_args(calls, interval_s, aht_s, agents, target_s, patience_s):
     c = float(_positive("calls", calls))
     iv = float(_positive("interval_s", interval_s))
     aht = float(_positive("aht_s", aht_s))
     n_arr = _agents(agents, whole=True)
     if n_arr.ndim or n_arr < 1:
         raise StatsInputError(f"agents must be one whole number >= 1 for erlang_a, got {agents!r}")
-    n = int(n_arr)
     t = float(_nonnegative("target_s", target_s))
     patience = float(_positive("patience_s", patience_s))
-    lam, mu, theta = c / iv, 1.0 / aht, 1.0 / patience
+    return c / iv, 1.0 / aht, 1.0 / patience, int(n_arr), t, aht
+
+
+def _erlang_a_sparse(calls, interval_s, aht_s, agents, target_s, patience_s):
+    """:func:`erlang_a` always through sparse ``expm_multiply`` (the former path; tests, benchmarks)."""
+    lam, mu, theta, n, t, aht = _erlang_a_args(calls, interval_s, aht_s, agents, target_s, patience_s)
+    return _erlang_a_solve(lam, mu, theta, n, t, aht, dense=False)
+
+
+# queues with at most this many positions use a dense matrix exponential (0.2-0.3 ms at 40-60
+# positions); longer ones the sparse Krylov-type expm_multiply, which scales with the nonzeros
+_DENSE_MAX_POSITIONS = 80
+
+
+def _absorbed_by(forward, theta, n_mu, start, t, *, dense):
+    """P(answered by t), P(abandoned by t) for callers starting at queue positions 1..J.
+
+    Absorbing chain: states 0..J-1 = positions 1..J, J = answered, J+1 = abandoned; the
+    probability vector at t is ``expm(Q' t) p0``.
+    """
+    jmax = start.size
+    p0 = np.concatenate([start, [0.0, 0.0]])
+    if t <= 0:
+        return 0.0, 0.0
+    if dense:
+        q = np.zeros((jmax + 2, jmax + 2))
+        pos = np.arange(jmax)
+        q[pos[1:], pos[1:] - 1] = forward[1:]  # position i -> i - 1
+        q[pos, jmax + 1] = theta  # abandon
+        q[0, jmax] = n_mu  # answered from position 1
+        q[pos, pos] = -q.sum(axis=1)[:jmax]
+        p_t = linalg.expm(q.T * t) @ p0
+    else:
+        pos = np.arange(1, jmax + 1)
+        rows = np.concatenate([pos[1:] - 1, pos - 1, [0]])
+        cols = np.concatenate([pos[1:] - 2, np.full(jmax, jmax + 1), [jmax]])
+        vals = np.concatenate([forward[1:], np.full(jmax, theta), [n_mu]])
+        gen = sparse.csr_matrix((vals, (rows, cols)), shape=(jmax + 2, jmax + 2))
+        gen = gen - sparse.diags(np.asarray(gen.sum(axis=1)).ravel())
+        p_t = expm_multiply(gen.T.tocsr() * t, p0)
+    return float(p_t[jmax]), float(p_t[jmax + 1])
+
+
+def _erlang_a_solve(lam, mu, theta, n, t, aht, *, dense):
+    """Erlang A quantities; ``dense=None`` picks the dense path for short queues."""
     pi = _erlang_a_chain(lam, mu, theta, n)
     k = np.arange(pi.size)
     p_wait = float(pi[n:].sum())
@@ -394,16 +496,11 @@ def erlang_a(calls, interval_s, aht_s, agents, target_s, patience_s):
     mean_time = np.cumsum(1.0 / rate_total)  # expected time in queue from position j
     answered = (1.0 - p_wait) + float((start * p_served).sum())
     asa = float((start * p_served * mean_time).sum()) / answered
-    # absorbing chain: states 0..J-1 = positions 1..J, J = answered, J+1 = abandoned
-    rows = np.concatenate([pos[1:] - 1, pos - 1, [0]])
-    cols = np.concatenate([pos[1:] - 2, np.full(jmax, jmax + 1), [jmax]])
-    vals = np.concatenate([forward[1:], np.full(jmax, theta), [n * mu]])
-    gen = sparse.csr_matrix((vals, (rows, cols)), shape=(jmax + 2, jmax + 2))
-    gen = gen - sparse.diags(np.asarray(gen.sum(axis=1)).ravel())
-    p0 = np.concatenate([start, [0.0, 0.0]])
-    p_t = expm_multiply(gen.T.tocsr() * t, p0) if t > 0 else p0
-    answered_by_t = (1.0 - p_wait) + float(p_t[jmax])
-    abandoned_after_t = p_abandon - float(p_t[jmax + 1])
+    if dense is None:
+        dense = jmax <= _DENSE_MAX_POSITIONS
+    ans_t, ab_t = _absorbed_by(forward, theta, n * mu, start, t, dense=dense)
+    answered_by_t = (1.0 - p_wait) + ans_t
+    abandoned_after_t = p_abandon - ab_t
     sl = answered_by_t / (answered + abandoned_after_t)
     return {
         "traffic": lam * aht,
