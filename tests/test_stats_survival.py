@@ -11,6 +11,7 @@ from scipy import stats
 from scipy.integrate import quad
 from statsmodels.duration.survfunc import SurvfuncRight, survdiff
 
+from kpitools.stats import survival
 from kpitools.stats._common import StatisticalWarning, StatsInputError
 from kpitools.stats.survival import (
     kaplan_meier,
@@ -237,3 +238,58 @@ def test_pandas_nullable_and_arrow_durations():
     res = km_quantiles(t, o)
     ref = km_quantiles(HAND_T, HAND_O)
     pd.testing.assert_frame_equal(res, ref)
+
+
+# --------------------------------------------------------------------------- vectorised km_summary
+def _many_groups(seed, n_groups=400, n=12_000):
+    """Censored data with many groups of very different sizes, ties, all-censored and empty groups."""
+    rng = np.random.default_rng(seed)
+    size = rng.zipf(1.6, n_groups).clip(max=n // 4)
+    g = np.repeat(np.arange(n_groups), size)[:n]
+    t = np.round(rng.lognormal(1.5, 1.0, g.size), 1)  # rounding makes tied times
+    c = rng.uniform(0, 30, g.size)
+    obs = t <= c
+    dur = np.minimum(t, c)
+    obs[g % 37 == 5] = False  # all-censored groups
+    dur[rng.random(g.size) < 0.01] = np.nan  # NaN durations are dropped
+    labels = np.array([f"g{i:03d}" for i in range(n_groups + 3)])  # three categories never seen
+    df = pd.DataFrame({
+        "hours": dur,
+        "done": obs,
+        "team": pd.Categorical(labels[g], categories=labels),
+        "tier": np.where(g % 2 == 0, "a", "b"),
+    })
+    return df
+
+
+@pytest.mark.parametrize(("seed", "q", "confidence"), [(1, (0.5, 0.9), 0.95), (2, (0.25, 0.5, 0.75), 0.9)])
+def test_km_summary_equals_per_group_km_quantiles(seed, q, confidence):
+    # reference: km_quantiles (scipy ecdf + Brookmeyer-Crowley, itself checked against
+    # statsmodels above) on each group alone, and the former per-group km_summary loop
+    df = _many_groups(seed)
+    out = km_summary(df, duration="hours", observed="done", by="team", q=q, confidence=confidence)
+    pd.testing.assert_frame_equal(
+        out, survival._km_summary_loop(df, duration="hours", observed="done", by="team", q=q,
+                                       confidence=confidence), check_exact=True)
+    labs = [survival._q_label(v) for v in q]
+    assert out["team"].tolist() == df["team"].cat.categories.tolist()
+    assert (out["n"] == 0).sum() >= 3 and (out["events"] == 0).sum() > 3  # empty and all-censored
+    for _, row in out.iterrows():
+        mask = (df["team"] == row["team"]).to_numpy()
+        ref = km_quantiles(df["hours"][mask], df["done"][mask], q=q, confidence=confidence)
+        assert row["n"] == int(df["hours"][mask].notna().sum())
+        for lab, (_, r) in zip(labs, ref.iterrows(), strict=True):
+            got = [row[lab], row[f"{lab}_ci_low"], row[f"{lab}_ci_high"]]
+            np.testing.assert_array_equal(got, [r["value"], r["ci_low"], r["ci_high"]])
+
+
+def test_km_summary_two_keys_and_padding_chunks(monkeypatch):
+    # several chunks (tiny padding budget) and a two-column grouping give the same table
+    df = _many_groups(3, n_groups=120, n=4000)
+    ref = survival._km_summary_loop(df, duration="hours", observed="done", by=["tier", "team"])
+    monkeypatch.setattr(survival, "_PAD_BUDGET", 50)
+    out = km_summary(df, duration="hours", observed="done", by=["tier", "team"])
+    pd.testing.assert_frame_equal(out, ref, check_exact=True)
+    whole = km_summary(df, duration="hours", observed="done")
+    pd.testing.assert_frame_equal(whole, survival._km_summary_loop(df, duration="hours", observed="done"),
+                                  check_exact=True)

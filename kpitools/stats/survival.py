@@ -36,6 +36,12 @@ _QUANTILE_COLUMNS = ["q", "value", "ci_low", "ci_high", "n", "events", "censored
 # --------------------------------------------------------------------------- input
 def _durations(durations, observed) -> tuple[np.ndarray, np.ndarray]:
     """Validate and return (time, observed) as float / bool arrays, NaN durations dropped."""
+    t, o, _ = _durations_keep(durations, observed)
+    return t, o
+
+
+def _durations_keep(durations, observed) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """As :func:`_durations`, also returning the mask of the rows kept (non-NaN durations)."""
     dtype = getattr(durations, "dtype", None)
     if dtype is None:
         dtype = np.asarray(durations).dtype
@@ -75,7 +81,7 @@ def _durations(durations, observed) -> tuple[np.ndarray, np.ndarray]:
         raise StatsInputError(
             f"durations must be finite and non-negative; offending positions (after dropping NaN): {bad.tolist()}"
         )
-    return t, o
+    return t, o, keep
 
 
 def _table(t: np.ndarray, o: np.ndarray):
@@ -381,6 +387,111 @@ def _q_label(q: float) -> str:
     return f"p{pct:g}".replace(".", "_")
 
 
+# rows x width of the padded per-group matrices built at once (memory bound: 8 bytes each)
+_PAD_BUDGET = 2_000_000
+
+
+def _grouped_quantiles(t, o, codes, n_groups, qs, confidence) -> dict[str, np.ndarray]:
+    """:func:`_quantile_rows` for many groups at once; columns of the km_summary table.
+
+    One sort by (group, time) gives each group's distinct event times with at-risk and event
+    counts (at risk = rows of the group from that time on). Survival ``prod (n_j - d_j) / n_j``
+    and Greenwood's sum are then cumulated along the rows of a padded group x event-time matrix
+    (``np.cumprod`` / ``np.cumsum`` along an axis run the same sequential products and sums as
+    on one group alone, and the censoring-only times multiply by exactly 1, so S is bit-for-bit
+    scipy's); groups are cut into chunks of similar length to bound the padding. The quantile and
+    the Brookmeyer-Crowley limits come from the same elementwise log-log statistic with first /
+    last true positions per row.
+    """
+    z = z_value(confidence)
+    n = np.bincount(codes, minlength=n_groups).astype(np.int64)
+    events = np.bincount(codes, weights=o.astype(float), minlength=n_groups).astype(np.int64)
+    out: dict[str, np.ndarray] = {"n": n, "events": events, "censored": n - events}
+    res = {qv: [np.full(n_groups, np.nan) for _ in range(3)] for qv in qs}
+    order = np.lexsort((t, codes))
+    cs, ts, os_ = codes[order], t[order], o[order]
+    size = cs.size
+    if size:
+        new = np.ones(size, dtype=bool)
+        new[1:] = (cs[1:] != cs[:-1]) | (ts[1:] != ts[:-1])
+        starts = np.flatnonzero(new)
+        cell_g, cell_t = cs[starts], ts[starts]
+        cell_d = np.add.reduceat(os_.astype(np.int64), starts)
+        group_end = np.cumsum(n)
+        cell_n = group_end[cell_g] - starts  # rows of the group with time >= cell time
+        ev = cell_d > 0
+        eg, et = cell_g[ev], cell_t[ev]
+        nr, de = cell_n[ev].astype(float), cell_d[ev].astype(float)
+        m = np.bincount(eg, minlength=n_groups)  # distinct event times per group
+        first_cell = np.cumsum(m) - m
+        col = np.arange(eg.size) - first_cell[eg]
+        with_events = np.flatnonzero(m > 0)
+        by_len = with_events[np.argsort(m[with_events], kind="stable")]
+        lo_i = 0
+        while lo_i < by_len.size:  # chunks of groups, shortest first
+            hi_i = lo_i + 1
+            while hi_i < by_len.size and (hi_i + 1 - lo_i) * m[by_len[hi_i]] <= _PAD_BUDGET:
+                hi_i += 1
+            _chunk_quantiles(by_len[lo_i:hi_i], m, eg, col, et, nr, de, n_groups, qs, z, res)
+            lo_i = hi_i
+    for qv in qs:
+        lab = _q_label(qv)
+        out[lab], out[f"{lab}_ci_low"], out[f"{lab}_ci_high"] = res[qv]
+    # mean of observed durations in data order per group: np.mean on each group's slice (the
+    # same pairwise sum as on the group alone); a loop over groups, not rows
+    obs = np.flatnonzero(o)
+    og = codes[obs]
+    oorder = np.argsort(og, kind="stable")
+    ot = t[obs][oorder]
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(og, minlength=n_groups))])
+    mean = np.full(n_groups, np.nan)
+    for gi in np.flatnonzero(np.diff(bounds) > 0):
+        mean[gi] = float(ot[bounds[gi]:bounds[gi + 1]].mean())
+    out["mean_observed"] = mean
+    return out
+
+
+def _chunk_quantiles(groups, m, eg, col, et, nr, de, n_groups, qs, z, res) -> None:
+    """Fill ``res`` for ``groups`` (all with events) from a padded rows x max-events matrix."""
+    width = int(m[groups].max())
+    row_of = np.full(n_groups, -1, dtype=np.int64)
+    row_of[groups] = np.arange(groups.size)
+    sel = np.flatnonzero(row_of[eg] >= 0)
+    r_idx, c_idx = row_of[eg[sel]], col[sel]
+    shape = (groups.size, width)
+    ratio = np.ones(shape)
+    term = np.zeros(shape)
+    times = np.full(shape, np.nan)
+    valid = np.zeros(shape, dtype=bool)
+    nrs, des = nr[sel], de[sel]
+    ratio[r_idx, c_idx] = (nrs - des) / nrs
+    with np.errstate(divide="ignore", invalid="ignore"):
+        term[r_idx, c_idx] = des / (nrs * (nrs - des))
+    times[r_idx, c_idx] = et[sel]
+    valid[r_idx, c_idx] = True
+    surv = np.cumprod(ratio, axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        greenwood = np.cumsum(term, axis=1)
+        log_s = np.log(surv)
+    rows = np.arange(groups.size)
+    last_col = m[groups] - 1
+    for qv in qs:
+        target = 1.0 - qv
+        hit = valid & (surv <= target + 1e-12)
+        first = hit.argmax(axis=1)
+        value = np.where(hit.any(axis=1), times[rows, first], np.nan)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = (np.log(-log_s) - np.log(-np.log(target))) / (np.sqrt(greenwood) / -log_s)
+        ok = valid & (np.abs(r) <= z)
+        any_ok = ok.any(axis=1)
+        lo_col = ok.argmax(axis=1)
+        hi_last = width - 1 - ok[:, ::-1].argmax(axis=1)
+        lo = np.where(any_ok, times[rows, lo_col], np.nan)
+        nxt = times[rows, np.minimum(hi_last + 1, width - 1)]
+        hi = np.where(any_ok, np.where(hi_last == last_col, np.inf, nxt), np.nan)
+        res[qv][0][groups], res[qv][1][groups], res[qv][2][groups] = value, lo, hi
+
+
 def km_summary(
     data: pd.DataFrame,
     *,
@@ -429,6 +540,40 @@ def km_summary(
     missing = [c for c in [duration, observed, *([] if by is None else ([by] if isinstance(by, str) else list(by)))] if c not in data.columns]
     if missing:
         raise StatsInputError(f"data has no column(s) {missing}; available: {list(data.columns)}")
+    by_cols = [] if by is None else ([by] if isinstance(by, str) else list(by))
+
+    if not by_cols:
+        codes = np.zeros(len(data), dtype=np.int64)
+        keys_list = [()]
+    else:
+        grouped = data.groupby(by_cols, observed=False, sort=True)
+        positions = grouped.indices
+        keys_list = grouped.size().index.tolist()
+        codes = np.full(len(data), -1, dtype=np.int64)
+        for gi, key in enumerate(keys_list):  # one vectorised assignment per group
+            idx = positions.get(key)
+            if idx is not None:
+                codes[idx] = gi
+    t_all, o_all, keep = _durations_keep(data[duration].to_numpy(dtype=float, na_value=np.nan),
+                                         data[observed].to_numpy())
+    g = codes[keep]
+    inside = g >= 0
+    table = _grouped_quantiles(t_all[inside], o_all[inside], g[inside], len(keys_list), qs, confidence)
+    cols: dict[str, object] = {}
+    if by_cols:
+        key_frame = pd.DataFrame([dict(zip(by_cols, k if isinstance(k, tuple) else (k,), strict=True))
+                                  for k in keys_list], columns=by_cols)
+        for c in by_cols:  # keep the segment dtype (categorical, str)
+            cols[c] = key_frame[c].astype(data[c].dtype)
+    cols.update(table)
+    cols["confidence"] = np.full(len(keys_list), confidence)
+    return pd.DataFrame(cols, index=pd.RangeIndex(len(keys_list)))
+
+
+def _km_summary_loop(data, *, duration, observed, by=None, q=(0.5, 0.9), confidence=0.95):
+    """The former per-group km_summary (one scipy ecdf per group); kept for tests and benchmarks."""
+    confidence = check_confidence(confidence)
+    qs = _check_qs(q)
     by_cols = [] if by is None else ([by] if isinstance(by, str) else list(by))
 
     def summarise(frame: pd.DataFrame) -> dict:
