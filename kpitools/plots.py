@@ -443,8 +443,11 @@ def scorecard_table(kpi_rows: pd.DataFrame, *, month: Any, changes: pd.DataFrame
     HtmlTable
         ``frame`` columns: ``kpi, title, group, value, ci_low, ci_high, unit, n, target,
         target_met, prev_value, change, change_ci_low, change_ci_high, p_value, significant,
-        higher_is_better, trend`` (``trend``: list of the ``history`` monthly values, oldest
-        first). In the HTML each row carries ``data-kpi`` and the value cell ``data-value`` (the
+        higher_is_better, trend, maturing`` (``trend``: list of the ``history`` monthly values,
+        oldest first; ``maturing``: the parts of the month's ``note`` saying the cohort is not
+        complete yet, "... still open at the cut-off", else None). Such rows get a dagger and a
+        footnote: a created-cohort KPI of a recent month (resolution rate, FCR) can still change,
+        so part of its change against an older month is the cohort's age. In the HTML each row carries ``data-kpi`` and the value cell ``data-value`` (the
         unrounded value as ``repr``), so the report can be checked against ``kpi_table``.
     """
     _check_columns(kpi_rows, ["kpi", "period", "value"], "kpi_rows")
@@ -457,6 +460,8 @@ def scorecard_table(kpi_rows: pd.DataFrame, *, month: Any, changes: pd.DataFrame
     for c in ["unit", "ci_low", "ci_high", "n", "target", "target_met", *_CHANGE_COLS]:
         if c not in rows.columns:
             rows[c] = np.nan
+    if "note" not in rows.columns:
+        rows["note"] = None
     dup = rows.duplicated(["kpi", "period"])
     if dup.any():
         raise ValueError("kpi_rows: more than one row per kpi and period; pass overall rows "
@@ -506,11 +511,12 @@ def scorecard_table(kpi_rows: pd.DataFrame, *, month: Any, changes: pd.DataFrame
             "p_value": r["p_adjusted"] if _finite(r["p_adjusted"]) else r["p_value"],
             "significant": r["significant"],
             "higher_is_better": None if h is None or pd.isna(h) else bool(h), "trend": trend,
+            "maturing": _maturing(r["note"]),
         })
     frame = pd.DataFrame(recs, columns=["kpi", "title", "group", "value", "ci_low", "ci_high",
                                         "unit", "n", "target", "target_met", "prev_value", "change",
                                         "change_ci_low", "change_ci_high", "p_value", "significant",
-                                        "higher_is_better", "trend"])
+                                        "higher_is_better", "trend", "maturing"])
     head = (f'<tr><th class="text"{_LEFT}>KPI</th><th{_RIGHT}>value</th><th{_RIGHT}>interval</th>'
             f'<th{_RIGHT}>n</th><th{_RIGHT}>target</th><th{_RIGHT}>change vs last month</th>'
             f'<th class="text"{_LEFT}>last {history} months</th></tr>')
@@ -552,9 +558,11 @@ def scorecard_table(kpi_rows: pd.DataFrame, *, month: Any, changes: pd.DataFrame
         else:
             chg = '<span class="muted">\u2013</span>'
         spark = sparkline_svg(rec["trend"], label=f"{rec['title']}: last {history} months")
+        dagger = (f' <span class="muted" title="{html.escape(rec["maturing"], quote=True)}">\u2020</span>'
+                  if rec["maturing"] else "")
         out.append(
             f'<tr data-kpi="{html.escape(str(rec["kpi"]), quote=True)}">'
-            f'<td class="text"{_LEFT}>{html.escape(str(rec["title"]))}</td>'
+            f'<td class="text"{_LEFT}>{html.escape(str(rec["title"]))}{dagger}</td>'
             f'<td class="num"{_RIGHT} data-value="{html.escape(repr(float(rec["value"])) if _finite(rec["value"]) else "nan")}">'
             f"<strong>{html.escape(fv(rec['value']))}</strong></td>"
             f'<td class="num"{_RIGHT}>{html.escape(interval)}</td><td class="num"{_RIGHT}>{n}</td>'
@@ -563,8 +571,24 @@ def scorecard_table(kpi_rows: pd.DataFrame, *, month: Any, changes: pd.DataFrame
     out.append("</tbody></table>")
     out.append('<p class="kpi-note">Change marked * is significant at the report\'s confidence '
                "level (Benjamini-Hochberg adjusted where several KPIs are compared).</p>")
+    mat = [(rec["title"], rec["maturing"]) for rec in recs if rec["maturing"]]
+    if mat:
+        items = "; ".join(f"{html.escape(str(t))}: {html.escape(x)}" for t, x in mat)
+        out.append(f'<p class="kpi-note">\u2020 Cohort still maturing in {m} ({items}). These KPIs '
+                   "count the tickets created in the month, and the latest tickets have had less time to "
+                   "be resolved or followed up, so the value can still change and part of the change "
+                   "against an older, mature month is the cohort's age, not performance.</p>")
     return HtmlTable(frame, "".join(out), text_columns=["kpi", "value", "ci_low", "ci_high", "n",
                                                          "target_met", "change", "significant"])
+
+
+def _maturing(note: Any) -> str | None:
+    """The parts of a KPI note saying its cohort is not complete yet ("... still open at the
+    cut-off": tickets unresolved, repeat windows open), or None."""
+    if not isinstance(note, str):
+        return None
+    parts = [p.strip() for p in note.split(";") if "still open at the cut-off" in p]
+    return "; ".join(parts) or None
 
 
 # ---------------------------------------------------------------------------------------------

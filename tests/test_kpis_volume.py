@@ -136,6 +136,15 @@ def test_opened_to_resolved_and_resolution_rate(ds):
     assert _by_period(rr) == pytest.approx({"2026-10": 0.6, "2026-11": 2 / 3})
     # Wilson 95% for 3/5: statsmodels proportion_confint(3, 5, method="wilson") = (0.2307, 0.8824)
     assert (rr["ci_low"].iloc[0], rr["ci_high"].iloc[0]) == pytest.approx((0.23072, 0.88238), abs=1e-4)
+    # cohort maturity: October's T3 and T4, November's T7 are still open at the cut-off
+    assert _by_period(rr, "open_at_cutoff") == {"2026-10": 2, "2026-11": 1}
+    assert _by_period(rr, "note") == {
+        "2026-10": "cohort still maturing: 2 ticket(s) still open at the cut-off",
+        "2026-11": "cohort still maturing: 1 ticket(s) still open at the cut-off"}
+    # by team: team A (T1, T2, T5, T6) is fully resolved -> no note; team B holds T3, T4, T7
+    bt = K.resolution_rate(ds, by="team")
+    assert bt.loc[bt["team"] == "A", "note"].isna().all()
+    assert bt.loc[bt["team"] == "B", "open_at_cutoff"].tolist() == [2, 1]
 
 
 def test_backlog_age(ds):

@@ -160,6 +160,32 @@ def test_scorecard_shows_each_group_once():
     assert heads == ["Quality", "Volume", "Team"]
 
 
+def test_scorecard_marks_maturing_cohorts():
+    # resolution_rate's note for a month whose created tickets are not all resolved yet, and
+    # FCR's note while repeat windows are open: both end in "still open at the cut-off" and get
+    # a dagger and a footnote; other notes (here "window 7 d") are not repeated.
+    rows = _kpi_rows()
+    last = rows["period"] == pd.Period("2026-10", "M")
+    rows["note"] = None
+    rows.loc[last & (rows["kpi"] == "csat"), "note"] = "cohort still maturing: 64 ticket(s) still open at the cut-off"
+    rows.loc[last & (rows["kpi"] == "nps"), "note"] = (
+        "12 ticket(s) with the repeat window still open at the cut-off; window 7 d")
+    sc = plots.scorecard_table(rows, month="2026-10")
+    m = sc.frame.set_index("kpi")["maturing"]
+    assert m["csat"] == "cohort still maturing: 64 ticket(s) still open at the cut-off"
+    assert m["nps"] == "12 ticket(s) with the repeat window still open at the cut-off"
+    assert pd.isna(m["tickets"])
+    soup = BeautifulSoup(sc.html, "html.parser")
+    assert "\u2020" in soup.find("tr", attrs={"data-kpi": "csat"}).find("td").get_text()
+    assert "\u2020" not in soup.find("tr", attrs={"data-kpi": "tickets"}).get_text()
+    foot = [p.get_text() for p in soup.find_all("p", class_="kpi-note")]
+    assert len(foot) == 2 and foot[1].startswith("\u2020 Cohort still maturing in 2026-10")
+    assert "csat: cohort still maturing: 64 ticket(s)" in foot[1] and "window 7 d" not in foot[1]
+    # no maturing rows: no footnote
+    assert len(BeautifulSoup(plots.scorecard_table(_kpi_rows(), month="2026-10").html,
+                             "html.parser").find_all("p", class_="kpi-note")) == 1
+
+
 def test_scorecard_rejects_segmented_rows_and_bad_history():
     rows = pd.concat([_kpi_rows(), _kpi_rows()])
     with pytest.raises(ValueError, match="kpi_rows: more than one row per kpi and period"):

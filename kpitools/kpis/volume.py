@@ -323,13 +323,31 @@ def opened_to_resolved(ds, *, period="M", by=None, basis=None, clock=None, confi
     check=resolved.spec.check,
 )
 def resolution_rate(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None):
-    """Resolved / received among tickets created in the period, with a Wilson interval."""
+    """Resolved / received among tickets created in the period, with a Wilson interval.
+
+    Returns
+    -------
+    DataFrame
+        Columns of :func:`kpitools.kpis._core.finish` plus ``open_at_cutoff``: tickets of the
+        cohort not yet resolved at the cut-off (``denominator - numerator``).
+
+    Notes
+    -----
+    resolution rate = resolved / received among tickets created in the period (metrics.md),
+    resolved meaning first resolved by the cut-off. It is a cohort KPI: a recent period's
+    tickets have had less time to be resolved, so its rate is lower and still rising
+    (cohort maturity); comparing it with an older, mature period mixes a real change with the
+    cohort's age. Every period with tickets still open says so in ``note`` ("cohort still
+    maturing: k ticket(s) still open at the cut-off"), and the scorecard marks it.
+    """
     f = ticket_facts(ds)
     done = (f["first_resolved"].notna() & (f["first_resolved"] <= ds.cutoff)).astype(float).to_numpy()
-    rows = _tickets_rows(ds, by, period, f["created_at"], done=done, one=np.ones(len(f)))
-    agg = Agg.from_rows(rows, by=by, sums={"numerator": "done", "denominator": "one"}, levels=_levels(ds, by),
+    rows = _tickets_rows(ds, by, period, f["created_at"], done=done, one=np.ones(len(f)), open=1.0 - done)
+    agg = Agg.from_rows(rows, by=by, sums={"numerator": "done", "denominator": "one", "open_at_cutoff": "open"},
+                        levels=_levels(ds, by),
                         periods=span(f["created_at"], period=period, tz=ds.settings.timezone),
-                        denominator_label="tickets created")
+                        denominator_label="tickets created", extras={"open_at_cutoff": 0.0},
+                        notes={"open_at_cutoff": "cohort still maturing: {k} ticket(s) still open at the cut-off"})
     return _finish(agg, resolution_rate.spec, ds, period, by, basis, confidence, method)
 
 
