@@ -267,9 +267,9 @@ def test_fractional_agents_lie_between_neighbours():
 
 # --------------------------------------------------------------------------- fast paths
 def test_erlang_a_dense_path_equals_sparse_expm_multiply():
-    # the dense expm fast path (short queues) against the former sparse expm_multiply path on a
+    # the uniformisation fast path (short queues) against the former sparse expm_multiply path on a
     # grid of loads, patience values and targets; both solve the same absorbing chain, so they
-    # agree to rounding (independent numerical routes: Pade scaling-squaring vs Al-Mohy-Higham)
+    # agree to rounding (independent numerical routes: uniformisation vs Al-Mohy-Higham)
     rng = np.random.default_rng(7)
     checked = 0
     for _ in range(60):
@@ -283,7 +283,7 @@ def test_erlang_a_dense_path_equals_sparse_expm_multiply():
         for key in fast:
             assert fast[key] == pytest.approx(slow[key], rel=1e-12, abs=1e-15), key
         checked += fast["states"] - n <= staffing._DENSE_MAX_POSITIONS
-    assert checked > 30  # most of the grid went through the dense path
+    assert checked > 30  # most of the grid has short queues (the fast path)
     # statistics.md reference values hold on both paths
     for f in (erlang_a, staffing._erlang_a_sparse):
         r = f(CALLS, INTERVAL, AHT, 14, T, 600)
