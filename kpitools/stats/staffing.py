@@ -475,9 +475,11 @@ def _absorbed_by(forward, theta, n_mu, start, t, *, dense):
         move = forward[1:] / lam_max
         c_ans, c_ab = n_mu / lam_max, theta / lam_max
         head, mass = np.empty(steps), np.empty(steps)
-        p = start.copy()
+        p, m = start.copy(), float(start.sum())
         for i in range(steps):
-            head[i], mass[i] = p[0], p.sum()
+            h = float(p[0])
+            head[i], mass[i] = h, m
+            m = m - c_ans * h - c_ab * m  # mass still queued after the step
             nxt = stay * p
             nxt[:-1] += move * p[1:]
             p = nxt
