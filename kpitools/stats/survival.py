@@ -529,6 +529,15 @@ def km_summary(
           still open; shown for comparison, not as the mean duration.
         - ``confidence``: the level used.
 
+    Notes
+    -----
+    Per group exactly :func:`km_quantiles` (``S(t) = prod_{t_j <= t} (n_j - d_j) / n_j``, quantile
+    = first event time with ``S <= 1 - q``, Brookmeyer-Crowley limits from the log-log statistic
+    with Greenwood's ``G = sum d_j / (n_j (n_j - d_j))``), computed for all groups at once: one sort
+    by (group, time), then cumulative products and sums along a padded group x event-time matrix.
+    Equal bit for bit to a loop of :func:`km_quantiles` over the groups (tested on 400 groups with
+    ties, empty and all-censored groups).
+
     See Also
     --------
     km_quantiles, restricted_mean
