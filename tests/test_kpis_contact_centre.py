@@ -690,3 +690,34 @@ def test_roster_placement_counts_add_up(frame, agents, first_slot):
     for c in ("sl_observed", "sl_modelled", "sl_modelled_a", "abandon_observed", "abandon_modelled"):
         v = iv[c].dropna()
         assert ((v >= 0) & (v <= 1 + 1e-12)).all(), c
+
+
+def test_fcr_contacts_by_hand():
+    # metrics.md FCR "resolved ... in one call/chat AND no repeat contact by the same customer
+    # within 7 days" / all issues received. resolved dispositions: c1, c3, c7, c8 yes; c5 no.
+    # c1 (K1) is followed by c2 10 min later, c3 (K2) by c5 25 h later: not first-contact
+    # resolutions. c7 (K1, next contact none) and c8 (K3, none) are.
+    # October: 1 (c7) / 7 received (c1-c7, abandons included); December: 1 / 1.
+    c = CONTACTS.assign(resolved=[True, None, True, None, False, None, True, True])
+    d = Dataset.from_frames({"contacts": c}, settings=SETTINGS)
+    from kpitools.kpis.contact_centre import fcr_contacts
+
+    r = fcr_contacts(d)
+    oct_, dec = row(r, "2026-10"), row(r, "2026-12")
+    assert (oct_["numerator"], oct_["denominator"]) == (1, 7) and (dec["numerator"], dec["denominator"]) == (1, 1)
+    assert np.isnan(row(r, "2026-11")["value"])                      # no contact in November
+    # Wilson 95% for 1/7: statsmodels proportion_confint(1, 7, method="wilson") = (0.0257, 0.5131)
+    assert (oct_["ci_low"], oct_["ci_high"]) == pytest.approx((0.02568, 0.51313), abs=1e-4)
+    # the cut-off is the last timestamp (c8 ended Dec 1 09:01:08): c8's 7-day window is still open
+    assert dec["window_open"] == 1 and "1 contact(s) with the repeat window still open" in dec["note"]
+    assert oct_["window_open"] == 0 and "denominator: received; window 7 d" in oct_["note"]
+    # variant over resolved contacts: October c1, c3, c7 -> 1 / 3
+    v = row(fcr_contacts(d, denominator="resolved"), "2026-10")
+    assert (v["numerator"], v["denominator"]) == (1, 3)
+    # with a 0-day window a later contact is never within it: c1, c3, c7 -> 3 / 7
+    assert row(fcr_contacts(d, window_days=0), "2026-10")["numerator"] == 3
+    with pytest.raises(KPIError, match="denominator must be 'received' or 'resolved', got 'all'"):
+        fcr_contacts(d, denominator="all")
+    # without the disposition column the KPI is skipped, not guessed
+    assert "fcr_contacts" in set(kpi_table(Dataset.from_frames({"contacts": CONTACTS}, settings=SETTINGS))
+                                 .attrs["skipped"]["kpi"])

@@ -63,6 +63,7 @@ __all__ = [
     "aht",
     "acw_time",
     "repeat_contact_rate_contacts",
+    "fcr_contacts",
     "occupancy",
     "utilization",
     "staffing_gap",
@@ -524,6 +525,75 @@ def repeat_contact_rate_contacts(ds, *, period="M", by=None, basis=None, clock=N
                         denominator_label="contacts with customer_id", extras={"unknown_customer": 0.0},
                         note=f"repeat window {days:g} days")
     return finish(agg, spec=repeat_contact_rate_contacts.spec, ds=ds, period=period, by=by, basis=basis,
+                  clock=clock, confidence=confidence, method=method)
+
+
+@register(
+    name="fcr_contacts", title="First contact resolution (calls and chats)", group="contact centre",
+    definition=("Contacts resolved in the one call or chat (agent disposition contacts.resolved) with no "
+                "further contact by the same customer within the repeat window (setting "
+                "repeat_window_days) / all contacts received. Variant: over resolved contacts only "
+                "(denominator='resolved')."),
+    formula="answered & resolved & no next contact of the customer within window / contacts queued (or resolved)",
+    unit="share", higher_is_better=True, stat="proportion", basis="event",
+    tables=("contacts",), columns={"contacts": ("resolved", "customer_id")}, segments=("channel", "agent_id"),
+    options="denominator: received | resolved; window_days=None (setting repeat_window_days)", bases=("event",),
+)
+def fcr_contacts(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None,
+                 denominator="received", window_days=None) -> pd.DataFrame:
+    """First contact resolution of calls and chats (metrics.md FCR, "or in one call/chat").
+
+    Parameters
+    ----------
+    ds : Dataset
+        Needs ``contacts`` with ``resolved`` and ``customer_id``.
+    period, by, basis, clock, confidence, method
+        As for :func:`abandon_rate` (period of queueing, Wilson interval by default).
+    denominator : {"received", "resolved"}
+        Every contact that entered the queue (the seeds' "all issues received": abandoned and
+        unresolved contacts count as not resolved first time), or only contacts resolved during
+        the contact. Named in ``note``.
+    window_days : float, optional
+        Repeat window in days (default: setting ``repeat_window_days``).
+
+    Returns
+    -------
+    DataFrame
+        Framework columns: ``numerator`` = first-contact resolutions, ``denominator`` = contacts
+        received (or resolved); extra ``window_open`` (counted contacts whose repeat window had
+        not ended at the cut-off: known so far, can still fall).
+
+    Notes
+    -----
+    FCR = #{answered, resolved during the contact, no next contact by the same customer at most
+    ``window_days`` after it} / #{contacts received} (metrics.md). A contact without
+    ``customer_id`` cannot be followed up and has no repeat. An empty ``resolved`` counts as
+    not resolved.
+    """
+    if denominator not in ("received", "resolved"):
+        raise KPIError(f"denominator must be 'received' or 'resolved', got {denominator!r}")
+    days = _option(ds, window_days, "repeat_window_days", "window_days")
+    t, f, seg = _rows(ds, by)
+    solved = t["resolved"].astype("boolean").fillna(False).to_numpy(dtype=bool) & f["answered"].to_numpy()
+    cust = t["customer_id"]
+    known = cust.notna() & (cust.astype("str") != "")
+    order = t.loc[known, ["customer_id", "queued_at"]].sort_values(["customer_id", "queued_at"], kind="stable")
+    nxt = order.groupby("customer_id", sort=False)["queued_at"].shift(-1)
+    followed = pd.Series(False, index=t.index)
+    followed.loc[order.index] = ((nxt - order["queued_at"]) / pd.Timedelta(days=1) <= days).fillna(False).to_numpy(
+        dtype=bool)
+    ok = solved & ~followed.to_numpy(dtype=bool)
+    den = solved if denominator == "resolved" else np.ones(len(t), dtype=bool)
+    open_w = (t["queued_at"] + pd.Timedelta(days=days) > ds.cutoff).to_numpy(dtype=bool) & den
+    rows = _frame(to_period(t["queued_at"], period, ds.settings.timezone), seg,
+                  num=pd.Series(ok, index=t.index), den=pd.Series(den, index=t.index),
+                  wo=pd.Series(open_w, index=t.index))
+    agg = Agg.from_rows(rows, by=by, sums={"numerator": "num", "denominator": "den", "window_open": "wo"},
+                        periods=_span_contacts(ds, period), levels=levels_of(seg, by),
+                        denominator_label=f"{denominator} contacts", extras={"window_open": 0.0},
+                        note=f"denominator: {denominator}; window {days:g} d",
+                        notes={"window_open": "{k} contact(s) with the repeat window still open at the cut-off"})
+    return finish(agg, spec=fcr_contacts.spec, ds=ds, period=period, by=by, basis=basis,
                   clock=clock, confidence=confidence, method=method)
 
 
