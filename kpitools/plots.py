@@ -404,6 +404,10 @@ _CHANGE_COLS = ["prev_value", "change", "change_ci_low", "change_ci_high", "p_va
                 "p_adjusted", "significant"]
 
 
+#: Scorecard block titles where capitalising the catalogue group reads wrong.
+_GROUP_TITLES = {"sla": "SLA compliance"}
+
+
 def _period(x: Any) -> pd.Period:
     return x.asfreq("M") if isinstance(x, pd.Period) else pd.Period(str(x), freq="M")
 
@@ -529,7 +533,7 @@ def scorecard_table(kpi_rows: pd.DataFrame, *, month: Any, changes: pd.DataFrame
         fv = lambda x, u=unit, **kw: format_value(x, u, currency=currency, **kw)  # noqa: E731
         if rec["group"] and rec["group"] != last_group:
             out.append(f'<tr class="group"><th class="text" colspan="7"{_LEFT}>'
-                       f'{html.escape(str(rec["group"]).capitalize())}</th></tr>')
+                       f'{html.escape(_GROUP_TITLES.get(str(rec["group"]), str(rec["group"]).capitalize()))}</th></tr>')
             last_group = rec["group"]
         interval = (f"{fv(rec['ci_low'])} \u2013 {fv(rec['ci_high'])}"
                     if _finite(rec["ci_low"]) and _finite(rec["ci_high"]) else "\u2013")

@@ -158,6 +158,10 @@ def test_scorecard_shows_each_group_once():
     soup = BeautifulSoup(sc.html, "html.parser")
     heads = [tr.get_text() for tr in soup.find_all("tr", class_="group")]
     assert heads == ["Quality", "Volume", "Team"]
+    # the "sla" group reads "SLA compliance", not "Sla"
+    sla = plots.scorecard_table(rows, month="2026-10", catalogue=cat.assign(group="sla"))
+    assert [tr.get_text() for tr in BeautifulSoup(sla.html, "html.parser").find_all("tr", class_="group")] == [
+        "SLA compliance"]
 
 
 def test_scorecard_marks_maturing_cohorts():
