@@ -66,6 +66,9 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_TEMPLATE = PROJECT_ROOT / "notebooks" / "reports" / "monthly-kpi-report.ipynb"
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 REPORT_STEM = "kpi-report"
+# The kernel's own log (a TCP-transport notice at start, a KeyboardInterrupt line when it is shut
+# down) is noise on the user's terminal; errors in cells still reach us through the notebook.
+KERNEL_QUIET = ["--IPKernelApp.log_level=CRITICAL"]
 #: Cells with these tags are removed from the HTML (plumbing, and papermill's injected parameters).
 REMOVE_TAGS = ("remove_cell", "injected-parameters", "parameters")
 
@@ -367,6 +370,7 @@ def _render(ds, month: pd.Period, *, data_dir: Path, out: Path, confidence: floa
                 str(template), str(tmp_nb), parameters=parameters, kernel_name="python3",
                 language="python", progress_bar=False, log_output=False,
                 request_save_on_cell_execute=False, cwd=str(template.parent),
+                extra_arguments=KERNEL_QUIET,
             )
         except PapermillExecutionError as e:
             msg = _describe_failure(e)
@@ -636,7 +640,7 @@ def execute_in_place(paths: Iterable[str | os.PathLike], *, timeout: int = 600) 
     for p in map(Path, paths):
         nb = nbformat.read(p, as_version=4)
         NotebookClient(nb, kernel_name="python3", timeout=timeout, record_timing=False,
-                       resources={"metadata": {"path": str(p.parent.resolve())}}).execute()
+                       extra_arguments=KERNEL_QUIET, resources={"metadata": {"path": str(p.parent.resolve())}}).execute()
         for cell in nb.cells:
             cell.get("metadata", {}).pop("execution", None)
         _atomic_write_text(p, nbformat.writes(nb) + "\n")
