@@ -25,6 +25,7 @@ from kpitools.stats._common import StatisticalWarning, StatsInputError
 from kpitools.stats.intervals import (
     _nps_interval_prop,
     bootstrap_difference,
+    bootstrap_groups,
     bootstrap_interval,
     mean_interval,
     nps,
@@ -441,6 +442,57 @@ def test_bootstrap_interval_matches_scipy(skewed, statistic, method, scipy_metho
     low, high = bootstrap_interval(x, statistic=statistic, method=method, n_boot=5000, seed=1)
     assert low == pytest.approx(ref.low, rel=1e-9)
     assert high == pytest.approx(ref.high, rel=1e-9)
+
+
+@pytest.mark.parametrize("statistic", ["mean", "median"])
+def test_bootstrap_groups_matches_scipy_per_group(skewed, statistic):
+    # group k resamples with default_rng(SeedSequence(seed).spawn(n_groups)[k]); scipy.stats.bootstrap
+    # given the same generator draws the same (n_resamples x n) index matrix, so the percentile
+    # bounds agree to rounding. Groups given out of order and with NaN values (dropped).
+    x, y = skewed
+    z = np.array([2.0, 7.0, 3.0])
+    values = np.concatenate([y, [np.nan], x, z])
+    codes = np.concatenate([np.full(y.size, 3), [0], np.zeros(x.size, int), np.full(3, 1)])
+    low, high = bootstrap_groups(values, codes, n_groups=5, statistic=statistic, n_boot=1000, seed=11)
+    children = np.random.SeedSequence(11).spawn(5)
+    func = np.mean if statistic == "mean" else np.median
+    for k, sample in ((0, x), (1, z), (3, y)):
+        ref = stats.bootstrap((sample,), func, method="percentile", n_resamples=1000,
+                              rng=np.random.default_rng(children[k])).confidence_interval
+        assert low[k] == pytest.approx(ref.low, rel=1e-12)
+        assert high[k] == pytest.approx(ref.high, rel=1e-12)
+        # and exactly the single-sample function with that generator
+        one = bootstrap_interval(sample, statistic=statistic, n_boot=1000,
+                                 seed=np.random.default_rng(children[k]))
+        assert (low[k], high[k]) == one
+    # groups 2 and 4 have no values: NaN, no exception
+    assert np.isnan(low[[2, 4]]).all() and np.isnan(high[[2, 4]]).all()
+
+
+def test_bootstrap_groups_small_constant_seeded_and_errors():
+    # one value: NaN (no warning); constant values: both bounds equal that value
+    low, high = bootstrap_groups([5.0, 4.0, 4.0, 4.0], [0, 1, 1, 1], seed=1)
+    assert np.isnan(low[0]) and np.isnan(high[0])
+    assert (low[1], high[1]) == (4.0, 4.0)
+    x = np.arange(20.0)
+    g = np.repeat([0, 1], 10)
+    a = bootstrap_groups(x, g, seed=3)
+    b = bootstrap_groups(x, g, seed=3)
+    c = bootstrap_groups(x, g, seed=4)
+    np.testing.assert_array_equal(a[0], b[0])
+    assert not np.array_equal(a[0], c[0])
+    # the interval brackets the group mean (4.5 and 14.5)
+    assert a[0][0] < 4.5 < a[1][0] and a[0][1] < 14.5 < a[1][1]
+    with pytest.raises(StatsInputError, match="same length"):
+        bootstrap_groups([1.0, 2.0], [0])
+    with pytest.raises(StatsInputError, match="non-negative integer"):
+        bootstrap_groups([1.0, 2.0], [0, -1])
+    with pytest.raises(StatsInputError, match="n_groups"):
+        bootstrap_groups([1.0, 2.0], [0, 3], n_groups=2)
+    with pytest.raises(StatsInputError, match="n_boot"):
+        bootstrap_groups([1.0, 2.0], [0, 0], n_boot=0)
+    empty = bootstrap_groups([], np.array([], dtype=int))
+    assert empty[0].size == 0
 
 
 def test_bootstrap_difference_matches_scipy_and_is_seeded(skewed):

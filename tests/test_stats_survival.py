@@ -293,3 +293,73 @@ def test_km_summary_two_keys_and_padding_chunks(monkeypatch):
     whole = km_summary(df, duration="hours", observed="done")
     pd.testing.assert_frame_equal(whole, survival._km_summary_loop(df, duration="hours", observed="done"),
                                   check_exact=True)
+
+
+# --------------------------------------------------------------------------- km_summary horizon
+def test_km_summary_restricted_mean_by_hand():
+    # Group a: 2, 3+, 5, 7 with horizon 6. KM: S = 3/4 from 2; 3 censored (2 left at risk);
+    # S = 3/4 * 1/2 = 3/8 from 5; 7 is beyond the horizon.
+    #   RMST = 2 * 1 + (5 - 2) * 3/4 + (6 - 5) * 3/8 = 2 + 2.25 + 0.375 = 4.625
+    #   A(2) = 2.25 + 0.375 = 2.625, A(5) = 0.375;
+    #   Var = 2.625^2 * 1 / (4 * 3) + 0.375^2 * 1 / (2 * 1) = 0.57421875 + 0.0703125 = 0.64453125
+    # Group b: 1+, 2+ (all censored, followed up to 2 < 6): the area beyond 2 is unknown -> NaN.
+    # Group c: 1, 3 (no censoring): RMST = 1 * 1 + (3 - 1) * 1/2 = 2 = mean of min(T, 6); the
+    #   curve reaches 0 at 3, so the short follow-up is no problem. Var = 1^2 * 1 / (2 * 1) = 0.5
+    #   = population variance ((1-2)^2 + (3-2)^2) / 2 = 1, divided by n = 2.
+    # Group d: 7+, 9+ (all censored beyond the horizon): RMST = 6, se 0.
+    df = pd.DataFrame({
+        "t": [2.0, 3.0, 5.0, 7.0, 1.0, 2.0, 1.0, 3.0, 7.0, 9.0],
+        "o": [True, False, True, True, False, False, True, True, False, False],
+        "g": list("aaaabbccdd"),
+    })
+    out = km_summary(df, duration="t", observed="o", by="g", horizon=6).set_index("g")
+    assert out.loc["a", "rmst"] == pytest.approx(4.625, rel=1e-14)
+    assert out.loc["a", "rmst_se"] == pytest.approx(math.sqrt(0.64453125), rel=1e-14)
+    z = stats.norm.ppf(0.975)
+    assert out.loc["a", "rmst_ci_low"] == pytest.approx(4.625 - z * math.sqrt(0.64453125))
+    assert out.loc["a", "rmst_ci_high"] == pytest.approx(4.625 + z * math.sqrt(0.64453125))
+    assert math.isnan(out.loc["b", "rmst"]) and math.isnan(out.loc["b", "rmst_ci_low"])
+    assert out.loc["c", "rmst"] == pytest.approx(2.0) and out.loc["c", "rmst_se"] == pytest.approx(math.sqrt(0.5))
+    assert out.loc["d", "rmst"] == 6.0 and out.loc["d", "rmst_se"] == 0.0
+    assert (out["rmst_horizon"] == 6.0).all()
+    # the single-group function gives the same numbers
+    a = df[df["g"] == "a"]
+    ref = restricted_mean(a["t"], a["o"], horizon=6)
+    assert ref["value"] == pytest.approx(4.625) and ref["se"] == pytest.approx(math.sqrt(0.64453125))
+
+
+@pytest.mark.parametrize("horizon", [5.0, 12.0, 40.0])
+def test_km_summary_horizon_equals_restricted_mean_loop(horizon):
+    # random groups with ties and censoring: every group followed up to the horizon equals
+    # restricted_mean on the group alone (up to rounding: the loop also sums the censoring-only
+    # knots, where S does not change); the columns without horizon stay identical
+    rng = np.random.default_rng(8)
+    n = 1500
+    df = pd.DataFrame({"h": np.round(rng.lognormal(2.0, 0.8, n), 1), "done": rng.random(n) < 0.75,
+                       "team": rng.integers(0, 40, n).astype(str)})
+    df.loc[df["team"] == "7", "done"] = False
+    out = km_summary(df, duration="h", observed="done", by="team", horizon=horizon)
+    base = km_summary(df, duration="h", observed="done", by="team")
+    pd.testing.assert_frame_equal(out[base.columns], base)
+    assert list(out.columns[-7:]) == ["mean_observed", "rmst", "rmst_se", "rmst_ci_low", "rmst_ci_high",
+                                      "rmst_horizon", "confidence"]
+    checked = 0
+    for _, r in out.iterrows():
+        g = df[df["team"] == r["team"]]
+        ref = restricted_mean(g["h"], g["done"], horizon=horizon)
+        surv_last = kaplan_meier(g["h"], g["done"])["survival"].iloc[-1]
+        if g["h"].max() < horizon and surv_last > 0:
+            assert math.isnan(r["rmst"])
+            continue
+        checked += 1
+        assert r["rmst"] == pytest.approx(ref["value"], rel=1e-12)
+        assert r["rmst_se"] == pytest.approx(ref["se"], rel=1e-12, abs=1e-12)
+        assert r["rmst_ci_low"] == pytest.approx(ref["ci_low"], rel=1e-12)
+    assert checked >= 30
+
+
+def test_km_summary_horizon_checked():
+    df = pd.DataFrame({"h": [1.0, 2.0], "done": [True, True]})
+    for bad in (0, -1.0, float("inf"), "x"):
+        with pytest.raises(StatsInputError, match="horizon"):
+            km_summary(df, duration="h", observed="done", horizon=bad)
