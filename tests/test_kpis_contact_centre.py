@@ -33,7 +33,7 @@ from scipy import stats
 
 from kpitools.io import Dataset
 from kpitools.kpis import kpi_table
-from kpitools.kpis._core import KPIError, KPIUnavailable
+from kpitools.kpis._core import BOOTSTRAP_N, BOOTSTRAP_SEED, KPIError, KPIUnavailable
 from kpitools.kpis.contact_centre import (
     abandon_rate,
     acw_time,
@@ -162,8 +162,18 @@ def test_abandon_rate_rejects_bad_options(ds):
 # ----------------------------------------------------------------------------------------------
 # ASA, service level, chat abandonment
 # ----------------------------------------------------------------------------------------------
+def _boot_reference(res: pd.DataFrame, period: str, values, seed=BOOTSTRAP_SEED, n_boot=BOOTSTRAP_N):
+    """scipy.stats.bootstrap percentile interval with the generator of the result's grid cell:
+    cell k of the grid (row k with by=None) resamples with SeedSequence(seed).spawn(cells)[k]."""
+    k = int(np.flatnonzero(res["period"].astype(str) == period)[0])
+    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(len(res))[k])
+    ci = stats.bootstrap((np.asarray(values, float),), np.mean, method="percentile", n_resamples=n_boot,
+                         rng=rng).confidence_interval
+    return ci.low, ci.high
+
+
 def test_asa_mean_median_p90_and_t_interval(ds):
-    oct_ = row(asa(ds), "2026-10")
+    oct_ = row(asa(ds, method="t"), "2026-10")
     waits = np.array([10.0, 30.0, 20.0, 5.0])  # c1, c3, c5, c7 (answered)
     # mean 65 / 4 = 16.25; median (10 + 20) / 2 = 15; p90 linear: 20 + 0.7 x 10 = 27
     assert oct_["value"] == pytest.approx(16.25)
@@ -174,7 +184,41 @@ def test_asa_mean_median_p90_and_t_interval(ds):
     assert oct_["sd"] == pytest.approx(np.sqrt(368.75 / 3))
     lo, hi = stats.t.interval(0.95, df=3, loc=waits.mean(), scale=stats.sem(waits))  # scipy reference
     assert (oct_["ci_low"], oct_["ci_high"]) == pytest.approx((lo, hi))
+    assert oct_["method"] == "t"
     assert np.isnan(row(asa(ds), "2026-11")["value"])
+
+
+def test_asa_default_interval_is_seeded_bootstrap(ds):
+    # statistics.md: means of fully observed durations get a seeded bootstrap percentile interval
+    res = asa(ds)
+    oct_ = row(res, "2026-10")
+    waits = [10.0, 30.0, 20.0, 5.0]  # c1, c3, c5, c7 (answered)
+    assert oct_["value"] == pytest.approx(16.25) and oct_["method"] == "bootstrap"
+    lo, hi = _boot_reference(res, "2026-10", waits)  # scipy reference, same resamples
+    assert (oct_["ci_low"], oct_["ci_high"]) == pytest.approx((lo, hi), rel=1e-12)
+    # a resample mean lies between the smallest and the largest wait
+    assert 5.0 <= oct_["ci_low"] < 16.25 < oct_["ci_high"] <= 30.0
+    # reproducible with the default seed; another seed or n_boot gives its own reference
+    again = row(asa(ds), "2026-10")
+    assert (again["ci_low"], again["ci_high"]) == (oct_["ci_low"], oct_["ci_high"])
+    other = asa(ds, seed=7, n_boot=500)
+    lo7, hi7 = _boot_reference(other, "2026-10", waits, seed=7, n_boot=500)
+    assert (row(other, "2026-10")["ci_low"], row(other, "2026-10")["ci_high"]) == pytest.approx((lo7, hi7), rel=1e-12)
+    # by channel: cell k of the period x channel grid uses child k; Oct chat waits c5 20, c7 5;
+    # Oct phone c1 10, c3 30
+    seg = asa(ds, by="channel")
+    children = np.random.SeedSequence(BOOTSTRAP_SEED).spawn(len(seg))
+    for channel, waits_ch in (("chat", [20.0, 5.0]), ("phone", [10.0, 30.0])):
+        k = int(np.flatnonzero((seg["period"].astype(str) == "2026-10") & (seg["channel"] == channel))[0])
+        ci = stats.bootstrap((np.array(waits_ch),), np.mean, method="percentile", n_resamples=BOOTSTRAP_N,
+                             rng=np.random.default_rng(children[k])).confidence_interval
+        assert (seg.loc[k, "ci_low"], seg.loc[k, "ci_high"]) == pytest.approx((ci.low, ci.high), rel=1e-12)
+    with pytest.raises(KPIError, match="method"):
+        asa(ds, method="bca")
+    with pytest.raises(KPIError, match="seed"):
+        asa(ds, seed=-1)
+    with pytest.raises(KPIError, match="n_boot"):
+        asa(ds, n_boot=0)
 
 
 def test_service_level_80_20_form(ds):
@@ -222,11 +266,24 @@ def test_aht_and_acw(ds):
     assert a["value"] == pytest.approx(337.5)
     assert a["n"] == 4
     assert a["median"] == pytest.approx((240 + 390) / 2)
+    res = aht(ds)
+    assert (a["ci_low"], a["ci_high"]) == pytest.approx(_boot_reference(res, "2026-10", [390, 240, 600, 120]),
+                                                        rel=1e-12)
+    assert a["method"] == "bootstrap"
     w = row(acw_time(ds), "2026-10")
     # wrap-up: 60, 40, 0, 20 -> mean 30, median 30
     assert w["value"] == pytest.approx(30.0)
     assert w["median"] == pytest.approx(30.0)
-    assert row(aht(ds), "2026-12")["value"] == pytest.approx(60.0)
+    assert (w["ci_low"], w["ci_high"]) == pytest.approx(_boot_reference(acw_time(ds), "2026-10", [60, 40, 0, 20]),
+                                                        rel=1e-12)
+    # t interval still available: 30 +- t(0.975, 3) sd / 2, sd of 60, 40, 0, 20 = sqrt(2000 / 3)
+    wt = row(acw_time(ds, method="t"), "2026-10")
+    lo, hi = stats.t.interval(0.95, 3, loc=30.0, scale=np.sqrt(2000 / 3) / 2)
+    assert (wt["ci_low"], wt["ci_high"]) == pytest.approx((lo, hi)) and wt["method"] == "t"
+    # December: one handled contact (60 s): no interval from one value
+    dec = row(aht(ds), "2026-12")
+    assert dec["value"] == pytest.approx(60.0)
+    assert np.isnan(dec["ci_low"]) and np.isnan(dec["ci_high"])
 
 
 def test_contact_facts(ds):

@@ -101,7 +101,8 @@ def test_output_columns_in_order(ds):
     assert r.columns[2] == "channel"
     assert list(r.columns[3:3 + len(BASE_COLUMNS) - 2]) == list(BASE_COLUMNS[2:])
     d = K.first_response_time(ds)
-    assert list(d.columns[-5:]) == ["p90", "p90_ci_low", "p90_ci_high", "mean_observed", "censored"]
+    assert list(d.columns[-9:]) == ["p90", "p90_ci_low", "p90_ci_high", "mean_observed", "censored",
+                                    "rmst", "rmst_ci_low", "rmst_ci_high", "rmst_horizon_s"]
     n = K.nps(ds)
     assert list(n.columns[-3:]) == ["detractors", "passives", "promoters"]
     m = K.ces(ds)

@@ -14,6 +14,7 @@ import scipy.stats
 from kpi_fixtures import helpdesk_dataset
 
 import kpitools.kpis as K
+from kpitools.kpis._core import BOOTSTRAP_N, BOOTSTRAP_SEED
 from kpitools.kpis.responsiveness import reply_waits, status_intervals, ticket_facts
 
 
@@ -155,13 +156,72 @@ def test_replies_and_touches(ds):
 
 def test_ticket_handle_time(ds):
     # October handle_s: 600 (T1), 1800 (T2), 300 (T8) -> mean 900, sd sqrt(630000), median 600
-    r = K.ticket_handle_time(ds)
+    r = K.ticket_handle_time(ds, method="t")
     assert _col(r, "value") == {"2026-10": 900, "2026-11": 600}
     assert _col(r, "median")["2026-10"] == 600
     sd = math.sqrt(630000)
     lo, hi = scipy.stats.t.interval(0.95, 2, loc=900, scale=sd / math.sqrt(3))  # reference
     assert (r["ci_low"].iloc[0], r["ci_high"].iloc[0]) == pytest.approx((lo, hi))
     assert r["method"].iloc[0] == "t"
+
+
+def test_ticket_handle_time_default_bootstrap(ds):
+    # default: seeded percentile bootstrap of the mean. Reference: scipy.stats.bootstrap with the
+    # generator of grid cell 0 (October): SeedSequence(BOOTSTRAP_SEED).spawn(cells)[0]
+    r = K.ticket_handle_time(ds)
+    assert (r["method"] == "bootstrap").all() and r["value"].iloc[0] == 900
+    rng = np.random.default_rng(np.random.SeedSequence(BOOTSTRAP_SEED).spawn(len(r))[0])
+    ref = scipy.stats.bootstrap((np.array([600.0, 1800.0, 300.0]),), np.mean, method="percentile",
+                                n_resamples=BOOTSTRAP_N, rng=rng).confidence_interval
+    assert (r["ci_low"].iloc[0], r["ci_high"].iloc[0]) == pytest.approx((ref.low, ref.high), rel=1e-12)
+    # resample means of 3 values lie between 300 and 1800
+    assert 300 <= r["ci_low"].iloc[0] < 900 < r["ci_high"].iloc[0] <= 1800
+    with pytest.raises(K.KPIError, match="method"):
+        K.ticket_handle_time(ds, method="wilson")
+
+
+def test_first_response_time_restricted_mean(ds):
+    # Calendar clock, horizon 10000 s. October: 1200, 3600, 5400, 6000, 221400+ (censored beyond
+    # the horizon, so min(T, 10000) is known for every ticket):
+    #   RMST = 1200 + 2400 * 4/5 + 1800 * 3/5 + 600 * 2/5 + 4000 * 1/5 = 5240
+    #        = mean(1200, 3600, 5400, 6000, 10000) = 26200 / 5;
+    #   Var = population variance / n = ((-4040)^2 + (-1640)^2 + 160^2 + 760^2 + 4760^2) / 5 / 5
+    #       = 42272000 / 25 = 1690880.
+    # November: 1800, 3600+, 120600: RMST = 1800 + 8200 * 2/3 = 7266.67;
+    #   Var = (8200 * 2/3)^2 * 1 / (3 * 2).
+    r = K.first_response_time(ds, clock="calendar", horizon_s=10000)
+    assert _col(r, "rmst") == pytest.approx({"2026-10": 5240.0, "2026-11": 1800 + 8200 * 2 / 3})
+    z = scipy.stats.norm.ppf(0.975)
+    se_oct, se_nov = math.sqrt(1690880), math.sqrt((8200 * 2 / 3) ** 2 / 6)
+    assert _col(r, "rmst_ci_low") == pytest.approx({"2026-10": 5240 - z * se_oct,
+                                                    "2026-11": 1800 + 8200 * 2 / 3 - z * se_nov})
+    assert _col(r, "rmst_ci_high")["2026-10"] == pytest.approx(5240 + z * se_oct)
+    assert (r["rmst_horizon_s"] == 10000).all()
+    # default horizon 7 days = 604800 s. October's longest follow-up is T4's censored 221400 s
+    # with S still 1/5: the area beyond is unknown -> NaN, with a note. November reaches S = 0
+    # at 120600 (T6): RMST = 1800 + (120600 - 1800) * 2/3 = 81000.
+    d = K.first_response_time(ds, clock="calendar")
+    assert (d["rmst_horizon_s"] == 7 * 86400).all()
+    assert math.isnan(d["rmst"].iloc[0]) and "rmst: follow-up shorter than horizon" in d["note"].iloc[0]
+    assert d["rmst"].iloc[1] == pytest.approx(81000.0)
+    # the restricted mean counts the open tickets, unlike the mean over answered ones (61200)
+    assert d["rmst"].iloc[1] > d["mean_observed"].iloc[1]
+    with pytest.raises(K.KPIError, match="horizon_s"):
+        K.first_response_time(ds, horizon_s=0)
+
+
+def test_resolution_and_status_times_default_horizon(ds):
+    # 30 days for resolution and status times, 7 days for reply time (module constants)
+    from kpitools.kpis.responsiveness import RESOLUTION_HORIZON_S, RESPONSE_HORIZON_S
+
+    assert RESOLUTION_HORIZON_S == 30 * 86400 and RESPONSE_HORIZON_S == 7 * 86400
+    for kpi, h in ((K.full_resolution_time, RESOLUTION_HORIZON_S), (K.first_resolution_time, RESOLUTION_HORIZON_S),
+                   (K.requester_wait_time, RESOLUTION_HORIZON_S), (K.reply_time, RESPONSE_HORIZON_S)):
+        r = kpi(ds)
+        assert (r["rmst_horizon_s"] == h).all()
+        assert (r["rmst"].isna() | (r["rmst"] <= h)).all()
+    r = K.on_hold_time(ds, horizon_s=3600.0)
+    assert (r["rmst_horizon_s"] == 3600.0).all()
 
 
 def test_tickets_only_dataset_has_no_reply_time():

@@ -101,9 +101,16 @@ BASE_COLUMNS = (
 STAT_EXTRAS: dict[str, tuple[str, ...]] = {
     "nps": ("detractors", "passives", "promoters"),
     "mean": ("mean", "sd"),
-    "duration": ("p90", "p90_ci_low", "p90_ci_high", "mean_observed", "censored"),
+    "duration": ("p90", "p90_ci_low", "p90_ci_high", "mean_observed", "censored",
+                 "rmst", "rmst_ci_low", "rmst_ci_high", "rmst_horizon_s"),
 }
 DEFAULT_METHOD = {"proportion": "wilson", "nps": "adjusted_wald", "mean": "t", "duration": "kaplan-meier"}
+#: Interval methods of a mean: ``t`` from n / mean / sd; ``bootstrap`` (seeded percentile
+#: bootstrap of the cell's values) where the KPI keeps its values (``Agg.values``).
+MEAN_METHODS = ("bootstrap", "t")
+#: Default seed and resamples of the bootstrap intervals, so reports reproduce.
+BOOTSTRAP_SEED = 20260601
+BOOTSTRAP_N = 1000
 
 
 class KPIError(ValueError):
@@ -135,6 +142,7 @@ class KPISpec:
     options: str = ""
     check: Callable[[Any], str | None] | None = field(default=None, compare=False, repr=False)
     bases: tuple[str, ...] = ()
+    method: str | None = None
 
     @property
     def main_table(self) -> str | None:
@@ -199,6 +207,7 @@ def register(
     check: Callable[[Any], str | None] | None = None,
     bases: Sequence[str] | None = None,
     clock_option: bool | None = None,
+    method: str | None = None,
 ) -> Callable[[Callable[..., pd.DataFrame]], Callable[..., pd.DataFrame]]:
     """Register a KPI function and its catalogue entry.
 
@@ -235,6 +244,9 @@ def register(
         Whether callers may pass ``clock`` (default: when ``clock`` is set). With ``clock=None``
         and ``clock_option=True`` the function receives None unless the caller chose a clock
         (SLA KPIs: None means the clock configured per priority).
+    method : str, optional
+        Default interval method of this KPI when it differs from the stat's default
+        (:data:`DEFAULT_METHOD`), e.g. ``"bootstrap"`` for means of fully observed durations.
 
     Returns
     -------
@@ -289,6 +301,7 @@ def register(
             columns={k: tuple(v) for k, v in (columns or {}).items()}, segments=tuple(segments),
             func=wrapper, clock=clock, options=options, check=check,
             bases=tuple(bases) if bases is not None else (BASES if basis is not None else ()),
+            method=method,
         )
         if name in REGISTRY and REGISTRY[name].func.__qualname__ != func.__qualname__:
             raise KPIError(f"register: KPI name {name!r} is already taken by {REGISTRY[name].func.__module__}")
@@ -327,7 +340,8 @@ def _document(spec: KPISpec, doc: str | None, takes_clock: bool) -> str:
                   "    Duration clock."]
         p += ["confidence : float, default 0.95", "    Interval level."]
         if spec.stat in DEFAULT_METHOD:
-            p += ["method : str, optional", f"    Interval method (default ``{DEFAULT_METHOD[spec.stat]}``)."]
+            p += ["method : str, optional",
+                  f"    Interval method (default ``{spec.method or DEFAULT_METHOD[spec.stat]}``)."]
         if spec.options:
             p += ["**options", f"    {spec.options}."]
         parts.append("\n".join(p))
@@ -583,6 +597,11 @@ class Agg:
         Per-cell notes: count column of ``table`` -> template with ``{k}`` (e.g.
         ``{"other_scale": "{k} answer(s) on another scale left out"}``), written where k > 0.
         The count columns are not output unless also listed in ``extras``.
+    values : DataFrame, optional
+        Mean KPIs that offer a bootstrap interval: one row per value with ``period``, *by and
+        ``value`` (``from_values(..., keep_values=True)``).
+    horizon : float, optional
+        Duration KPIs: horizon of the restricted mean in seconds (None: no ``rmst``).
     """
 
     table: pd.DataFrame
@@ -593,6 +612,8 @@ class Agg:
     extras: dict[str, float] = field(default_factory=dict)
     note: str | None = None
     notes: dict[str, str] = field(default_factory=dict)
+    values: pd.DataFrame | None = None
+    horizon: float | None = None
 
     @classmethod
     def from_rows(
@@ -629,12 +650,14 @@ class Agg:
         periods: pd.PeriodIndex,
         levels: dict[str, list[str]] | None = None,
         sums: dict[str, str] | None = None,
+        keep_values: bool = False,
         **kw,
     ) -> Agg:
         """Per (period, *by): ``n``, ``mean`` and ``sd`` (ddof 1) of ``rows[value]`` (NaN ignored).
 
         ``sums`` (output column -> row column) adds per-cell sums over all rows of the cell,
         including rows whose value is NaN (e.g. counts of excluded answers for ``notes``).
+        ``keep_values=True`` keeps the values themselves (``Agg.values``) for a bootstrap interval.
         """
         keys = ["period", *by]
         r = rows.loc[rows["period"].notna() & rows[value].notna(), [*keys, value]]
@@ -651,6 +674,8 @@ class Agg:
         table["denominator"] = table["n"]
         if levels is None:
             levels = levels_of(rows, by)
+        if keep_values:
+            kw["values"] = r.rename(columns={value: "value"}).reset_index(drop=True)
         return cls(table=table, periods=periods, levels=levels, **kw)
 
     @classmethod
@@ -661,16 +686,24 @@ class Agg:
         by: Sequence[str],
         periods: pd.PeriodIndex,
         levels: dict[str, list[str]] | None = None,
+        horizon: float | None = None,
         **kw,
     ) -> Agg:
-        """Duration KPI: keep the (period, *by, duration, observed) rows for Kaplan-Meier."""
+        """Duration KPI: keep the (period, *by, duration, observed) rows for Kaplan-Meier.
+
+        ``horizon`` (seconds, positive) adds the restricted mean up to it (``rmst`` columns).
+        """
+        if horizon is not None and (isinstance(horizon, bool) or not isinstance(horizon, int | float)
+                                    or not 0 < horizon < np.inf):
+            raise KPIError(f"horizon_s must be a positive number of seconds, got {horizon!r}")
         keys = ["period", *by]
         r = rows.loc[rows["period"].notna() & rows["duration"].notna(), [*keys, "duration", "observed"]]
         r = r.assign(duration=r["duration"].astype("float64"), observed=r["observed"].astype(bool))
         if levels is None:
             levels = levels_of(rows, by)
         table = r.groupby(keys, observed=True, sort=True, dropna=False).size().rename("n").reset_index()
-        return cls(table=table, periods=periods, levels=levels, durations=r.reset_index(drop=True), **kw)
+        return cls(table=table, periods=periods, levels=levels, durations=r.reset_index(drop=True),
+                   horizon=None if horizon is None else float(horizon), **kw)
 
 
 def _grid(periods: pd.PeriodIndex, levels: dict[str, list[str]], by: Sequence[str]) -> pd.DataFrame:
@@ -737,6 +770,8 @@ def finish(
     clock: str | None,
     confidence: float = 0.95,
     method: str | None = None,
+    seed: int | None = BOOTSTRAP_SEED,
+    n_boot: int = BOOTSTRAP_N,
 ) -> pd.DataFrame:
     """Turn sufficient statistics into the tidy KPI result.
 
@@ -749,8 +784,14 @@ def finish(
     ds : Dataset
         For targets (``ds.settings.target``) and the currency.
     period, by, basis, clock, confidence, method
-        As passed to the KPI; echoed in the output. ``method`` defaults per stat (wilson,
-        adjusted_wald, t, kaplan-meier).
+        As passed to the KPI; echoed in the output. ``method`` defaults to the KPI's own
+        (``spec.method``), else per stat (wilson, adjusted_wald, t, kaplan-meier). Means:
+        ``"t"`` or ``"bootstrap"`` (needs ``agg.values``).
+    seed : int or None, default :data:`BOOTSTRAP_SEED`
+        Seed of the bootstrap interval (cell k of the grid resamples with child k of
+        ``SeedSequence(seed)``); None draws fresh entropy (not reproducible).
+    n_boot : int, default :data:`BOOTSTRAP_N`
+        Bootstrap resamples per cell.
 
     Returns
     -------
@@ -770,14 +811,20 @@ def finish(
           (``higher_is_better`` decides the direction; NA without target or value)
         - ``note``: "no data", "zero denominator: <what>", "all censored", plus ``agg.note``
         - extras per stat: nps ``detractors, passives, promoters``; mean ``mean, sd``; duration
-          ``p90, p90_ci_low, p90_ci_high, mean_observed, censored``; plus ``agg.extras``.
+          ``p90, p90_ci_low, p90_ci_high, mean_observed, censored, rmst, rmst_ci_low,
+          rmst_ci_high, rmst_horizon_s`` (restricted mean up to ``agg.horizon`` seconds with its
+          normal interval; NaN without a horizon, and where the cell's follow-up is shorter than
+          the horizon, note "rmst: follow-up shorter than horizon"); plus ``agg.extras``.
 
     Notes
     -----
     Proportions: value = numerator / denominator, Wilson interval by default. NPS: value =
-    100 (promoters - detractors) / n, adjusted-Wald interval in points. Means: t interval.
-    Durations: Kaplan-Meier median (value) and p90 with Brookmeyer-Crowley intervals, via
-    :func:`kpitools.stats.survival.km_summary`; censored = still open at the cut-off.
+    100 (promoters - detractors) / n, adjusted-Wald interval in points. Means: t interval
+    ``mean +- t_{n-1} sd / sqrt(n)``, or the percentile bootstrap of the cell's values
+    (:func:`kpitools.stats.intervals.bootstrap_groups`; statistics.md: means of fully observed
+    durations get a seeded bootstrap interval). Durations: Kaplan-Meier median (value) and p90
+    with Brookmeyer-Crowley intervals, via :func:`kpitools.stats.survival.km_summary`; censored =
+    still open at the cut-off; restricted mean ``int_0^tau S(u) du`` up to the horizon tau.
     """
     by = list(by or [])
     stat = spec.stat
@@ -797,7 +844,9 @@ def finish(
             if c not in df.columns:
                 df[c] = pd.Series(np.nan, index=df.index, dtype="float64")
     if method is None:
-        method = DEFAULT_METHOD.get(stat)
+        method = spec.method or DEFAULT_METHOD.get(stat)
+    if stat == "mean":
+        _check_choice("method", method, MEAN_METHODS if agg.values is not None else ("t",))
 
     # ---- n, value, numerator, denominator per stat --------------------------------------------
     def col(name, fill=np.nan):
@@ -809,12 +858,17 @@ def finish(
     note_data = None
     if stat == "duration":
         out = _durations(agg, df, keys, confidence)
+        # an all-censored cell says so already; otherwise explain a missing restricted mean
+        unknown_rmst = (out["events"] > 0) & out["rmst"].isna() & (agg.horizon is not None)
         value, numerator, denominator = out["median"], col("__none__"), col("__none__")
         n = out["n"]
         ci_low, ci_high = out["median_ci_low"], out["median_ci_high"]
         for c in STAT_EXTRAS["duration"]:
             extras[c] = out[c]
-        note_data = pd.Series(np.where((n > 0) & (out["events"] == 0), "all censored", None), index=df.index)
+        note_data = _join_notes(
+            df.index,
+            pd.Series(np.where((n > 0) & (out["events"] == 0), "all censored", None), index=df.index),
+            pd.Series(np.where(unknown_rmst, "rmst: follow-up shorter than horizon", None), index=df.index))
     else:
         if stat == "nps":
             d, s, p = col("detractors", 0.0), col("passives", 0.0), col("promoters", 0.0)
@@ -841,7 +895,9 @@ def finish(
             numerator = col("numerator") if "numerator" in df.columns else col("__none__")
             denominator = col("denominator") if "denominator" in df.columns else col("__none__")
             value = col("value").where(n > 0)
-        if stat in ("proportion", "nps", "mean"):
+        if stat == "mean" and method == "bootstrap":
+            ci_low, ci_high = _bootstrap_cells(agg, df, keys, confidence, n_boot=n_boot, seed=seed)
+        elif stat in ("proportion", "nps", "mean"):
             ci_low, ci_high = _intervals(stat, method, confidence, pd.DataFrame(
                 {"numerator": numerator, "denominator": denominator, "n": n,
                  **{k: v for k, v in extras.items()}}))
@@ -909,11 +965,38 @@ def finish(
     return res.reset_index(drop=True)
 
 
+def _bootstrap_cells(agg: Agg, grid: pd.DataFrame, keys: list[str], confidence: float, *,
+                     n_boot: int, seed) -> tuple[pd.Series, pd.Series]:
+    """Percentile bootstrap interval of the mean per grid cell from ``agg.values``."""
+    from kpitools.stats.intervals import bootstrap_groups
+
+    if isinstance(n_boot, bool) or not isinstance(n_boot, int | np.integer) or n_boot < 1:
+        raise KPIError(f"n_boot must be a positive integer, got {n_boot!r}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0):
+        raise KPIError(f"seed must be a non-negative integer or None, got {seed!r}")
+    lo = pd.Series(np.nan, index=grid.index)
+    hi = pd.Series(np.nan, index=grid.index)
+    v = agg.values
+    if v is None or len(v) == 0 or len(grid) == 0:
+        return lo, hi
+    v = v.copy()
+    v["period"] = pd.PeriodIndex(v["period"]).asfreq(grid["period"].dtype.freq)
+    for c in keys[1:]:
+        v[c] = v[c].astype("str")
+    pos = pd.Series(np.arange(len(grid)), index=_cell_key(grid, keys).to_numpy())
+    code = _cell_key(v, keys).map(pos)
+    inside = code.notna().to_numpy()
+    a, b = bootstrap_groups(v["value"].to_numpy(float)[inside], code.to_numpy()[inside].astype(np.int64),
+                            n_groups=len(grid), confidence=confidence, n_boot=int(n_boot), seed=seed)
+    return pd.Series(a, index=grid.index), pd.Series(b, index=grid.index)
+
+
 def _durations(agg: Agg, grid: pd.DataFrame, keys: list[str], confidence: float) -> pd.DataFrame:
     """Kaplan-Meier summaries per grid cell (n = 0 rows for cells without observations)."""
     cols = ["n", "events", "censored", "median", "median_ci_low", "median_ci_high",
-            "p90", "p90_ci_low", "p90_ci_high", "mean_observed"]
+            "p90", "p90_ci_low", "p90_ci_high", "mean_observed", "rmst", "rmst_ci_low", "rmst_ci_high"]
     out = pd.DataFrame({c: np.nan for c in cols}, index=grid.index)
+    out["rmst_horizon_s"] = np.nan if agg.horizon is None else agg.horizon
     out["n"] = 0.0
     out["events"] = 0.0
     out["censored"] = 0.0
@@ -928,7 +1011,8 @@ def _durations(agg: Agg, grid: pd.DataFrame, keys: list[str], confidence: float)
         d[c] = d[c].astype("str")
     # km_summary groups by columns; the period column travels as its string form
     d["__cell"] = _cell_key(d, keys)
-    summ = km_summary(d, duration="duration", observed="observed", by="__cell", q=(0.5, 0.9), confidence=confidence)
+    summ = km_summary(d, duration="duration", observed="observed", by="__cell", q=(0.5, 0.9), confidence=confidence,
+                      horizon=agg.horizon)
     summ = summ.set_index("__cell")
     cell = _cell_key(grid, keys)
     for c in cols:

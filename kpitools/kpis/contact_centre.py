@@ -40,6 +40,8 @@ import numpy as np
 import pandas as pd
 
 from kpitools.kpis._core import (
+    BOOTSTRAP_N,
+    BOOTSTRAP_SEED,
     PERIODS,
     Agg,
     KPIError,
@@ -163,8 +165,13 @@ def _quantile_extras(rows: pd.DataFrame, value: str, by) -> pd.DataFrame:
     return pd.DataFrame({"median": g.median(), "p90": g.quantile(0.9)}).reset_index()
 
 
+#: Catalogue text of the interval options of the duration means (asa, aht, acw_time).
+_BOOT_OPTIONS = (f"method 'bootstrap' (default: seeded percentile bootstrap of the mean) or 't'; "
+                 f"seed (default {BOOTSTRAP_SEED}) and n_boot (default {BOOTSTRAP_N}) of the bootstrap")
+
+
 def _mean_with_quantiles(rows, value, by, periods, levels, **kw) -> Agg:
-    agg = Agg.from_values(rows, value, by=by, periods=periods, levels=levels, **kw)
+    agg = Agg.from_values(rows, value, by=by, periods=periods, levels=levels, keep_values=True, **kw)
     if len(agg.table):
         agg.table = agg.table.merge(_quantile_extras(rows, value, by), on=["period", *by], how="left")
     else:
@@ -265,17 +272,25 @@ def abandon_rate(ds, *, period="M", by=None, basis=None, clock=None, confidence=
     formula="sum(answered_at - queued_at) / answered contacts",
     unit="seconds", higher_is_better=False, stat="mean", basis="event",
     tables=("contacts",), columns={"contacts": ("answered_at",)}, segments=CONTACT_SEGMENTS,
-    bases=("event",),
+    bases=("event",), method="bootstrap", options=_BOOT_OPTIONS,
 )
-def asa(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None) -> pd.DataFrame:
+def asa(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None,
+        seed=BOOTSTRAP_SEED, n_boot=BOOTSTRAP_N) -> pd.DataFrame:
     """Average speed of answer (mean wait of answered contacts), with median and p90.
 
     Parameters
     ----------
     ds : Dataset
         Needs ``contacts`` with ``answered_at``.
-    period, by, basis, clock, confidence, method
-        As for :func:`abandon_rate`; the interval is a t interval for the mean.
+    period, by, basis, clock, confidence
+        As for :func:`abandon_rate`.
+    method : {"bootstrap", "t"}, default "bootstrap"
+        Interval of the mean: seeded percentile bootstrap of the cell's waits (statistics.md:
+        means of fully observed durations), or the Student t interval from n, mean and sd.
+    seed : int or None, default ``kpitools.kpis._core.BOOTSTRAP_SEED``
+        Bootstrap seed (fixed so reports reproduce; None = fresh entropy).
+    n_boot : int, default ``kpitools.kpis._core.BOOTSTRAP_N``
+        Bootstrap resamples per cell.
 
     Returns
     -------
@@ -286,7 +301,9 @@ def asa(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, met
     Notes
     -----
     ASA = total queue time of answered contacts / answered contacts (metrics.md). Abandoned
-    contacts are not part of ASA (see :func:`abandon_rate`).
+    contacts are not part of ASA (see :func:`abandon_rate`). Bootstrap interval: the 2.5% and
+    97.5% quantiles (at 95%) of the means of ``n_boot`` resamples with replacement of each cell's
+    waits (:func:`kpitools.stats.intervals.bootstrap_groups`); NaN where n < 2.
     """
     t, f, seg = _rows(ds, by)
     rows = _frame(to_period(t["queued_at"], period, ds.settings.timezone), seg,
@@ -294,7 +311,7 @@ def asa(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, met
     agg = _mean_with_quantiles(rows, "wait", by, _span_contacts(ds, period), levels_of(seg, by),
                                denominator_label="answered contacts")
     return finish(agg, spec=asa.spec, ds=ds, period=period, by=by, basis=basis, clock=clock,
-                  confidence=confidence, method=method)
+                  confidence=confidence, method=method, seed=seed, n_boot=n_boot)
 
 
 @register(
@@ -404,17 +421,18 @@ def chat_abandonment(ds, *, period="M", by=None, basis=None, clock=None, confide
     formula="sum(talk_s + hold_s + acw_s) / handled contacts",
     unit="seconds", higher_is_better=None, stat="mean", basis="event",
     tables=("contacts",), columns={"contacts": ("talk_s",)}, segments=CONTACT_SEGMENTS,
-    bases=("event",),
+    bases=("event",), method="bootstrap", options=_BOOT_OPTIONS,
 )
-def aht(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None) -> pd.DataFrame:
+def aht(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None,
+        seed=BOOTSTRAP_SEED, n_boot=BOOTSTRAP_N) -> pd.DataFrame:
     """Average handling time of answered calls and chats.
 
     Parameters
     ----------
     ds : Dataset
         Needs ``contacts`` with ``talk_s`` (``hold_s``, ``acw_s`` optional).
-    period, by, basis, clock, confidence, method
-        As for :func:`asa`.
+    period, by, basis, clock, confidence, method, seed, n_boot
+        As for :func:`asa` (default interval: seeded percentile bootstrap of the mean).
 
     Returns
     -------
@@ -434,7 +452,7 @@ def aht(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, met
                                denominator_label="handled contacts",
                                note=(f"{', '.join(missing)} not recorded, counted as 0" if missing else None))
     return finish(agg, spec=aht.spec, ds=ds, period=period, by=by, basis=basis, clock=clock,
-                  confidence=confidence, method=method)
+                  confidence=confidence, method=method, seed=seed, n_boot=n_boot)
 
 
 @register(
@@ -443,17 +461,18 @@ def aht(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, met
     formula="sum(acw_s) / handled contacts with acw_s",
     unit="seconds", higher_is_better=False, stat="mean", basis="event",
     tables=("contacts",), columns={"contacts": ("acw_s",)}, segments=CONTACT_SEGMENTS,
-    bases=("event",),
+    bases=("event",), method="bootstrap", options=_BOOT_OPTIONS,
 )
-def acw_time(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None) -> pd.DataFrame:
+def acw_time(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None,
+        seed=BOOTSTRAP_SEED, n_boot=BOOTSTRAP_N) -> pd.DataFrame:
     """After-contact work time per handled contact.
 
     Parameters
     ----------
     ds : Dataset
         Needs ``contacts`` with ``acw_s``.
-    period, by, basis, clock, confidence, method
-        As for :func:`asa`.
+    period, by, basis, clock, confidence, method, seed, n_boot
+        As for :func:`asa` (default interval: seeded percentile bootstrap of the mean).
 
     Returns
     -------
@@ -470,7 +489,7 @@ def acw_time(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95
     agg = _mean_with_quantiles(rows, "acw", by, _span_contacts(ds, period), levels_of(seg, by),
                                denominator_label="handled contacts")
     return finish(agg, spec=acw_time.spec, ds=ds, period=period, by=by, basis=basis, clock=clock,
-                  confidence=confidence, method=method)
+                  confidence=confidence, method=method, seed=seed, n_boot=n_boot)
 
 
 @register(

@@ -21,6 +21,8 @@ import numpy as np
 import pandas as pd
 
 from kpitools.kpis._core import (
+    BOOTSTRAP_N,
+    BOOTSTRAP_SEED,
     Agg,
     KPIUnavailable,
     cache,
@@ -261,8 +263,20 @@ def _ticket_levels(ds, by) -> dict[str, list[str]]:
     return ticket_levels(ds, by)
 
 
+#: Default horizons of the restricted mean (seconds on the KPI's clock): 7 days for first
+#: response and reply times, 30 days for resolution and per-ticket status times.
+RESPONSE_HORIZON_S = 7 * 86400.0
+RESOLUTION_HORIZON_S = 30 * 86400.0
+_HORIZON_OPTION = ("horizon_s: horizon of the restricted mean (rmst columns) in seconds on the KPI's "
+                   "clock, default {days} days ({secs:.0f} s)")
+
+
+def _horizon(horizon_s, default: float) -> float:
+    return default if horizon_s is None else horizon_s
+
+
 def _duration_kpi(ds, spec, *, start, end, ticket_id, created, period, by, basis, clock,
-                  confidence, method, note=None, include=None) -> pd.DataFrame:
+                  confidence, method, note=None, include=None, horizon_s=None) -> pd.DataFrame:
     """Duration KPI over tickets (or waits): censor at the cut-off, cut by basis, finish."""
     tz = ds.settings.timezone
     cutoff = ds.cutoff
@@ -290,7 +304,7 @@ def _duration_kpi(ds, spec, *, start, end, ticket_id, created, period, by, basis
     rows = pd.concat([pd.DataFrame({"period": to_period(when, period, tz).where(ok),
                                     "duration": dur, "observed": observed}), seg], axis=1)
     per = span(ds.tickets["created_at"], when[ok], period=period, tz=tz)
-    agg = Agg.from_durations(rows, by=by, periods=per, levels=_ticket_levels(ds, by),
+    agg = Agg.from_durations(rows, by=by, periods=per, levels=_ticket_levels(ds, by), horizon=horizon_s,
                              note="; ".join(x for x in (note, bnote) if x) or None)
     return finish(agg, spec=spec, ds=ds, period=period, by=by, basis=basis, clock=clock,
                   confidence=confidence, method=method)
@@ -318,9 +332,10 @@ def _check_frt(ds) -> str | None:
     formula="Kaplan-Meier median of (first public agent reply - start), censored at cut-off",
     unit="seconds", higher_is_better=False, stat="duration", basis="created", clock="business",
     tables=("tickets",), columns=_DUR_COLS, segments=("channel", "priority", "team", "agent_id"),
-    check=_check_frt,
+    check=_check_frt, options=_HORIZON_OPTION.format(days=7, secs=RESPONSE_HORIZON_S),
 )
-def first_response_time(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None):
+def first_response_time(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None,
+                        horizon_s=None):
     """First response time per period and segment (Kaplan-Meier median, p90, censored count).
 
     Parameters
@@ -335,12 +350,18 @@ def first_response_time(ds, *, period="M", by=None, basis=None, clock=None, conf
     clock : {"business", "calendar"}, default "business"
     confidence : float
     method : ignored (Kaplan-Meier with Brookmeyer-Crowley intervals)
+    horizon_s : float, optional
+        Horizon of the restricted mean in seconds on the chosen clock; default
+        :data:`RESPONSE_HORIZON_S` (7 days).
 
     Returns
     -------
     DataFrame
         Columns of :func:`kpitools.kpis._core.finish`; ``value`` is the median in seconds,
-        ``censored`` the tickets still unanswered at the cut-off.
+        ``censored`` the tickets still unanswered at the cut-off, ``rmst`` (with ``rmst_ci_low``,
+        ``rmst_ci_high``) the mean first response time restricted to ``rmst_horizon_s``: the area
+        under the Kaplan-Meier curve up to the horizon, which counts unanswered tickets (unlike
+        ``mean_observed``, biased low).
 
     Notes
     -----
@@ -355,7 +376,7 @@ def first_response_time(ds, *, period="M", by=None, basis=None, clock=None, conf
     return _duration_kpi(ds, first_response_time.spec, start=f["frt_start"], end=f["frt_end"],
                          ticket_id=f["ticket_id"], created=f["created_at"], period=period, by=by,
                          basis=basis, clock=clock, confidence=confidence, method=method, note=note,
-                         include=applicable)
+                         include=applicable, horizon_s=_horizon(horizon_s, RESPONSE_HORIZON_S))
 
 
 @register(
@@ -365,8 +386,10 @@ def first_response_time(ds, *, period="M", by=None, basis=None, clock=None, conf
     formula="Kaplan-Meier median of (next public agent reply - waiting customer message)",
     unit="seconds", higher_is_better=False, stat="duration", basis="created", clock="business",
     tables=("tickets", "ticket_events"), columns=_DUR_COLS, segments=("channel", "priority", "team"),
+    options=_HORIZON_OPTION.format(days=7, secs=RESPONSE_HORIZON_S),
 )
-def reply_time(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None):
+def reply_time(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None,
+               horizon_s=None):
     """Reply time over every customer wait (see :func:`reply_waits`): Kaplan-Meier median,
     p90 and censored count over all waits, not only the first.
 
@@ -377,7 +400,7 @@ def reply_time(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.
     created = w["ticket_id"].map(ticket_facts(ds).set_index("ticket_id")["created_at"])
     return _duration_kpi(ds, reply_time.spec, start=w["start"], end=w["end"], ticket_id=w["ticket_id"],
                          created=created, period=period, by=by, basis=basis, clock=clock,
-                         confidence=confidence, method=method)
+                         confidence=confidence, method=method, horizon_s=_horizon(horizon_s, RESPONSE_HORIZON_S))
 
 
 def _check_res(col):
@@ -394,15 +417,17 @@ def _check_res(col):
     formula="Kaplan-Meier median of (first solved - created)",
     unit="seconds", higher_is_better=False, stat="duration", basis="created", clock="calendar",
     tables=("tickets",), columns=_DUR_COLS, segments=("channel", "priority", "category", "team"),
-    check=_check_res("first_resolved_at"),
+    check=_check_res("first_resolved_at"), options=_HORIZON_OPTION.format(days=30, secs=RESOLUTION_HORIZON_S),
 )
-def first_resolution_time(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None):
+def first_resolution_time(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None,
+                          horizon_s=None):
     """First resolution time: creation to the first time the ticket is solved (default clock
     calendar); tickets never solved by the cut-off are censored."""
     f = ticket_facts(ds)
     return _duration_kpi(ds, first_resolution_time.spec, start=f["created_at"], end=f["first_resolved"],
                          ticket_id=f["ticket_id"], created=f["created_at"], period=period, by=by,
-                         basis=basis, clock=clock, confidence=confidence, method=method)
+                         basis=basis, clock=clock, confidence=confidence, method=method,
+                         horizon_s=_horizon(horizon_s, RESOLUTION_HORIZON_S))
 
 
 @register(
@@ -412,18 +437,20 @@ def first_resolution_time(ds, *, period="M", by=None, basis=None, clock=None, co
     formula="Kaplan-Meier median of (final resolution - created)",
     unit="seconds", higher_is_better=False, stat="duration", basis="created", clock="calendar",
     tables=("tickets",), columns=_DUR_COLS, segments=("channel", "priority", "category", "team"),
-    check=_check_res("resolved_at"),
+    check=_check_res("resolved_at"), options=_HORIZON_OPTION.format(days=30, secs=RESOLUTION_HORIZON_S),
 )
-def full_resolution_time(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None):
+def full_resolution_time(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None,
+                         horizon_s=None):
     """Full resolution time: creation to the final resolution after any reopens (default clock
     calendar); tickets open at the cut-off, reopened ones included, are censored."""
     f = ticket_facts(ds)
     return _duration_kpi(ds, full_resolution_time.spec, start=f["created_at"], end=f["resolved"],
                          ticket_id=f["ticket_id"], created=f["created_at"], period=period, by=by,
-                         basis=basis, clock=clock, confidence=confidence, method=method)
+                         basis=basis, clock=clock, confidence=confidence, method=method,
+                         horizon_s=_horizon(horizon_s, RESOLUTION_HORIZON_S))
 
 
-def _status_time(ds, spec, statuses, *, period, by, basis, clock, confidence, method):
+def _status_time(ds, spec, statuses, *, period, by, basis, clock, confidence, method, horizon_s):
     iv = status_intervals(ds)
     f = ticket_facts(ds)
     res = iv["ticket_id"].map(f.set_index("ticket_id")["resolved"])
@@ -443,7 +470,7 @@ def _status_time(ds, spec, statuses, *, period, by, basis, clock, confidence, me
     rows = pd.concat([pd.DataFrame({"period": to_period(when, period, tz).where(ok), "duration": total,
                                     "observed": observed}), seg], axis=1)
     agg = Agg.from_durations(rows, by=by, periods=span(f["created_at"], when[ok], period=period, tz=tz),
-                             levels=_ticket_levels(ds, by),
+                             levels=_ticket_levels(ds, by), horizon=_horizon(horizon_s, RESOLUTION_HORIZON_S),
                              note="per ticket total; unresolved tickets censored at the cut-off")
     return finish(agg, spec=spec, ds=ds, period=period, by=by, basis=basis, clock=clock,
                   confidence=confidence, method=method)
@@ -456,15 +483,16 @@ def _status_time(ds, spec, statuses, *, period, by, basis, clock, confidence, me
     formula="Kaplan-Meier median over tickets of the summed time in new/open/on_hold",
     unit="seconds", higher_is_better=False, stat="duration", basis="created", clock="calendar",
     tables=("tickets", "ticket_events"), columns={"ticket_events": ("status",)},
-    segments=("channel", "priority", "team"),
+    segments=("channel", "priority", "team"), options=_HORIZON_OPTION.format(days=30, secs=RESOLUTION_HORIZON_S),
 )
-def requester_wait_time(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None):
+def requester_wait_time(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None,
+                        horizon_s=None):
     """Requester wait time from status events (Zendesk's definition: new + open + on-hold).
 
     A ticket's total stays censored until its final resolution, because more waiting may follow.
     """
     return _status_time(ds, requester_wait_time.spec, REQUESTER_WAIT, period=period, by=by, basis=basis,
-                        clock=clock, confidence=confidence, method=method)
+                        clock=clock, confidence=confidence, method=method, horizon_s=horizon_s)
 
 
 @register(
@@ -474,12 +502,13 @@ def requester_wait_time(ds, *, period="M", by=None, basis=None, clock=None, conf
     formula="Kaplan-Meier median over tickets of the summed time in on_hold",
     unit="seconds", higher_is_better=False, stat="duration", basis="created", clock="calendar",
     tables=("tickets", "ticket_events"), columns={"ticket_events": ("status",)},
-    segments=("channel", "priority", "team"),
+    segments=("channel", "priority", "team"), options=_HORIZON_OPTION.format(days=30, secs=RESOLUTION_HORIZON_S),
 )
-def on_hold_time(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None):
+def on_hold_time(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None,
+                 horizon_s=None):
     """On-hold time from status events, summed per ticket up to its final resolution."""
     return _status_time(ds, on_hold_time.spec, ON_HOLD, period=period, by=by, basis=basis,
-                        clock=clock, confidence=confidence, method=method)
+                        clock=clock, confidence=confidence, method=method, horizon_s=horizon_s)
 
 
 def _level_kpi(ds, spec, values: pd.Series, include: pd.Series, *, period, by, basis, confidence, method):
@@ -539,15 +568,22 @@ def agent_touches(ds, *, period="M", by=None, basis=None, clock=None, confidence
 
 @register(
     name="ticket_handle_time", title="Ticket handle time (AHT for tickets)", group="responsiveness",
-    definition="Agent handle time recorded on tickets (tickets.handle_s): mean with a t interval, median as an extra.",
+    definition="Agent handle time recorded on tickets (tickets.handle_s): mean with a seeded bootstrap "
+               "interval, median as an extra.",
     formula="mean of handle_s over tickets with a recorded handle time",
     unit="seconds", higher_is_better=False, stat="mean", basis="created",
     tables=("tickets",), columns={"tickets": ("handle_s",)}, segments=("channel", "category", "team", "agent_id"),
+    method="bootstrap",
+    options=(f"method 'bootstrap' (default: seeded percentile bootstrap of the mean) or 't'; "
+             f"seed (default {BOOTSTRAP_SEED}) and n_boot (default {BOOTSTRAP_N}) of the bootstrap"),
 )
-def ticket_handle_time(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None):
+def ticket_handle_time(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None,
+                       seed=BOOTSTRAP_SEED, n_boot=BOOTSTRAP_N):
     """Mean agent handle time per ticket (seconds), with ``median`` as an extra column.
 
     ``basis="created"``: tickets created in the period; ``"event"``: tickets first resolved in it.
+    The interval is a seeded percentile bootstrap of the mean (``method="bootstrap"``, default;
+    ``seed``, ``n_boot``) or the Student t interval (``method="t"``).
     """
     t = ds.tickets
     f = ticket_facts(ds)
@@ -557,8 +593,8 @@ def ticket_handle_time(ds, *, period="M", by=None, basis=None, clock=None, confi
     rows = pd.concat([pd.DataFrame({"period": to_period(when, period, tz), "x": x}),
                       ticket_segments(ds, by)], axis=1)
     agg = Agg.from_values(rows, "x", by=by, periods=span(f["created_at"], when, period=period, tz=tz),
-                          levels=_ticket_levels(ds, by), extras={"median": np.nan})
+                          levels=_ticket_levels(ds, by), extras={"median": np.nan}, keep_values=True)
     med = rows[rows["x"].notna() & rows["period"].notna()].groupby(["period", *by], observed=True)["x"].median()
     agg.table = agg.table.merge(med.rename("median").reset_index(), on=["period", *by], how="left")
     return finish(agg, spec=ticket_handle_time.spec, ds=ds, period=period, by=by, basis=basis, clock=None,
-                  confidence=confidence, method=method)
+                  confidence=confidence, method=method, seed=seed, n_boot=n_boot)
