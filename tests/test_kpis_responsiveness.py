@@ -211,17 +211,23 @@ def test_first_response_time_restricted_mean(ds):
 
 
 def test_resolution_and_status_times_default_horizon(ds):
-    # 30 days for resolution and status times, 7 days for reply time (module constants)
+    # defaults (stated in the catalogue): resolution and status times 30 calendar days
+    # (2592000 s) or 200 business hours (720000 s); response and reply 7 calendar days
+    # (604800 s) or 48 business hours (172800 s)
     from kpitools.kpis.responsiveness import RESOLUTION_HORIZON_S, RESPONSE_HORIZON_S
 
-    assert RESOLUTION_HORIZON_S == 30 * 86400 and RESPONSE_HORIZON_S == 7 * 86400
-    for kpi, h in ((K.full_resolution_time, RESOLUTION_HORIZON_S), (K.first_resolution_time, RESOLUTION_HORIZON_S),
-                   (K.requester_wait_time, RESOLUTION_HORIZON_S), (K.reply_time, RESPONSE_HORIZON_S)):
-        r = kpi(ds)
-        assert (r["rmst_horizon_s"] == h).all()
+    assert RESOLUTION_HORIZON_S == {"calendar": 2592000.0, "business": 720000.0}
+    assert RESPONSE_HORIZON_S == {"calendar": 604800.0, "business": 172800.0}
+    cases = ((K.full_resolution_time, {}, 2592000.0), (K.first_resolution_time, {"clock": "business"}, 720000.0),
+             (K.requester_wait_time, {}, 2592000.0), (K.reply_time, {}, 172800.0),
+             (K.first_response_time, {}, 172800.0), (K.reply_time, {"clock": "calendar"}, 604800.0))
+    for kpi, kw, h in cases:
+        r = kpi(ds, **kw)
+        assert (r["rmst_horizon_s"] == h).all(), kpi
         assert (r["rmst"].isna() | (r["rmst"] <= h)).all()
     r = K.on_hold_time(ds, horizon_s=3600.0)
     assert (r["rmst_horizon_s"] == 3600.0).all()
+    assert "48 business hours" in K.catalogue().set_index("kpi").loc["reply_time", "options"]
 
 
 def test_tickets_only_dataset_has_no_reply_time():

@@ -263,16 +263,23 @@ def _ticket_levels(ds, by) -> dict[str, list[str]]:
     return ticket_levels(ds, by)
 
 
-#: Default horizons of the restricted mean (seconds on the KPI's clock): 7 days for first
-#: response and reply times, 30 days for resolution and per-ticket status times.
-RESPONSE_HORIZON_S = 7 * 86400.0
-RESOLUTION_HORIZON_S = 30 * 86400.0
+#: Default horizons of the restricted mean, in seconds on the KPI's clock: about a week for
+#: first response and reply times (7 calendar days, or 48 business hours: a working week), about
+#: a month for resolution and per-ticket status times (30 calendar days, or 200 business hours).
+RESPONSE_HORIZON_S = {"calendar": 7 * 86400.0, "business": 48 * 3600.0}
+RESOLUTION_HORIZON_S = {"calendar": 30 * 86400.0, "business": 200 * 3600.0}
 _HORIZON_OPTION = ("horizon_s: horizon of the restricted mean (rmst columns) in seconds on the KPI's "
-                   "clock, default {days} days ({secs:.0f} s)")
+                   "clock; default {cal:.0f} s ({cal_d} days) on the calendar clock, {bus:.0f} s "
+                   "({bus_h} business hours) on the business clock")
+_RESPONSE_OPTION = _HORIZON_OPTION.format(cal=RESPONSE_HORIZON_S["calendar"], cal_d=7,
+                                          bus=RESPONSE_HORIZON_S["business"], bus_h=48)
+_RESOLUTION_OPTION = _HORIZON_OPTION.format(cal=RESOLUTION_HORIZON_S["calendar"], cal_d=30,
+                                            bus=RESOLUTION_HORIZON_S["business"], bus_h=200)
 
 
-def _horizon(horizon_s, default: float) -> float:
-    return default if horizon_s is None else horizon_s
+def _horizon(horizon_s, defaults: dict[str, float], clock: str) -> float:
+    """The caller's horizon, else the default for the clock (seconds)."""
+    return defaults[clock] if horizon_s is None else horizon_s
 
 
 def _duration_kpi(ds, spec, *, start, end, ticket_id, created, period, by, basis, clock,
@@ -332,7 +339,7 @@ def _check_frt(ds) -> str | None:
     formula="Kaplan-Meier median of (first public agent reply - start), censored at cut-off",
     unit="seconds", higher_is_better=False, stat="duration", basis="created", clock="business",
     tables=("tickets",), columns=_DUR_COLS, segments=("channel", "priority", "team", "agent_id"),
-    check=_check_frt, options=_HORIZON_OPTION.format(days=7, secs=RESPONSE_HORIZON_S),
+    check=_check_frt, options=_RESPONSE_OPTION,
 )
 def first_response_time(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None,
                         horizon_s=None):
@@ -352,7 +359,8 @@ def first_response_time(ds, *, period="M", by=None, basis=None, clock=None, conf
     method : ignored (Kaplan-Meier with Brookmeyer-Crowley intervals)
     horizon_s : float, optional
         Horizon of the restricted mean in seconds on the chosen clock; default
-        :data:`RESPONSE_HORIZON_S` (7 days).
+        :data:`RESPONSE_HORIZON_S`: 7 days (604800 s) on the calendar clock, 48 business hours
+        (172800 s, about a working week) on the business clock.
 
     Returns
     -------
@@ -376,7 +384,7 @@ def first_response_time(ds, *, period="M", by=None, basis=None, clock=None, conf
     return _duration_kpi(ds, first_response_time.spec, start=f["frt_start"], end=f["frt_end"],
                          ticket_id=f["ticket_id"], created=f["created_at"], period=period, by=by,
                          basis=basis, clock=clock, confidence=confidence, method=method, note=note,
-                         include=applicable, horizon_s=_horizon(horizon_s, RESPONSE_HORIZON_S))
+                         include=applicable, horizon_s=_horizon(horizon_s, RESPONSE_HORIZON_S, clock))
 
 
 @register(
@@ -386,7 +394,7 @@ def first_response_time(ds, *, period="M", by=None, basis=None, clock=None, conf
     formula="Kaplan-Meier median of (next public agent reply - waiting customer message)",
     unit="seconds", higher_is_better=False, stat="duration", basis="created", clock="business",
     tables=("tickets", "ticket_events"), columns=_DUR_COLS, segments=("channel", "priority", "team"),
-    options=_HORIZON_OPTION.format(days=7, secs=RESPONSE_HORIZON_S),
+    options=_RESPONSE_OPTION,
 )
 def reply_time(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None,
                horizon_s=None):
@@ -400,7 +408,7 @@ def reply_time(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.
     created = w["ticket_id"].map(ticket_facts(ds).set_index("ticket_id")["created_at"])
     return _duration_kpi(ds, reply_time.spec, start=w["start"], end=w["end"], ticket_id=w["ticket_id"],
                          created=created, period=period, by=by, basis=basis, clock=clock,
-                         confidence=confidence, method=method, horizon_s=_horizon(horizon_s, RESPONSE_HORIZON_S))
+                         confidence=confidence, method=method, horizon_s=_horizon(horizon_s, RESPONSE_HORIZON_S, clock))
 
 
 def _check_res(col):
@@ -417,7 +425,7 @@ def _check_res(col):
     formula="Kaplan-Meier median of (first solved - created)",
     unit="seconds", higher_is_better=False, stat="duration", basis="created", clock="calendar",
     tables=("tickets",), columns=_DUR_COLS, segments=("channel", "priority", "category", "team"),
-    check=_check_res("first_resolved_at"), options=_HORIZON_OPTION.format(days=30, secs=RESOLUTION_HORIZON_S),
+    check=_check_res("first_resolved_at"), options=_RESOLUTION_OPTION,
 )
 def first_resolution_time(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None,
                           horizon_s=None):
@@ -427,7 +435,7 @@ def first_resolution_time(ds, *, period="M", by=None, basis=None, clock=None, co
     return _duration_kpi(ds, first_resolution_time.spec, start=f["created_at"], end=f["first_resolved"],
                          ticket_id=f["ticket_id"], created=f["created_at"], period=period, by=by,
                          basis=basis, clock=clock, confidence=confidence, method=method,
-                         horizon_s=_horizon(horizon_s, RESOLUTION_HORIZON_S))
+                         horizon_s=_horizon(horizon_s, RESOLUTION_HORIZON_S, clock))
 
 
 @register(
@@ -437,7 +445,7 @@ def first_resolution_time(ds, *, period="M", by=None, basis=None, clock=None, co
     formula="Kaplan-Meier median of (final resolution - created)",
     unit="seconds", higher_is_better=False, stat="duration", basis="created", clock="calendar",
     tables=("tickets",), columns=_DUR_COLS, segments=("channel", "priority", "category", "team"),
-    check=_check_res("resolved_at"), options=_HORIZON_OPTION.format(days=30, secs=RESOLUTION_HORIZON_S),
+    check=_check_res("resolved_at"), options=_RESOLUTION_OPTION,
 )
 def full_resolution_time(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None,
                          horizon_s=None):
@@ -447,7 +455,7 @@ def full_resolution_time(ds, *, period="M", by=None, basis=None, clock=None, con
     return _duration_kpi(ds, full_resolution_time.spec, start=f["created_at"], end=f["resolved"],
                          ticket_id=f["ticket_id"], created=f["created_at"], period=period, by=by,
                          basis=basis, clock=clock, confidence=confidence, method=method,
-                         horizon_s=_horizon(horizon_s, RESOLUTION_HORIZON_S))
+                         horizon_s=_horizon(horizon_s, RESOLUTION_HORIZON_S, clock))
 
 
 def _status_time(ds, spec, statuses, *, period, by, basis, clock, confidence, method, horizon_s):
@@ -470,7 +478,7 @@ def _status_time(ds, spec, statuses, *, period, by, basis, clock, confidence, me
     rows = pd.concat([pd.DataFrame({"period": to_period(when, period, tz).where(ok), "duration": total,
                                     "observed": observed}), seg], axis=1)
     agg = Agg.from_durations(rows, by=by, periods=span(f["created_at"], when[ok], period=period, tz=tz),
-                             levels=_ticket_levels(ds, by), horizon=_horizon(horizon_s, RESOLUTION_HORIZON_S),
+                             levels=_ticket_levels(ds, by), horizon=_horizon(horizon_s, RESOLUTION_HORIZON_S, clock),
                              note="per ticket total; unresolved tickets censored at the cut-off")
     return finish(agg, spec=spec, ds=ds, period=period, by=by, basis=basis, clock=clock,
                   confidence=confidence, method=method)
@@ -483,7 +491,7 @@ def _status_time(ds, spec, statuses, *, period, by, basis, clock, confidence, me
     formula="Kaplan-Meier median over tickets of the summed time in new/open/on_hold",
     unit="seconds", higher_is_better=False, stat="duration", basis="created", clock="calendar",
     tables=("tickets", "ticket_events"), columns={"ticket_events": ("status",)},
-    segments=("channel", "priority", "team"), options=_HORIZON_OPTION.format(days=30, secs=RESOLUTION_HORIZON_S),
+    segments=("channel", "priority", "team"), options=_RESOLUTION_OPTION,
 )
 def requester_wait_time(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None,
                         horizon_s=None):
@@ -502,7 +510,7 @@ def requester_wait_time(ds, *, period="M", by=None, basis=None, clock=None, conf
     formula="Kaplan-Meier median over tickets of the summed time in on_hold",
     unit="seconds", higher_is_better=False, stat="duration", basis="created", clock="calendar",
     tables=("tickets", "ticket_events"), columns={"ticket_events": ("status",)},
-    segments=("channel", "priority", "team"), options=_HORIZON_OPTION.format(days=30, secs=RESOLUTION_HORIZON_S),
+    segments=("channel", "priority", "team"), options=_RESOLUTION_OPTION,
 )
 def on_hold_time(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None,
                  horizon_s=None):
