@@ -210,6 +210,18 @@ def test_first_response_time_restricted_mean(ds):
         K.first_response_time(ds, horizon_s=0)
 
 
+def test_restricted_mean_without_censoring_is_the_plain_mean(ds):
+    # event basis: no censoring; with a horizon beyond every duration the restricted mean is the
+    # mean and its variance the population variance / n. October answers: 1200, 3600, 5400, 6000
+    # -> mean 4050; squared deviations 8122500 + 202500 + 1822500 + 3802500 = 13950000,
+    # / 4 / 4 = 871875
+    r = K.first_response_time(ds, clock="calendar", basis="event", horizon_s=1e9)
+    assert r["rmst"].iloc[0] == pytest.approx(4050.0) == r["mean_observed"].iloc[0]
+    z = scipy.stats.norm.ppf(0.975)
+    assert r["rmst_ci_high"].iloc[0] == pytest.approx(4050.0 + z * math.sqrt(871875))
+    assert r["rmst"].tolist() == pytest.approx(r["mean_observed"].tolist())
+
+
 def test_resolution_and_status_times_default_horizon(ds):
     # defaults (stated in the catalogue): resolution and status times 30 calendar days
     # (2592000 s) or 200 business hours (720000 s); response and reply 7 calendar days
