@@ -14,6 +14,7 @@ from kpitools.stats.changes import (
 )
 from kpitools.stats.intervals import (
     bootstrap_difference,
+    bootstrap_groups,
     bootstrap_interval,
     mean_interval,
     nps,
@@ -65,6 +66,7 @@ __all__ = [
     "attribute_spikes",
     "benjamini_hochberg",
     "bootstrap_difference",
+    "bootstrap_groups",
     "bootstrap_interval",
     "daily_counts",
     "detect_spikes",
