@@ -603,3 +603,40 @@ def test_every_optional_column_may_be_absent(table, column):
         assert ds.quality[["column", "reason"]].values.tolist() == [[column, "derived_column"]]
     else:
         assert column not in ds.tables[table].columns
+
+
+def test_worked_example_of_the_docs(tmp_path):
+    # the two blocks of docs/real-exports.md "Worked example", loaded as they are written there
+    import re
+
+    from conftest import ROOT
+
+    from kpitools.kpis import csat, resolved, sla_resolution
+
+    text = (ROOT / "docs" / "real-exports.md").read_text(encoding="utf-8")
+    example = text.split("## Worked example", 1)[1].split("\n## ", 1)[0]
+    csv_block = re.search(r"```csv\n(.*?)```", example, re.S).group(1)
+    yml_block = re.search(r"```yaml\n(.*?)```", example, re.S).group(1)
+    folder = write(tmp_path / "ds", {"tickets.csv": csv_block, "dataset.yml": yml_block})
+    ds = load_dataset(folder)
+    t = ds.tickets.set_index("ticket_id")
+    assert len(t) == 6 and ds.summary().set_index("table").loc["tickets", "excluded"] == 0
+    assert t.loc["101", "created_at"] == ts("2026-09-01 12:53")       # 08:53 AM EDT
+    assert t.loc["105", "created_at"] == ts("2026-09-02 19:00")       # its own zone, UTC
+    assert t.loc["101", "first_response_at"] == ts("2026-09-01 13:38")  # + 45 min
+    assert pd.isna(t.loc["105", "first_response_at"])
+    assert t["priority"].tolist() == ["high", MISSING, "low", "normal", "urgent", "urgent"]
+    assert t["channel"].tolist() == ["email", "web", "chat", "email", "phone", "email"]
+    assert set(t["category"]) == {"general"}
+    notes = ds.quality[ds.quality.action == "note"]
+    assert sorted(notes["reason"]) == ["blank_segment", "default_used", "derived_column"]
+    assert ds.quality[ds.quality.action != "note"].empty
+    assert resolved(ds, period="M")["value"].sum() == 5
+    assert ds.surveys[["response_id", "score"]].values.tolist() == [["csat:101", 5.0], ["csat:103", 1.0],
+                                                                     ["csat:106", 5.0]]
+    assert csat(ds, period="M")["value"].dropna().tolist() == [pytest.approx(2 / 3)]
+    assert sorted(ds.survey_sends["ticket_id"]) == ["101", "102", "103", "106"]
+    assert ds.unmapped["tickets"] == ["Tags"]
+    # ticket 102's (missing) priority gets the normal resolution target (5 d): solved in 6 h, achieved
+    sla = sla_resolution(ds, period="M")
+    assert sla.set_index("priority").loc[MISSING, "value"] == 1.0

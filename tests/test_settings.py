@@ -195,3 +195,14 @@ def test_presets_module_contract():
     assert isinstance(presets.PRESETS, dict)
     for name in presets.PRESETS:  # every shipped preset is valid settings on its own
         assert Settings.from_dict({"preset": name}).raw["preset"] == name
+
+
+def test_real_exports_page_documents_every_key():
+    from conftest import ROOT
+
+    text = (ROOT / "docs" / "real-exports.md").read_text(encoding="utf-8")
+    headings = [line for line in text.splitlines() if line.startswith("## ")]
+    for key in ("mapping", "durations", "values", "defaults", "csv", "ratings", "preset",
+                "sla.default_priority", "max_excluded_share"):
+        assert any(f"`{key}`" in h for h in headings), key
+    assert "## Presets" in headings
