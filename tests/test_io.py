@@ -640,3 +640,14 @@ def test_worked_example_of_the_docs(tmp_path):
     # ticket 102's (missing) priority gets the normal resolution target (5 d): solved in 6 h, achieved
     sla = sla_resolution(ds, period="M")
     assert sla.set_index("priority").loc[MISSING, "value"] == 1.0
+
+
+def test_durations_chain_in_the_order_written():
+    c = pd.DataFrame({"contact_id": ["C1"], "channel": "phone", "queued_at": "2026-09-01T08:00:00Z",
+                      "abandoned": "no", "Wait (s)": ["30"], "Talk (min)": ["2"]})
+    ds = Dataset.from_frames({"contacts": c}, settings={"durations": {"contacts": {
+        "Wait (s)": {"start": "queued_at", "end": "answered_at", "unit": "seconds"},
+        "Talk (min)": {"start": "answered_at", "end": "ended_at", "unit": "minutes"}}}})
+    # 08:00:00 + 30 s = 08:00:30; + 2 min = 08:02:30
+    assert ds.contacts[["answered_at", "ended_at"]].iloc[0].tolist() == [ts("2026-09-01 08:00:30"),
+                                                                         ts("2026-09-01 08:02:30")]
