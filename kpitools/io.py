@@ -564,7 +564,7 @@ class _Loader:
         """Queue one table; :meth:`finish` converts and checks all of them, tickets first."""
         self.pending[name] = (df, file, path)
 
-    def _prepare(self, name: str, df: pd.DataFrame, file: str) -> pd.DataFrame:
+    def _prepare(self, name: str, df: pd.DataFrame) -> pd.DataFrame:
         """Rename, add defaults and duration placeholders; check the required columns."""
         table = TABLES[name]
         where = self.paths[name]
@@ -674,8 +674,8 @@ class _Loader:
             else:
                 out[col.name] = txt.str.casefold().astype(object).where(present)
 
-    def _process(self, name: str, df: pd.DataFrame, file: str, path: Path | None,
-                 row_file: np.ndarray, row_no: np.ndarray, derived_rows: int = 0) -> None:
+    def _process(self, name: str, df: pd.DataFrame, row_file: np.ndarray, row_no: np.ndarray) -> None:
+        """Convert and check one table; ``row_file``/``row_no`` label each input row for the log."""
         table = TABLES[name]
         st = self.settings
         opts = st.csv(name)
@@ -1003,7 +1003,7 @@ class _Loader:
                 df, file, fpath = self.pending.pop(name)
                 self.files[name] = file
                 self.paths[name] = str(fpath) if fpath else file
-                df = self._prepare(name, df, file)
+                df = self._prepare(name, df)
                 parts.append((df, np.full(len(df), file, dtype=object), np.arange(1, len(df) + 1)))
             for df, label, rows in self.derived.get(name, []):
                 if name not in self.files:
@@ -1021,7 +1021,7 @@ class _Loader:
                 df = pd.concat([p[0].astype(object) for p in parts], ignore_index=True)
                 rf = np.concatenate([p[1] for p in parts])
                 rn = np.concatenate([p[2] for p in parts])
-            self._process(name, df, self.files[name], None, rf, np.asarray(rn, dtype=np.int64))
+            self._process(name, df, rf, np.asarray(rn, dtype=np.int64))
             if name == "tickets":
                 self._ratings()
         # events for unknown or excluded tickets

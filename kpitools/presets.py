@@ -14,7 +14,7 @@ from typing import Any
 
 __all__ = ["PRESETS", "preset"]
 
-#: Preset settings by name (see the module docstring for the keys).
+#: Preset settings by lower-case name (see the module docstring for the keys).
 PRESETS: dict[str, dict[str, Any]] = {}
 
 

@@ -651,3 +651,13 @@ def test_durations_chain_in_the_order_written():
     # 08:00:00 + 30 s = 08:00:30; + 2 min = 08:02:30
     assert ds.contacts[["answered_at", "ended_at"]].iloc[0].tolist() == [ts("2026-09-01 08:00:30"),
                                                                          ts("2026-09-01 08:02:30")]
+
+
+def test_blank_team_is_the_missing_level_of_breakdowns():
+    from kpitools.kpis import ticket_volume
+
+    t = tickets_frame(team=["tier1", "", None])
+    ds = Dataset.from_frames({"tickets": t})
+    assert len(ds.tickets) == 3  # team is optional: blanks stay blank in the table ...
+    vol = ticket_volume(ds, period="M", by=["team"]).set_index("team")["value"]
+    assert vol.to_dict() == {MISSING: 2.0, "tier1": 1.0}  # ... and are the level (missing) by team
