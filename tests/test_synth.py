@@ -398,6 +398,15 @@ def test_loader_quality_log_equals_truth(sample, truth):
                   strict=True))
     want = {(r["file"], r["row"], r["column"], r["reason"]) for r in truth["dirty_rows"]}
     assert got == want
+    # an invalid value of an optional column (resolved_at before created_at, a negative talk_s)
+    # loses just that value; the row stays (issue 10). Every other planted row is excluded.
+    optional = ds.quality["column"].isin(["resolved_at", "talk_s"])
+    assert set(ds.quality.loc[optional, "action"]) == {"set to missing"}
+    assert set(ds.quality.loc[~optional, "action"]) == {"excluded"}
+    row = next(r for r in truth["dirty_rows"] if r["reason"] == "resolved_before_created")
+    tid = _read(sample, "tickets").iloc[row["row"] - 1]["ticket_id"]
+    kept = ds.tickets[ds.tickets["ticket_id"] == tid]
+    assert len(kept) == 1 and kept["resolved_at"].isna().all()
 
 
 def test_escalations_complaints_and_repeat_contacts(sample):
