@@ -10,9 +10,11 @@ __all__ = ["main"]
 
 
 def _validate(args: argparse.Namespace) -> int:
+    """Print what was loaded and every row issue; exit 1 when a table lost too many rows."""
     import pandas as pd
 
     from kpitools.io import DataError, load_dataset
+    from kpitools.schema import TABLES
     from kpitools.settings import SettingsError
 
     try:
@@ -27,19 +29,43 @@ def _validate(args: argparse.Namespace) -> int:
         lo, hi = (x.tz_convert(tz) for x in span)
         print(f"period covered: {lo:%Y-%m-%d} .. {hi:%Y-%m-%d}; export cut-off {ds.cutoff.tz_convert(tz):%Y-%m-%d %H:%M %Z}")
     summ = ds.summary()
-    with pd.option_context("display.width", 200, "display.max_columns", 20):
+    q = ds.quality
+    notes = q[q["action"] == "note"]
+    issues = q[q["action"] != "note"]
+    with pd.option_context("display.width", 200, "display.max_columns", 20, "display.max_colwidth", 120):
         print("\ntables:")
-        print(summ[["table", "file", "rows_read", "rows", "excluded", "repaired"]].to_string(index=False))
-        absent = sorted(set(__import__("kpitools.schema", fromlist=["TABLES"]).TABLES) - set(ds.tables))
+        shown = summ.assign(excluded_pct=(100 * summ["excluded_share"]).round(2))
+        print(shown[["table", "file", "rows_read", "rows", "excluded", "excluded_pct", "repaired", "notes"]]
+              .to_string(index=False))
+        absent = sorted(set(TABLES) - set(ds.tables))
         if absent:
             print(f"absent tables (their KPIs are skipped): {', '.join(absent)}")
-        print(f"\nquality: {len(ds.quality)} row issue(s)")
-        if len(ds.quality):
-            print(ds.quality_summary().to_string(index=False))
+        unmapped = {t: cols for t, cols in ds.unmapped.items() if cols}
+        if unmapped:
+            print("\nunmapped export columns (not contract columns; kept but unused; map them in dataset.yml "
+                  "`mapping:` if they hold contract data):")
+            for t, cols in unmapped.items():
+                print(f"  {t}: {', '.join(cols)}")
+        if len(notes):
+            print("\nnotes:")
+            for r in notes.itertuples(index=False):
+                print(f"  {r.table}.{r.column}: {r.reason}: {r.detail}")
+        print(f"\nquality: {len(issues)} row issue(s)")
+        if len(issues):
+            print(ds.quality_summary().query("action != 'note'").to_string(index=False))
             print("\nrows:")
-            print(ds.quality[["table", "file", "row", "column", "value", "reason", "action"]]
-                  .to_string(index=False))
-    return 0
+            print(issues[["table", "file", "row", "column", "value", "reason", "action"]].to_string(index=False))
+    limit = ds.settings.max_excluded_share
+    over = summ[summ["excluded_share"] > limit]
+    for r in over.itertuples(index=False):
+        tq = issues[(issues["table"] == r.table) & (issues["action"] == "excluded")]
+        why = tq.drop_duplicates(["file", "row"])["reason"].value_counts()
+        reasons = ", ".join(f"{k} {v:,}" for k, v in why.items())
+        print(f"error: table {r.table!r}: {r.excluded:,} of {r.rows_read:,} rows excluded "
+              f"({100 * r.excluded_share:.1f} %), above max_excluded_share {100 * limit:g} %; reasons: {reasons}. "
+              "Fix the export or dataset.yml (see the rows above), or raise max_excluded_share in dataset.yml.",
+              file=sys.stderr)
+    return 1 if len(over) else 0
 
 
 def _synth(args: argparse.Namespace) -> int:
@@ -74,7 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kpitools", description="Customer-service KPIs with honest statistics.")
     sub = p.add_subparsers(dest="command", required=True)
 
-    v = sub.add_parser("validate", help="check a dataset folder and print its quality log")
+    v = sub.add_parser("validate", help="check a dataset folder and print its quality log (exit 1: too many "
+                       "rows excluded, 2: unusable data)")
     v.add_argument("path", nargs="?", default="data/sample")
     v.set_defaults(func=_validate)
 

@@ -8,7 +8,10 @@ setting it to missing) and recorded in :attr:`Dataset.quality`.
 
 from __future__ import annotations
 
+import codecs
 import difflib
+import gzip
+import io as _io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,15 +20,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kpitools.schema import REASONS, TABLES, Column, Table
-from kpitools.settings import Settings
+from kpitools.schema import MISSING, REASONS, SEGMENT_COLUMNS, TABLES, Column, Table
+from kpitools.settings import DURATION_UNITS, Settings, fold
 
-__all__ = ["Dataset", "DataError", "load_dataset", "QUALITY_COLUMNS", "SUFFIXES"]
+__all__ = ["Dataset", "DataError", "load_dataset", "parse_timestamps", "QUALITY_COLUMNS", "SUFFIXES"]
 
 SUFFIXES = (".csv", ".csv.gz", ".parquet")
 QUALITY_COLUMNS = ["table", "file", "row", "column", "value", "reason", "detail", "action"]
 _MAX_SHOWN = 5
-_OFFSET = re.compile(r"(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$")
 _TRUE = {"true", "t", "yes", "y", "1", "1.0"}
 _FALSE = {"false", "f", "no", "n", "0", "0.0"}
 
@@ -54,8 +56,9 @@ def _rows_text(rows: np.ndarray | list[int], values: Any = None) -> str:
 
 
 _EXPECT = {
-    "timestamp": "ISO 8601 timestamps such as 2026-10-31T23:30:00Z, 2026-10-31T23:30:00+01:00 "
-                 "or 2026-10-31 23:30:00 (naive values are read in the dataset timezone)",
+    "timestamp": "ISO 8601 timestamps such as 2026-10-31T23:30:00Z, 2026-10-31T23:30:00+01:00, "
+                 "2026-10-31 23:30:00 UTC or 2026-10-31 23:30:00 (naive values are read in the dataset "
+                 "timezone), or the dataset.yml `csv: datetime_format`",
     "date": "dates as YYYY-MM-DD",
     "month": "months as YYYY-MM",
     "float": "numbers with a decimal point (.)",
@@ -82,13 +85,21 @@ class Dataset:
     quality : DataFrame
         One row per excluded or repaired input row: table, file, row (1-based data row of the
         file, header not counted), column, value, reason (see ``kpitools.schema.REASONS``),
-        detail, action (``excluded`` or ``set to missing``).
+        detail, action (``excluded`` or ``set to missing``). Whole-column notes (a default
+        used, a column derived from another, blank segment values kept) have row 0 and action
+        ``note``. Survey rows derived from a ticket rating column name the tickets file and the
+        ticket's row (file ``tickets.csv (ratings: <column>)``).
     path : Path or None
         The folder it was read from.
     files : dict of str -> str
         File name each table came from.
     truth : dict or None
         ``truth.json`` of a synthetic dataset (planted effects and dirty rows), if present.
+    input_rows : dict of str -> int
+        Rows read per table (file rows plus rows derived from ratings).
+    unmapped : dict of str -> list of str
+        Export columns per table that are neither contract columns nor used by ``durations:`` or
+        ``ratings:`` (kept in the table, ignored by the KPIs).
     """
 
     tables: dict[str, pd.DataFrame]
@@ -98,6 +109,7 @@ class Dataset:
     files: dict[str, str] = field(default_factory=dict)
     truth: dict | None = None
     input_rows: dict[str, int] = field(default_factory=dict)
+    unmapped: dict[str, list[str]] = field(default_factory=dict)
     cache: dict = field(default_factory=dict, repr=False)
 
     def __getattr__(self, name: str) -> Any:
@@ -159,7 +171,11 @@ class Dataset:
         return (min(lo), max(hi)) if lo else None
 
     def summary(self) -> pd.DataFrame:
-        """One row per table: file, rows read, rows kept, rows excluded, rows repaired, first and last timestamp."""
+        """One row per table: file, rows read, kept, excluded, their share, repaired, notes, time span.
+
+        ``excluded_share`` is excluded / rows read (NaN for an empty table); ``repaired`` counts
+        values set to missing, ``notes`` whole-column notes (row 0 of the quality log).
+        """
         out = []
         q = self.quality
         for name, df in self.tables.items():
@@ -169,13 +185,17 @@ class Dataset:
             if ts_cols and len(df):
                 col = df[ts_cols[0]]
                 first, last = col.min(), col.max()
+            read = self.input_rows.get(name, len(df))
+            excluded = int(tq.loc[tq["action"] == "excluded", ["file", "row"]].drop_duplicates().shape[0])
             out.append({
                 "table": name,
                 "file": self.files.get(name, ""),
-                "rows_read": self.input_rows.get(name, len(df)),
+                "rows_read": read,
                 "rows": len(df),
-                "excluded": int(tq.loc[tq["action"] == "excluded", "row"].nunique()),
-                "repaired": int((tq["action"] != "excluded").sum()),
+                "excluded": excluded,
+                "excluded_share": excluded / read if read else np.nan,
+                "repaired": int((tq["action"] == "set to missing").sum()),
+                "notes": int((tq["action"] == "note").sum()),
                 "first": first,
                 "last": last,
             })
@@ -243,7 +263,43 @@ def _find_file(folder: Path, table: str) -> Path | None:
     return found[0] if found else None
 
 
-def _read_file(path: Path, settings: Settings) -> pd.DataFrame:
+def _is_utf8(encoding: str) -> bool:
+    return codecs.lookup(encoding).name == "utf-8"
+
+
+def _decode(data: bytes, path: Path, opts: dict) -> str:
+    """Decode a CSV file's bytes.
+
+    A table's own ``csv.<table>.encoding`` is always used. Otherwise a file that is valid UTF-8
+    (with or without byte-order mark) is read as UTF-8, whatever the folder-wide encoding says,
+    so a folder-wide ``latin-1`` cannot garble a UTF-8 file; other files are read in the folder-wide
+    encoding. A decoding error names the byte offset in the (uncompressed) file and its line.
+    """
+    enc = opts["encoding"]
+    candidates = [enc] if opts["encoding_explicit"] else (["utf-8"] if _is_utf8(enc) else ["utf-8", enc])
+    err = None
+    for cand in candidates:
+        try:
+            return data.decode("utf-8-sig" if _is_utf8(cand) else cand)
+        except UnicodeDecodeError as e:
+            err = e
+    off = err.start
+    line = data.count(b"\n", 0, off) + 1
+    where = " of the uncompressed data" if path.name.endswith(".gz") else ""
+    bad = data[off:off + 4].hex(" ")
+    table = path.name.split(".")[0]
+    raise DataError(
+        f"{path}: the file is not {enc} text (byte {off}{where}, line {line}, cannot be decoded: "
+        f"{err.reason}; bytes there: {bad}). Save the export as UTF-8, or declare its encoding in "
+        f"dataset.yml, e.g. `csv: {{encoding: latin-1}}` (all files) or "
+        f"`csv: {{{table}: {{encoding: latin-1}}}}` (this file only).",
+        file=str(path), rows=[line],
+    )
+
+
+def _read_file(path: Path, settings: Settings, table: str | None = None) -> pd.DataFrame:
+    """Read one table file as text columns (CSV) or as stored (Parquet)."""
+    table = table or path.name.split(".")[0]
     if path.stat().st_size == 0:
         raise DataError(
             f"{path}: the file is empty (0 bytes). Expected a header line with the column names "
@@ -256,19 +312,19 @@ def _read_file(path: Path, settings: Settings) -> pd.DataFrame:
         except Exception as e:  # pyarrow raises many types for a broken file
             raise DataError(f"{path}: cannot be read as Parquet ({e}). Re-export the file.",
                             file=str(path)) from None
-    csv = settings.raw.get("csv") or {}
-    sep = csv.get("sep", ",")
-    encoding = csv.get("encoding", "utf-8")
+    opts = settings.csv(table)
+    sep = opts["sep"]
+    data = path.read_bytes()
+    if path.name.endswith(".gz"):
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as e:
+            raise DataError(f"{path}: not a valid gzip file ({e}). Re-export it, or save it as plain "
+                            f"{table}.csv.", file=str(path)) from None
+    text = _decode(data, path, opts)
     try:
-        df = pd.read_csv(path, sep=sep, encoding=encoding, dtype=str, keep_default_na=False,
+        df = pd.read_csv(_io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
                          na_values=[""], skipinitialspace=False)
-    except UnicodeDecodeError as e:
-        raise DataError(
-            f"{path}: the file is not {encoding} text (byte {e.start} cannot be decoded: {e.reason}). "
-            "Save the export as UTF-8, or declare its encoding in dataset.yml, e.g. "
-            "`csv: {encoding: latin-1}`.",
-            file=str(path),
-        ) from None
     except pd.errors.EmptyDataError:
         raise DataError(
             f"{path}: the file has no header line. Expected comma-separated values whose first "
@@ -277,18 +333,19 @@ def _read_file(path: Path, settings: Settings) -> pd.DataFrame:
         ) from None
     except pd.errors.ParserError as e:
         raise DataError(
-            f"{path}: not valid CSV ({e}). Check the delimiter (dataset.yml `csv: {{sep: ';'}}`) "
-            "and quoting of text that contains the delimiter.",
+            f"{path}: not valid CSV ({e}). Check the delimiter (dataset.yml `csv: {{sep: ';'}}` or "
+            f"`csv: {{{table}: {{sep: ';'}}}}`) and quoting of text that contains the delimiter.",
             file=str(path),
         ) from None
     if df.shape[1] == 1:
         header = str(df.columns[0])
-        for cand, label in ((";", "semicolon"), ("\t", "tab"), ("|", "pipe")):
+        for cand, label in ((";", "semicolon"), ("\t", "tab"), ("|", "pipe"), (",", "comma")):
             if cand in header and cand != sep:
                 raise DataError(
                     f"{path}: the file looks {label}-separated (header {header[:80]!r}) but "
-                    f"kpitools was told the delimiter is {sep!r}. Re-export as comma-separated "
-                    f"CSV, or add to dataset.yml: `csv: {{sep: {cand!r}}}`.",
+                    f"kpitools was told the delimiter is {sep!r}. Re-export with the declared "
+                    f"delimiter, or add to dataset.yml: `csv: {{sep: {cand!r}}}` (all files) or "
+                    f"`csv: {{{table}: {{sep: {cand!r}}}}}` (this file only).",
                     file=str(path),
                 )
     df.columns = [str(c).strip() for c in df.columns]
@@ -317,6 +374,13 @@ def load_dataset(path: str | Path = "data/sample", *, settings: Settings | dict 
         A table is unusable (missing required column, empty file, wrong delimiter or encoding,
         unparseable column). The message names the file, column, first rows and the fix.
 
+    Notes
+    -----
+    ``dataset.yml`` adapts a real export without editing it (docs/real-exports.md): ``mapping``
+    (column names), ``durations`` (elapsed-time columns), ``values`` (value spellings),
+    ``defaults`` (absent required columns), ``ratings`` (a ticket rating column as surveys),
+    ``csv`` (delimiter, encoding and date format, per table or for the folder) and ``preset``.
+
     Examples
     --------
     >>> ds = load_dataset("data/sample")       # doctest: +SKIP
@@ -335,8 +399,8 @@ def load_dataset(path: str | Path = "data/sample", *, settings: Settings | dict 
     for name in TABLES:
         f = _find_file(folder, name)
         if f is not None:
-            loader.add(name, _read_file(f, settings), file=f.name, path=f)
-    if not loader.frames:
+            loader.add(name, _read_file(f, settings, name), file=f.name, path=f)
+    if not loader.pending:
         listing = ", ".join(sorted(p.name for p in folder.iterdir())[:10]) or "nothing"
         raise DataError(
             f"{folder}: no table files found (it holds: {listing}). Expected files named after "
@@ -352,21 +416,131 @@ def load_dataset(path: str | Path = "data/sample", *, settings: Settings | dict 
 
 
 # ------------------------------------------------------------------------------------
+# Timestamps
+# ------------------------------------------------------------------------------------
+# a time of day (after T or a space), optional AM/PM, then a zone: Z, UTC, GMT or an offset
+_ZONE = re.compile(
+    r"(?i)^(?P<body>.*[T\s]\d{1,2}(?::?\d{2}){0,2}(?:[.,]\d+)?(?:\s*[ap]\.?m\.?)?)\s*"
+    r"(?:(?P<utc>z|utc|gmt)|(?:utc|gmt)?\s*(?P<sign>[+-])(?P<hh>\d{1,2})(?::?(?P<mm>\d{2}))?)$"
+)
+
+
+# the common case, read directly by pandas' ISO 8601 parser
+_ISO_ZONED = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})$"
+_ZONE_END = r"(?i)(?:z|utc|gmt|[+-]\d{1,2}(?::?\d{2})?)$"
+
+
+def _parse_naive(txt: pd.Series, fmt: str | None) -> pd.Series:
+    """Naive text -> naive datetimes: the declared format first, then ISO 8601."""
+    if fmt:
+        out = pd.to_datetime(txt, format=fmt, errors="coerce")
+        rest = out.isna().to_numpy() & txt.notna().to_numpy()
+        if rest.any():
+            out[rest] = pd.to_datetime(txt[rest], format="ISO8601", errors="coerce")
+        return out
+    return pd.to_datetime(txt, format="ISO8601", errors="coerce")
+
+
+def parse_timestamps(s: pd.Series, *, timezone: str = "UTC", datetime_format: str | None = None) -> pd.Series:
+    """Text or datetimes -> ``datetime64[ns, UTC]``; NaT where a value cannot be read.
+
+    Parameters
+    ----------
+    s : Series
+        Timestamps as text (or datetimes: naive ones are local times in ``timezone``).
+    timezone : str
+        Zone of naive values (the dataset's business timezone).
+    datetime_format : str, optional
+        ``strptime`` format of naive text (``%m/%d/%Y %I:%M %p``); ISO 8601 is accepted besides.
+
+    Notes
+    -----
+    A value ending in a zone is read in that zone without any setting: ``Z``, ``UTC``, ``GMT``,
+    an offset ``+01:00``/``+0100``/``+01`` or ``GMT+01:00``. Daylight-saving gaps are shifted
+    forward and repeated hours read as their first occurrence.
+    """
+    if pd.api.types.is_datetime64_any_dtype(s):
+        out = s if s.dt.tz is not None else s.dt.tz_localize(
+            timezone, ambiguous=np.ones(len(s), bool), nonexistent="shift_forward")
+        return out.dt.tz_convert("UTC").dt.as_unit("ns")
+    present = s.notna().to_numpy()
+    txt = s.astype("str").str.strip().where(present)
+    out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns, UTC]")
+    if datetime_format and re.search(r"%[zZ]", datetime_format):  # the format reads the zone itself
+        return pd.to_datetime(txt, format=datetime_format, errors="coerce", utc=True).dt.as_unit("ns")
+    iso = txt.str.match(_ISO_ZONED).fillna(False).to_numpy(dtype=bool)
+    if iso.any():
+        out[iso] = pd.to_datetime(txt[iso], format="ISO8601", errors="coerce", utc=True).dt.as_unit("ns")
+    maybe = ~iso & txt.str.contains(_ZONE_END).fillna(False).to_numpy(dtype=bool)
+    zoned = np.zeros(len(s), dtype=bool)
+    if maybe.any():  # other zone spellings: only these rows go through the slower full pattern
+        z = txt[maybe].str.extract(_ZONE)
+        zoned[np.flatnonzero(maybe)[z["body"].notna().to_numpy()]] = True
+        zz = z[z["body"].notna()]
+        body = _parse_naive(zz["body"], datetime_format)
+        sign = np.where(zz["sign"].to_numpy() == "-", -1.0, 1.0)
+        minutes = (pd.to_numeric(zz["hh"], errors="coerce").fillna(0).to_numpy() * 60
+                   + pd.to_numeric(zz["mm"], errors="coerce").fillna(0).to_numpy()) * sign
+        utc = body.dt.tz_localize("UTC") - pd.to_timedelta(minutes, unit="m")
+        out[zoned] = utc.dt.as_unit("ns").to_numpy()
+    naive = ~zoned & ~iso & present
+    if naive.any():
+        loc = _parse_naive(txt[naive], datetime_format)
+        loc = loc.dt.tz_localize(timezone, ambiguous=np.ones(int(naive.sum()), bool),
+                                 nonexistent="shift_forward")
+        out[naive] = loc.dt.tz_convert("UTC").dt.as_unit("ns")
+    return out
+
+
+# ------------------------------------------------------------------------------------
 # Conversion and checks
 # ------------------------------------------------------------------------------------
+def _lookup(txt: pd.Series, mapping: dict, *, folded: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of ``txt`` found among the keys of ``mapping`` and their mapped values (vectorised)."""
+    keys = [fold(k) if folded else str(k).strip() for k in mapping]
+    vals = list(mapping.values())
+    idx = pd.Index(keys)
+    if not idx.is_unique:  # folded keys may coincide ("High" and "high"): the first wins
+        first = ~idx.duplicated()
+        keys = [k for k, f in zip(keys, first, strict=True) if f]
+        vals = [v for v, f in zip(vals, first, strict=True) if f]
+        idx = pd.Index(keys)
+    probe = txt.str.casefold() if folded else txt
+    codes = idx.get_indexer(probe.fillna("\0"))
+    found = codes >= 0
+    out = np.empty(len(txt), dtype=object)
+    out[found] = np.asarray(vals + [None], dtype=object)[codes[found]]
+    return found, out
+
+
+def _as_text(v: Any) -> Any:
+    """A YAML value as the text a CSV would hold (true -> 'true', 5 -> '5', null -> missing)."""
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
 class _Loader:
     def __init__(self, settings: Settings):
         self.settings = settings
+        self.pending: dict[str, tuple[pd.DataFrame, str, Path | None]] = {}
         self.frames: dict[str, pd.DataFrame] = {}
         self.files: dict[str, str] = {}
         self.paths: dict[str, str] = {}
         self.input_rows: dict[str, int] = {}
         self.issues: list[pd.DataFrame] = []
         self.raw_frames: dict[str, pd.DataFrame] = {}
+        self.row_file: dict[str, np.ndarray] = {}
+        self.row_no: dict[str, np.ndarray] = {}
+        self.unmapped: dict[str, list[str]] = {}
+        self.derived: dict[str, list[tuple[pd.DataFrame, str, np.ndarray]]] = {}
 
-    # record rows: positions are 0-based positions in the input file's data rows
-    def record(self, table: str, pos, column: str, values, reason: str, detail: str, action: str):
-        pos = np.asarray(pos)
+    # --- the quality log ---------------------------------------------------------------
+    def record(self, table: str, pos, column: str, values, reason: str, detail, action: str):
+        """Log rows at 0-based positions ``pos`` of the table being loaded."""
+        pos = np.asarray(pos, dtype=np.int64)
         if pos.size == 0:
             return
         raw = self.raw_frames.get(table)
@@ -375,24 +549,75 @@ class _Loader:
         vals = (pd.Series(values, dtype=object).fillna("").astype(str).to_numpy() if values is not None
                 else [""] * pos.size)
         self.issues.append(pd.DataFrame({
-            "table": table, "file": self.files[table], "row": pos + 1, "column": column,
-            "value": vals, "reason": reason, "detail": detail, "action": action,
+            "table": table, "file": self.row_file[table][pos], "row": self.row_no[table][pos],
+            "column": column, "value": vals, "reason": reason, "detail": detail, "action": action,
         }))
 
+    def note(self, table: str, column: str, reason: str, detail: str, value: str = "") -> None:
+        """Log a whole-column note (row 0): a default used, a column derived, blanks kept."""
+        self.issues.append(pd.DataFrame({
+            "table": [table], "file": [self.files[table]], "row": [0], "column": [column], "value": [value],
+            "reason": [reason], "detail": [detail], "action": ["note"]}))
+
+    # --- input ---------------------------------------------------------------------------
     def add(self, name: str, df: pd.DataFrame, *, file: str, path: Path | None = None) -> None:
+        """Queue one table; :meth:`finish` converts and checks all of them, tickets first."""
+        self.pending[name] = (df, file, path)
+
+    def _prepare(self, name: str, df: pd.DataFrame, file: str) -> pd.DataFrame:
+        """Rename, add defaults and duration placeholders; check the required columns."""
         table = TABLES[name]
-        self.files[name] = file
-        self.paths[name] = str(path) if path else file
-        mapping = self.settings.mapping(name)
-        if mapping:
-            missing_src = [k for k in mapping if k not in df.columns and mapping[k] not in df.columns]
-            if missing_src:
-                raise DataError(
-                    f"{self.paths[name]}: dataset.yml maps column(s) {missing_src} of table {name!r}, "
-                    f"but the file has no such column. Columns in the file: {list(df.columns)}.",
-                    file=self.paths[name], column=missing_src[0],
-                )
-            df = df.rename(columns=mapping)
+        where = self.paths[name]
+        st = self.settings
+        cols = [str(c) for c in df.columns]
+
+        def need(key: str, col: str) -> bool:  # a user-named export column must exist
+            return not st.is_preset_only(key, name, col)
+
+        mapping = {k: v for k, v in st.mapping(name).items() if k in cols}
+        missing_src = [k for k, v in st.mapping(name).items()
+                       if k not in cols and v not in cols and need("mapping", k)]
+        if missing_src:
+            raise DataError(
+                f"{where}: dataset.yml maps column(s) {missing_src} of table {name!r}, "
+                f"but the file has no such column. Columns in the file: {cols}.",
+                file=where, column=missing_src[0],
+            )
+        df = df.rename(columns=mapping)
+        dup = sorted({c for c in df.columns if list(df.columns).count(c) > 1})
+        if dup:
+            raise DataError(
+                f"{where}: after the mapping of dataset.yml, table {name!r} has column(s) {dup} twice "
+                f"(the file has a column of that name and a column mapped onto it). Map only one.",
+                file=where, column=dup[0],
+            )
+        used: list[str] = []
+        for key, block in (("durations", st.durations(name)), ("ratings", st.ratings(name))):
+            for col, spec in block.items():
+                if col in df.columns:
+                    used.append(col)
+                    sub = spec.get("submitted_at"), spec.get("sent_at")
+                    used += [c for c in sub if c and c in df.columns and c not in table.names]
+                elif need(key, col):
+                    raise DataError(
+                        f"{where}: dataset.yml `{key}: {{{name}: {{{col!r}: ...}}}}` names a column the "
+                        f"file does not have. Columns in the file: {list(df.columns)}.",
+                        file=where, column=col,
+                    )
+        for col, spec in st.durations(name).items():
+            if col in df.columns:
+                if spec["end"] in df.columns:
+                    raise DataError(
+                        f"{where}: {spec['end']!r} is in the file and also computed from the duration "
+                        f"column {col!r} (dataset.yml `durations:`); keep one of them.",
+                        file=where, column=spec["end"],
+                    )
+                df[spec["end"]] = pd.Series(pd.NA, index=df.index, dtype="object")
+        for col, value in st.defaults(name).items():
+            if col not in df.columns:
+                df[col] = _as_text(value)
+                self.note(name, col, "default_used", f"the export has no {col!r} column; every row gets "
+                          f"the dataset.yml default {value!r}", _as_text(value) or "")
         missing = [c for c in table.required if c not in df.columns]
         if missing:
             hints = []
@@ -403,15 +628,61 @@ class _Loader:
                     hints.append(f"{lower[close[0]]!r} -> {m}")
             hint = (f" Did you mean: {', '.join(hints)}? " if hints else " ")
             raise DataError(
-                f"{self.paths[name]}: table {name!r} is missing required column(s) {missing}. "
+                f"{where}: table {name!r} is missing required column(s) {missing}. "
                 f"Required: {table.required}; found: {list(df.columns)}.{hint}"
                 f"Rename the column(s) in the export, or map them in dataset.yml under "
-                f"`mapping: {{{name}: {{<your column>: <contract column>}}}}`.",
-                file=self.paths[name], column=missing[0],
+                f"`mapping: {{{name}: {{<your column>: <contract column>}}}}`, or give a value for "
+                f"every row under `defaults: {{{name}: {{{missing[0]}: <value>}}}}`.",
+                file=where, column=missing[0],
             )
-        self.input_rows[name] = len(df)
+        self.unmapped[name] = [c for c in df.columns if c not in table.names and c not in used]
+        return df
+
+    def _values(self, name: str, out: pd.DataFrame) -> None:
+        """``values:`` replacements, then case-insensitive matching of categorical columns."""
+        table = TABLES[name]
+        fold_case = bool(self.settings.raw.get("ignore_case", True))
+        for col_name, mapping in self.settings.values(name).items():
+            if col_name not in out.columns or not mapping:
+                continue
+            col = table.column(col_name)
+            txt = out[col_name].astype("str").str.strip().where(out[col_name].notna())
+            found, vals = _lookup(txt, {k: _as_text(v) for k, v in mapping.items()}, folded=False)
+            if fold_case and col.categorical:
+                f2, v2 = _lookup(txt, {k: _as_text(v) for k, v in mapping.items()}, folded=True)
+                add = f2 & ~found
+                found, vals[add] = found | f2, v2[add]
+            if found.any():
+                new = out[col_name].astype(object).to_numpy(copy=True)
+                new[found] = vals[found]
+                out[col_name] = pd.Series(new, index=out.index, dtype=object)
+        if not fold_case:
+            return
+        for col in table.columns:
+            if not col.categorical or col.name not in out.columns:
+                continue
+            s = out[col.name]
+            if isinstance(s.dtype, pd.CategoricalDtype):
+                s = s.astype(object)
+            present = s.notna().to_numpy()
+            txt = s.astype("str").str.strip().where(present)
+            if col.allowed:
+                found, vals = _lookup(txt, {a: a for a in col.allowed}, folded=True)
+                new = txt.astype(object).to_numpy(copy=True)
+                new[found] = vals[found]
+                out[col.name] = pd.Series(new, index=out.index, dtype=object).where(present)
+            else:
+                out[col.name] = txt.str.casefold().astype(object).where(present)
+
+    def _process(self, name: str, df: pd.DataFrame, file: str, path: Path | None,
+                 row_file: np.ndarray, row_no: np.ndarray, derived_rows: int = 0) -> None:
+        table = TABLES[name]
+        st = self.settings
+        opts = st.csv(name)
         df = df.reset_index(drop=True)
-        df.index = pd.RangeIndex(len(df))  # position in file = index
+        df.index = pd.RangeIndex(len(df))  # position in the input = index
+        self.row_file[name], self.row_no[name] = row_file, row_no
+        self.input_rows[name] = len(df)
         keep = [c for c in df.columns if c in table.names]
         extra = [c for c in df.columns if c not in table.names]
         out = df[keep + extra].copy()
@@ -419,23 +690,32 @@ class _Loader:
             if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
                 txt = out[c].astype("str").str.strip()
                 out[c] = out[c].where(~(txt == "").fillna(False).to_numpy(dtype=bool))
+        self._values(name, out)
         raw = out.copy()
         self.raw_frames[name] = raw
         bad = np.zeros(len(df), dtype=bool)
         for col in table.columns:
             if col.name not in out.columns:
                 continue
-            conv, failed = self._convert(out[col.name], col, name)
+            conv, failed = self._convert(out[col.name], col, name, opts.get("datetime_format"))
             if failed.any():
                 fpos = np.flatnonzero(failed)
                 if col.required:
-                    self.record(name, fpos, col.name, raw[col.name].to_numpy()[fpos], "unparseable",
+                    self.record(name, fpos, col.name, None, "unparseable",
                                 f"expected {_EXPECT[col.dtype]}", "excluded")
                     bad |= failed
                 else:
-                    self.record(name, fpos, col.name, raw[col.name].to_numpy()[fpos], "unparseable",
+                    self.record(name, fpos, col.name, None, "unparseable",
                                 f"expected {_EXPECT[col.dtype]}", "set to missing")
             out[col.name] = conv
+        bad = self._durations(name, out, raw, bad)
+        # blank segment values are a level of their own, not a reason to exclude the row
+        for c in SEGMENT_COLUMNS.get(name, ()):
+            blank = out[c].isna().to_numpy()
+            if blank.any():
+                out[c] = out[c].fillna(MISSING)
+                self.note(name, c, "blank_segment", f"{int(blank.sum()):,} blank {c} value(s) kept as the "
+                          f"level {MISSING}", MISSING)
         # missing required values
         for c in table.required:
             miss = out[c].isna().to_numpy() & ~bad
@@ -456,20 +736,63 @@ class _Loader:
                         bad |= wrong
                     else:
                         out.loc[wrong, col.name] = pd.NA
-        # non-negative
+        # non-negative: a required value excludes the row, an optional one is set to missing
         for col in table.columns:
             if col.nonnegative and col.name in out.columns:
                 neg = (out[col.name] < 0).fillna(False).to_numpy(dtype=bool) & ~bad
                 if neg.any():
                     reason = "negative_duration" if col.name.endswith("_s") else "negative_value"
+                    action = "excluded" if col.required else "set to missing"
                     self.record(name, np.flatnonzero(neg), col.name, out[col.name].to_numpy()[neg], reason,
-                                f"{col.name} must be >= 0", "excluded")
-                    bad |= neg
+                                f"{col.name} must be >= 0", action)
+                    if col.required:
+                        bad |= neg
+                    else:
+                        out.loc[neg, col.name] = pd.NA
         self._table_checks(name, out, bad)
+        if name == "tickets":
+            self._one_solved_timestamp(out)
         self.frames[name] = out
 
+    def _durations(self, name: str, out: pd.DataFrame, raw: pd.DataFrame, bad: np.ndarray) -> np.ndarray:
+        """``durations:``: end = start + elapsed time; empty stays empty (not reached yet)."""
+        for col, spec in self.settings.durations(name).items():
+            if col not in out.columns:
+                continue
+            end, start = spec["end"], spec["start"]
+            unit = spec.get("unit", "seconds")
+            txt = out[col]
+            present = txt.notna().to_numpy()
+            num = pd.to_numeric(txt, errors="coerce").astype("float64")
+            failed = present & num.isna().to_numpy()
+            self.record(name, np.flatnonzero(failed), col, None, "unparseable",
+                        f"expected a number of {unit} (durations: {col!r} -> {end})", "set to missing")
+            neg = (num < 0).fillna(False).to_numpy(dtype=bool)
+            self.record(name, np.flatnonzero(neg & ~bad), col, None, "negative_duration",
+                        f"{col!r} must be >= 0 (durations: -> {end})", "set to missing")
+            num = num.where(~neg)
+            nostart = num.notna().to_numpy() & out[start].isna().to_numpy() & ~bad
+            self.record(name, np.flatnonzero(nostart), col, None, "no_start",
+                        f"{start} is empty, so {end} cannot be computed", "set to missing")
+            seconds = num.to_numpy() * DURATION_UNITS[unit]
+            out[end] = (out[start] + pd.to_timedelta(seconds, unit="s")).dt.as_unit("ns")
+            if TABLES[name].column(end).required:
+                bad = bad | (failed | neg)
+        return bad
+
+    def _one_solved_timestamp(self, out: pd.DataFrame) -> None:
+        """Only one of first_resolved_at and resolved_at in the export: the other equals it."""
+        have = {c: c in out.columns and out[c].notna().any() for c in ("first_resolved_at", "resolved_at")}
+        if have["first_resolved_at"] == have["resolved_at"]:
+            return
+        src, dst = ("resolved_at", "first_resolved_at") if have["resolved_at"] else \
+            ("first_resolved_at", "resolved_at")
+        out[dst] = out[src]
+        self.note("tickets", dst, "derived_column",
+                  f"the export has only one solved timestamp: {dst} is taken equal to {src}", src)
+
     def _table_checks(self, name: str, out: pd.DataFrame, bad: np.ndarray) -> None:
-        # time order within a row
+        # time order within a row: an optional end before the start loses just that value
         order = {
             "tickets": ("created_at", ["first_response_at", "first_resolved_at", "resolved_at"],
                         "resolved_before_created"),
@@ -481,36 +804,15 @@ class _Loader:
                 if e in out.columns:
                     wrong = (out[e] < out[start]).fillna(False).to_numpy(dtype=bool) & ~bad
                     if wrong.any():
+                        required = TABLES[name].column(e).required
                         self.record(name, np.flatnonzero(wrong), e, out[e].to_numpy()[wrong], reason,
-                                    f"{e} lies before {start}", "excluded")
-                        bad |= wrong
-        # survey scores on their declared scale
+                                    f"{e} lies before {start}", "excluded" if required else "set to missing")
+                        if required:
+                            bad |= wrong
+                        else:
+                            out.loc[wrong, e] = pd.NaT
         if name == "surveys":
-            lo = pd.Series(np.nan, index=out.index)
-            hi = pd.Series(np.nan, index=out.index)
-            for kind, spec in self.settings.raw["surveys"].items():
-                m = (out["survey"] == kind).to_numpy()
-                lo[m], hi[m] = spec["min"], spec["max"]
-            if "scale" in out.columns:
-                sc = out["scale"].astype("str").str.extract(r"^\s*(-?\d+(?:\.\d+)?)\s*-\s*(-?\d+(?:\.\d+)?)\s*$")
-                has = sc[0].notna().to_numpy()
-                lo[has] = sc.loc[has, 0].astype(float)
-                hi[has] = sc.loc[has, 1].astype(float)
-            nodecl = (lo.isna() & out["survey"].notna()).to_numpy() & ~bad
-            if nodecl.any():
-                self.record(name, np.flatnonzero(nodecl), "survey", out["survey"].to_numpy()[nodecl],
-                            "unknown_value", "no scale declared for this survey in dataset.yml `surveys:`",
-                            "excluded")
-                bad |= nodecl
-            wrong = ((out["score"] < lo) | (out["score"] > hi)).fillna(False).to_numpy(dtype=bool) & ~bad
-            if wrong.any():
-                det = [f"{k} scale is {a:g}-{b:g}" for k, a, b in zip(out["survey"].to_numpy()[wrong],
-                                                                   lo.to_numpy()[wrong], hi.to_numpy()[wrong], strict=True)]
-                self.issues.append(pd.DataFrame({
-                    "table": name, "file": self.files[name], "row": np.flatnonzero(wrong) + 1,
-                    "column": "score", "value": self.raw_frames[name]["score"].astype("str").to_numpy()[wrong],
-                    "reason": "out_of_scale", "detail": det, "action": "excluded"}))
-                bad |= wrong
+            bad = self._survey_scales(out, bad)
         # duplicate keys: the later occurrence is excluded
         key = TABLES[name].key
         if key:
@@ -518,11 +820,53 @@ class _Loader:
             dup = out[key].where(valid).duplicated(keep="first").to_numpy() & valid & out[key].notna().to_numpy()
             if dup.any():
                 self.record(name, np.flatnonzero(dup), key, out[key].to_numpy()[dup], "duplicate_id",
-                            f"{key} occurs earlier in the file; the first occurrence is kept", "excluded")
+                            f"{key} occurs earlier in the input; the first occurrence is kept", "excluded")
                 bad |= dup
         out.attrs["_bad"] = bad
 
-    def _convert(self, s: pd.Series, col: Column, table: str) -> tuple[pd.Series, np.ndarray]:
+    def _survey_scales(self, out: pd.DataFrame, bad: np.ndarray) -> np.ndarray:
+        """Survey scores on their declared scale, and on one of its points when it has a step."""
+        name = "surveys"
+        lo = pd.Series(np.nan, index=out.index)
+        hi = pd.Series(np.nan, index=out.index)
+        step = pd.Series(np.nan, index=out.index)
+        kinds = out["survey"].astype("str").str.casefold()
+        for kind, spec in self.settings.raw["surveys"].items():
+            m = (kinds == fold(kind)).fillna(False).to_numpy(dtype=bool)
+            lo[m], hi[m] = spec["min"], spec["max"]
+            if spec.get("step") is not None:
+                step[m] = float(spec["step"])
+        if "scale" in out.columns:
+            sc = out["scale"].astype("str").str.extract(r"^\s*(-?\d+(?:\.\d+)?)\s*-\s*(-?\d+(?:\.\d+)?)\s*$")
+            has = sc[0].notna().to_numpy()
+            lo[has] = sc.loc[has, 0].astype(float)
+            hi[has] = sc.loc[has, 1].astype(float)
+        nodecl = (lo.isna() & out["survey"].notna()).to_numpy() & ~bad
+        if nodecl.any():
+            self.record(name, np.flatnonzero(nodecl), "survey", out["survey"].to_numpy()[nodecl],
+                        "unknown_value", "no scale declared for this survey in dataset.yml `surveys:`",
+                        "excluded")
+            bad |= nodecl
+        score = out["score"]
+        wrong = ((score < lo) | (score > hi)).fillna(False).to_numpy(dtype=bool) & ~bad
+        if wrong.any():
+            det = [f"{k} scale is {a:g}-{b:g}" for k, a, b in zip(out["survey"].to_numpy()[wrong],
+                                                               lo.to_numpy()[wrong], hi.to_numpy()[wrong],
+                                                               strict=True)]
+            self.record(name, np.flatnonzero(wrong), "score", None, "out_of_scale", det, "excluded")
+            bad |= wrong
+        k = (score - lo) / step
+        off = ((k - k.round()).abs() > 1e-9).fillna(False).to_numpy(dtype=bool) & ~bad
+        if off.any():
+            det = [f"{sv} scale is {a:g}-{b:g} in steps of {d:g}" for sv, a, b, d in zip(
+                out["survey"].to_numpy()[off], lo.to_numpy()[off], hi.to_numpy()[off], step.to_numpy()[off],
+                strict=True)]
+            self.record(name, np.flatnonzero(off), "score", None, "not_on_scale_step", det, "excluded")
+            bad |= off
+        return bad
+
+    def _convert(self, s: pd.Series, col: Column, table: str,
+                 datetime_format: str | None = None) -> tuple[pd.Series, np.ndarray]:
         """Convert one column; return converted values and a mask of values that failed."""
         present = s.notna().to_numpy()
         if col.dtype == "string":
@@ -531,7 +875,7 @@ class _Loader:
             conv = conv.str.strip()
             return conv, np.zeros(len(s), bool)
         if col.dtype == "timestamp":
-            conv = self._timestamps(s)
+            conv = parse_timestamps(s, timezone=self.settings.timezone, datetime_format=datetime_format)
         elif col.dtype == "date":
             if pd.api.types.is_datetime64_any_dtype(s):
                 conv = s.dt.tz_localize(None) if s.dt.tz is not None else s
@@ -570,37 +914,116 @@ class _Loader:
         n_failed = int(failed.sum())
         if n_failed and (n_failed == n_present or (n_failed > 10 and n_failed > 0.5 * n_present)):
             pos = np.flatnonzero(failed)
+            fix = ""
+            if col.dtype == "timestamp":
+                fix = (f" If the export writes another format, declare it in dataset.yml, e.g. "
+                       f"`csv: {{{table}: {{datetime_format: '%m/%d/%Y %I:%M %p'}}}}` (strptime codes).")
             raise DataError(
                 f"{self.paths[table]}: column {col.name!r} of table {table!r} cannot be read as "
                 f"{col.dtype}: {n_failed:,} of {n_present:,} values fail, first "
-                f"{_rows_text(pos + 1, s.to_numpy()[pos])} (data rows, header not counted). "
-                f"Expected {_EXPECT[col.dtype]}. Fix the export's format for this column, or map "
+                f"{_rows_text(self.row_no[table][pos], s.to_numpy()[pos])} (data rows, header not counted). "
+                f"Expected {_EXPECT[col.dtype]}.{fix} Fix the export's format for this column, or map "
                 f"the right column onto {col.name!r} in dataset.yml `mapping:`.",
-                file=self.paths[table], column=col.name, rows=list(pos[:_MAX_SHOWN] + 1),
+                file=self.paths[table], column=col.name, rows=list(self.row_no[table][pos[:_MAX_SHOWN]]),
             )
         return conv, failed
 
-    def _timestamps(self, s: pd.Series) -> pd.Series:
-        tz = self.settings.timezone
-        if pd.api.types.is_datetime64_any_dtype(s):
-            out = s if s.dt.tz is not None else s.dt.tz_localize(
-                tz, ambiguous=np.ones(len(s), bool), nonexistent="shift_forward")
-            return out.dt.tz_convert("UTC").dt.as_unit("ns")
-        txt = s.astype("str").str.strip()
-        has_off = txt.str.contains(_OFFSET, na=False).to_numpy()
-        out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns, UTC]")
-        if has_off.any():
-            out[has_off] = pd.to_datetime(txt[has_off], errors="coerce", utc=True,
-                                          format="ISO8601").dt.as_unit("ns")
-        naive = ~has_off & s.notna().to_numpy()
-        if naive.any():
-            loc = pd.to_datetime(txt[naive], errors="coerce", format="ISO8601")
-            loc = loc.dt.tz_localize(tz, ambiguous=np.ones(int(naive.sum()), bool),
-                                     nonexistent="shift_forward")
-            out[naive] = loc.dt.tz_convert("UTC").dt.as_unit("ns")
-        return out
+    # --- ratings: a ticket column -> surveys and survey_sends --------------------------
+    def _ratings(self) -> None:
+        t = self.frames.get("tickets")
+        if t is None:
+            return
+        raw = self.raw_frames["tickets"]
+        keep = ~t.attrs["_bad"]
+        for col, spec in self.settings.ratings("tickets").items():
+            if col not in raw.columns:
+                continue
+            survey = fold(spec["survey"])
+            label = f"{self.files['tickets']} (ratings: {col})"
+            txt = raw[col].astype("str").str.strip().where(raw[col].notna())
+            found, score = _lookup(txt, spec["scores"], folded=True)
+            offered, _ = _lookup(txt, {v: 1 for v in spec.get("offered", [])}, folded=True)
+            unoffered, _ = _lookup(txt, {v: 1 for v in spec.get("not_offered", [])}, folded=True)
+            offered &= ~found
+            present = txt.notna().to_numpy()
+            unknown = present & ~found & ~offered & ~unoffered & keep
+            known = [*spec["scores"], *spec.get("offered", []), *spec.get("not_offered", [])]
+            self.record("tickets", np.flatnonzero(unknown), col, None, "unknown_value",
+                        f"rating value not in ratings.tickets.{col!r} ({', '.join(map(str, known))})",
+                        "set to missing")
 
+            submitted = self._rating_time(t, raw, col, "submitted_at", spec.get("submitted_at") or "resolved_at")
+            sent = self._rating_time(t, raw, col, "sent_at",
+                                     spec.get("sent_at") or spec.get("submitted_at") or "resolved_at")
+
+            def iso(ts: pd.Series) -> np.ndarray:
+                return ts.dt.tz_convert("UTC").dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ").to_numpy()
+
+            def ticket_col(c: str, m: np.ndarray) -> Any:
+                if c not in t.columns:
+                    return None
+                v = t[c].to_numpy()[m]
+                return pd.Series(v, dtype=object).where(pd.Series(v, dtype=object) != MISSING).to_numpy()
+
+            rows = np.asarray(self.row_no["tickets"])
+            m = found & keep
+            answers = pd.DataFrame({
+                "response_id": (survey + ":" + t["ticket_id"].astype("str")).to_numpy()[m],
+                "survey": survey, "score": pd.Series(score[m], dtype=object).astype("str").to_numpy(),
+                "submitted_at": iso(submitted)[m], "ticket_id": t["ticket_id"].to_numpy()[m]})
+            for c in ("customer_id", "agent_id", "channel"):
+                v = ticket_col(c, m)
+                if v is not None:
+                    answers[c] = v
+            self.derived.setdefault("surveys", []).append((answers, label, rows[m]))
+            s = (found | offered) & keep
+            sends = pd.DataFrame({"survey": survey, "sent_at": iso(sent)[s], "ticket_id": t["ticket_id"].to_numpy()[s]})
+            v = ticket_col("customer_id", s)
+            if v is not None:
+                sends["customer_id"] = v
+            self.derived.setdefault("survey_sends", []).append((sends, label, rows[s]))
+
+    def _rating_time(self, t: pd.DataFrame, raw: pd.DataFrame, col: str, key: str, c: str) -> pd.Series:
+        """The timestamp of derived survey rows: a ticket timestamp column or another export column."""
+        if c in TABLES["tickets"].names and c in t.columns and TABLES["tickets"].column(c).dtype == "timestamp":
+            return t[c]
+        if c in raw.columns and c not in TABLES["tickets"].names:
+            return parse_timestamps(raw[c], timezone=self.settings.timezone,
+                                    datetime_format=self.settings.csv("tickets").get("datetime_format"))
+        raise DataError(
+            f"{self.paths['tickets']}: dataset.yml ratings.tickets.{col!r}.{key} is {c!r}, which is neither a "
+            f"timestamp column of tickets nor a column of the file; name one, e.g. `{key}: resolved_at`.",
+            file=self.paths["tickets"], column=c)
+
+    # --- all tables ----------------------------------------------------------------------
     def finish(self, *, path: Path | None, truth: dict | None) -> Dataset:
+        for name in TABLES:  # contract order: tickets first, so ratings can add survey rows
+            parts = []
+            if name in self.pending:
+                df, file, fpath = self.pending.pop(name)
+                self.files[name] = file
+                self.paths[name] = str(fpath) if fpath else file
+                df = self._prepare(name, df, file)
+                parts.append((df, np.full(len(df), file, dtype=object), np.arange(1, len(df) + 1)))
+            for df, label, rows in self.derived.get(name, []):
+                if name not in self.files:
+                    self.files[name] = label
+                    self.paths[name] = label
+                    self.unmapped[name] = []
+                elif label not in self.files[name]:
+                    self.files[name] = f"{self.files[name]} + {label}"
+                parts.append((df, np.full(len(df), label, dtype=object), np.asarray(rows, dtype=np.int64)))
+            if not parts:
+                continue
+            if len(parts) == 1:
+                df, rf, rn = parts[0]
+            else:
+                df = pd.concat([p[0].astype(object) for p in parts], ignore_index=True)
+                rf = np.concatenate([p[1] for p in parts])
+                rn = np.concatenate([p[2] for p in parts])
+            self._process(name, df, self.files[name], None, rf, np.asarray(rn, dtype=np.int64))
+            if name == "tickets":
+                self._ratings()
         # events for unknown or excluded tickets
         if "ticket_events" in self.frames:
             ev = self.frames["ticket_events"]
@@ -635,7 +1058,7 @@ class _Loader:
             quality[c] = quality[c].astype("str")
         self.raw_frames.clear()
         return Dataset(tables=tables, settings=self.settings, quality=quality, path=path,
-                       files=self.files, truth=truth, input_rows=self.input_rows)
+                       files=self.files, truth=truth, input_rows=self.input_rows, unmapped=self.unmapped)
 
 
 def table_spec(name: str) -> Table:

@@ -30,6 +30,8 @@ __all__ = [
     "SURVEY_KINDS",
     "DTYPES",
     "REASONS",
+    "MISSING",
+    "SEGMENT_COLUMNS",
     "render_markdown",
 ]
 
@@ -51,7 +53,19 @@ REASONS = {
     "negative_duration": "a duration or time difference is negative",
     "negative_value": "a count or amount that must be >= 0 is negative",
     "parent_excluded": "the row belongs to a ticket that was itself excluded",
+    "not_on_scale_step": "survey score inside the scale but not one of its points (6.5 on a 0-10 scale of "
+                         "whole points; `step` of the survey in dataset.yml)",
+    "no_start": "a duration is given but the timestamp it is counted from is empty",
+    "default_used": "note: the export has no such column; the `defaults:` value of dataset.yml is used",
+    "derived_column": "note: the export has no such column; it is taken equal to another one "
+                      "(first_resolved_at and resolved_at)",
+    "blank_segment": "note: blank values of a segment column are kept as the level `(missing)`",
 }
+
+#: The level of a blank segment value (equal to ``kpitools.kpis._core.MISSING``).
+MISSING = "(missing)"
+#: Required ticket columns whose blank values are kept as the level :data:`MISSING`.
+SEGMENT_COLUMNS = {"tickets": ("channel", "category", "priority")}
 
 
 @dataclass(frozen=True)
@@ -64,6 +78,7 @@ class Column:
     description: str
     allowed: tuple[str, ...] | None = None
     nonnegative: bool = False
+    categorical: bool = False
 
     def __post_init__(self) -> None:
         if self.dtype not in DTYPES:
@@ -114,11 +129,11 @@ TABLES: dict[str, Table] = {
             columns=(
                 _c("ticket_id", "string", True, "Unique ticket id."),
                 _c("created_at", "timestamp", True, "When the customer opened the ticket."),
-                _c("channel", "string", True, "Channel of the first contact: email, web, chat, phone, social."),
+                _c("channel", "string", True, "Channel of the first contact: email, web, chat, phone, social.", categorical=True),
                 _c("category", "string", True, "Topic of the request (billing, bug, how-to, ...)."),
-                _c("priority", "string", True, "Priority used for SLA targets: low, normal, high, urgent."),
+                _c("priority", "string", True, "Priority used for SLA targets: low, normal, high, urgent.", categorical=True),
                 _c("customer_id", "string", False, "Requesting customer (account); needed for repeat contacts and per-customer KPIs."),
-                _c("status", "string", False, "Status at export time.", allowed=TICKET_STATUSES),
+                _c("status", "string", False, "Status at export time.", allowed=TICKET_STATUSES, categorical=True),
                 _c("team", "string", False, "Team owning the ticket."),
                 _c("agent_id", "string", False, "Agent assigned at export time."),
                 _c("product", "string", False, "Product or feature the ticket is about."),
@@ -138,9 +153,10 @@ TABLES: dict[str, Table] = {
             columns=(
                 _c("ticket_id", "string", True, "Ticket the event belongs to (must exist in tickets)."),
                 _c("at", "timestamp", True, "When the event happened."),
-                _c("kind", "string", True, "What happened.", allowed=EVENT_KINDS),
+                _c("kind", "string", True, "What happened.", allowed=EVENT_KINDS, categorical=True),
                 _c("author_id", "string", False, "Agent, customer or bot id that caused the event."),
-                _c("status", "string", False, "New status of a status_change event.", allowed=TICKET_STATUSES),
+                _c("status", "string", False, "New status of a status_change event.", allowed=TICKET_STATUSES,
+                   categorical=True),
             ),
         ),
         Table(
@@ -150,7 +166,7 @@ TABLES: dict[str, Table] = {
             group="contact centre",
             columns=(
                 _c("contact_id", "string", True, "Unique contact id."),
-                _c("channel", "string", True, "phone or chat."),
+                _c("channel", "string", True, "phone or chat.", categorical=True),
                 _c("queued_at", "timestamp", True, "When the contact entered the queue."),
                 _c("abandoned", "bool", True, "The customer left before an agent answered."),
                 _c("customer_id", "string", False, "Calling customer, for repeat contacts."),
@@ -170,7 +186,7 @@ TABLES: dict[str, Table] = {
             group="contact centre",
             columns=(
                 _c("interval_start", "timestamp", True, "Start of the interval."),
-                _c("channel", "string", True, "Queue: phone or chat."),
+                _c("channel", "string", True, "Queue: phone or chat.", categorical=True),
                 _c("staffed_agents", "float", True, "Agents logged in on that queue during the interval.", nonnegative=True),
                 _c("forecast_contacts", "float", False, "Contacts forecast for the interval.", nonnegative=True),
                 _c("required_agents", "float", False, "Agents the plan said were required.", nonnegative=True),
@@ -183,13 +199,13 @@ TABLES: dict[str, Table] = {
             group="surveys",
             columns=(
                 _c("response_id", "string", True, "Unique answer id."),
-                _c("survey", "string", True, "Which survey.", allowed=SURVEY_KINDS),
+                _c("survey", "string", True, "Which survey.", allowed=SURVEY_KINDS, categorical=True),
                 _c("score", "float", True, "The answer, on the survey's declared scale (dataset.yml surveys)."),
                 _c("submitted_at", "timestamp", True, "When the answer was submitted."),
                 _c("ticket_id", "string", False, "Ticket the survey was about."),
                 _c("customer_id", "string", False, "Answering customer."),
                 _c("agent_id", "string", False, "Agent rated (CSAT, QA) or answering (ESAT)."),
-                _c("channel", "string", False, "Channel of the rated interaction."),
+                _c("channel", "string", False, "Channel of the rated interaction.", categorical=True),
                 _c("scale", "string", False, "Per-row scale override like '1-7'; normally the dataset setting applies."),
                 _c("comment_category", "string", False, "Coded topic of the free-text comment (what the answer was about)."),
             ),
@@ -199,7 +215,7 @@ TABLES: dict[str, Table] = {
             "Surveys sent (invitations), the denominator of response rates.",
             group="surveys",
             columns=(
-                _c("survey", "string", True, "Which survey.", allowed=SURVEY_KINDS),
+                _c("survey", "string", True, "Which survey.", allowed=SURVEY_KINDS, categorical=True),
                 _c("sent_at", "timestamp", True, "When the invitation was sent."),
                 _c("ticket_id", "string", False, "Ticket the invitation was about."),
                 _c("customer_id", "string", False, "Invited customer."),

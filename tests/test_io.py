@@ -41,7 +41,9 @@ def test_good_dataset_types_and_timezone(good):
     # naive 23:30 local in Europe/Berlin on 31 Oct 2026 (CET, UTC+1 after the 25 Oct switch) = 22:30 UTC
     assert t.loc[t.ticket_id == "T1", "created_at"].iloc[0] == pd.Timestamp("2026-10-31 22:30", tz="UTC")
     assert pd.isna(t.loc[t.ticket_id == "T2", "resolved_at"].iloc[0])
-    assert ds.quality.empty
+    # the only quality entry is the note that first_resolved_at was taken equal to resolved_at
+    assert ds.quality[["column", "reason", "action"]].values.tolist() == [
+        ["first_resolved_at", "derived_column", "note"]]
     assert ds.contacts is None and ds.has("tickets", "ticket_events") and not ds.has("contacts")
     # no exported_at: the cut-off is the latest timestamp in the data (T1 resolved 2026-11-01 10:00 UTC)
     assert ds.cutoff == pd.Timestamp("2026-11-01 10:00", tz="UTC")
@@ -112,21 +114,24 @@ def test_bad_rows_are_excluded_and_logged():
                              "talk_s": ["120", "-30"]})
     ds = Dataset.from_frames({"tickets": tickets, "ticket_events": events, "surveys": surveys,
                               "contacts": contacts})
-    got = ds.quality[["table", "row", "column", "reason"]].itertuples(index=False, name=None)
+    q = ds.quality[ds.quality.action != "note"]
+    got = q[["table", "row", "column", "reason", "action"]].itertuples(index=False, name=None)
     # expected by hand: row numbers are 1-based data rows of each input
     assert sorted(got) == sorted([
-        ("tickets", 3, "ticket_id", "duplicate_id"),            # second T2
-        ("tickets", 4, "created_at", "unparseable"),            # 30 February, 25:61
-        ("tickets", 5, "resolved_at", "resolved_before_created"),
-        ("ticket_events", 2, "ticket_id", "unknown_ticket"),    # T9 does not exist
-        ("ticket_events", 3, "ticket_id", "parent_excluded"),   # T3 itself was excluded
-        ("surveys", 2, "score", "out_of_scale"),                # NPS 11 on 0-10
-        ("surveys", 3, "score", "out_of_scale"),                # CSAT 0 on 1-5
-        ("contacts", 2, "talk_s", "negative_duration"),
+        ("tickets", 3, "ticket_id", "duplicate_id", "excluded"),            # second T2
+        ("tickets", 4, "created_at", "unparseable", "excluded"),            # 30 February, 25:61
+        # an optional timestamp before creation loses just that value; the ticket stays
+        ("tickets", 5, "resolved_at", "resolved_before_created", "set to missing"),
+        ("ticket_events", 2, "ticket_id", "unknown_ticket", "excluded"),    # T9 does not exist
+        ("ticket_events", 3, "ticket_id", "parent_excluded", "excluded"),   # T3 itself was excluded
+        ("surveys", 2, "score", "out_of_scale", "excluded"),                # NPS 11 on 0-10
+        ("surveys", 3, "score", "out_of_scale", "excluded"),                # CSAT 0 on 1-5
+        ("contacts", 2, "talk_s", "negative_duration", "set to missing"),   # optional value: row stays
     ])
-    assert set(ds.quality["action"]) == {"excluded"}
-    assert list(ds.tickets.ticket_id) == ["T1", "T2", "T5"]
-    assert len(ds.ticket_events) == 1 and len(ds.surveys) == 1 and len(ds.contacts) == 1
+    assert list(ds.tickets.ticket_id) == ["T1", "T2", "T4", "T5"]
+    assert pd.isna(ds.tickets.set_index("ticket_id").loc["T4", "resolved_at"])
+    assert len(ds.ticket_events) == 1 and len(ds.surveys) == 1 and len(ds.contacts) == 2
+    assert ds.contacts["talk_s"].tolist()[0] == 120 and pd.isna(ds.contacts["talk_s"].tolist()[1])
     # every input row is either kept or logged: nothing is dropped silently
     for name, n_in in {"tickets": 6, "ticket_events": 3, "surveys": 3, "contacts": 2}.items():
         excluded = ds.quality.loc[(ds.quality.table == name) & (ds.quality.action == "excluded"), "row"].nunique()
