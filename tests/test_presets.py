@@ -30,6 +30,7 @@ import pytest
 import yaml
 
 from kpitools import load_dataset
+from kpitools.io import DataError
 from kpitools.kpis import (
     csat,
     first_response_time,
@@ -460,3 +461,38 @@ def test_user_values_override_preset(tmp_path):
 def test_user_defaults_override_preset(tmp_path):
     folder = _copy_with_settings(tmp_path, "intercom", defaults={"tickets": {"category": "chat support"}})
     assert set(load_dataset(folder).tickets["category"]) == {"chat support"}
+
+
+def test_user_rating_field_overrides_preset(tmp_path):
+    # one field of the preset's rating entry is replaced; survey, scores and offered stay
+    folder = _copy_with_settings(tmp_path, "zendesk",
+                                 ratings={"tickets": {"Satisfaction Score": {"submitted_at": "Updated at"}}})
+    ds = load_dataset(folder)
+    spec = ds.settings.ratings("tickets")["Satisfaction Score"]
+    assert (spec["survey"], spec["submitted_at"], spec["offered"]) == ("csat", "Updated at", ["Offered"])
+    assert (len(ds.surveys), len(ds.survey_sends)) == (21, 24)
+    # 1002 was updated (and solved) Sep 2 10:15 EDT
+    at = ds.surveys.set_index("ticket_id").loc["1002", "submitted_at"]
+    assert at == pd.Timestamp("2026-09-02T14:15:00Z")
+
+
+def test_preset_columns_missing_from_export_are_skipped(tmp_path):
+    # an export without some preset columns still loads; without "Ticket type" the preset's
+    # default category applies, and the quality log says so
+    t = pd.read_csv(DATA / "zendesk" / "tickets.csv", dtype=str, keep_default_na=False)
+    t.drop(columns=["Ticket type", "Reopens", "Replies", "Satisfaction Score"]).to_csv(
+        tmp_path / "tickets.csv", index=False)
+    shutil.copy(DATA / "zendesk" / "dataset.yml", tmp_path / "dataset.yml")
+    ds = load_dataset(tmp_path)
+    assert len(ds.tickets) == 34
+    assert set(ds.tickets["category"]) == {"general"}
+    assert "reopen_count" not in ds.tickets.columns
+    assert ds.surveys is None
+    assert ((ds.quality["reason"] == "default_used") & (ds.quality["column"] == "category")).sum() == 1
+
+
+def test_user_named_column_missing_from_export_is_an_error(tmp_path):
+    folder = _copy_with_settings(tmp_path, "zendesk", mapping={"tickets": {"Organization": "product"}})
+    with pytest.raises(DataError, match=r"dataset\.yml maps column\(s\) \['Organization'\] of table 'tickets', "
+                                        r"but the file has no such column"):
+        load_dataset(folder)
