@@ -180,7 +180,7 @@ class Dataset:
         q = self.quality
         for name, df in self.tables.items():
             tq = q[q["table"] == name]
-            ts_cols = [c.name for c in TABLES[name].columns if c.dtype in ("timestamp", "date")]
+            ts_cols = [c.name for c in TABLES[name].columns if c.dtype in ("timestamp", "date") and c.name in df]
             first = last = pd.NaT
             if ts_cols and len(df):
                 col = df[ts_cols[0]]

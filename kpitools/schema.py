@@ -328,25 +328,35 @@ def render_markdown() -> str:
         "",
         "A dataset is a folder of CSV (`.csv`, `.csv.gz`) or Parquet (`.parquet`) files named after the",
         "tables below, plus an optional `dataset.yml` with settings. Any subset of tables may be present:",
-        "KPIs whose tables are absent are skipped, with the reason. Column names of your own export can be",
-        "mapped onto these names in `dataset.yml` (`mapping:`), so the export files need no editing.",
+        "KPIs whose tables are absent are skipped, with the reason. Every optional column may be absent.",
+        "A real helpdesk export needs no editing: `dataset.yml` maps its column names (`mapping:`), turns",
+        "elapsed-time columns into timestamps (`durations:`), translates its values (`values:`), fills an",
+        "absent required column (`defaults:`), turns a ticket rating column into survey answers",
+        "(`ratings:`) and sets delimiter, encoding and date format per table (`csv:`); see",
+        "[real-exports.md](real-exports.md).",
         "",
-        "Timestamps are stored timezone-aware in UTC. Input with an offset (`2026-10-31T23:30:00+01:00`,",
-        "`...Z`) is converted; naive input (`2026-10-31 23:30`) is read in the dataset's business timezone",
-        "(`timezone:` in `dataset.yml`, default UTC). Dates (`date` columns) are calendar days in that zone.",
+        "Timestamps are stored timezone-aware in UTC. Input with a zone (`2026-10-31T23:30:00+01:00`,",
+        "`...Z`, `2026-10-31 23:30:00 UTC`, `GMT`, `+0100`) is converted; naive input (`2026-10-31 23:30`)",
+        "is read in the dataset's business timezone (`timezone:` in `dataset.yml`, default UTC), in ISO 8601",
+        "or in the `csv: datetime_format` of the table. Dates (`date` columns) are calendar days in that zone.",
+        "",
+        "Columns marked *categorical* match case-insensitively and trimmed: `Solved` is the allowed value",
+        "`solved`, and `High` becomes `high` (turn this off with `ignore_case: false`). A blank `channel`,",
+        "`category` or `priority` of a ticket is kept as the level `(missing)`, never a reason to exclude it.",
         "",
         "| dtype | after loading | accepted input |",
         "|---|---|---|",
         "| string | pandas `str` | anything; numbers become text |",
-        "| timestamp | `datetime64[ns, UTC]` | ISO 8601, with or without offset |",
+        "| timestamp | `datetime64[ns, UTC]` | ISO 8601 with or without zone, or `csv: datetime_format` |",
         "| date | `datetime64[ns]` (midnight) | `YYYY-MM-DD` |",
         "| month | `period[M]` | `YYYY-MM` or any date in the month |",
         "| float | `float64` | decimal number with `.` |",
         "| int | `Int64` | whole number |",
         "| bool | `boolean` | true/false, yes/no, 1/0, t/f, y/n |",
         "",
-        "Rows that cannot be used are excluded (or repaired) and listed in `Dataset.quality` with one of",
-        "these reasons; nothing is dropped silently:",
+        "Rows that cannot be used are excluded and listed in `Dataset.quality` with one of these reasons;",
+        "an invalid value of an optional column is set to missing and listed the same way (the row stays);",
+        "notes (row 0) say where a whole column was filled or derived. Nothing is dropped silently:",
         "",
         "| reason | meaning |",
         "|---|---|",
@@ -364,6 +374,8 @@ def render_markdown() -> str:
                 desc += " Allowed: " + ", ".join(f"`{a}`" for a in c.allowed) + "."
             if c.nonnegative:
                 desc += " Must be >= 0."
+            if c.categorical:
+                desc += " Categorical."
             out.append(f"| `{c.name}` | {c.dtype} | {'yes' if c.required else 'no'} | {desc} |")
         out.append("")
     return "\n".join(out)

@@ -178,7 +178,7 @@ def _normalise(data: dict, where: str) -> dict:
         sla = _fold_keys(data["sla"], f"{where}: sla")
         for t, per in list(sla.items()):
             if t == "default_priority":
-                sla[t] = None if per is None else fold(per)
+                sla[t] = fold(per) if isinstance(per, str) else per
             else:
                 sla[t] = _fold_keys(per, f"{where}: sla.{t}")
         data["sla"] = sla

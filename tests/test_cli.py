@@ -53,3 +53,43 @@ def test_report_command_rejects_a_month_without_data(tmp_path, capsys):
     # a month outside the sample's span is a clear error before any kernel starts (exit code 2)
     assert main(["report", "--month", "2024-01", "--data", str(SAMPLE), "--out", str(tmp_path)]) == 2
     assert "2024-01" in capsys.readouterr().err
+
+
+EXPORT = ("Id,Created,Via,Priority,Group,Solved at,Tags\n"
+          "1,2026-09-01T08:00:00Z,Email,High,Support,2026-09-01T10:00:00Z,a\n"
+          "2,2026-09-01T09:00:00Z,web,,Support,,b\n"
+          "3,,chat,low,Support,,c\n")
+EXPORT_YML = ("mapping:\n  tickets: {Id: ticket_id, Created: created_at, Via: channel, Priority: priority,\n"
+              "            Group: team, 'Solved at': resolved_at}\n"
+              "defaults:\n  tickets: {category: general}\n")
+
+
+def test_validate_lists_unmapped_columns_notes_and_the_excluded_share(tmp_path, capsys):
+    (tmp_path / "tickets.csv").write_text(EXPORT)
+    (tmp_path / "dataset.yml").write_text(EXPORT_YML)
+    # 1 of 3 tickets has no created_at: 33.3 % excluded > the default max_excluded_share of 5 %
+    assert main(["validate", str(tmp_path)]) == 1
+    captured = capsys.readouterr()
+    out, err = captured.out, captured.err
+    assert "unmapped export columns" in out and "  tickets: Tags" in out
+    assert "tickets.category: default_used" in out
+    assert "tickets.first_resolved_at: derived_column" in out
+    assert "tickets.priority: blank_segment: 1 blank priority value(s) kept as the level (missing)" in out
+    assert "quality: 1 row issue(s)" in out
+    assert "33.33" in out  # excluded_pct column of the tables summary
+    assert ("error: table 'tickets': 1 of 3 rows excluded (33.3 %), above max_excluded_share 5 %; "
+            "reasons: missing_required 1") in err
+
+
+def test_validate_passes_below_max_excluded_share(tmp_path, capsys):
+    (tmp_path / "tickets.csv").write_text(EXPORT)
+    (tmp_path / "dataset.yml").write_text(EXPORT_YML + "max_excluded_share: 0.5\n")
+    assert main(["validate", str(tmp_path)]) == 0
+    assert "error" not in capsys.readouterr().err
+
+
+def test_validate_reports_a_settings_error(tmp_path, capsys):
+    (tmp_path / "tickets.csv").write_text(EXPORT)
+    (tmp_path / "dataset.yml").write_text("mapping:\n  tickets: {Group: teem}\n")
+    assert main(["validate", str(tmp_path)]) == 2
+    assert "'teem' is not a column of table 'tickets' (closest: team)" in capsys.readouterr().err

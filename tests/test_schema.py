@@ -56,3 +56,23 @@ def test_event_kinds_and_surveys():
 def test_rendered_contract_is_in_sync():
     # regenerate with `make docs` (kpitools docs) when the schema changes
     assert (ROOT / "docs" / "data-contract.md").read_text() == render_markdown() + "\n"
+
+
+def test_missing_level_is_the_kpi_layers():
+    from kpitools.kpis._core import MISSING as KPI_MISSING
+    from kpitools.schema import MISSING, SEGMENT_COLUMNS
+
+    assert MISSING == KPI_MISSING == "(missing)"
+    # blank values of these required segment columns are kept, never a reason to exclude
+    assert SEGMENT_COLUMNS == {"tickets": ("channel", "category", "priority")}
+
+
+def test_categorical_columns_and_new_reasons():
+    from kpitools.schema import REASONS
+
+    cat = sorted((t.name, c.name) for t in TABLES.values() for c in t.columns if c.categorical)
+    assert cat == [("contacts", "channel"), ("staffing", "channel"), ("survey_sends", "survey"),
+                   ("surveys", "channel"), ("surveys", "survey"), ("ticket_events", "kind"),
+                   ("ticket_events", "status"), ("tickets", "channel"), ("tickets", "priority"),
+                   ("tickets", "status")]
+    assert {"not_on_scale_step", "no_start", "default_used", "derived_column", "blank_segment"} <= set(REASONS)
