@@ -460,9 +460,10 @@ def test_user_mapping_overrides_preset(tmp_path):
     # contract column wins, and the preset's column is left unmapped
     folder = _copy_with_settings(tmp_path, "zendesk",
                                  mapping={"tickets": {"Requester email": "customer_id"}})
-    t = load_dataset(folder).tickets.set_index("ticket_id")
-    assert t.loc["1001", "customer_id"] == "ava.brooks@example.com"
-    assert "Requester id" not in t.columns or t["Requester id"].notna().all()
+    ds = load_dataset(folder)
+    assert ds.tickets.set_index("ticket_id").loc["1001", "customer_id"] == "ava.brooks@example.com"
+    assert "Requester id" in ds.unmapped["tickets"]
+    assert "Requester email" not in ds.unmapped["tickets"]
 
 
 def test_user_values_override_preset(tmp_path):
@@ -514,3 +515,16 @@ def test_user_named_column_missing_from_export_is_an_error(tmp_path):
     with pytest.raises(DataError, match=r"dataset\.yml maps column\(s\) \['Organization'\] of table 'tickets', "
                                         r"but the file has no such column"):
         load_dataset(folder)
+
+
+def test_presets_section_of_docs():
+    # docs/real-exports.md "## Presets": every preset has its subsection, and each YAML example
+    # there is valid settings as written
+    text = (Path(__file__).parents[1] / "docs" / "real-exports.md").read_text(encoding="utf-8")
+    section = text[text.index("\n## Presets\n"):]
+    for name in PRESETS:
+        assert f"### `{name}`:" in section
+    blocks = section.split("```yaml\n")[1:]
+    assert len(blocks) == 3
+    for block in blocks:
+        Settings.from_dict(yaml.safe_load(block.split("```")[0]), source="docs")
