@@ -133,6 +133,20 @@ _DUR = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d|w)\s*$")
 _UNIT_S = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML with the booleans of YAML 1.2: only true/false, so an export value such as ``Yes``,
+    ``No``, ``On`` or ``Off`` stays text in ``values:``, ``ratings:`` and ``mapping:``."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:bool"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+for _first in "tTfF":
+    _Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                                  [_first])
+
+
 def parse_duration(value: Any, *, where: str = "duration") -> float:
     """Parse ``"90m"``, ``"8h"``, ``"5d"`` or a number of seconds into seconds."""
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -257,7 +271,7 @@ class Settings:
     def from_yaml(cls, path: str | Path) -> Settings:
         path = Path(path)
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 - a SafeLoader
         except yaml.YAMLError as e:
             raise SettingsError(f"{path}: not valid YAML ({e}); fix the file or remove it") from e
         return cls.from_dict(data, source=str(path))

@@ -206,3 +206,13 @@ def test_real_exports_page_documents_every_key():
                 "sla.default_priority", "max_excluded_share"):
         assert any(f"`{key}`" in h for h in headings), key
     assert "## Presets" in headings
+
+
+def test_yaml_yes_no_stay_text(tmp_path):
+    # YAML 1.1 reads Yes/No/On/Off as booleans; export values must stay the text they are
+    p = tmp_path / "dataset.yml"
+    p.write_text("values:\n  contacts:\n    abandoned: {Yes: true, No: false, Off: FALSE}\n"
+                 "surveys:\n  csat: {min: 1, max: 5, higher_is_better: True}\n")
+    s = Settings.from_yaml(p)
+    assert s.values("contacts") == {"abandoned": {"Yes": True, "No": False, "Off": False}}
+    assert s.survey("csat")["higher_is_better"] is True
