@@ -134,8 +134,9 @@ def test_check_offline_accepts_embedded_and_relative():
 def test_render_month_writes_offline_escaped_html(tiny_data, good_template, tmp_path):
     out = tmp_path / "reports"
     html_path = report.render_month("2026-10", data=tiny_data, out=out, template=good_template)
-    assert html_path == out / "2026-10" / "kpi-report.html"
-    assert (out / "2026-10" / "kpi-report.ipynb").is_file()
+    # tiny_data's dataset.yml has no name: the reports go under the data folder's name
+    assert html_path == out / "data" / "2026-10" / "kpi-report.html"
+    assert (out / "data" / "2026-10" / "kpi-report.ipynb").is_file()
     text = html_path.read_text(encoding="utf-8")
     soup = BeautifulSoup(text, "html.parser")
     # no code: neither the plumbing cell, the parameters nor the body's source appear
@@ -149,17 +150,20 @@ def test_render_month_writes_offline_escaped_html(tiny_data, good_template, tmp_
     assert soup.find_all("script") == []
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
     report.check_offline(text)
-    # the index links the month, relatively
-    index = BeautifulSoup((out / "index.html").read_text(encoding="utf-8"), "html.parser")
+    # the dataset's index names it and links the month, relatively
+    index = BeautifulSoup((out / "data" / "index.html").read_text(encoding="utf-8"), "html.parser")
     assert [a["href"] for a in index.find_all("a")] == ["2026-10/kpi-report.html"]
+    assert index.find("h1").get_text() == "KPI reports: data"
+    assert not (out / "index.html").exists()
 
 
 def test_failed_run_keeps_previous_report(tiny_data, good_template, bad_template, tmp_path, capsys):
-    out = tmp_path / "reports"
-    good = report.render_month("2026-10", data=tiny_data, out=out, template=good_template)
+    root = tmp_path / "reports"
+    out = root / "data"              # the dataset's folder (tiny_data has no name: its folder's)
+    good = report.render_month("2026-10", data=tiny_data, out=root, template=good_template)
     before = good.read_bytes()
     nb_before = (out / "2026-10" / "kpi-report.ipynb").read_bytes()
-    code = report.report_main(month="2026-10", data=tiny_data, out=out, template=bad_template)
+    code = report.report_main(month="2026-10", data=tiny_data, out=root, template=bad_template)
     assert code == 1
     err = capsys.readouterr().err
     assert "RuntimeError: boom in the template" in err
@@ -189,7 +193,7 @@ def test_month_without_data_fails_before_any_kernel(tiny_data, good_template, tm
     code = report.report_main(month="2026-08", data=tiny_data, out=tmp_path / "r", template=good_template)
     assert code == 2
     assert "no tickets were created in 2026-08" in capsys.readouterr().err
-    assert not (tmp_path / "r" / "2026-08" / "kpi-report.html").exists()
+    assert not (tmp_path / "r" / "data" / "2026-08").exists()
 
 
 def test_report_main_usage_errors(tiny_data, tmp_path, capsys):
@@ -204,10 +208,11 @@ def test_report_main_usage_errors(tiny_data, tmp_path, capsys):
 
 
 def test_render_range_renders_each_month_and_index(tiny_data, good_template, tmp_path, capsys):
-    out = tmp_path / "reports"
+    root = tmp_path / "reports"
+    out = root / "data"
     # 2026-08 has no tickets: it fails before a kernel starts, the other months still render
     with pytest.raises(ReportError, match="1 of 3 months failed") as ei:
-        report.render_range("2026-08", "2026-10", data=tiny_data, out=out, template=good_template,
+        report.render_range("2026-08", "2026-10", data=tiny_data, out=root, template=good_template,
                             progress=False)
     assert list(ei.value.failures) == ["2026-08"]
     assert ei.value.rendered == [out / "2026-09" / "kpi-report.html", out / "2026-10" / "kpi-report.html"]
@@ -217,7 +222,7 @@ def test_render_range_renders_each_month_and_index(tiny_data, good_template, tmp
     sep = BeautifulSoup((out / "2026-09" / "kpi-report.html").read_text(encoding="utf-8"), "html.parser")
     assert [td.get_text() for td in sep.find("table", class_="kpi-table").find_all("td")] == ["billing", "2"]
     with pytest.raises(ValueError, match="start: 2026-10 is after end 2026-09"):
-        report.render_range("2026-10", "2026-09", data=tiny_data, out=out, template=good_template)
+        report.render_range("2026-10", "2026-09", data=tiny_data, out=root, template=good_template)
 
 
 # ------------------------------------------------------------------------- the real template
