@@ -192,9 +192,8 @@ def dataset_name(ds) -> str:
     if name and name != DEFAULTS["name"]:
         return name
     path = getattr(ds, "path", None)
-    if path is not None and Path(path).name:
-        return Path(path).name
-    return name or DEFAULTS["name"]
+    folder = Path(path).resolve().name if path is not None else ""
+    return folder or name or DEFAULTS["name"]
 
 
 def dataset_slug(dataset: Any) -> str:
@@ -223,7 +222,7 @@ def dataset_slug(dataset: Any) -> str:
     slug = _slug(dataset_name(dataset))
     path = getattr(dataset, "path", None)
     if not slug and path is not None:
-        slug = _slug(Path(path).name)
+        slug = _slug(Path(path).resolve().name)
     return slug or "dataset"
 
 

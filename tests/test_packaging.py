@@ -162,6 +162,7 @@ def test_installed_wheel_renders_a_report_outside_the_checkout(installed, tmp_pa
 
     # the report itself: heading with the name, and the month's ticket volume
     soup = BeautifulSoup(html_path.read_text(encoding="utf-8"), "html.parser")
+    assert soup.find("title").get_text() == f"KPI report 2026-10 \u2014 {NAME}"
     assert soup.find("p", class_="kpi-note").get_text().startswith(f"{NAME} \u2014 October 2026.")
     vol = soup.select_one('table.kpi-scorecard tr[data-kpi="ticket_volume"] td[data-value]')
     # independent count: distinct tickets whose Berlin-time creation month is 2026-10
@@ -186,6 +187,12 @@ def test_make_lab_allows_root_only_as_root(tmp_path, uid, expected):
     for f in fake.iterdir():
         f.chmod(0o755)
     env = {**os.environ, "PATH": f"{fake}{os.pathsep}{os.environ.get('PATH', '')}"}
-    # BIN: the fake jupyter; STAMP: an existing file, so make does not build the environment
-    r = _run([make, "-s", "-C", str(ROOT), "lab", f"BIN={fake}", "STAMP=Makefile"], env=env)
+    # BIN: the fake jupyter; STAMP: a file newer than pyproject.toml and constraints.txt, so make
+    # does not build the environment (and PYTHON=false would make that fail instead of running)
+    stamp = tmp_path / "installed"
+    stamp.touch()
+    future = (ROOT / "pyproject.toml").stat().st_mtime + 10 * 365 * 86400
+    os.utime(stamp, (future, future))
+    r = _run([make, "-s", "-C", str(ROOT), "lab", f"BIN={fake}", f"STAMP={stamp}", "PYTHON=false"],
+             env=env)
     assert r.stdout.strip() == expected
