@@ -66,7 +66,7 @@ lock:
 	.lockvenv/bin/python -m pip install --quiet -e ".[test,lab]"
 	{ echo "# Pinned versions for the kpitools environment (pip constraints)."; \
 	  echo "# Regenerate with: make lock   (resolves pyproject.toml afresh and freezes the result)"; \
-	  .lockvenv/bin/pip freeze --exclude-editable; } > constraints.txt
+	  .lockvenv/bin/pip freeze --all --exclude-editable | grep -v -i '^pip=='; } > constraints.txt
 	rm -rf .lockvenv
 
 clean:
