@@ -13,9 +13,11 @@ DATA   ?= data/sample
 
 help:
 	@echo "make report   render the latest complete month of the sample data (or MONTH=YYYY-MM DATA=dir)"
+	@echo "              into reports/<dataset name>/<YYYY-MM>/ and print the HTML path"
 	@echo "make test     ruff + pytest (unit tests and nbval notebook regression tests)"
-	@echo "make lab      open JupyterLab in the project's environment"
-	@echo "make notebooks re-execute every notebook in place (after a change to KPIs or data/sample)"
+	@echo "make lab      open JupyterLab in the project's environment (also as root)"
+	@echo "make notebooks copy the package's report template to notebooks/reports/, then re-execute"
+	@echo "              every notebook in place (after a change to the template, KPIs or data/sample)"
 	@echo "make sample   regenerate data/sample (byte-identical for the same seed)"
 	@echo "make docs     regenerate docs/data-contract.md and docs/kpis.md from the code"
 	@echo "make bench    run the benchmarks in benchmarks/"
@@ -36,12 +38,16 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check kpitools tests benchmarks
 
+# Prints the path of the HTML it wrote: reports/<dataset name>/<YYYY-MM>/kpi-report.html
 report: $(STAMP)
 	$(BIN)/kpitools report --data $(DATA) $(if $(MONTH),--month $(MONTH),--latest) --out reports
 
+# JupyterLab refuses to start as root (a container's default user) without --allow-root
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks
+	$(BIN)/jupyter lab $$(if [ "$$(id -u)" -eq 0 ]; then echo --allow-root; fi) notebooks
 
+# kpitools/templates/monthly-kpi-report.ipynb is the report template; notebooks/reports/ holds its
+# executed copy (what nbval compares), rewritten from it here before re-executing
 notebooks: $(STAMP)
 	$(BIN)/python -m kpitools.report
 
@@ -60,7 +66,7 @@ lock:
 	.lockvenv/bin/python -m pip install --quiet -e ".[test,lab]"
 	{ echo "# Pinned versions for the kpitools environment (pip constraints)."; \
 	  echo "# Regenerate with: make lock   (resolves pyproject.toml afresh and freezes the result)"; \
-	  .lockvenv/bin/pip freeze --exclude-editable; } > constraints.txt
+	  .lockvenv/bin/pip freeze --all --exclude-editable | grep -v -i '^pip=='; } > constraints.txt
 	rm -rf .lockvenv
 
 clean:

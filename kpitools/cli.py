@@ -118,9 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--from", dest="start", help="first month YYYY-MM of a range")
     r.add_argument("--to", dest="end", help="last month YYYY-MM of a range")
     r.add_argument("--latest", action="store_true", help="the latest complete month of the data")
-    r.add_argument("--data", default="data/sample")
-    r.add_argument("--out", default="reports")
-    r.add_argument("--confidence", type=float, default=0.95)
+    r.add_argument("--data", default="data/sample", help="dataset folder (default data/sample)")
+    r.add_argument("--out", default="reports",
+                   help="output root; reports go to OUT/<dataset name>/YYYY-MM/ (default reports)")
+    r.add_argument("--confidence", type=float, default=0.95, help="level of every interval")
     r.set_defaults(func=_report)
 
     d = sub.add_parser("docs", help="regenerate docs/ from the code (data contract, KPI catalogue)")

@@ -6,9 +6,19 @@ The runner behind ``kpitools report``::
     kpitools report --from 2026-01 --to 2026-10
     kpitools report --latest
 
-For each month it writes ``<out>/<YYYY-MM>/kpi-report.ipynb`` (the executed notebook) and
-``<out>/<YYYY-MM>/kpi-report.html`` (no code, images embedded, nothing loaded from the network),
-and ``<out>/index.html`` linking every rendered month.
+Each dataset gets its own folder ``<out>/<dataset>/``, named by :func:`dataset_slug` (a
+filesystem-safe slug of the ``name:`` in ``dataset.yml``, else of the data folder's name). For each
+month it writes ``<out>/<dataset>/<YYYY-MM>/kpi-report.ipynb`` (the executed notebook) and
+``<out>/<dataset>/<YYYY-MM>/kpi-report.html`` (no code, images embedded, nothing loaded from the
+network), and ``<out>/<dataset>/index.html`` naming the dataset and linking every rendered month.
+Every file written has mode 0644 and every folder created 0755, whatever the umask.
+
+The template notebook, the nbconvert HTML template and its CSS are package data
+(``kpitools/templates/``), so an installed wheel renders reports from any working directory.
+``kpitools/templates/monthly-kpi-report.ipynb`` is the one source of the template;
+``notebooks/reports/monthly-kpi-report.ipynb`` in a checkout is its executed copy (nbval compares
+its outputs), rewritten from the package template by ``python -m kpitools.report``
+(``make notebooks``).
 
 Writes are atomic: a month is rendered in a temporary folder beside its destination and moved into
 place only when execution and export succeeded. A failed run leaves the previous report untouched,
@@ -24,6 +34,7 @@ import os
 import re
 import sys
 import tempfile
+import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -36,6 +47,10 @@ __all__ = [
     "NoDataError",
     "OfflineError",
     "DEFAULT_TEMPLATE",
+    "REPORT_NOTEBOOK",
+    "dataset_name",
+    "dataset_slug",
+    "sync_report_notebook",
     "render_month",
     "render_range",
     "latest_complete_month",
@@ -61,11 +76,16 @@ __all__ = [
     "latest_month_with_data",
 ]
 
-#: The report template shipped in the repository.
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_TEMPLATE = PROJECT_ROOT / "notebooks" / "reports" / "monthly-kpi-report.ipynb"
+#: Package data: the nbconvert template ``kpireport`` and the report template notebook.
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+#: The report template notebook shipped in the package (the one source of the template).
+DEFAULT_TEMPLATE = TEMPLATES_DIR / "monthly-kpi-report.ipynb"
+#: The executed copy of the template in a checkout, relative to the checkout's root.
+REPORT_NOTEBOOK = Path("notebooks") / "reports" / "monthly-kpi-report.ipynb"
 REPORT_STEM = "kpi-report"
+#: Modes of everything the runner writes, set explicitly (the umask and tempfile's 0600 ignored).
+FILE_MODE = 0o644
+DIR_MODE = 0o755
 # The kernel's own log (a TCP-transport notice at start, a KeyboardInterrupt line when it is shut
 # down) is noise on the user's terminal; errors in cells still reach us through the notebook.
 KERNEL_QUIET = ["--IPKernelApp.log_level=CRITICAL"]
@@ -112,10 +132,11 @@ def parse_month(month: Any, *, name: str = "month") -> pd.Period:
 
 
 def find_data(path: str | os.PathLike = "data/sample") -> Path:
-    """Resolve a dataset folder given relative to the working directory or to the project.
+    """Resolve a dataset folder given relative to the working directory or one of its parents.
 
     Notebooks run with their own folder as working directory (Jupyter, nbval), so ``data/sample``
-    is looked up in the working directory, then in each parent folder, then in the project root.
+    is looked up in the working directory, then in each parent folder. Nothing is looked up where
+    the package is installed.
 
     Parameters
     ----------
@@ -138,14 +159,71 @@ def find_data(path: str | os.PathLike = "data/sample") -> Path:
             raise FileNotFoundError(f"data: dataset folder {str(p)!r} does not exist")
         return p
     cwd = Path.cwd().resolve()
-    candidates = [base / p for base in (cwd, *cwd.parents)] + [PROJECT_ROOT / p]
-    for c in candidates:
+    for c in (base / p for base in (cwd, *cwd.parents)):
         if c.is_dir():
             return c.resolve()
     raise FileNotFoundError(
-        f"data: dataset folder {str(path)!r} not found in the working directory, its parents "
-        "or the project root; pass an existing folder (for example data/sample)"
+        f"data: dataset folder {str(path)!r} not found in the working directory {str(cwd)!r} "
+        "or its parents; pass an existing folder (for example data/sample)"
     )
+
+
+#: Letters that Unicode decomposition does not reduce to ASCII.
+_FOLD = str.maketrans({"\u00f8": "o", "\u0111": "d", "\u0142": "l", "\u00fe": "th",
+                       "\u00e6": "ae", "\u0153": "oe", "\u00f0": "d"})
+
+
+def _slug(text: str) -> str:
+    t = unicodedata.normalize("NFKD", str(text).casefold().translate(_FOLD))
+    t = t.encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", t).strip("-")[:80].rstrip("-")
+
+
+def dataset_name(ds) -> str:
+    """The dataset's display name: ``name:`` of its ``dataset.yml``, else its folder's name.
+
+    A ``name`` equal to the settings default (``dataset``) counts as not set. A dataset built in
+    memory without a name is called ``dataset``.
+    """
+    from kpitools.settings import DEFAULTS
+
+    name = ds.settings.raw.get("name")
+    name = str(name).strip() if name is not None else ""
+    if name and name != DEFAULTS["name"]:
+        return name
+    path = getattr(ds, "path", None)
+    folder = Path(path).resolve().name if path is not None else ""
+    return folder or name or DEFAULTS["name"]
+
+
+def dataset_slug(dataset: Any) -> str:
+    """The folder name of a dataset's reports: a filesystem-safe slug of its name.
+
+    Parameters
+    ----------
+    dataset : Dataset or str
+        A dataset (its :func:`dataset_name` is used; when that gives an empty slug, for example a
+        name written only in non-Latin letters, the data folder's name is used instead) or a name.
+
+    Returns
+    -------
+    str
+        Lower-case ASCII letters, digits and single hyphens, at most 80 characters; letters with
+        accents lose them (``Jürgen`` -> ``jurgen``, ``Straße`` -> ``strasse``). ``dataset``
+        when nothing is left.
+
+    Examples
+    --------
+    ``"Lumen Ledger GmbH customer support (synthetic sample)"`` ->
+    ``"lumen-ledger-gmbh-customer-support-synthetic-sample"``.
+    """
+    if isinstance(dataset, str):
+        return _slug(dataset) or "dataset"
+    slug = _slug(dataset_name(dataset))
+    path = getattr(dataset, "path", None)
+    if not slug and path is not None:
+        slug = _slug(Path(path).resolve().name)
+    return slug or "dataset"
 
 
 def _load(dataset_or_path: Any):
@@ -338,12 +416,36 @@ def _describe_failure(err: Exception) -> str:
     return f"{type(err).__name__}: {err}"
 
 
+def _make_dirs(path: Path, *, own: bool = False) -> Path:
+    """Create ``path`` and its missing parents, each with mode 0755 (umask ignored).
+
+    With ``own=True`` an existing ``path`` is set to 0755 too (the runner's own dataset and month
+    folders); folders that existed before and are not the runner's keep their mode.
+    """
+    missing = []
+    p = path
+    while not p.exists():
+        missing.append(p)
+        p = p.parent
+    path.mkdir(parents=True, exist_ok=True)
+    for d in missing + ([path] if own and path not in missing else []):
+        os.chmod(d, DIR_MODE)
+    return path
+
+
+def _place(src: Path, dst: Path) -> None:
+    """Move a finished file into place with mode 0644."""
+    os.chmod(src, FILE_MODE)
+    os.replace(src, dst)
+
+
 def _atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _make_dirs(path.parent)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
+        os.chmod(tmp, FILE_MODE)          # mkstemp creates 0600
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -357,8 +459,7 @@ def _render(ds, month: pd.Period, *, data_dir: Path, out: Path, confidence: floa
     from papermill.exceptions import PapermillExecutionError
 
     _check_month_has_data(ds, month)
-    dest = out / str(month)
-    dest.mkdir(parents=True, exist_ok=True)
+    dest = _make_dirs(out / str(month), own=True)
     final_nb = dest / f"{REPORT_STEM}.ipynb"
     final_html = dest / f"{REPORT_STEM}.html"
     failed_nb = dest / f"{REPORT_STEM}.failed.ipynb"
@@ -369,31 +470,31 @@ def _render(ds, month: pd.Period, *, data_dir: Path, out: Path, confidence: floa
             papermill.execute_notebook(
                 str(template), str(tmp_nb), parameters=parameters, kernel_name="python3",
                 language="python", progress_bar=False, log_output=False,
-                request_save_on_cell_execute=False, cwd=str(template.parent),
+                request_save_on_cell_execute=False, cwd=str(Path.cwd()),
                 extra_arguments=KERNEL_QUIET,
             )
         except PapermillExecutionError as e:
             msg = _describe_failure(e)
             if tmp_nb.exists():
-                os.replace(tmp_nb, failed_nb)
+                _place(tmp_nb, failed_nb)
             raise ReportError(f"{month}: {msg}\n  failed notebook kept at {failed_nb}",
                               failures={str(month): msg}) from e
         except Exception as e:  # kernel died, template missing, ...
             msg = _describe_failure(e)
             if tmp_nb.exists():
-                os.replace(tmp_nb, failed_nb)
+                _place(tmp_nb, failed_nb)
             raise ReportError(f"{month}: {msg}", failures={str(month): msg}) from e
         try:
-            body = export_html(tmp_nb, title=f"KPI report {month}")
+            body = export_html(tmp_nb, title=f"KPI report {month} \u2014 {dataset_name(ds)}")
         except Exception as e:
             msg = f"HTML export failed: {_describe_failure(e)}"
-            os.replace(tmp_nb, failed_nb)
+            _place(tmp_nb, failed_nb)
             raise ReportError(f"{month}: {msg}\n  failed notebook kept at {failed_nb}",
                               failures={str(month): msg}) from e
         tmp_html = Path(tmp) / final_html.name
         tmp_html.write_text(body, encoding="utf-8")
-        os.replace(tmp_nb, final_nb)
-        os.replace(tmp_html, final_html)
+        _place(tmp_nb, final_nb)
+        _place(tmp_html, final_html)
     failed_nb.unlink(missing_ok=True)
     return final_html
 
@@ -424,20 +525,21 @@ def render_month(month: str, *, data: str | os.PathLike = "data/sample",
     data : str or path-like, default "data/sample"
         Dataset folder (see :func:`find_data` for how relative paths resolve).
     out : str or path-like, default "reports"
-        Output root; the report goes to ``<out>/<month>/kpi-report.{ipynb,html}``.
+        Output root; the report goes to ``<out>/<dataset>/<month>/kpi-report.{ipynb,html}``,
+        ``<dataset>`` being :func:`dataset_slug` of the dataset.
     confidence : float, default 0.95
         Level of every interval in the report.
     template : str or path-like, optional
-        Template notebook; default ``notebooks/reports/monthly-kpi-report.ipynb``.
+        Template notebook; default :data:`DEFAULT_TEMPLATE`, the one shipped in the package.
     index : bool, default True
-        Rewrite ``<out>/index.html`` afterwards.
+        Rewrite ``<out>/<dataset>/index.html`` afterwards.
     **params
         Further template parameters (for example ``segments=["channel"]``).
 
     Returns
     -------
     pathlib.Path
-        ``<out>/<month>/kpi-report.html``.
+        ``<out>/<dataset>/<month>/kpi-report.html``.
 
     Raises
     ------
@@ -454,16 +556,16 @@ def render_month(month: str, *, data: str | os.PathLike = "data/sample",
     tpl = _resolve_template(template)
     data_dir = find_data(data)
     ds = _load(data_dir)
-    out = Path(out)
+    folder = Path(out) / dataset_slug(ds)
     try:
-        path = _render(ds, p, data_dir=data_dir, out=out, confidence=confidence, template=tpl,
+        path = _render(ds, p, data_dir=data_dir, out=folder, confidence=confidence, template=tpl,
                        params=params)
     except ReportError:
         if index:
-            write_index(out)     # marks the failed run
+            write_index(folder, name=dataset_name(ds))     # marks the failed run
         raise
     if index:
-        write_index(out)
+        write_index(folder, name=dataset_name(ds))
     return path
 
 
@@ -474,7 +576,7 @@ def render_range(start: str, end: str, *, data: str | os.PathLike = "data/sample
     """Render every month from ``start`` to ``end`` (inclusive) in this process.
 
     Loads the dataset once, shows a tqdm progress bar, keeps going after a failed month, then
-    writes ``<out>/index.html``.
+    writes ``<out>/<dataset>/index.html``.
 
     Parameters
     ----------
@@ -507,7 +609,7 @@ def render_range(start: str, end: str, *, data: str | os.PathLike = "data/sample
     tpl = _resolve_template(template)
     data_dir = find_data(data)
     ds = _load(data_dir)
-    out = Path(out)
+    folder = Path(out) / dataset_slug(ds)
     months = list(pd.period_range(p0, p1, freq="M"))
     rendered: list[Path] = []
     failures: dict[str, str] = {}
@@ -515,12 +617,12 @@ def render_range(start: str, end: str, *, data: str | os.PathLike = "data/sample
     for m in bar:
         bar.set_postfix_str(str(m))
         try:
-            rendered.append(_render(ds, m, data_dir=data_dir, out=out, confidence=confidence,
+            rendered.append(_render(ds, m, data_dir=data_dir, out=folder, confidence=confidence,
                                     template=tpl, params=params))
         except (ReportError, NoDataError) as e:
             failures[str(m)] = str(e)
     bar.close()
-    write_index(out)
+    write_index(folder, name=dataset_name(ds))
     if failures:
         lines = "\n".join(f"- {m}: {msg}" for m, msg in failures.items())
         raise ReportError(f"{len(failures)} of {len(months)} months failed:\n{lines}",
@@ -536,39 +638,50 @@ a:hover{text-decoration:underline}.failed{color:#b00020;font-size:.9rem;margin-l
 """
 
 
-def write_index(out: str | os.PathLike = "reports") -> Path:
-    """Write ``<out>/index.html`` linking every rendered month (newest first).
+def write_index(folder: str | os.PathLike, *, name: str | None = None) -> Path:
+    """Write ``<folder>/index.html`` naming the dataset and linking every rendered month.
 
-    A month counts as rendered when ``<out>/<YYYY-MM>/kpi-report.html`` exists; a month whose
-    last run failed (``kpi-report.failed.ipynb`` present) is marked. Links are relative, so the
-    folder can be moved or opened offline.
+    Parameters
+    ----------
+    folder : str or path-like
+        One dataset's report folder (``<out>/<dataset slug>``).
+    name : str, optional
+        The dataset's name for the title and heading (escaped); default the folder's name.
 
     Returns
     -------
     pathlib.Path
-        The index file.
+        The index file (mode 0644).
+
+    Notes
+    -----
+    Months are listed newest first. A month counts as rendered when
+    ``<folder>/<YYYY-MM>/kpi-report.html`` exists; a month whose last run failed
+    (``kpi-report.failed.ipynb`` present) is marked. Links are relative, so the folder can be
+    moved or opened offline.
     """
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = _make_dirs(Path(folder), own=True)
+    title = html.escape(name if name is not None else out.name)
     rows = []
     for d in sorted((p for p in out.iterdir() if p.is_dir() and _MONTH.match(p.name)), reverse=True):
         report = d / f"{REPORT_STEM}.html"
         failed = d / f"{REPORT_STEM}.failed.ipynb"
-        name = html.escape(d.name)
+        label = html.escape(d.name)
         if report.is_file():
-            link = f'<a href="{name}/{REPORT_STEM}.html">KPI report {name}</a>'
+            link = f'<a href="{label}/{REPORT_STEM}.html">KPI report {label}</a>'
         elif failed.is_file():
-            link = f"KPI report {name}"
+            link = f"KPI report {label}"
         else:
             continue
-        mark = (f'<span class="failed">last run failed: see {name}/{REPORT_STEM}.failed.ipynb</span>'
+        mark = (f'<span class="failed">last run failed: see {label}/{REPORT_STEM}.failed.ipynb</span>'
                 if failed.is_file() else "")
         rows.append(f"<li>{link}{mark}</li>")
     body = "\n".join(rows) if rows else "<li>No reports rendered yet.</li>"
     text = (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-        "<title>KPI reports</title>\n"
-        f"<style>{_INDEX_CSS}</style>\n</head>\n<body>\n<h1>KPI reports</h1>\n<ul>\n{body}\n</ul>\n"
+        f"<title>KPI reports: {title}</title>\n"
+        f"<style>{_INDEX_CSS}</style>\n</head>\n<body>\n<h1>KPI reports: {title}</h1>\n"
+        f"<ul>\n{body}\n</ul>\n"
         "</body>\n</html>\n"
     )
     check_offline(text)
@@ -763,47 +876,95 @@ def month_rows(kpi_rows: pd.DataFrame, month: Any, *, kpis: Iterable[str] | None
 
 
 def section_notice(kpi_rows: pd.DataFrame, section: str, *, kpis: Iterable[str] | None = None,
-                   group: str | None = None):
-    """``None`` when a section has KPI rows; else a visible notice saying why it is empty.
+                   group: str | None = None, require: str = "any"):
+    """``None`` when a section (or chart) can be shown; else a visible notice saying why not.
 
     Parameters
     ----------
     kpi_rows : pandas.DataFrame
         ``kpi_table`` output (its ``attrs["skipped"]`` gives the reasons).
     section : str
-        Section title for the notice.
+        Section or chart title for the notice.
     kpis, group : optional
         The section's KPIs, by name or catalogue group.
+    require : {"any", "all"}, default "any"
+        ``"any"``: the section is shown when at least one of its KPIs has rows (a table of the
+        KPIs that exist). ``"all"``: a chart drawn from several KPIs, or a part of a section that
+        is partly shown: the notice names each KPI without rows (by catalogue title, after
+        ``section``) with its reason, and is ``None`` only when every KPI has rows.
 
     Returns
     -------
     None or kpitools.plots notice
+        The notice reads ``<section>: not shown - <reasons>``, the reasons being those
+        ``kpi_table`` gave for skipping the KPIs (up to four, de-duplicated), or "the dataset has
+        no data for these KPIs" when it gave none.
+
+    Raises
+    ------
+    ValueError
+        ``require`` is neither "any" nor "all", or no KPI is named.
     """
     from kpitools import plots
     from kpitools.kpis import catalogue
 
-    names = set(kpis or [])
+    if require not in ("any", "all"):
+        raise ValueError(f"require: expected 'any' or 'all', got {require!r}")
+    cat = catalogue()
+    names = list(dict.fromkeys(kpis or []))
     if group is not None:
-        cat = catalogue()
-        names |= set(cat.loc[cat["group"] == group, "kpi"])
-    present = set(kpi_rows["kpi"]) & names
-    if present:
+        names += [k for k in cat.loc[cat["group"] == group, "kpi"] if k not in names]
+    if not names:
+        raise ValueError(f"section_notice({section!r}): name the section's KPIs (kpis=) or group=")
+    have = set(kpi_rows["kpi"]) if "kpi" in kpi_rows.columns else set()
+    absent = [k for k in names if k not in have]
+    if not absent or (require == "any" and len(absent) < len(names)):
         return None
     skipped = kpi_rows.attrs.get("skipped")
     reasons = []
     if skipped is not None and len(skipped):
-        sk = skipped[skipped["kpi"].isin(names)]
+        sk = skipped[skipped["kpi"].isin(absent)]
         reasons = sorted(set(sk["reason"].astype(str)))
     why = "; ".join(reasons[:4]) if reasons else "the dataset has no data for these KPIs"
-    return plots.notice(section, why)
+    title = section
+    if len(absent) < len(names):         # partly shown: say which KPIs are missing
+        titles = cat.set_index("kpi")["title"].reindex(absent)
+        title = f"{section} ({', '.join(str(t) if isinstance(t, str) else k for k, t in titles.items())})"
+    return plots.notice(title, why)
 
 
 def has_tables(ds, *tables: str):
-    """``None`` when every table is present with rows, else the reason (for a notice)."""
-    missing = [t for t in tables if getattr(ds, t, None) is None or len(getattr(ds, t)) == 0]
-    if not missing:
-        return None
-    return f"the dataset has no {', '.join(missing)} table{'s' if len(missing) > 1 else ''}"
+    """``None`` when every table (and column) is present with rows, else the reason.
+
+    Parameters
+    ----------
+    ds : Dataset
+    *tables : str
+        Table names (``"contacts"``) or ``"table.column"`` (``"tickets.team"``) for a column that
+        must exist and hold at least one value.
+
+    Returns
+    -------
+    None or str
+        The reason, for :func:`kpitools.plots.notice`: ``the dataset has no contacts, costs
+        tables``; ``the tickets table has no team column`` (or ``no values in its team column``).
+    """
+    missing, cols = [], []
+    for spec in tables:
+        table, _, column = str(spec).partition(".")
+        df = getattr(ds, table, None)
+        if df is None or len(df) == 0:
+            if table not in missing:
+                missing.append(table)
+        elif column and column not in df.columns:
+            cols.append(f"the {table} table has no {column} column")
+        elif column and df[column].notna().sum() == 0:
+            cols.append(f"the {table} table has no values in its {column} column")
+    parts = []
+    if missing:
+        parts.append(f"the dataset has no {', '.join(missing)} table{'s' if len(missing) > 1 else ''}")
+    parts += cols
+    return "; ".join(parts) if parts else None
 
 
 def header(ds, month: Any):
@@ -811,7 +972,7 @@ def header(ds, month: Any):
     from kpitools import plots
 
     m = parse_month(month)
-    name = str(ds.settings.raw.get("name", "dataset"))
+    name = dataset_name(ds)
     n = int(_ticket_months(ds).get(m, 0))
     cut = ds.cutoff.tz_convert(ds.settings.timezone)
     text = (f"{name} \u2014 {m.strftime('%B %Y')}. Periods cut in {ds.settings.timezone}; "
@@ -992,12 +1153,48 @@ def latest_month_with_data(kpi_rows: pd.DataFrame, kpi: str, month: Any, *,
     return max(ps) if ps else None
 
 
+def sync_report_notebook(copy: str | os.PathLike = REPORT_NOTEBOOK, *,
+                         template: str | os.PathLike = DEFAULT_TEMPLATE) -> Path:
+    """Rewrite a checkout's report notebook from the package template (outputs cleared).
+
+    ``kpitools/templates/monthly-kpi-report.ipynb`` is the one source of the report template;
+    ``notebooks/reports/monthly-kpi-report.ipynb`` is its executed copy for nbval and for
+    analysts to read. This writes the template's cells and metadata into the copy;
+    :func:`execute_in_place` then refreshes its outputs (``make notebooks`` does both).
+
+    Returns
+    -------
+    pathlib.Path
+        The copy (mode 0644).
+    """
+    import nbformat
+
+    copy, template = Path(copy), Path(template)
+    nb = nbformat.read(template, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+    nbformat.validate(nb)
+    _atomic_write_text(copy, nbformat.writes(nb) + "\n")
+    return copy
+
+
 def _main(argv: list[str] | None = None) -> int:
     """``python -m kpitools.report [NOTEBOOK ...]``: re-execute notebooks in place (default: all
-    under ``notebooks/``) so their stored outputs, which nbval compares, match the code and data."""
+    under ``notebooks/`` of the working directory, a checkout) so their stored outputs, which
+    nbval compares, match the code and data. The report notebook is first rewritten from the
+    package template (:func:`sync_report_notebook`)."""
     args = list(sys.argv[1:] if argv is None else argv)
-    paths = [Path(a) for a in args] or sorted((PROJECT_ROOT / "notebooks").rglob("*.ipynb"))
+    if not args and not Path("notebooks").is_dir():
+        print(f"python -m kpitools.report: no notebooks/ folder in {str(Path.cwd())!r}; run it "
+              "from the root of a kpitools checkout or name the notebooks", file=sys.stderr)
+        return 2
+    paths = [Path(a) for a in args] or sorted(Path("notebooks").rglob("*.ipynb"))
     paths = [p for p in paths if ".ipynb_checkpoints" not in p.parts]
+    for p in paths:
+        if p.resolve() == REPORT_NOTEBOOK.resolve():
+            print(f"wrote {sync_report_notebook(p)} from {DEFAULT_TEMPLATE}")
     for p in execute_in_place(paths):
         print(f"executed {p}")
     return 0

@@ -5,6 +5,8 @@ Rendering costs a kernel start per month, so the rendering tests are few and use
 the sample data, and by nbval on its committed outputs.
 """
 
+import os
+import stat
 import textwrap
 from pathlib import Path
 
@@ -134,8 +136,9 @@ def test_check_offline_accepts_embedded_and_relative():
 def test_render_month_writes_offline_escaped_html(tiny_data, good_template, tmp_path):
     out = tmp_path / "reports"
     html_path = report.render_month("2026-10", data=tiny_data, out=out, template=good_template)
-    assert html_path == out / "2026-10" / "kpi-report.html"
-    assert (out / "2026-10" / "kpi-report.ipynb").is_file()
+    # tiny_data's dataset.yml has no name: the reports go under the data folder's name
+    assert html_path == out / "data" / "2026-10" / "kpi-report.html"
+    assert (out / "data" / "2026-10" / "kpi-report.ipynb").is_file()
     text = html_path.read_text(encoding="utf-8")
     soup = BeautifulSoup(text, "html.parser")
     # no code: neither the plumbing cell, the parameters nor the body's source appear
@@ -149,17 +152,20 @@ def test_render_month_writes_offline_escaped_html(tiny_data, good_template, tmp_
     assert soup.find_all("script") == []
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
     report.check_offline(text)
-    # the index links the month, relatively
-    index = BeautifulSoup((out / "index.html").read_text(encoding="utf-8"), "html.parser")
+    # the dataset's index names it and links the month, relatively
+    index = BeautifulSoup((out / "data" / "index.html").read_text(encoding="utf-8"), "html.parser")
     assert [a["href"] for a in index.find_all("a")] == ["2026-10/kpi-report.html"]
+    assert index.find("h1").get_text() == "KPI reports: data"
+    assert not (out / "index.html").exists()
 
 
 def test_failed_run_keeps_previous_report(tiny_data, good_template, bad_template, tmp_path, capsys):
-    out = tmp_path / "reports"
-    good = report.render_month("2026-10", data=tiny_data, out=out, template=good_template)
+    root = tmp_path / "reports"
+    out = root / "data"              # the dataset's folder (tiny_data has no name: its folder's)
+    good = report.render_month("2026-10", data=tiny_data, out=root, template=good_template)
     before = good.read_bytes()
     nb_before = (out / "2026-10" / "kpi-report.ipynb").read_bytes()
-    code = report.report_main(month="2026-10", data=tiny_data, out=out, template=bad_template)
+    code = report.report_main(month="2026-10", data=tiny_data, out=root, template=bad_template)
     assert code == 1
     err = capsys.readouterr().err
     assert "RuntimeError: boom in the template" in err
@@ -189,7 +195,7 @@ def test_month_without_data_fails_before_any_kernel(tiny_data, good_template, tm
     code = report.report_main(month="2026-08", data=tiny_data, out=tmp_path / "r", template=good_template)
     assert code == 2
     assert "no tickets were created in 2026-08" in capsys.readouterr().err
-    assert not (tmp_path / "r" / "2026-08" / "kpi-report.html").exists()
+    assert not (tmp_path / "r" / "data" / "2026-08").exists()
 
 
 def test_report_main_usage_errors(tiny_data, tmp_path, capsys):
@@ -204,10 +210,11 @@ def test_report_main_usage_errors(tiny_data, tmp_path, capsys):
 
 
 def test_render_range_renders_each_month_and_index(tiny_data, good_template, tmp_path, capsys):
-    out = tmp_path / "reports"
+    root = tmp_path / "reports"
+    out = root / "data"
     # 2026-08 has no tickets: it fails before a kernel starts, the other months still render
     with pytest.raises(ReportError, match="1 of 3 months failed") as ei:
-        report.render_range("2026-08", "2026-10", data=tiny_data, out=out, template=good_template,
+        report.render_range("2026-08", "2026-10", data=tiny_data, out=root, template=good_template,
                             progress=False)
     assert list(ei.value.failures) == ["2026-08"]
     assert ei.value.rendered == [out / "2026-09" / "kpi-report.html", out / "2026-10" / "kpi-report.html"]
@@ -217,11 +224,151 @@ def test_render_range_renders_each_month_and_index(tiny_data, good_template, tmp
     sep = BeautifulSoup((out / "2026-09" / "kpi-report.html").read_text(encoding="utf-8"), "html.parser")
     assert [td.get_text() for td in sep.find("table", class_="kpi-table").find_all("td")] == ["billing", "2"]
     with pytest.raises(ValueError, match="start: 2026-10 is after end 2026-09"):
-        report.render_range("2026-10", "2026-09", data=tiny_data, out=out, template=good_template)
+        report.render_range("2026-10", "2026-09", data=tiny_data, out=root, template=good_template)
+
+
+def _modes(root: Path) -> dict[str, str]:
+    """Octal mode of every file and folder below ``root`` (relative path -> mode)."""
+    return {str(p.relative_to(root)): oct(stat.S_IMODE(p.stat().st_mode)) for p in sorted(root.rglob("*"))}
+
+
+def test_datasets_get_their_own_folders_and_files_are_0644(tiny_data, good_template, tmp_path):
+    other = tmp_path / "other-export"
+    other.mkdir()
+    (other / "tickets.csv").write_text((tiny_data / "tickets.csv").read_text(encoding="utf-8"),
+                                       encoding="utf-8")
+    (other / "dataset.yml").write_text(
+        "name: 'Other Corp & Co <EU>'\ntimezone: Europe/Berlin\nexported_at: '2026-11-05 10:00'\n",
+        encoding="utf-8")
+    out = tmp_path / "reports"
+    old = os.umask(0o077)        # tempfile (0600) and a strict umask must not decide the modes
+    try:
+        first = report.render_month("2026-10", data=tiny_data, out=out, template=good_template)
+        before = first.read_bytes()
+        second = report.render_month("2026-10", data=other, out=out, template=good_template)
+    finally:
+        os.umask(old)
+    # same month, two datasets: two folders, the first report untouched by the second run
+    assert first == out / "data" / "2026-10" / "kpi-report.html"
+    assert second == out / "other-corp-co-eu" / "2026-10" / "kpi-report.html"
+    assert first.read_bytes() == before
+    for folder, name in [("data", "data"), ("other-corp-co-eu", "Other Corp & Co <EU>")]:
+        text = (out / folder / "index.html").read_text(encoding="utf-8")
+        index = BeautifulSoup(text, "html.parser")
+        assert index.find("h1").get_text() == f"KPI reports: {name}"
+        assert index.find("title").get_text() == f"KPI reports: {name}"
+        assert [a["href"] for a in index.find_all("a")] == ["2026-10/kpi-report.html"]
+    assert "Other Corp &amp; Co &lt;EU&gt;" in (out / "other-corp-co-eu" / "index.html").read_text(encoding="utf-8")
+    # every file 0644, every folder 0755 (the output root was created by the runner, too)
+    modes = _modes(out)
+    assert modes == {
+        "data": "0o755", "data/2026-10": "0o755", "data/2026-10/kpi-report.html": "0o644",
+        "data/2026-10/kpi-report.ipynb": "0o644", "data/index.html": "0o644",
+        "other-corp-co-eu": "0o755", "other-corp-co-eu/2026-10": "0o755",
+        "other-corp-co-eu/2026-10/kpi-report.html": "0o644",
+        "other-corp-co-eu/2026-10/kpi-report.ipynb": "0o644", "other-corp-co-eu/index.html": "0o644",
+    }
+    assert oct(stat.S_IMODE(out.stat().st_mode)) == "0o755"
+
+
+def test_failed_notebook_is_0644(tiny_data, bad_template, tmp_path):
+    old = os.umask(0o077)
+    try:
+        with pytest.raises(ReportError, match="boom in the template"):
+            report.render_month("2026-10", data=tiny_data, out=tmp_path / "r", template=bad_template)
+    finally:
+        os.umask(old)
+    assert _modes(tmp_path / "r") == {
+        "data": "0o755", "data/2026-10": "0o755", "data/2026-10/kpi-report.failed.ipynb": "0o644",
+        "data/index.html": "0o644"}
+
+
+@pytest.mark.parametrize(("name", "slug"), [
+    # by hand: casefold, accents dropped (u-umlaut -> u, sharp s -> ss, o-slash -> o), every run of
+    # other characters -> one hyphen, no hyphen at either end
+    ("Lumen Ledger GmbH customer support (synthetic sample)",
+     "lumen-ledger-gmbh-customer-support-synthetic-sample"),
+    ("J\u00fcrgen's Stra\u00dfe / \u00d8resund", "jurgen-s-strasse-oresund"),
+    ("  --Support 2026--  ", "support-2026"),
+    ("../../etc", "etc"),
+    ("\u65e5\u672c\u30b5\u30dd\u30fc\u30c8", "dataset"),          # nothing Latin left
+])
+def test_dataset_slug(name, slug):
+    assert report.dataset_slug(name) == slug
+
+
+def test_dataset_slug_is_at_most_80_characters():
+    s = report.dataset_slug("ab " * 60)              # "ab-ab-...": 179 characters before the cut
+    assert len(s) == 80 and s == ("ab-" * 27)[:80] and not s.endswith("-")
+
+
+def test_dataset_name_from_settings_or_folder(tmp_path):
+    from kpitools.io import Dataset, load_dataset
+
+    tickets = pd.DataFrame({"ticket_id": ["t1"], "created_at": ["2026-10-01T10:00:00Z"],
+                            "channel": ["email"], "category": ["billing"], "priority": ["normal"]})
+    named = Dataset.from_frames({"tickets": tickets}, settings={"name": "Acme Support"})
+    assert report.dataset_name(named) == "Acme Support" and report.dataset_slug(named) == "acme-support"
+    # in memory and without a name: the settings default
+    assert report.dataset_name(Dataset.from_frames({"tickets": tickets})) == "dataset"
+    # from a folder without a name: the folder's name
+    folder = tmp_path / "My Export 2026"
+    folder.mkdir()
+    tickets.to_csv(folder / "tickets.csv", index=False)
+    ds = load_dataset(folder)
+    assert report.dataset_name(ds) == "My Export 2026" and report.dataset_slug(ds) == "my-export-2026"
+    # a name without Latin letters is shown as written; its folder is named after the data folder
+    (folder / "dataset.yml").write_text("name: \u65e5\u672c\u30b5\u30dd\u30fc\u30c8\n", encoding="utf-8")
+    ds = load_dataset(folder)
+    assert report.dataset_name(ds) == "\u65e5\u672c\u30b5\u30dd\u30fc\u30c8"
+    assert report.dataset_slug(ds) == "my-export-2026"
+    assert report.header(ds, "2026-10")._repr_html_().startswith(
+        '<p class="kpi-note">\u65e5\u672c\u30b5\u30dd\u30fc\u30c8 \u2014 October 2026.')
+
+
+# ------------------------------------------------------------------------- the template's source
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _cells(path) -> list[tuple]:
+    nb = nbformat.read(path, as_version=4)
+    return [(c.cell_type, c.source, c.metadata.get("tags", [])) for c in nb.cells]
+
+
+def test_report_notebook_is_the_package_template():
+    # the package template is the one source; notebooks/reports holds its executed copy
+    template = nbformat.read(report.DEFAULT_TEMPLATE, as_version=4)
+    assert report.DEFAULT_TEMPLATE.parent == report.TEMPLATES_DIR
+    assert report.DEFAULT_TEMPLATE.is_relative_to(Path(report.__file__).parent)
+    copy = ROOT / report.REPORT_NOTEBOOK
+    assert _cells(copy) == _cells(report.DEFAULT_TEMPLATE), (
+        f"{copy} differs from {report.DEFAULT_TEMPLATE}: edit the package template, then run "
+        "`make notebooks` (it rewrites the copy and re-executes it)")
+    # stored without outputs; exactly one parameters cell
+    assert all(c.get("outputs", []) == [] and c.get("execution_count") is None
+               for c in template.cells if c.cell_type == "code")
+    assert sum("parameters" in c.metadata.get("tags", []) for c in template.cells) == 1
+    assert template.metadata["kernelspec"]["name"] == "python3"
+
+
+def test_sync_report_notebook_rewrites_the_copy(tmp_path):
+    copy = tmp_path / "notebooks" / "reports" / "monthly-kpi-report.ipynb"
+    copy.parent.mkdir(parents=True)
+    stale = new_notebook(cells=[new_code_cell("1 + 1", outputs=[], execution_count=3)])
+    nbformat.write(stale, copy)
+    assert report.sync_report_notebook(copy) == copy
+    assert _cells(copy) == _cells(report.DEFAULT_TEMPLATE)
+    assert oct(stat.S_IMODE(copy.stat().st_mode)) == "0o644"
+
+
+def test_python_m_report_needs_a_checkout(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert report._main([]) == 2
+    assert "no notebooks/ folder in" in capsys.readouterr().err
 
 
 # ------------------------------------------------------------------------- the real template
-SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+SAMPLE = ROOT / "data" / "sample"
 
 
 def _subset_of_sample(dest: Path, start: str = "2026-08-01") -> Path:
@@ -305,6 +452,23 @@ def test_template_headline_numbers_equal_kpi_table(tmp_path):
     assert imgs and all(img["src"].startswith("data:image/png;base64,") for img in imgs)
 
 
+def _sections(soup) -> dict[str, dict]:
+    """Per heading (h2 or h3) of a rendered report: the figures drawn and the notices shown below
+    it, up to the next heading (``{"images": int, "notices": {title: text}}``)."""
+    out: dict[str, dict] = {}
+    current = None
+    for cell in soup.select("div.jp-Cell"):
+        h = cell.find(["h2", "h3"])
+        if h is not None:
+            current = h.get_text().replace("\u00b6", "").strip()
+            out[current] = {"images": 0, "notices": {}}
+        elif current is not None:
+            out[current]["images"] += len(cell.find_all("img"))
+            for n in cell.select("div.kpi-missing"):
+                out[current]["notices"][n.find("strong").get_text()] = n.get_text()
+    return out
+
+
 @pytest.mark.skipif(not (SAMPLE / "dataset.yml").exists(), reason="data/sample not generated")
 def test_template_renders_with_only_tickets_and_says_what_is_missing(tmp_path):
     data = tmp_path / "only_tickets"
@@ -331,6 +495,102 @@ def test_template_renders_with_only_tickets_and_says_what_is_missing(tmp_path):
     # independent count: tickets whose Berlin-time creation month is 2026-10 (the loader drops
     # duplicate ids, so count distinct ids)
     assert float(vol["data-value"]) == t.loc[month_local == "2026-10", "ticket_id"].nunique()
+
+    # charts follow the KPIs: a chart whose KPI kpi_table skipped is replaced by its reason
+    from kpitools.io import load_dataset
+    from kpitools.kpis import kpi_table
+
+    why = kpi_table(load_dataset(data), kpis=["first_response_time", "full_resolution_time"]
+                    ).attrs["skipped"].set_index("kpi")["reason"]
+    assert why["first_response_time"] == "needs ticket_events or tickets.first_response_at"
+    sec = _sections(soup)
+    resp = sec["Responsiveness"]
+    assert resp["images"] == 0                     # no "Waiting for ..." curves at 100 % open
+    assert why["first_response_time"] in resp["notices"]["Waiting for a first response"]
+    assert why["full_resolution_time"] in resp["notices"]["Waiting for resolution"]
+    for name in ("Quality", "Contact centre", "Efficiency and cost", "Business value", "Team"):
+        assert sec[name]["images"] == 0, name
+    q = sec["Quality"]["notices"]
+    for chart in ("CSAT by channel", "NPS by channel", "Customer effort (CES) by team"):
+        assert "table 'surveys' absent" in q[chart], chart
+    assert "table 'surveys' absent" in q["What detractors wrote about"]
+    assert "table 'contacts' absent" in sec["Contact centre"]["notices"]["Phone staffing (Erlang C)"]
+    assert "table 'agent_days' absent" in sec["Team"]["notices"]["Utilization by agent"]
+    sla = sec["SLA compliance by priority"]["notices"]
+    assert why["first_response_time"] in sla[
+        "SLA compliance (SLA compliance: first response, SLA compliance: next reply)"]
+    # the sections with data are drawn: monthly trend and arrivals heatmap; daily volume
+    assert sec["Volume and backlog"]["images"] == 2 and sec["Volume and backlog"]["notices"] == {}
+    assert sec["Spikes and launches"]["images"] == 1
+
+
+@pytest.mark.skipif(not (SAMPLE / "dataset.yml").exists(), reason="data/sample not generated")
+def test_template_draws_what_a_partial_export_supports(tmp_path):
+    """No ticket_events, contacts or staffing; tickets without first_response_at and team."""
+    from kpitools.io import Dataset
+    from kpitools.kpis import kpi_table
+    from kpitools.settings import Settings
+
+    subset = _subset_of_sample(tmp_path / "subset")
+    frames = {name: pd.read_csv(subset / f"{name}.csv") for name in ("tickets", "surveys", "launches")}
+    frames["tickets"] = frames["tickets"].drop(columns=["first_response_at", "team"])
+    settings = Settings.from_yaml(subset / "dataset.yml")
+    # the frames load as a Dataset (the same checks as files) ...
+    dsx = Dataset.from_frames(frames, settings=settings)
+    assert set(dsx.tables) == {"tickets", "surveys", "launches"}
+    # ... and the report renders them from a folder
+    data = tmp_path / "partial"
+    data.mkdir()
+    for name, df in frames.items():
+        df.to_csv(data / f"{name}.csv", index=False)
+    (data / "dataset.yml").write_text((subset / "dataset.yml").read_text(encoding="utf-8"),
+                                      encoding="utf-8")
+    month = "2026-10"
+    html_path = report.render_month(month, data=data, out=tmp_path / "reports")
+    sec = _sections(BeautifulSoup(html_path.read_text(encoding="utf-8"), "html.parser"))
+
+    # independent source of what can be shown: kpi_table in this process on the same frames
+    kt = kpi_table(dsx)
+    skipped = kt.attrs["skipped"].set_index("kpi")["reason"]
+    have = set(kt["kpi"])
+    assert "first_response_time" in skipped and "full_resolution_time" in have
+    assert {"sla_resolution", "csat", "nps"} <= have and "sla_first_response" in skipped
+    # responsiveness: the resolution curve only, and why the first-response curve is missing
+    resp = sec["Responsiveness"]
+    assert resp["images"] == 1
+    assert list(resp["notices"]) == ["Waiting for a first response"]
+    assert skipped["first_response_time"] in resp["notices"]["Waiting for a first response"]
+    # SLA: the resolution chart, and a notice naming the SLA KPIs that are missing
+    sla = sec["SLA compliance by priority"]
+    assert sla["images"] == 1
+    (title, text), = sla["notices"].items()
+    assert title == "SLA compliance (SLA compliance: first response, SLA compliance: next reply)"
+    assert skipped["sla_first_response"] in text and skipped["sla_next_reply"] in text
+    # quality by segment: drawn by channel where a wave has >= 30 answers; by team the reason
+    by_team = kpi_table(dsx, by="team", kpis=["csat", "nps", "ces"]).attrs["skipped"]
+    team_reason = by_team.set_index("kpi")["reason"]
+    q = sec["Quality"]["notices"]
+    for kpi, title in [("csat", "CSAT"), ("nps", "NPS"), ("ces", "Customer effort (CES)")]:
+        assert team_reason[kpi] in q[f"{title} by team"], kpi
+        assert "team" in team_reason[kpi]
+    by_channel = kpi_table(dsx, by="channel", kpis=["csat", "nps", "ces"])
+    drawn = []
+    for kpi, title in [("csat", "CSAT"), ("nps", "NPS"), ("ces", "Customer effort (CES)")]:
+        wave = report.latest_month_with_data(by_channel, kpi, month, min_n=30)
+        assert wave is not None, kpi
+        rows = by_channel[(by_channel["kpi"] == kpi) & (by_channel["period"] == wave)
+                          & (by_channel["channel"].astype("str") != "(missing)")]
+        if len(rows):
+            drawn.append(kpi)
+            assert f"{title} by channel" not in q
+        else:    # NPS is a relationship survey here: its answers have no ticket, so no channel
+            assert q[f"{title} by channel"].endswith(f"every answer of {wave} lacks a channel")
+    assert drawn and sec["Quality"]["images"] == len(drawn)
+    assert "What detractors wrote about" not in q           # NPS present: the topics table
+    # no contacts, agent_days: no staffing or utilization chart, each with its reason
+    assert sec["Contact centre"]["images"] == 0 and sec["Team"]["images"] == 0
+    assert skipped["staffing_gap"] in sec["Contact centre"]["notices"]["Phone staffing (Erlang C)"]
+    assert skipped["utilization"] in sec["Team"]["notices"]["Utilization by agent"]
 
 
 # ------------------------------------------------------------------------- template building blocks
@@ -440,3 +700,41 @@ def test_rows_helpers_and_notices(helpdesk):
     assert report.latest_month_with_data(kt, "nps", "2027-03") is None
     assert report.has_tables(helpdesk, "tickets") is None
     assert report.has_tables(helpdesk, "contacts", "costs") == "the dataset has no contacts, costs tables"
+
+
+def test_section_notice_require_all_names_the_missing_kpis(helpdesk):
+    from kpitools.kpis import catalogue, kpi_table
+
+    kt = kpi_table(helpdesk)
+    assert "ticket_volume" in set(kt["kpi"]) and "asa" in set(kt.attrs["skipped"]["kpi"])
+    # "any": one KPI with rows is enough
+    assert report.section_notice(kt, "Mixed", kpis=["ticket_volume", "asa"]) is None
+    # "all": the notice names the KPI without rows (its catalogue title) and kpi_table's reason
+    title = catalogue().set_index("kpi").loc["asa", "title"]
+    n = report.section_notice(kt, "Mixed", kpis=["ticket_volume", "asa"], require="all")
+    assert repr(n) == f"Mixed ({title}): not shown - table 'contacts' absent"
+    # nothing present: titled by the section alone
+    n = report.section_notice(kt, "Phone", kpis=["asa", "aht"], require="all")
+    assert repr(n) == "Phone: not shown - table 'contacts' absent"
+    assert report.section_notice(kt, "Volume", kpis=["ticket_volume"], require="all") is None
+    # a KPI neither computed nor skipped (not requested): the generic reason
+    only = kpi_table(helpdesk, kpis=["ticket_volume"])
+    n = report.section_notice(only, "Quality", kpis=["csat"])
+    assert repr(n) == "Quality: not shown - the dataset has no data for these KPIs"
+    with pytest.raises(ValueError, match="require: expected 'any' or 'all', got 'some'"):
+        report.section_notice(kt, "Mixed", kpis=["asa"], require="some")
+    with pytest.raises(ValueError, match=r"section_notice\('Empty'\): name the section's KPIs"):
+        report.section_notice(kt, "Empty")
+
+
+def test_has_tables_checks_columns():
+    from kpi_fixtures import helpdesk_dataset, helpdesk_frames
+
+    frames = helpdesk_frames()
+    assert report.has_tables(helpdesk_dataset(), "tickets.team", "surveys") is None
+    no_team = helpdesk_dataset(tickets=frames["tickets"].drop(columns=["team"]))
+    assert report.has_tables(no_team, "tickets.team") == "the tickets table has no team column"
+    blank = helpdesk_dataset(tickets=frames["tickets"].assign(team=None))
+    assert report.has_tables(blank, "tickets.team") == "the tickets table has no values in its team column"
+    assert report.has_tables(no_team, "contacts", "contacts.agent_id", "tickets.team") == (
+        "the dataset has no contacts table; the tickets table has no team column")
