@@ -199,3 +199,20 @@ def test_sample_sla_first_response_by_deadline(sample_ds):
     got = {(str(p), pr): (int(a), int(b)) for p, pr, a, b in
            zip(r["period"], r["priority"], r["numerator"], r["denominator"], strict=True) if b > 0}
     assert got == {k: (ach[k], app[k]) for k in app}
+
+
+def test_no_resolution_data_skips_resolution_kpis():
+    # issue 10: an export without any solved timestamp and without events made every ticket look
+    # open, so sla_resolution showed 0 % and backlog counted every ticket; both are now skipped
+    # with the reason, like resolved and resolution_rate (hand check: the fixture minus its
+    # resolution columns and events has nothing that says a ticket was solved)
+    from kpi_fixtures import helpdesk_frames
+
+    t = helpdesk_frames()["tickets"].drop(columns=["first_resolved_at", "resolved_at"], errors="ignore")
+    d = helpdesk_dataset(drop=("ticket_events",), tickets=t)
+    res = K.kpi_table(d, period="M")
+    skipped = res.attrs["skipped"].set_index("kpi")["reason"]
+    for kpi in ("sla_resolution", "backlog", "resolved", "resolution_rate"):
+        assert kpi not in set(res["kpi"])
+        assert "first_resolved_at, resolved_at or ticket_events" in skipped[kpi]
+    assert "ticket_volume" in set(res["kpi"])

@@ -153,6 +153,10 @@ def _sla_check(target):
             return _check_frt(ds)
         if target == "next_reply" and not ds.has("ticket_events"):
             return "table 'ticket_events' absent"
+        if target == "resolution" and not ({"first_resolved_at", "resolved_at"} & set(ds.tickets.columns)
+                                           or ds.has("ticket_events")):
+            # without any resolution data every ticket would look open and breached
+            return "needs first_resolved_at, resolved_at or ticket_events"
         return None
     return check
 

@@ -249,6 +249,7 @@ def _backlog_table(ds, by, period):
     formula="sum over tickets of opens - solves before the period end",
     unit="count", higher_is_better=False, stat="count", basis="event", bases=("event",),
     tables=("tickets",), columns={}, segments=("channel", "priority", "team", "category"),
+    check=resolved.spec.check,
 )
 def backlog(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None):
     """Open tickets at each period end, per segment (status events give exact reopen times;
