@@ -53,3 +53,15 @@ def test_report_command_rejects_a_month_without_data(tmp_path, capsys):
     # a month outside the sample's span is a clear error before any kernel starts (exit code 2)
     assert main(["report", "--month", "2024-01", "--data", str(SAMPLE), "--out", str(tmp_path)]) == 2
     assert "2024-01" in capsys.readouterr().err
+
+
+def test_report_command_passes_seed(monkeypatch):
+    # --seed reaches report_main (and from there the template parameter and kpi_table); absent: None,
+    # the template's own default
+    import kpitools.report
+
+    seen = []
+    monkeypatch.setattr(kpitools.report, "report_main", lambda **kw: seen.append(kw) or 0)
+    assert main(["report", "--month", "2026-10", "--seed", "5"]) == 0
+    assert main(["report", "--month", "2026-10"]) == 0
+    assert [kw["seed"] for kw in seen] == [5, None]
