@@ -821,8 +821,9 @@ def finish(
     Proportions: value = numerator / denominator, Wilson interval by default. NPS: value =
     100 (promoters - detractors) / n, adjusted-Wald interval in points. Means: t interval
     ``mean +- t_{n-1} sd / sqrt(n)``, or the percentile bootstrap of the cell's values
-    (:func:`kpitools.stats.intervals.bootstrap_groups`; statistics.md: means of fully observed
-    durations get a seeded bootstrap interval). Durations: Kaplan-Meier median (value) and p90
+    (:func:`kpitools.stats.intervals.bootstrap_mean_counts` on the cell's value counts, t above
+    ``BOOTSTRAP_MAX_N`` values; statistics.md: means of fully observed durations get a seeded
+    bootstrap interval). Durations: Kaplan-Meier median (value) and p90
     with Brookmeyer-Crowley intervals, via :func:`kpitools.stats.survival.km_summary`; censored =
     still open at the cut-off; restricted mean ``int_0^tau S(u) du`` up to the horizon tau.
     """
