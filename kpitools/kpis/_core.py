@@ -976,8 +976,9 @@ def _bootstrap_cells(agg: Agg, grid: pd.DataFrame, keys: list[str], confidence: 
 
     The values (durations in seconds) are counted per (cell, whole second) with
     :func:`kpitools.stats.intervals.value_counts` and resampled as multinomial counts over those
-    distinct values (:func:`kpitools.stats.intervals.bootstrap_mean_counts`, cost n_boot x
-    distinct values, not n_boot x n); cells with more than
+    distinct values, or as indices where a cell has few observations per value
+    (:func:`kpitools.stats.intervals.bootstrap_mean_counts`, cost n_boot x min(n, 16 x distinct
+    values)); cells with more than
     :data:`kpitools.stats.intervals.BOOTSTRAP_MAX_N` values get the t interval
     (docs/methods.md#value-count-bootstrap). Cell k of the grid resamples with child k of
     ``SeedSequence(seed)``.
