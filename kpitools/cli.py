@@ -85,7 +85,7 @@ def _report(args: argparse.Namespace) -> int:
     from kpitools.report import report_main
 
     return report_main(month=args.month, start=args.start, end=args.end, latest=args.latest,
-                       data=args.data, out=args.out, confidence=args.confidence)
+                       data=args.data, out=args.out, confidence=args.confidence, seed=args.seed)
 
 
 def _docs(args: argparse.Namespace) -> int:
@@ -122,6 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", default="reports",
                    help="output root; reports go to OUT/<dataset name>/YYYY-MM/ (default reports)")
     r.add_argument("--confidence", type=float, default=0.95, help="level of every interval")
+    r.add_argument("--seed", type=int, default=None,
+                   help="seed of every bootstrap and permutation (default: the template's)")
     r.set_defaults(func=_report)
 
     d = sub.add_parser("docs", help="regenerate docs/ from the code (data contract, KPI catalogue)")

@@ -512,10 +512,19 @@ def _check_confidence(confidence: float) -> float:
     return float(confidence)
 
 
+def _seed_params(seed: Any, params: dict) -> dict:
+    """``params`` with the template parameter ``seed`` when one is given (checked)."""
+    if seed is None:
+        return params
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ValueError(f"seed: expected a non-negative integer, got {seed!r}")
+    return {**params, "seed": int(seed)}
+
+
 def render_month(month: str, *, data: str | os.PathLike = "data/sample",
                  out: str | os.PathLike = "reports", confidence: float = 0.95,
                  template: str | os.PathLike | None = None, index: bool = True,
-                 **params: Any) -> Path:
+                 seed: int | None = None, **params: Any) -> Path:
     """Render the KPI report of one month; return the path of its HTML.
 
     Parameters
@@ -533,6 +542,9 @@ def render_month(month: str, *, data: str | os.PathLike = "data/sample",
         Template notebook; default :data:`DEFAULT_TEMPLATE`, the one shipped in the package.
     index : bool, default True
         Rewrite ``<out>/<dataset>/index.html`` afterwards.
+    seed : int, optional
+        Seed of every bootstrap interval and permutation test in the report (the template
+        parameter ``seed``, passed to ``kpi_table(..., seed=)``); default the template's own.
     **params
         Further template parameters (for example ``segments=["channel"]``).
 
@@ -544,7 +556,7 @@ def render_month(month: str, *, data: str | os.PathLike = "data/sample",
     Raises
     ------
     ValueError
-        Bad ``month`` or ``confidence``.
+        Bad ``month``, ``confidence`` or ``seed``.
     NoDataError
         No ticket was created in ``month``; raised before a kernel starts.
     ReportError
@@ -553,6 +565,7 @@ def render_month(month: str, *, data: str | os.PathLike = "data/sample",
     """
     p = parse_month(month)
     confidence = _check_confidence(confidence)
+    params = _seed_params(seed, params)
     tpl = _resolve_template(template)
     data_dir = find_data(data)
     ds = _load(data_dir)
@@ -572,7 +585,7 @@ def render_month(month: str, *, data: str | os.PathLike = "data/sample",
 def render_range(start: str, end: str, *, data: str | os.PathLike = "data/sample",
                  out: str | os.PathLike = "reports", confidence: float = 0.95,
                  template: str | os.PathLike | None = None, progress: bool = True,
-                 **params: Any) -> list[Path]:
+                 seed: int | None = None, **params: Any) -> list[Path]:
     """Render every month from ``start`` to ``end`` (inclusive) in this process.
 
     Loads the dataset once, shows a tqdm progress bar, keeps going after a failed month, then
@@ -582,7 +595,7 @@ def render_range(start: str, end: str, *, data: str | os.PathLike = "data/sample
     ----------
     start, end : str
         ``YYYY-MM``, ``start <= end``.
-    data, out, confidence, template, **params
+    data, out, confidence, template, seed, **params
         As in :func:`render_month`.
     progress : bool, default True
         Show the progress bar (on stderr).
@@ -606,6 +619,7 @@ def render_range(start: str, end: str, *, data: str | os.PathLike = "data/sample
     if p0 > p1:
         raise ValueError(f"start: {p0} is after end {p1}; give start <= end")
     confidence = _check_confidence(confidence)
+    params = _seed_params(seed, params)
     tpl = _resolve_template(template)
     data_dir = find_data(data)
     ds = _load(data_dir)
@@ -693,10 +707,11 @@ def write_index(folder: str | os.PathLike, *, name: str | None = None) -> Path:
 def report_main(*, month: str | None = None, start: str | None = None, end: str | None = None,
                 latest: bool = False, data: str | os.PathLike = "data/sample",
                 out: str | os.PathLike = "reports", confidence: float = 0.95,
-                template: str | os.PathLike | None = None) -> int:
+                template: str | os.PathLike | None = None, seed: int | None = None) -> int:
     """Entry point of ``kpitools report``; prints the HTML path(s) and returns an exit code.
 
-    Exactly one of ``month``, ``start``/``end`` (both) or ``latest`` must be given.
+    Exactly one of ``month``, ``start``/``end`` (both) or ``latest`` must be given. ``seed``
+    (``--seed``) seeds every bootstrap and permutation (see :func:`render_month`).
 
     Returns
     -------
@@ -712,12 +727,12 @@ def report_main(*, month: str | None = None, start: str | None = None, end: str 
             if start is None or end is None:
                 raise ValueError("report: --from and --to go together; give both (YYYY-MM)")
             paths = render_range(start, end, data=data, out=out, confidence=confidence,
-                                 template=template)
+                                 template=template, seed=seed)
         else:
             if latest:
                 month = latest_complete_month(find_data(data))
             paths = [render_month(month, data=data, out=out, confidence=confidence,
-                                  template=template)]
+                                  template=template, seed=seed)]
     except ReportError as e:
         for p in e.rendered:
             print(p)

@@ -93,3 +93,15 @@ def test_validate_reports_a_settings_error(tmp_path, capsys):
     (tmp_path / "dataset.yml").write_text("mapping:\n  tickets: {Group: teem}\n")
     assert main(["validate", str(tmp_path)]) == 2
     assert "'teem' is not a column of table 'tickets' (closest: team)" in capsys.readouterr().err
+
+
+def test_report_command_passes_seed(monkeypatch):
+    # --seed reaches report_main (and from there the template parameter and kpi_table); absent: None,
+    # the template's own default
+    import kpitools.report
+
+    seen = []
+    monkeypatch.setattr(kpitools.report, "report_main", lambda **kw: seen.append(kw) or 0)
+    assert main(["report", "--month", "2026-10", "--seed", "5"]) == 0
+    assert main(["report", "--month", "2026-10"]) == 0
+    assert [kw["seed"] for kw in seen] == [5, None]

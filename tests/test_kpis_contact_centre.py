@@ -164,10 +164,14 @@ def test_abandon_rate_rejects_bad_options(ds):
 # ----------------------------------------------------------------------------------------------
 def _boot_reference(res: pd.DataFrame, period: str, values, seed=BOOTSTRAP_SEED, n_boot=BOOTSTRAP_N):
     """scipy.stats.bootstrap percentile interval with the generator of the result's grid cell:
-    cell k of the grid (row k with by=None) resamples with SeedSequence(seed).spawn(cells)[k]."""
+    cell k of the grid (row k with by=None) resamples with SeedSequence(seed).spawn(cells)[k].
+
+    The value-count bootstrap (kpitools.stats.intervals.bootstrap_mean_counts) resamples a cell
+    with few observations per distinct value by indices into its values in sorted order, so
+    scipy given the sorted values and the same generator draws the same resamples."""
     k = int(np.flatnonzero(res["period"].astype(str) == period)[0])
     rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(len(res))[k])
-    ci = stats.bootstrap((np.asarray(values, float),), np.mean, method="percentile", n_resamples=n_boot,
+    ci = stats.bootstrap((np.sort(np.asarray(values, float)),), np.mean, method="percentile", n_resamples=n_boot,
                          rng=rng).confidence_interval
     return ci.low, ci.high
 
@@ -210,7 +214,7 @@ def test_asa_default_interval_is_seeded_bootstrap(ds):
     children = np.random.SeedSequence(BOOTSTRAP_SEED).spawn(len(seg))
     for channel, waits_ch in (("chat", [20.0, 5.0]), ("phone", [10.0, 30.0])):
         k = int(np.flatnonzero((seg["period"].astype(str) == "2026-10") & (seg["channel"] == channel))[0])
-        ci = stats.bootstrap((np.array(waits_ch),), np.mean, method="percentile", n_resamples=BOOTSTRAP_N,
+        ci = stats.bootstrap((np.sort(waits_ch),), np.mean, method="percentile", n_resamples=BOOTSTRAP_N,
                              rng=np.random.default_rng(children[k])).confidence_interval
         assert (seg.loc[k, "ci_low"], seg.loc[k, "ci_high"]) == pytest.approx((ci.low, ci.high), rel=1e-12)
     with pytest.raises(KPIError, match="method"):
@@ -394,6 +398,41 @@ def test_kpi_table_includes_contact_centre(ds):
     t = kpi_table(ds, kpis=["abandon_rate", "service_level", "occupancy", "cost_per_contact"])
     assert set(t["kpi"]) == {"abandon_rate", "service_level", "occupancy"}
     assert t.attrs["skipped"]["kpi"].tolist() == ["cost_per_contact"]
+
+
+def test_kpi_table_seed_reaches_the_bootstrap_only(sample_ds):
+    # kpi_table(seed=) is passed to the KPIs with a bootstrap (asa here): another seed changes the
+    # bootstrap bounds of asa and nothing else; the same seed reproduces; the default is the
+    # per-KPI function's own default (BOOTSTRAP_SEED)
+    kpis = ["asa", "abandon_rate", "service_level"]
+
+    def table(**kw):
+        t = kpi_table(sample_ds, period="Q", by="channel", kpis=kpis, **kw)
+        t.attrs = {}
+        return t
+
+    one, two = table(seed=1), table(seed=2)
+    pd.testing.assert_frame_equal(one, table(seed=1))
+    pd.testing.assert_frame_equal(two, table(seed=2))
+    ci = ["ci_low", "ci_high"]
+    pd.testing.assert_frame_equal(one.drop(columns=ci), two.drop(columns=ci))
+    boot = ((one["kpi"] == "asa") & (one["method"] == "bootstrap")).to_numpy()
+    assert boot.sum() >= 10
+    for c in ci:
+        assert (one[c] != two[c]).to_numpy()[boot].all()
+        np.testing.assert_array_equal(one[c].to_numpy()[~boot], two[c].to_numpy()[~boot])
+    # cells above BOOTSTRAP_MAX_N answered contacts take the t interval (same for every seed):
+    # scipy reference from the row's n, mean and sd
+    big = (one["kpi"] == "asa") & (one["n"] > 5000)
+    assert big.any() and (one.loc[big, "method"] == "t (n > 5000)").all()
+    for _, r in one[big].iterrows():
+        ref = stats.t.interval(0.95, r["n"] - 1, loc=r["mean"], scale=r["sd"] / np.sqrt(r["n"]))
+        assert (r["ci_low"], r["ci_high"]) == pytest.approx(ref, rel=1e-12)
+    default = table()
+    own = asa(sample_ds, period="Q", by="channel")
+    np.testing.assert_array_equal(default.loc[default["kpi"] == "asa", "ci_low"].to_numpy(), own["ci_low"].to_numpy())
+    with pytest.raises(KPIError, match="seed must be a non-negative integer"):
+        kpi_table(sample_ds, kpis=["asa"], seed=-3)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -207,6 +207,15 @@ def test_report_main_usage_errors(tiny_data, tmp_path, capsys):
     assert "confidence: expected a number strictly between 0 and 1" in capsys.readouterr().err
     assert report.report_main(month="2026-10", data=tmp_path / "nope", out=tmp_path) == 2
     assert "does not exist" in capsys.readouterr().err
+    assert report.report_main(month="2026-10", data=tiny_data, out=tmp_path, seed=-1) == 2
+    assert "seed: expected a non-negative integer, got -1" in capsys.readouterr().err
+
+
+def test_render_month_passes_seed_to_the_template(tiny_data, tmp_path):
+    # the template's parameter `seed` is set by render_month(seed=); the body shows it
+    tpl = _template(tmp_path / "seed.ipynb", 'print(f"seed is {seed}")')
+    html_path = report.render_month("2026-10", data=tiny_data, out=tmp_path / "r", template=tpl, seed=7)
+    assert "seed is 7" in html_path.read_text(encoding="utf-8")
 
 
 def test_render_range_renders_each_month_and_index(tiny_data, good_template, tmp_path, capsys):

@@ -23,10 +23,12 @@ from statsmodels.stats.proportion import (
 
 from kpitools.stats._common import StatisticalWarning, StatsInputError
 from kpitools.stats.intervals import (
+    BOOTSTRAP_MAX_N,
     _nps_interval_prop,
     bootstrap_difference,
     bootstrap_groups,
     bootstrap_interval,
+    bootstrap_mean_counts,
     mean_interval,
     nps,
     nps_difference,
@@ -35,6 +37,7 @@ from kpitools.stats.intervals import (
     proportion_bootstrap_interval,
     proportion_difference,
     proportion_interval,
+    value_counts,
 )
 
 Z95 = stats.norm.ppf(0.975)
@@ -560,3 +563,133 @@ def test_pandas_nullable_and_arrow_counts():
     ref = nps_interval(10, 20, 70)
     assert low[0] == pytest.approx(ref[0]) and high[0] == pytest.approx(ref[1])
     assert np.isnan(low[1]) and np.isnan(high[1])
+
+
+# --------------------------------------------------------------------------- bootstrap of a mean from value counts
+@pytest.fixture
+def tied():
+    """40 waits in whole seconds with ties (14 distinct values), right-skewed like queue times."""
+    rng = np.random.default_rng(8)
+    x = np.round(rng.gamma(1.5, 40.0, size=40) / 10.0) * 10.0
+    assert np.unique(x).size < 20  # ties: fewer distinct values than observations
+    return x
+
+
+def _quantile_mc_se(p, n_boot, scale):
+    # Monte Carlo standard error of the p-quantile of n_boot iid draws from a density f:
+    #   se(q_p) = sqrt(p (1 - p) / n_boot) / f(q_p)   (asymptotic variance of a sample quantile),
+    # with f(q_p) = phi(z_p) / scale from the normal approximation of the bootstrap distribution
+    # of the mean, scale = sigma / sqrt(n) (sigma with ddof 0, the spread of the resampled values).
+    return math.sqrt(p * (1.0 - p) / n_boot) * scale / stats.norm.pdf(stats.norm.ppf(p))
+
+
+def test_value_counts_hand_and_resolution():
+    # by hand: group 0 has 3.0 twice and 1.0 once; group 1 has 2.0; NaN dropped with its code
+    g, v, c = value_counts([3.0, 1.0, np.nan, 3.0, 2.0], [0, 0, 1, 0, 1])
+    assert (g.tolist(), v.tolist(), c.tolist()) == ([0, 0, 1], [1.0, 3.0, 2.0], [1, 2, 1])
+    # 1 s bins: 9.8 and 10.2 share the bin 10 and carry their mean 10.0; 12.4 is alone. The group
+    # mean is unchanged: (9.8 + 10.2 + 12.4) / 3 = 32.4 / 3
+    g, v, c = value_counts([9.8, 12.4, 10.2], [0, 0, 0], resolution=1.0)
+    assert v.tolist() == pytest.approx([10.0, 12.4]) and c.tolist() == [2, 1]
+    assert (v * c).sum() / c.sum() == pytest.approx(32.4 / 3)
+    empty = value_counts([], np.array([], dtype=int))
+    assert [a.size for a in empty] == [0, 0, 0]
+    with pytest.raises(StatsInputError, match="resolution must be a positive number"):
+        value_counts([1.0], [0], resolution=0)
+    with pytest.raises(StatsInputError, match="same length"):
+        value_counts([1.0, 2.0], [0])
+    with pytest.raises(StatsInputError, match="non-negative integer codes"):
+        value_counts([1.0], [-1])
+
+
+def test_value_count_bootstrap_equals_row_bootstrap_in_distribution(tied):
+    # The multinomial counts over the distinct values against scipy.stats.bootstrap's row
+    # resampling (an independent implementation): the 2.5 %, 50 % and 97.5 % quantiles of the
+    # resampled means agree to Monte Carlo error at B = 20000 each. The two estimates are
+    # independent, so their difference has sd sqrt(2) se(q_p); tolerance 4 such sd.
+    from kpitools.stats.intervals import _boot_means_counts
+
+    x, b = tied, 20_000
+    vals, counts = np.unique(x, return_counts=True)
+    counts_means = _boot_means_counts(vals, counts / x.size, x.size, b, np.random.default_rng(5))
+    rows = stats.bootstrap((x,), np.mean, n_resamples=b, method="percentile", rng=6)
+    rows_means = rows.bootstrap_distribution
+    scale = x.std(ddof=0) / math.sqrt(x.size)
+    for p in (0.025, 0.5, 0.975):
+        tol = 4.0 * math.sqrt(2.0) * _quantile_mc_se(p, b, scale)
+        assert np.quantile(counts_means, p) == pytest.approx(np.quantile(rows_means, p), abs=tol)
+    # moments of the bootstrap distribution of a mean, by hand: E = mean(x), Var = sigma^2 / n
+    # (sigma ddof 0); tolerances 4 Monte Carlo sd: scale / sqrt(B) for the mean, and for the
+    # variance its sd sqrt(2 / (B - 1)) Var (near-normal draws) with room for the skewness
+    assert counts_means.mean() == pytest.approx(x.mean(), abs=4.0 * scale / math.sqrt(b))
+    assert counts_means.var() == pytest.approx(scale**2, rel=6.0 * math.sqrt(2.0 / (b - 1)))
+    # the public function, both samplers, against scipy's percentile interval
+    g = np.zeros(vals.size, dtype=np.int64)
+    ref = rows.confidence_interval
+    for draws in ("counts", "rows"):
+        low, high, t_used = bootstrap_mean_counts(vals, counts, g, n_boot=b, seed=7, draws=draws)
+        assert not t_used[0]
+        assert low[0] == pytest.approx(ref.low, abs=4.0 * math.sqrt(2.0) * _quantile_mc_se(0.025, b, scale))
+        assert high[0] == pytest.approx(ref.high, abs=4.0 * math.sqrt(2.0) * _quantile_mc_se(0.975, b, scale))
+
+
+def test_value_count_bootstrap_seeded_groups_and_edge_cases(tied):
+    x = tied
+    codes = np.repeat([0, 2], [x.size, 3])
+    g, v, c = value_counts(np.concatenate([x, [5.0, 5.0, 5.0]]), codes)
+    a = bootstrap_mean_counts(v, c, g, n_groups=4, seed=3)
+    b = bootstrap_mean_counts(v, c, g, n_groups=4, seed=3)
+    other = bootstrap_mean_counts(v, c, g, n_groups=4, seed=4)
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+    assert a[0][0] != other[0][0] and a[1][0] != other[1][0]
+    # group 0 brackets its mean; group 2 (one distinct value) has both bounds 5; 1 and 3 are empty
+    assert a[0][0] < x.mean() < a[1][0]
+    assert (a[0][2], a[1][2]) == (5.0, 5.0)
+    assert np.isnan(a[0][[1, 3]]).all() and np.isnan(a[1][[1, 3]]).all()
+    # a group's interval does not depend on the others: group 0 alone, same child generator
+    alone = bootstrap_mean_counts(v[g == 0], c[g == 0], g[g == 0], n_groups=4, seed=3)
+    assert (alone[0][0], alone[1][0]) == (a[0][0], a[1][0])
+    # "auto" takes counts for many observations per distinct value and equals draws="counts"
+    many = np.repeat([10.0, 20.0, 40.0], [300, 200, 100])  # 600 observations, 3 values: 200 per value
+    gm, vm, cm = value_counts(many, np.zeros(many.size, dtype=int))
+    auto = bootstrap_mean_counts(vm, cm, gm, seed=9)
+    assert auto[:2] == bootstrap_mean_counts(vm, cm, gm, seed=9, draws="counts")[:2]
+    # one observation: NaN
+    single = bootstrap_mean_counts([4.0], [1], [0], seed=1)
+    assert np.isnan(single[0][0]) and np.isnan(single[1][0])
+
+
+def test_value_count_bootstrap_switches_to_t_above_max_n():
+    # above max_n observations the interval is the Student t interval from n, mean, sd (scipy
+    # reference from the expanded values); at exactly max_n it is still the bootstrap
+    vals, counts = np.array([30.0, 60.0, 240.0]), np.array([3000, 1500, 501])  # n = 5001
+    x = np.repeat(vals, counts)
+    low, high, t_used = bootstrap_mean_counts(vals, counts, np.zeros(3, dtype=int), seed=1)
+    assert BOOTSTRAP_MAX_N == 5000 and t_used[0]
+    ref = stats.t.interval(0.95, x.size - 1, loc=x.mean(), scale=stats.sem(x))
+    assert (low[0], high[0]) == pytest.approx(ref, rel=1e-12)
+    at = bootstrap_mean_counts(vals, counts, np.zeros(3, dtype=int), seed=1, max_n=5001)
+    assert not at[2][0] and (at[0][0], at[1][0]) != (low[0], high[0])
+    # the two agree to Monte Carlo error at this n (the reason for the switch): B = 1000
+    scale = x.std() / math.sqrt(x.size)
+    assert at[0][0] == pytest.approx(ref[0], abs=4.0 * _quantile_mc_se(0.025, 1000, scale) + 0.1 * scale)
+
+
+def test_value_count_bootstrap_validation():
+    with pytest.raises(StatsInputError, match="values and counts must have the same length"):
+        bootstrap_mean_counts([1.0, 2.0], [1], [0, 0])
+    with pytest.raises(StatsInputError, match="counts must be positive"):
+        bootstrap_mean_counts([1.0, 2.0], [1, 0], [0, 0])
+    with pytest.raises(StatsInputError, match="must not contain NaN"):
+        bootstrap_mean_counts([1.0, np.nan], [1, 1], [0, 0])
+    with pytest.raises(StatsInputError, match="counts must be non-negative whole numbers"):
+        bootstrap_mean_counts([1.0, 2.0], [1.5, 1], [0, 0])
+    with pytest.raises(StatsInputError, match="n_groups must exceed"):
+        bootstrap_mean_counts([1.0, 2.0], [1, 1], [0, 3], n_groups=2)
+    with pytest.raises(StatsInputError, match="max_n must be a positive integer"):
+        bootstrap_mean_counts([1.0, 2.0], [1, 1], [0, 0], max_n=0)
+    with pytest.raises(StatsInputError, match="draws must be one of"):
+        bootstrap_mean_counts([1.0, 2.0], [1, 1], [0, 0], draws="poisson")
+    with pytest.raises(StatsInputError, match="n_boot"):
+        bootstrap_mean_counts([1.0, 2.0], [1, 1], [0, 0], n_boot=0)

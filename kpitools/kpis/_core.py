@@ -821,8 +821,9 @@ def finish(
     Proportions: value = numerator / denominator, Wilson interval by default. NPS: value =
     100 (promoters - detractors) / n, adjusted-Wald interval in points. Means: t interval
     ``mean +- t_{n-1} sd / sqrt(n)``, or the percentile bootstrap of the cell's values
-    (:func:`kpitools.stats.intervals.bootstrap_groups`; statistics.md: means of fully observed
-    durations get a seeded bootstrap interval). Durations: Kaplan-Meier median (value) and p90
+    (:func:`kpitools.stats.intervals.bootstrap_mean_counts` on the cell's value counts, t above
+    ``BOOTSTRAP_MAX_N`` values; statistics.md: means of fully observed durations get a seeded
+    bootstrap interval). Durations: Kaplan-Meier median (value) and p90
     with Brookmeyer-Crowley intervals, via :func:`kpitools.stats.survival.km_summary`; censored =
     still open at the cut-off; restricted mean ``int_0^tau S(u) du`` up to the horizon tau.
     """
@@ -913,6 +914,10 @@ def finish(
         method_out = None
     else:
         method_out = method
+    if stat == "mean" and method == "bootstrap":  # cells above BOOTSTRAP_MAX_N values: t interval
+        from kpitools.stats.intervals import BOOTSTRAP_MAX_N
+
+        method_out = np.where(n.to_numpy() > BOOTSTRAP_MAX_N, f"t (n > {BOOTSTRAP_MAX_N})", "bootstrap")
     if stat == "count":  # a count of nothing is 0; cells absent from the aggregate say so
         empty = pd.Series(~present, index=df.index)
     else:
@@ -967,8 +972,18 @@ def finish(
 
 def _bootstrap_cells(agg: Agg, grid: pd.DataFrame, keys: list[str], confidence: float, *,
                      n_boot: int, seed) -> tuple[pd.Series, pd.Series]:
-    """Percentile bootstrap interval of the mean per grid cell from ``agg.values``."""
-    from kpitools.stats.intervals import bootstrap_groups
+    """Percentile bootstrap interval of the mean per grid cell from ``agg.values``.
+
+    The values (durations in seconds) are counted per (cell, whole second) with
+    :func:`kpitools.stats.intervals.value_counts` and resampled as multinomial counts over those
+    distinct values, or as indices where a cell has few observations per value
+    (:func:`kpitools.stats.intervals.bootstrap_mean_counts`, cost n_boot x min(n, 16 x distinct
+    values)); cells with more than
+    :data:`kpitools.stats.intervals.BOOTSTRAP_MAX_N` values get the t interval
+    (docs/methods.md#value-count-bootstrap). Cell k of the grid resamples with child k of
+    ``SeedSequence(seed)``.
+    """
+    from kpitools.stats.intervals import DURATION_RESOLUTION_S, bootstrap_mean_counts, value_counts
 
     if isinstance(n_boot, bool) or not isinstance(n_boot, int | np.integer) or n_boot < 1:
         raise KPIError(f"n_boot must be a positive integer, got {n_boot!r}")
@@ -986,8 +1001,10 @@ def _bootstrap_cells(agg: Agg, grid: pd.DataFrame, keys: list[str], confidence: 
     pos = pd.Series(np.arange(len(grid)), index=_cell_key(grid, keys).to_numpy())
     code = _cell_key(v, keys).map(pos)
     inside = code.notna().to_numpy()
-    a, b = bootstrap_groups(v["value"].to_numpy(float)[inside], code.to_numpy()[inside].astype(np.int64),
-                            n_groups=len(grid), confidence=confidence, n_boot=int(n_boot), seed=seed)
+    g, x, k = value_counts(v["value"].to_numpy(float)[inside], code.to_numpy()[inside].astype(np.int64),
+                           resolution=DURATION_RESOLUTION_S)
+    a, b, _ = bootstrap_mean_counts(x, k, g, n_groups=len(grid), confidence=confidence, n_boot=int(n_boot),
+                                    seed=seed)
     return pd.Series(a, index=grid.index), pd.Series(b, index=grid.index)
 
 
@@ -1091,7 +1108,7 @@ def skipped_kpis(ds, by=None, *, kpis: Sequence[str] | None = None) -> pd.DataFr
 
 
 def kpi_table(ds, period: str = "M", by=None, *, confidence: float = 0.95,
-              kpis: Sequence[str] | None = None) -> pd.DataFrame:
+              kpis: Sequence[str] | None = None, seed: int | None = BOOTSTRAP_SEED) -> pd.DataFrame:
     """Every KPI the dataset supports, in long form.
 
     Parameters
@@ -1103,6 +1120,9 @@ def kpi_table(ds, period: str = "M", by=None, *, confidence: float = 0.95,
     confidence : float
     kpis : list of str, optional
         Restrict to these KPI names (default: all registered).
+    seed : int or None, default :data:`BOOTSTRAP_SEED`
+        Seed of every bootstrap interval (passed to each KPI that takes a ``seed`` option, e.g.
+        the duration means asa, aht, acw_time, ticket_handle_time); None draws fresh entropy.
 
     Returns
     -------
@@ -1113,6 +1133,8 @@ def kpi_table(ds, period: str = "M", by=None, *, confidence: float = 0.95,
     _check_period(period)
     by_list = _check_by(by)
     _check_confidence(confidence)
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0):
+        raise KPIError(f"seed must be a non-negative integer or None, got {seed!r}")
     parts, skipped = [], []
     for spec in _select(kpis):
         reason = missing_requirements(ds, spec, by_list)
@@ -1120,7 +1142,9 @@ def kpi_table(ds, period: str = "M", by=None, *, confidence: float = 0.95,
             skipped.append({"kpi": spec.name, "reason": reason})
             continue
         try:
-            parts.append(spec.func(ds, period=period, by=by_list or None, confidence=confidence))
+            seeded = "seed" in inspect.signature(spec.func.__wrapped__).parameters
+            parts.append(spec.func(ds, period=period, by=by_list or None, confidence=confidence,
+                                   **({"seed": seed} if seeded else {})))
         except KPIUnavailable as e:
             skipped.append({"kpi": spec.name, "reason": str(e).split(": ", 1)[-1]})
     parts = [p for p in parts if len(p)]

@@ -303,7 +303,9 @@ def asa(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, met
     ASA = total queue time of answered contacts / answered contacts (metrics.md). Abandoned
     contacts are not part of ASA (see :func:`abandon_rate`). Bootstrap interval: the 2.5% and
     97.5% quantiles (at 95%) of the means of ``n_boot`` resamples with replacement of each cell's
-    waits (:func:`kpitools.stats.intervals.bootstrap_groups`); NaN where n < 2.
+    waits, drawn as counts over the distinct whole seconds
+    (:func:`kpitools.stats.intervals.bootstrap_mean_counts`, docs/methods.md#value-count-bootstrap);
+    NaN where n < 2; cells with more than 5000 waits get the t interval (``method`` says so).
     """
     t, f, seg = _rows(ds, by)
     rows = _frame(to_period(t["queued_at"], period, ds.settings.timezone), seg,
