@@ -26,7 +26,7 @@ from kpitools.kpis._core import (
     ticket_segments,
     to_period,
 )
-from kpitools.kpis.responsiveness import ticket_facts
+from kpitools.kpis.responsiveness import has_status_events, ticket_facts
 
 __all__ = [
     "fcr",
@@ -97,9 +97,10 @@ def _check_replies(ds):
 
 
 def _check_resolution(ds):
-    if "first_resolved_at" in ds.tickets.columns or "resolved_at" in ds.tickets.columns or ds.has("ticket_events"):
+    # these KPIs use the first resolution: tickets.first_resolved_at, else status_change events
+    if ds.has_columns("tickets", "first_resolved_at") or has_status_events(ds):
         return None
-    return "needs tickets.first_resolved_at/resolved_at or ticket_events"
+    return "needs tickets.first_resolved_at or ticket_events status changes (column 'status')"
 
 
 @register(
@@ -200,8 +201,9 @@ def one_touch_rate(ds, *, period="M", by=None, basis=None, clock=None, confidenc
     formula="resolved & reopens >= 1 / resolved",
     unit="share", higher_is_better=False, stat="proportion", basis="created",
     tables=("tickets",), columns={}, segments=("channel", "category", "team", "agent_id"),
-    check=lambda ds: None if ("reopen_count" in ds.tickets.columns or ds.has("ticket_events"))
-    else "needs tickets.reopen_count or ticket_events",
+    check=lambda ds: (None if (ds.has_columns("tickets", "reopen_count") or has_status_events(ds))
+                      else "needs tickets.reopen_count or ticket_events status changes (column 'status')")
+    or _check_resolution(ds),
 )
 def reopen_rate(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None):
     """Share of resolved tickets reopened at least once (``reopen_count`` or status events)."""
