@@ -81,12 +81,14 @@ def _known(s: pd.Series) -> np.ndarray:
 def _items(ds, table: str) -> pd.DataFrame:
     """One timeline row per ticket (``created_at``) or contact (``queued_at``) with a customer."""
     df = getattr(ds, table).reset_index(drop=True)
-    at, link = ("created_at", "ticket_id") if table == "tickets" else ("queued_at", "ticket_id")
-    cust = df["customer_id"] if "customer_id" in df.columns else pd.Series(pd.NA, index=df.index, dtype="str")
-    lk = df[link] if link in df.columns else pd.Series(pd.NA, index=df.index, dtype="str")
+    none = pd.Series(np.nan, index=df.index, dtype="str")
+    cust = df["customer_id"] if "customer_id" in df.columns else none
+    # the link between a contact and its ticket: the ticket's own id, the contact's ticket_id
+    link = df["ticket_id"] if "ticket_id" in df.columns else none
+    at = df["created_at" if table == "tickets" else "queued_at"]
     out = pd.DataFrame({"src": 0 if table == "tickets" else 1, "pos": np.arange(len(df)),
-                        "cust": cust.astype("str"), "at": pd.to_datetime(df[at], utc=True).dt.as_unit("ns"),
-                        "link": lk.astype("str")})
+                        "cust": cust.astype("str"), "at": pd.to_datetime(at, utc=True).dt.as_unit("ns"),
+                        "link": link.astype("str").where(_known(link))})
     return out[_known(cust) & out["at"].notna().to_numpy()]
 
 
@@ -105,8 +107,7 @@ def _neighbours(items: pd.DataFrame, w: pd.Timedelta) -> tuple[np.ndarray, np.nd
     cust = pd.factorize(s["cust"])[0]
     t = s["at"].to_numpy(dtype="datetime64[ns]").view("int64")
     src = s["src"].to_numpy()
-    lk = s["link"].where(s["link"].notna() & (s["link"] != "") & (s["link"] != "<NA>") & (s["link"] != "nan"))
-    lk = pd.factorize(lk)[0]  # -1 where there is no link
+    lk = pd.factorize(s["link"])[0]  # -1 where there is no link
     w_ns = int(w / pd.Timedelta(1, "ns"))
     idx = np.arange(n)
     flags = []
