@@ -221,7 +221,7 @@ def _check_replies(ds):
 
 def _check_resolution(ds):
     # these KPIs use the first resolution: tickets.first_resolved_at, else status_change events
-    if ds.has_columns("tickets", "first_resolved_at") or has_status_events(ds):
+    if "first_resolved_at" in ds.tickets.columns or has_status_events(ds):
         return None
     return "needs tickets.first_resolved_at or ticket_events status changes (column 'status')"
 
@@ -356,7 +356,7 @@ def one_touch_rate(ds, *, period="M", by=None, basis=None, clock=None, confidenc
     formula="resolved & reopens >= 1 / resolved",
     unit="share", higher_is_better=False, stat="proportion", basis="created",
     tables=("tickets",), columns={}, segments=("channel", "category", "team", "agent_id"),
-    check=lambda ds: (None if (ds.has_columns("tickets", "reopen_count") or has_status_events(ds))
+    check=lambda ds: (None if ("reopen_count" in ds.tickets.columns or has_status_events(ds))
                       else "needs tickets.reopen_count or ticket_events status changes (column 'status')")
     or _check_resolution(ds),
 )

@@ -422,7 +422,7 @@ def reply_time(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.
 
 def _check_res(col):
     def check(ds):
-        if _has(ds.tickets, col) or has_status_events(ds):
+        if col in ds.tickets.columns or has_status_events(ds):
             return None
         return f"needs tickets.{col} or ticket_events status changes (column 'status')"
     return check
