@@ -37,6 +37,22 @@ Surveys: CSAT Oct 5, 3; Nov 4, 2 and a 4 on a "1-7" row scale (left out). NPS Oc
 Nov 10, 9, 7. CES (1-7, low is good, low effort <= 3) Oct 2, 5; Nov 1, 3, 7. ESAT Oct 5, 4, 2.
 QA (0-1) Oct 0.8, 0.9; Nov 1.0. CSAT invitations: 3 in October, 3 in November.
 Active users: 4 in October, 2 in November.
+
+Cross-channel extension (:func:`cross_channel_dataset`, for FCR and repeat contacts): the eight
+tickets plus T9 and four contacts (calls and chats) of the same customers.
+
+====  ====================  =======  ====  ==================================================
+id    when (UTC)            channel  cust  story
+====  ====================  =======  ====  ==================================================
+T9    Fri Oct 30 10:00      email    -     no customer_id; reply 10:30, solved 11:00 (one
+                                            reply: FCR by everything but the repeat check)
+K4    Sun Oct 25 15:00      chat     C2    answered, resolved; T2 (Oct 27 15:00) 2 d later
+K1    Tue Oct 27 10:00      phone    C1    answered, resolved; 26 h after T1, 5 d 23 h
+                                            before T5
+K2    Thu Oct 29 09:55      phone    C6    answered, resolved; ticket_id T8: T8 (10:00) is
+                                            the ticket written for this call, not a repeat
+K3    Fri Oct 30 12:00      chat     -     answered, resolved; no customer_id
+====  ====================  =======  ====  ==================================================
 """
 
 from __future__ import annotations
@@ -45,7 +61,8 @@ import pandas as pd
 
 from kpitools.io import Dataset
 
-__all__ = ["HELPDESK_SETTINGS", "helpdesk_frames", "helpdesk_dataset", "CUTOFF"]
+__all__ = ["HELPDESK_SETTINGS", "helpdesk_frames", "helpdesk_dataset", "CUTOFF", "cross_channel_frames",
+           "cross_channel_dataset"]
 
 CUTOFF = "2026-11-03T12:00:00Z"
 
@@ -192,6 +209,48 @@ def helpdesk_dataset(*, drop: tuple[str, ...] = (), settings: dict | None = None
     frames = helpdesk_frames()
     frames.update(replace)
     frames = {k: v for k, v in frames.items() if k not in drop}
+    s = dict(HELPDESK_SETTINGS)
+    s.update(settings or {})
+    return Dataset.from_frames(frames, settings=s)
+
+
+_T9 = ("T9", "2026-10-30T10:00:00Z", "email", "billing", "normal", None, "A", "a1", "2026-10-30T10:30:00Z",
+       "2026-10-30T11:00:00Z", "2026-10-30T11:00:00Z", 0, 1, "false", "false", 300.0, "solved")
+_E9 = [
+    ("T9", "2026-10-30T10:00:00Z", "customer_message", None, None),
+    ("T9", "2026-10-30T10:30:00Z", "agent_reply", "a1", None),
+    ("T9", "2026-10-30T11:00:00Z", "status_change", "a1", "solved"),
+]
+_C = [
+    # id, channel, queued, abandoned, customer, answered, ended, talk_s, agent, ticket, resolved
+    ("K4", "chat", "2026-10-25T15:00:00Z", "false", "C2", "2026-10-25T15:00:30Z", "2026-10-25T15:10:00Z", 540.0,
+     "a2", None, "true"),
+    ("K1", "phone", "2026-10-27T10:00:00Z", "false", "C1", "2026-10-27T10:00:20Z", "2026-10-27T10:05:00Z", 280.0,
+     "a1", None, "true"),
+    ("K2", "phone", "2026-10-29T09:55:00Z", "false", "C6", "2026-10-29T09:56:00Z", "2026-10-29T10:01:00Z", 300.0,
+     "a1", "T8", "true"),
+    ("K3", "chat", "2026-10-30T12:00:00Z", "false", None, "2026-10-30T12:00:10Z", "2026-10-30T12:04:00Z", 230.0,
+     "a2", None, "true"),
+]
+_C_COLS = ["contact_id", "channel", "queued_at", "abandoned", "customer_id", "answered_at", "ended_at", "talk_s",
+           "agent_id", "ticket_id", "resolved"]
+
+
+def cross_channel_frames() -> dict[str, pd.DataFrame]:
+    """:func:`helpdesk_frames` plus ticket T9 (no customer) and the contacts K1-K4."""
+    frames = helpdesk_frames()
+    frames["tickets"] = pd.concat([frames["tickets"], pd.DataFrame([_T9], columns=_T_COLS)], ignore_index=True)
+    frames["ticket_events"] = pd.concat([frames["ticket_events"],
+                                         pd.DataFrame(_E9, columns=frames["ticket_events"].columns)],
+                                        ignore_index=True)
+    frames["contacts"] = pd.DataFrame(_C, columns=_C_COLS)
+    return frames
+
+
+def cross_channel_dataset(*, settings: dict | None = None, **replace) -> Dataset:
+    """The cross-channel fixture as a Dataset (``replace`` as in :func:`helpdesk_dataset`)."""
+    frames = cross_channel_frames()
+    frames.update(replace)
     s = dict(HELPDESK_SETTINGS)
     s.update(settings or {})
     return Dataset.from_frames(frames, settings=s)

@@ -793,27 +793,72 @@ def test_fcr_contacts_by_hand():
     # within 7 days" / all issues received. resolved dispositions: c1, c3, c7, c8 yes; c5 no.
     # c1 (K1) is followed by c2 10 min later, c3 (K2) by c5 25 h later: not first-contact
     # resolutions. c7 (K1, next contact none) and c8 (K3, none) are.
-    # October: 1 (c7) / 7 received (c1-c7, abandons included); December: 1 / 1.
+    # October: 1 (c7) / 6 received with a customer (c1-c7, abandons included; c6 has no
+    # customer_id, so it cannot be checked for repeats and is left out, shown in
+    # unknown_customer); December: 1 / 1.
     c = CONTACTS.assign(resolved=[True, None, True, None, False, None, True, True])
     d = Dataset.from_frames({"contacts": c}, settings=SETTINGS)
+    from statsmodels.stats.proportion import proportion_confint
+
     from kpitools.kpis.contact_centre import fcr_contacts
 
     r = fcr_contacts(d)
     oct_, dec = row(r, "2026-10"), row(r, "2026-12")
-    assert (oct_["numerator"], oct_["denominator"]) == (1, 7) and (dec["numerator"], dec["denominator"]) == (1, 1)
+    assert (oct_["numerator"], oct_["denominator"]) == (1, 6) and (dec["numerator"], dec["denominator"]) == (1, 1)
+    assert oct_["unknown_customer"] == 1 and "1 contact(s) without customer_id left out" in oct_["note"]
+    assert dec["unknown_customer"] == 0
     assert np.isnan(row(r, "2026-11")["value"])                      # no contact in November
-    # Wilson 95% for 1/7: statsmodels proportion_confint(1, 7, method="wilson") = (0.0257, 0.5131)
-    assert (oct_["ci_low"], oct_["ci_high"]) == pytest.approx((0.02568, 0.51313), abs=1e-4)
+    # Wilson 95% for 1/6, reference: statsmodels proportion_confint(1, 6, method="wilson")
+    assert (oct_["ci_low"], oct_["ci_high"]) == pytest.approx(proportion_confint(1, 6, method="wilson"), abs=1e-12)
     # the cut-off is the last timestamp (c8 ended Dec 1 09:01:08): c8's 7-day window is still open
     assert dec["window_open"] == 1 and "1 contact(s) with the repeat window still open" in dec["note"]
     assert oct_["window_open"] == 0 and "denominator: received; window 7 d" in oct_["note"]
     # variant over resolved contacts: October c1, c3, c7 -> 1 / 3
     v = row(fcr_contacts(d, denominator="resolved"), "2026-10")
     assert (v["numerator"], v["denominator"]) == (1, 3)
-    # with a 0-day window a later contact is never within it: c1, c3, c7 -> 3 / 7
-    assert row(fcr_contacts(d, window_days=0), "2026-10")["numerator"] == 3
+    # with a 0-day window a later contact is never within it: c1, c3, c7 -> 3 / 6
+    w0 = row(fcr_contacts(d, window_days=0), "2026-10")
+    assert (w0["numerator"], w0["denominator"]) == (3, 6)
     with pytest.raises(KPIError, match="denominator must be 'received' or 'resolved', got 'all'"):
         fcr_contacts(d, denominator="all")
     # without the disposition column the KPI is skipped, not guessed
     assert "fcr_contacts" in set(kpi_table(Dataset.from_frames({"contacts": CONTACTS}, settings=SETTINGS))
                                  .attrs["skipped"]["kpi"])
+
+
+# ----------------------------------------------------------------------------------------------
+# FCR and repeat contacts across channels (tests/kpi_fixtures.py, cross-channel extension)
+# ----------------------------------------------------------------------------------------------
+def test_fcr_contacts_across_channels_and_unknown_customers():
+    from kpi_fixtures import cross_channel_dataset
+
+    from kpitools.kpis.contact_centre import fcr_contacts
+
+    d = cross_channel_dataset()
+    # hand-worked (window 7 d), all four contacts answered and resolved, all in October:
+    # K4 (C2) is followed by ticket T2 2 d later, K1 (C1) by ticket T5 5 d 23 h later: not
+    # first-contact resolutions. K2 (C6) is linked to T8, the ticket written for the call: not a
+    # repeat, so K2 is one. K3 has no customer_id: left out -> 1 / 3, unknown_customer 1.
+    r = row(fcr_contacts(d), "2026-10")
+    assert (r["numerator"], r["denominator"], r["unknown_customer"]) == (1, 3, 1)
+    assert "1 contact(s) without customer_id left out" in r["note"]
+    assert "repeats: calls, chats and tickets" in r["note"]
+    # option off: only calls and chats repeat calls and chats; C1, C2, C6 call once -> 3 / 3
+    off = row(fcr_contacts(d, across_channels=False), "2026-10")
+    assert (off["numerator"], off["denominator"], off["unknown_customer"]) == (3, 3, 1)
+    assert "repeats: calls and chats only" in off["note"]
+
+
+def test_repeat_contacts_after_a_ticket():
+    from kpi_fixtures import cross_channel_dataset
+
+    d = cross_channel_dataset()
+    # call K1 (C1) comes 26 h after ticket T1: a repeat contact. K4 (C2) has nothing before it;
+    # K2's only earlier-or-equal neighbour is its own ticket T8; K3 has no customer (left out)
+    # -> 1 / 3. Option off: no contact follows a contact of the same customer -> 0 / 3.
+    r = row(repeat_contact_rate_contacts(d), "2026-10")
+    assert (r["numerator"], r["denominator"], r["unknown_customer"]) == (1, 3, 1)
+    off = row(repeat_contact_rate_contacts(d, across_channels=False), "2026-10")
+    assert (off["numerator"], off["denominator"]) == (0, 3)
+    with pytest.raises(KPIError, match="across_channels must be True, False or None"):
+        repeat_contact_rate_contacts(d, across_channels=1)

@@ -249,3 +249,100 @@ def test_csat_created_basis_leaves_out_answers_without_ticket():
     assert r["note"].str.contains(r"1 answer\(s\) without a known ticket left out \(created basis\)").all()
     # event basis keeps it: November 1/2
     assert _frac(K.csat(d))["2026-11"] == (1, 2)
+
+
+# ----------------------------------------------------------------------------------------------
+# FCR and repeat contacts across channels (tests/kpi_fixtures.py, cross-channel extension)
+# ----------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def cross():
+    from kpi_fixtures import cross_channel_dataset
+
+    return cross_channel_dataset()
+
+
+def test_fcr_leaves_out_unknown_customers_and_counts_calls_as_repeats(cross):
+    # hand-worked (window 7 d): resolved with one reply: T1, T8, T9 (October), T5, T6 (November).
+    # T1 (C1) is followed by call K1 26 h later: a repeat, not FCR. T8 (C6) has call K2 linked
+    # to it (the call it was written for): not a repeat, FCR. T9 has no customer_id: left out
+    # (unknown_customer 1), where the old rule counted it as never repeated (3/6).
+    # October: T8 / {T1, T2, T3, T4, T8} = 1/5; November: T5 / {T5, T6, T7} = 1/3 (T6 -> T7).
+    r = K.fcr(cross)
+    assert _frac(r) == {"2026-10": (1, 5), "2026-11": (1, 3)}
+    assert _col(r, "unknown_customer") == {"2026-10": 1, "2026-11": 0}
+    oct_ = r[r["period"].astype(str) == "2026-10"].iloc[0]
+    assert "1 ticket(s) without customer_id left out" in oct_["note"]
+    assert "repeats: tickets, calls and chats" in oct_["note"]
+    # resolved denominator: T9 is resolved, still left out: October {T1, T2, T8} -> 1/3
+    rr = K.fcr(cross, denominator="resolved")
+    assert _frac(rr)["2026-10"] == (1, 3) and _col(rr, "unknown_customer")["2026-10"] == 1
+
+
+def test_fcr_same_table_only_when_the_option_is_off(cross):
+    # across_channels=False: K1 no longer counts, T1 is FCR again (T5 comes 7 d 1 h later):
+    # October {T1, T8} -> 2/5; T9 stays left out (the unknown-customer rule does not depend on it)
+    r = K.fcr(cross, across_channels=False)
+    assert _frac(r) == {"2026-10": (2, 5), "2026-11": (1, 3)}
+    assert _col(r, "unknown_customer") == {"2026-10": 1, "2026-11": 0}
+    assert r["note"].str.contains("repeats: tickets only").all()
+    # the fixture without contacts: same numbers, the default is the same table
+    from kpi_fixtures import cross_channel_frames
+
+    fr = cross_channel_frames()
+    del fr["contacts"]
+    d = K.fcr(helpdesk_dataset(tickets=fr["tickets"], ticket_events=fr["ticket_events"]))
+    assert _frac(d) == {"2026-10": (2, 5), "2026-11": (1, 3)}
+    with pytest.raises(K.KPIError, match="across_channels must be True, False or None"):
+        K.fcr(cross, across_channels="yes")
+
+
+def test_repeat_contact_rate_across_channels(cross):
+    # a ticket after a call or chat of the customer is a repeat: T2 (C2) 2 d after chat K4;
+    # T5 (C1) 5 d 23 h after call K1; T7 after T6. T8 is not a repeat of its own call K2.
+    # October T2 / {T1, T2, T3, T4, T8} = 1/5 (T9 left out); November {T5, T7} / 3.
+    r = K.repeat_contact_rate(cross)
+    assert _frac(r) == {"2026-10": (1, 5), "2026-11": (2, 3)}
+    assert _col(r, "unknown_customer") == {"2026-10": 1, "2026-11": 0}
+    assert "1 ticket(s) without customer_id left out" in r["note"].iloc[0]
+    # option off: tickets only, as before the change: T7 only
+    assert _frac(K.repeat_contact_rate(cross, across_channels=False)) == {"2026-10": (0, 5), "2026-11": (1, 3)}
+
+
+def test_repeat_timeline_skips_the_linked_ticket_but_not_the_next_contact():
+    from kpi_fixtures import cross_channel_dataset, cross_channel_frames
+
+    from kpitools.kpis.quality import repeat_timeline
+
+    # add chat K5 by C6 on Sat Oct 31 10:00: customer C6 is then K2 (09:55) -> T8 (10:00, linked
+    # to K2) -> K5. K2's nearest later item is its own ticket T8 (skipped); K5, 2 d later, is
+    # within the window: K2 and T8 are both followed, K5 is a repeat of both.
+    c = cross_channel_frames()["contacts"]
+    k5 = pd.DataFrame([("K5", "chat", "2026-10-31T10:00:00Z", "false", "C6", "2026-10-31T10:00:05Z",
+                        "2026-10-31T10:03:00Z", 175.0, "a2", None, "true")], columns=c.columns)
+    d = cross_channel_dataset(contacts=pd.concat([c, k5], ignore_index=True))
+    tl = repeat_timeline(d)
+    con = tl["contacts"].set_axis(d.contacts["contact_id"].to_numpy())
+    tic = tl["tickets"].set_axis(d.tickets["ticket_id"].to_numpy())
+    assert con.loc["K2", "followed"] and not con.loc["K2", "repeat"]
+    assert tic.loc["T8", "followed"] and not tic.loc["T8", "repeat"]
+    assert con.loc["K5", "repeat"] and not con.loc["K5", "followed"]
+    # unknown customers: neither followed nor repeat, and not known
+    assert not con.loc["K3", ["known", "followed", "repeat"]].any()
+    assert not tic.loc["T9", ["known", "followed", "repeat"]].any()
+    # every flag from plain pairwise Python over the items (independent of the sorted steps);
+    # ties in time are ordered tickets (0) before contacts (1), as documented
+    items = [(0, r.ticket_id, r.customer_id, r.created_at, r.ticket_id) for r in d.tickets.itertuples()]
+    items += [(1, r.contact_id, r.customer_id, r.queued_at, r.ticket_id) for r in d.contacts.itertuples()]
+    w = pd.Timedelta(days=7)
+
+    def linked(a, b):
+        return a[0] != b[0] and isinstance(a[4], str) and a[4] == b[4]
+
+    for a in items:
+        if not isinstance(a[2], str):
+            continue
+        others = [b for b in items if b is not a and b[2] == a[2] and not linked(a, b)]
+        followed = any(pd.Timedelta(0) <= b[3] - a[3] <= w for b in others if (b[3], b[0]) > (a[3], a[0]))
+        repeat = any(pd.Timedelta(0) <= a[3] - b[3] <= w for b in others if (b[3], b[0]) < (a[3], a[0]))
+        flags = (tic if a[0] == 0 else con).loc[a[1]]
+        assert (flags["followed"], flags["repeat"]) == (followed, repeat), a[1]

@@ -494,18 +494,35 @@ def acw_time(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95
                   confidence=confidence, method=method, seed=seed, n_boot=n_boot)
 
 
+_ACROSS_OPTION = ("across_channels: True (default when the dataset has tickets) counts a ticket of the "
+                  "customer as a repeat of a call or chat and a call or chat as a repeat of a ticket; False "
+                  "compares contacts with contacts only")
+_UNKNOWN_CONTACTS = "{k} contact(s) without customer_id left out"
+
+
+def _repeats(ds, window_days, across_channels):
+    """(contacts' repeat flags, window in days, note text) from :func:`kpitools.kpis.quality.repeat_timeline`."""
+    from kpitools.kpis.quality import _across, repeat_timeline
+
+    days = _option(ds, window_days, "repeat_window_days", "window_days")
+    rep = repeat_timeline(ds, window_days=days, across_channels=across_channels)["contacts"]
+    what = "calls, chats and tickets" if _across(ds, across_channels) else "calls and chats only"
+    return rep, days, what
+
+
 @register(
     name="repeat_contact_rate_contacts", title="Repeat contacts (calls and chats)", group="contact centre",
-    definition=("Share of contacts made by a customer who had already contacted the centre within the "
-                "repeat window (setting repeat_window_days) before; contacts without customer_id are "
-                "left out."),
-    formula="contacts with a previous contact of the same customer within the window / contacts with customer_id",
+    definition=("Share of contacts made by a customer who had already contacted support within the "
+                "repeat window (setting repeat_window_days) before: by a call or chat or, where the "
+                "dataset has tickets, a ticket (across_channels; the ticket written for the contact does "
+                "not count). Contacts without customer_id are left out and counted in unknown_customer."),
+    formula="contacts with a previous contact or ticket of the same customer within the window / contacts with customer_id",
     unit="share", higher_is_better=False, stat="proportion", basis="event",
     tables=("contacts",), columns={"contacts": ("customer_id",)}, segments=("channel", "agent_id"),
-    options="window_days=None (setting repeat_window_days)", bases=("event",),
+    options="window_days=None (setting repeat_window_days); " + _ACROSS_OPTION, bases=("event",),
 )
 def repeat_contact_rate_contacts(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95,
-                                 method=None, window_days=None) -> pd.DataFrame:
+                                 method=None, window_days=None, across_channels=None) -> pd.DataFrame:
     """Repeat contacts (callbacks) among calls and chats.
 
     Parameters
@@ -516,35 +533,35 @@ def repeat_contact_rate_contacts(ds, *, period="M", by=None, basis=None, clock=N
         As for :func:`abandon_rate`; the period is the one of the repeat (later) contact.
     window_days : float, optional
         Repeat window in days (default: setting ``repeat_window_days``).
+    across_channels : bool, optional
+        True: a call or chat after a ticket of the customer (``tickets.created_at``) within the
+        window is a repeat too; False: only a contact after another contact. Default: True when
+        the dataset has tickets. Named in ``note``.
 
     Returns
     -------
     DataFrame
-        Framework columns: ``numerator`` = contacts preceded by a contact of the same customer
-        at most ``window_days`` earlier, ``denominator`` = contacts with a customer id; extra
-        ``unknown_customer`` (contacts without ``customer_id``, left out).
+        Framework columns: ``numerator`` = contacts preceded by a contact (or ticket) of the same
+        customer at most ``window_days`` earlier, ``denominator`` = contacts with a customer id;
+        extra ``unknown_customer`` (contacts without ``customer_id``, left out; named in ``note``).
 
     Notes
     -----
     Contacts from a customer within 7 days after a previous contact by the same customer /
     contacts (metrics.md). A previous contact in an earlier period still makes the later one a
-    repeat. Abandoned contacts count: calling back after giving up is a repeat contact.
+    repeat. Abandoned contacts count: calling back after giving up is a repeat contact. A
+    contact and the ticket written for it (``contacts.ticket_id``) are one contact, not a repeat.
     """
-    days = _option(ds, window_days, "repeat_window_days", "window_days")
+    rep, days, what = _repeats(ds, window_days, across_channels)
     t, f, seg = _rows(ds, by)
-    cust = t["customer_id"]
-    known = cust.notna() & (cust.astype("str") != "")
-    order = t.loc[known, ["customer_id", "queued_at"]].sort_values(["customer_id", "queued_at"], kind="stable")
-    prev = order.groupby("customer_id", sort=False)["queued_at"].shift(1)
-    gap = (order["queued_at"] - prev) / pd.Timedelta(days=1)
-    repeat = pd.Series(False, index=t.index)
-    repeat.loc[order.index] = (gap <= days).fillna(False).to_numpy(dtype=bool)
+    known = rep["known"].to_numpy(dtype=bool)
     rows = _frame(to_period(t["queued_at"], period, ds.settings.timezone), seg,
-                  num=repeat & known, den=known, unk=~known)
+                  num=rep["repeat"].to_numpy(dtype=bool) & known, den=known, unk=~known)
     agg = Agg.from_rows(rows, by=by, sums={"numerator": "num", "denominator": "den", "unknown_customer": "unk"},
                         periods=_span_contacts(ds, period), levels=levels_of(seg, by),
                         denominator_label="contacts with customer_id", extras={"unknown_customer": 0.0},
-                        note=f"repeat window {days:g} days")
+                        note=f"repeat window {days:g} days; repeats: {what}",
+                        notes={"unknown_customer": _UNKNOWN_CONTACTS})
     return finish(agg, spec=repeat_contact_rate_contacts.spec, ds=ds, period=period, by=by, basis=basis,
                   clock=clock, confidence=confidence, method=method)
 
@@ -553,15 +570,20 @@ def repeat_contact_rate_contacts(ds, *, period="M", by=None, basis=None, clock=N
     name="fcr_contacts", title="First contact resolution (calls and chats)", group="contact centre",
     definition=("Contacts resolved in the one call or chat (agent disposition contacts.resolved) with no "
                 "further contact by the same customer within the repeat window (setting "
-                "repeat_window_days) / all contacts received. Variant: over resolved contacts only "
+                "repeat_window_days): no call or chat and, where the dataset has tickets, no ticket "
+                "(across_channels; the ticket written for the contact does not count) / all contacts "
+                "received. Contacts without customer_id cannot be checked for repeats: they are left out "
+                "and counted in unknown_customer. Variant: over resolved contacts only "
                 "(denominator='resolved')."),
-    formula="answered & resolved & no next contact of the customer within window / contacts queued (or resolved)",
+    formula="answered & resolved & no next contact or ticket of the customer within window / contacts queued "
+            "(or resolved), contacts with customer_id",
     unit="share", higher_is_better=True, stat="proportion", basis="event",
     tables=("contacts",), columns={"contacts": ("resolved", "customer_id")}, segments=("channel", "agent_id"),
-    options="denominator: received | resolved; window_days=None (setting repeat_window_days)", bases=("event",),
+    options="denominator: received | resolved; window_days=None (setting repeat_window_days); " + _ACROSS_OPTION,
+    bases=("event",),
 )
 def fcr_contacts(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None,
-                 denominator="received", window_days=None) -> pd.DataFrame:
+                 denominator="received", window_days=None, across_channels=None) -> pd.DataFrame:
     """First contact resolution of calls and chats (metrics.md FCR, "or in one call/chat").
 
     Parameters
@@ -576,44 +598,52 @@ def fcr_contacts(ds, *, period="M", by=None, basis=None, clock=None, confidence=
         the contact. Named in ``note``.
     window_days : float, optional
         Repeat window in days (default: setting ``repeat_window_days``).
+    across_channels : bool, optional
+        True: a ticket by the same customer (``tickets.created_at``) within the window after the
+        contact is a repeat too; False: only another call or chat is. Default: True when the
+        dataset has tickets. Named in ``note``.
 
     Returns
     -------
     DataFrame
         Framework columns: ``numerator`` = first-contact resolutions, ``denominator`` = contacts
-        received (or resolved); extra ``window_open`` (counted contacts whose repeat window had
-        not ended at the cut-off: known so far, can still fall).
+        received (or resolved) with a customer id; extras ``window_open`` (counted contacts
+        whose repeat window had not ended at the cut-off: known so far, can still fall) and
+        ``unknown_customer`` (contacts of the denominator's kind without ``customer_id``, left
+        out; named in ``note``).
 
     Notes
     -----
-    FCR = #{answered, resolved during the contact, no next contact by the same customer at most
-    ``window_days`` after it} / #{contacts received} (metrics.md). A contact without
-    ``customer_id`` cannot be followed up and has no repeat. An empty ``resolved`` counts as
-    not resolved.
+    FCR = #{answered, resolved during the contact, no next contact or ticket by the same
+    customer at most ``window_days`` after it} / #{contacts received}, both over contacts with a
+    ``customer_id`` (metrics.md; the rule of :func:`kpitools.kpis.quality.fcr`): a contact whose
+    customer is unknown cannot be checked for repeats and is not counted as "never repeated".
+    The ticket written for the contact (``contacts.ticket_id``) is the same contact, not a
+    repeat. An empty ``resolved`` counts as not resolved. Without ``answered_at`` a resolved
+    contact that was not abandoned counts as answered.
     """
     if denominator not in ("received", "resolved"):
         raise KPIError(f"denominator must be 'received' or 'resolved', got {denominator!r}")
-    days = _option(ds, window_days, "repeat_window_days", "window_days")
+    rep, days, what = _repeats(ds, window_days, across_channels)
     t, f, seg = _rows(ds, by)
-    solved = t["resolved"].astype("boolean").fillna(False).to_numpy(dtype=bool) & f["answered"].to_numpy()
-    cust = t["customer_id"]
-    known = cust.notna() & (cust.astype("str") != "")
-    order = t.loc[known, ["customer_id", "queued_at"]].sort_values(["customer_id", "queued_at"], kind="stable")
-    nxt = order.groupby("customer_id", sort=False)["queued_at"].shift(-1)
-    followed = pd.Series(False, index=t.index)
-    followed.loc[order.index] = ((nxt - order["queued_at"]) / pd.Timedelta(days=1) <= days).fillna(False).to_numpy(
-        dtype=bool)
-    ok = solved & ~followed.to_numpy(dtype=bool)
-    den = solved if denominator == "resolved" else np.ones(len(t), dtype=bool)
+    answered = f["answered"].to_numpy() if "answered_at" in t.columns else ~f["abandoned"].to_numpy()
+    solved = t["resolved"].astype("boolean").fillna(False).to_numpy(dtype=bool) & answered
+    known = rep["known"].to_numpy(dtype=bool)
+    ok = solved & ~rep["followed"].to_numpy(dtype=bool) & known
+    pop = solved if denominator == "resolved" else np.ones(len(t), dtype=bool)
+    den = pop & known
     open_w = (t["queued_at"] + pd.Timedelta(days=days) > ds.cutoff).to_numpy(dtype=bool) & den
     rows = _frame(to_period(t["queued_at"], period, ds.settings.timezone), seg,
                   num=pd.Series(ok, index=t.index), den=pd.Series(den, index=t.index),
-                  wo=pd.Series(open_w, index=t.index))
-    agg = Agg.from_rows(rows, by=by, sums={"numerator": "num", "denominator": "den", "window_open": "wo"},
+                  wo=pd.Series(open_w, index=t.index), unk=pd.Series(pop & ~known, index=t.index))
+    agg = Agg.from_rows(rows, by=by, sums={"numerator": "num", "denominator": "den", "window_open": "wo",
+                                           "unknown_customer": "unk"},
                         periods=_span_contacts(ds, period), levels=levels_of(seg, by),
-                        denominator_label=f"{denominator} contacts", extras={"window_open": 0.0},
-                        note=f"denominator: {denominator}; window {days:g} d",
-                        notes={"window_open": "{k} contact(s) with the repeat window still open at the cut-off"})
+                        denominator_label=f"{denominator} contacts with customer_id",
+                        extras={"window_open": 0.0, "unknown_customer": 0.0},
+                        note=f"denominator: {denominator}; window {days:g} d; repeats: {what}",
+                        notes={"window_open": "{k} contact(s) with the repeat window still open at the cut-off",
+                               "unknown_customer": _UNKNOWN_CONTACTS})
     return finish(agg, spec=fcr_contacts.spec, ds=ds, period=period, by=by, basis=basis,
                   clock=clock, confidence=confidence, method=method)
 

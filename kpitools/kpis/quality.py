@@ -17,6 +17,7 @@ from kpitools.kpis._core import (
     Agg,
     KPIError,
     KPIUnavailable,
+    cache,
     finish,
     levels_of,
     register,
@@ -26,7 +27,7 @@ from kpitools.kpis._core import (
     ticket_segments,
     to_period,
 )
-from kpitools.kpis.responsiveness import ticket_facts
+from kpitools.kpis.responsiveness import has_status_events, ticket_facts
 
 __all__ = [
     "fcr",
@@ -42,6 +43,7 @@ __all__ = [
     "esat",
     "qa_score",
     "repeat_flags",
+    "repeat_timeline",
 ]
 
 
@@ -63,31 +65,152 @@ def _window_days(ds, window_days) -> float:
     return float(w)
 
 
-def repeat_flags(ds, *, window_days=None) -> pd.DataFrame:
+def _across(ds, across_channels) -> bool:
+    """The effective ``across_channels`` option: default True when tickets and contacts exist."""
+    if across_channels is None:
+        return ds.has("tickets") and ds.has("contacts")
+    if not isinstance(across_channels, bool | np.bool_):
+        raise KPIError(f"across_channels must be True, False or None (default), got {across_channels!r}")
+    return bool(across_channels) and ds.has("tickets") and ds.has("contacts")
+
+
+def _known(s: pd.Series) -> np.ndarray:
+    return (s.notna() & (s.astype("str") != "")).to_numpy(dtype=bool)
+
+
+def _items(ds, table: str) -> pd.DataFrame:
+    """One timeline row per ticket (``created_at``) or contact (``queued_at``) with a customer."""
+    df = getattr(ds, table).reset_index(drop=True)
+    none = pd.Series(np.nan, index=df.index, dtype="str")
+    cust = df["customer_id"] if "customer_id" in df.columns else none
+    # the link between a contact and its ticket: the ticket's own id, the contact's ticket_id
+    link = df["ticket_id"] if "ticket_id" in df.columns else none
+    at = df["created_at" if table == "tickets" else "queued_at"]
+    out = pd.DataFrame({"src": 0 if table == "tickets" else 1, "pos": np.arange(len(df)),
+                        "cust": cust.astype("str"), "at": pd.to_datetime(at, utc=True).dt.as_unit("ns"),
+                        "link": link.astype("str").where(_known(link))})
+    return out[_known(cust) & out["at"].notna().to_numpy()]
+
+
+def _neighbours(items: pd.DataFrame, w: pd.Timedelta) -> tuple[np.ndarray, np.ndarray]:
+    """(followed, repeat) per row of ``items``: another row of the same customer at most ``w``
+    after (followed) or before (repeat) it that is not its linked ticket/contact.
+
+    Rows are sorted by customer, time, source and position; ties count in that order. A contact
+    and the ticket it is linked to (``contacts.ticket_id``) are one contact, never repeats of
+    each other. Vectorised: step k compares every row with the row k places after (before) it;
+    a row stops at the first unlinked neighbour or the first one outside its customer or window,
+    so the number of steps is 1 + the most linked partners next to one row.
+    """
+    s = items.sort_values(["cust", "at", "src", "pos"], kind="stable")
+    n = len(s)
+    cust = pd.factorize(s["cust"])[0]
+    t = s["at"].to_numpy(dtype="datetime64[ns]").view("int64")
+    src = s["src"].to_numpy()
+    lk = pd.factorize(s["link"])[0]  # -1 where there is no link
+    w_ns = int(w / pd.Timedelta(1, "ns"))
+    idx = np.arange(n)
+    flags = []
+    for sign in (1, -1):
+        hit_any = np.zeros(n, dtype=bool)
+        pending = np.ones(n, dtype=bool)
+        k = 1
+        while pending.any():
+            q = idx + sign * k
+            inside = (q >= 0) & (q < n)
+            q = np.where(inside, q, 0)
+            near = inside & (cust[q] == cust) & (sign * (t[q] - t) <= w_ns)
+            pending &= near  # sorted by time: nothing further away can be within the window
+            linked = (src[q] != src) & (lk >= 0) & (lk[q] == lk)
+            hit = pending & ~linked
+            hit_any |= hit
+            pending &= ~hit
+            k += 1
+        out = np.zeros(n, dtype=bool)
+        out[s.index.to_numpy()] = hit_any  # back to the order of ``items`` (index 0..n-1)
+        flags.append(out)
+    return flags[0], flags[1]
+
+
+def repeat_timeline(ds, *, window_days=None, across_channels=None) -> dict[str, pd.DataFrame]:
+    """Repeat-contact flags of every ticket and every contact (call or chat).
+
+    Parameters
+    ----------
+    ds : Dataset
+    window_days : float, optional
+        Repeat window in days; default ``settings.repeat_window_days``.
+    across_channels : bool, optional
+        True: a ticket and a call or chat of the same customer repeat each other (a call within
+        the window after a ticket is a repeat of the ticket, a ticket after a call a repeat of
+        the call). False: tickets are compared with tickets and contacts with contacts only.
+        Default: True when the dataset has both tickets and contacts.
+
+    Returns
+    -------
+    dict of str -> DataFrame
+        ``"tickets"`` and/or ``"contacts"`` (the tables present), same rows and order as the
+        table: ``known`` (has a ``customer_id``: only these are in a repeat check's population),
+        ``followed`` (another contact by the customer at most ``window_days`` after this one),
+        ``repeat`` (this one comes at most ``window_days`` after another contact by the
+        customer), ``window_complete`` (the window after it ended before the cut-off).
+        Unknown customers are never followed or repeats. A contact and the ticket it is linked
+        to (``contacts.ticket_id``: the ticket written for that call or chat) are one contact,
+        not repeats of each other.
+    """
+    days = _window_days(ds, window_days)
+    w = pd.Timedelta(days=days)
+    across = _across(ds, across_channels)
+    key = ("kpis.repeat_timeline", days, across)
+    c = cache(ds)
+    if key in c:
+        return c[key]
+    tables = [name for name in ("tickets", "contacts") if ds.has(name)]
+    items = {name: _items(ds, name) for name in tables}
+    groups = [tables] if across else [[name] for name in tables]
+    out = {}
+    for g in groups:
+        it = pd.concat([items[name] for name in g], ignore_index=True)
+        followed, repeat = _neighbours(it, w)
+        for name in g:
+            df = getattr(ds, name)
+            ts = df["created_at" if name == "tickets" else "queued_at"].reset_index(drop=True)
+            sel = (it["src"] == (0 if name == "tickets" else 1)).to_numpy()
+            res = pd.DataFrame({"known": np.zeros(len(df), dtype=bool), "followed": False, "repeat": False})
+            pos = it.loc[sel, "pos"].to_numpy()
+            res.loc[pos, "known"] = True
+            res.loc[pos, "followed"] = followed[sel]
+            res.loc[pos, "repeat"] = repeat[sel]
+            res["window_complete"] = (ts + w <= ds.cutoff).to_numpy(dtype=bool)
+            out[name] = res
+    c[key] = out
+    return out
+
+
+def repeat_flags(ds, *, window_days=None, across_channels=None) -> pd.DataFrame:
     """Per ticket: is there a repeat contact by the same customer within the window?
+
+    Parameters
+    ----------
+    ds : Dataset
+    window_days : float, optional
+        Repeat window in days; default ``settings.repeat_window_days``.
+    across_channels : bool, optional
+        Count calls and chats of the customer (``contacts``) as repeats too; default True when
+        the dataset has contacts (see :func:`repeat_timeline`).
 
     Returns
     -------
     DataFrame
-        Same rows as ``ds.tickets``: ``ticket_id``, ``followed`` (another ticket by the customer
-        created within ``window_days`` after this one), ``repeat`` (this ticket follows one of
-        the customer's tickets within the window), ``window_complete`` (the window after the
-        ticket ended before the cut-off). Tickets without ``customer_id`` are never repeats.
+        Same rows as ``ds.tickets``: ``ticket_id``, ``known`` (the ticket has a customer_id),
+        ``followed`` (another contact by the customer within ``window_days`` after this
+        ticket), ``repeat`` (this ticket follows a contact of the customer within the window),
+        ``window_complete`` (the window after the ticket ended before the cut-off). Tickets
+        without ``customer_id`` are neither; the KPIs leave them out of the population.
     """
-    w = pd.Timedelta(days=_window_days(ds, window_days))
     t = ds.tickets.reset_index(drop=True)
-    out = pd.DataFrame({"ticket_id": t["ticket_id"], "followed": False, "repeat": False})
-    out["window_complete"] = (t["created_at"] + w <= ds.cutoff).to_numpy()
-    if "customer_id" not in t.columns:
-        return out
-    known = t["customer_id"].notna()
-    s = t.loc[known, ["customer_id", "created_at"]].sort_values(["customer_id", "created_at"], kind="stable")
-    g = s.groupby("customer_id", sort=False)["created_at"]
-    nxt = g.shift(-1)
-    prv = g.shift(1)
-    out.loc[s.index, "followed"] = ((nxt - s["created_at"]) <= w).fillna(False).to_numpy()
-    out.loc[s.index, "repeat"] = ((s["created_at"] - prv) <= w).fillna(False).to_numpy()
-    return out
+    r = repeat_timeline(ds, window_days=window_days, across_channels=across_channels)["tickets"]
+    return pd.concat([t[["ticket_id"]], r], axis=1)
 
 
 def _check_replies(ds):
@@ -97,25 +220,43 @@ def _check_replies(ds):
 
 
 def _check_resolution(ds):
-    if "first_resolved_at" in ds.tickets.columns or "resolved_at" in ds.tickets.columns or ds.has("ticket_events"):
+    # these KPIs use the first resolution: tickets.first_resolved_at, else status_change events
+    if "first_resolved_at" in ds.tickets.columns or has_status_events(ds):
         return None
-    return "needs tickets.first_resolved_at/resolved_at or ticket_events"
+    return "needs tickets.first_resolved_at or ticket_events status changes (column 'status')"
+
+
+_ACROSS_OPTION = ("across_channels: True (default when the dataset has contacts) counts a call or chat of the "
+                  "customer as a repeat of a ticket and a ticket as a repeat of a call or chat; False compares "
+                  "tickets with tickets and contacts with contacts only")
+_UNKNOWN_TICKETS = "{k} ticket(s) without customer_id left out"
+
+
+def _repeat_note(ds, days: float, across_channels) -> str:
+    return f"window {days:g} d; repeats: " + ("tickets, calls and chats" if _across(ds, across_channels)
+                                              else "tickets only")
 
 
 @register(
     name="fcr", title="First contact resolution (FCR)", group="quality",
     definition="Issues resolved with exactly one public agent reply and no repeat contact by the same "
-               "customer within the repeat window (default 7 days) / all issues received. Variant: "
-               "over resolved issues only (denominator='resolved').",
-    formula="resolved & replies == 1 & no repeat within window / tickets created (or resolved)",
+               "customer within the repeat window (default 7 days) / all issues received. A repeat is "
+               "another ticket or, where the dataset has contacts, a call or chat by the customer "
+               "(across_channels; the call or chat a ticket was written for does not count). Tickets "
+               "without customer_id cannot be checked for repeats: they are left out of numerator and "
+               "denominator and counted in unknown_customer. Variant: over resolved issues only "
+               "(denominator='resolved').",
+    formula="resolved & replies == 1 & no repeat within window / tickets created (or resolved), "
+            "tickets with a customer_id",
     unit="share", higher_is_better=True, stat="proportion", basis="created",
     tables=("tickets",), columns={"tickets": ("customer_id",)},
     segments=("channel", "category", "team", "agent_id"),
-    options="denominator: received | resolved; window_days: repeat window (settings repeat_window_days)",
+    options="denominator: received | resolved; window_days: repeat window (settings repeat_window_days); "
+            + _ACROSS_OPTION,
     check=lambda ds: _check_replies(ds) or _check_resolution(ds),
 )
 def fcr(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None,
-        denominator="received", window_days=None):
+        denominator="received", window_days=None, across_channels=None):
     """First contact resolution rate of tickets.
 
     Parameters
@@ -130,38 +271,53 @@ def fcr(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, met
         All tickets (the seeds' definition) or only resolved ones; named in ``note``.
     window_days : float, optional
         Repeat-contact window; default ``settings.repeat_window_days``.
+    across_channels : bool, optional
+        True: a call or chat (``contacts``) by the same customer within the window after the
+        ticket is a repeat contact too; False: only another ticket is. Default: True when the
+        dataset has contacts. Named in ``note``.
 
     Returns
     -------
     DataFrame
-        Columns of :func:`kpitools.kpis._core.finish`.
+        Columns of :func:`kpitools.kpis._core.finish`, plus ``window_open`` (counted tickets
+        whose repeat window had not ended at the cut-off) and ``unknown_customer`` (tickets of
+        the denominator's kind without ``customer_id``, left out; named in ``note``).
 
     Notes
     -----
-    FCR = #{resolved, exactly one public agent reply, no other ticket by the customer within the
-    window after creation} / #{tickets received}. Tickets whose window has not ended at the
-    cut-off are counted with what is known so far (note).
+    FCR = #{resolved, exactly one public agent reply, no other ticket, call or chat by the
+    customer within the window after creation} / #{tickets received}, both over tickets with a
+    ``customer_id`` (the rule of :func:`repeat_contact_rate`): a ticket whose customer is
+    unknown cannot be checked for repeats and is not counted as "never repeated". The contact a
+    ticket was written for (``contacts.ticket_id``) is the same contact, not a repeat. Tickets
+    whose window has not ended at the cut-off are counted with what is known so far (note).
     """
     if denominator not in ("received", "resolved"):
         raise KPIError(f"denominator must be 'received' or 'resolved', got {denominator!r}")
     f = ticket_facts(ds)
-    rep = repeat_flags(ds, window_days=window_days)
+    rep = repeat_flags(ds, window_days=window_days, across_channels=across_channels)
+    known = rep["known"].to_numpy(dtype=bool)
     res = (f["first_resolved"].notna() & (f["first_resolved"] <= ds.cutoff)).to_numpy()
-    ok = res & (f["replies"].to_numpy() == 1) & ~rep["followed"].to_numpy(dtype=bool)
+    ok = res & (f["replies"].to_numpy() == 1) & ~rep["followed"].to_numpy(dtype=bool) & known
     if basis == "event":
         when = f["first_resolved"].where(res)
         denominator = "resolved"
     else:
         when = f["created_at"]
-    den = res if denominator == "resolved" else np.ones(len(f), dtype=bool)
+    pop = res if denominator == "resolved" else np.ones(len(f), dtype=bool)
+    den = pop & known
     rows = _ticket_rows(ds, by, period, when, x=ok.astype(float), m=den.astype(float),
-                        immature=(~rep["window_complete"].to_numpy(dtype=bool) & den).astype(float))
-    note = f"denominator: {denominator}; window {_window_days(ds, window_days):g} d"
-    agg = Agg.from_rows(rows, by=by, sums={"numerator": "x", "denominator": "m", "window_open": "immature"},
+                        immature=(~rep["window_complete"].to_numpy(dtype=bool) & den).astype(float),
+                        unknown=(pop & ~known).astype(float))
+    note = f"denominator: {denominator}; {_repeat_note(ds, _window_days(ds, window_days), across_channels)}"
+    agg = Agg.from_rows(rows, by=by, sums={"numerator": "x", "denominator": "m", "window_open": "immature",
+                                           "unknown_customer": "unknown"},
                         levels=_levels(ds, by),
                         periods=span(f["created_at"], period=period, tz=ds.settings.timezone),
-                        denominator_label=f"{denominator} tickets", note=note, extras={"window_open": 0.0},
-                        notes={"window_open": "{k} ticket(s) with the repeat window still open at the cut-off"})
+                        denominator_label=f"{denominator} tickets with a customer", note=note,
+                        extras={"window_open": 0.0, "unknown_customer": 0.0},
+                        notes={"window_open": "{k} ticket(s) with the repeat window still open at the cut-off",
+                               "unknown_customer": _UNKNOWN_TICKETS})
     return finish(agg, spec=fcr.spec, ds=ds, period=period, by=by, basis=basis, clock=None,
                   confidence=confidence, method=method)
 
@@ -200,8 +356,9 @@ def one_touch_rate(ds, *, period="M", by=None, basis=None, clock=None, confidenc
     formula="resolved & reopens >= 1 / resolved",
     unit="share", higher_is_better=False, stat="proportion", basis="created",
     tables=("tickets",), columns={}, segments=("channel", "category", "team", "agent_id"),
-    check=lambda ds: None if ("reopen_count" in ds.tickets.columns or ds.has("ticket_events"))
-    else "needs tickets.reopen_count or ticket_events",
+    check=lambda ds: (None if ("reopen_count" in ds.tickets.columns or has_status_events(ds))
+                      else "needs tickets.reopen_count or ticket_events status changes (column 'status')")
+    or _check_resolution(ds),
 )
 def reopen_rate(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None):
     """Share of resolved tickets reopened at least once (``reopen_count`` or status events)."""
@@ -236,24 +393,55 @@ def escalation_rate(ds, *, period="M", by=None, basis=None, clock=None, confiden
 @register(
     name="repeat_contact_rate", title="Repeat contact rate (tickets)", group="quality",
     definition="Tickets created by a customer within the repeat window (default 7 days) after a "
-               "previous ticket by the same customer / tickets with a known customer.",
-    formula="tickets with a previous ticket by the customer within window / tickets",
+               "previous ticket or, where the dataset has contacts, a call or chat by the same customer "
+               "(across_channels; the call or chat the ticket was written for does not count) / tickets "
+               "with a known customer. Tickets without customer_id are left out and counted in "
+               "unknown_customer.",
+    formula="tickets with a previous ticket, call or chat by the customer within window / tickets with a customer_id",
     unit="share", higher_is_better=False, stat="proportion", basis="created", bases=("created",),
     tables=("tickets",), columns={"tickets": ("customer_id",)}, segments=("channel", "category"),
-    options="window_days: repeat window (settings repeat_window_days)",
+    options="window_days: repeat window (settings repeat_window_days); " + _ACROSS_OPTION,
 )
 def repeat_contact_rate(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None,
-                        window_days=None):
-    """Share of tickets that repeat a contact of the same customer within ``window_days``."""
+                        window_days=None, across_channels=None):
+    """Share of tickets that repeat a contact of the same customer within ``window_days``.
+
+    Parameters
+    ----------
+    ds : Dataset
+    period, by, confidence, method
+        As every KPI (tickets created in the period; Wilson interval by default).
+    window_days : float, optional
+        Repeat window; default ``settings.repeat_window_days``.
+    across_channels : bool, optional
+        True: a ticket after a call or chat (``contacts``) of the customer within the window is
+        a repeat too; False: only a ticket after another ticket. Default: True when the
+        dataset has contacts. Named in ``note``.
+
+    Returns
+    -------
+    DataFrame
+        Columns of :func:`kpitools.kpis._core.finish`, plus ``unknown_customer`` (tickets
+        without ``customer_id``, left out of numerator and denominator; named in ``note``).
+
+    Notes
+    -----
+    Repeat rate = #{tickets with a previous ticket, call or chat by the customer at most
+    ``window_days`` before} / #{tickets with a customer_id}, the same rule for unknown
+    customers as :func:`fcr`. A call or chat and the ticket written for it
+    (``contacts.ticket_id``) are one contact, not a repeat.
+    """
     t = ds.tickets.reset_index(drop=True)
-    rep = repeat_flags(ds, window_days=window_days)
-    known = t["customer_id"].notna().to_numpy()
+    rep = repeat_flags(ds, window_days=window_days, across_channels=across_channels)
+    known = rep["known"].to_numpy(dtype=bool)
     rows = _ticket_rows(ds, by, period, t["created_at"], x=(rep["repeat"].to_numpy(dtype=bool) & known).astype(float),
-                        m=known.astype(float))
-    agg = Agg.from_rows(rows, by=by, sums={"numerator": "x", "denominator": "m"}, levels=_levels(ds, by),
+                        m=known.astype(float), unknown=(~known).astype(float))
+    agg = Agg.from_rows(rows, by=by, sums={"numerator": "x", "denominator": "m", "unknown_customer": "unknown"},
+                        levels=_levels(ds, by),
                         periods=span(t["created_at"], period=period, tz=ds.settings.timezone),
                         denominator_label="tickets with a customer",
-                        note=f"window {_window_days(ds, window_days):g} d")
+                        note=_repeat_note(ds, _window_days(ds, window_days), across_channels),
+                        extras={"unknown_customer": 0.0}, notes={"unknown_customer": _UNKNOWN_TICKETS})
     return finish(agg, spec=repeat_contact_rate.spec, ds=ds, period=period, by=by, basis=basis, clock=None,
                   confidence=confidence, method=method)
 

@@ -118,7 +118,8 @@ def ticket_facts(ds) -> pd.DataFrame:
         out["frt_end"] = pd.to_datetime(tid.map(a.groupby("ticket_id")["at"].min()), utc=True).dt.as_unit("ns")
         out["agent_opened"] = agent_opened.to_numpy(dtype=bool)
         out["replies"] = tid.map(agent.groupby("ticket_id").size()).fillna(0).astype("float64")
-        agents = set(ev.loc[ev["kind"].isin(["agent_reply", "internal_note"]), "author_id"].dropna())
+        agents = (set(ev.loc[ev["kind"].isin(["agent_reply", "internal_note"]), "author_id"].dropna())
+                  if "author_id" in ev.columns else set())  # without author_id: agent_touches is skipped
         if ds.has("agents"):
             agents |= set(ds.agents["agent_id"].dropna())
         st = ev["kind"] == "status_change"
@@ -136,7 +137,7 @@ def ticket_facts(ds) -> pd.DataFrame:
         out["touches"] = np.nan
         out["source"] = "tickets"
     # resolution facts: ticket columns when filled, else status events
-    res = _resolution_from_events(ds, out["ticket_id"]) if ev is not None else None
+    res = _resolution_from_events(ds, out["ticket_id"]) if has_status_events(ds) else None
     for col, src in (("first_resolved", "first_resolved_at"), ("resolved", "resolved_at")):
         if _has(t, src):
             out[col] = t[src]
@@ -155,6 +156,14 @@ def ticket_facts(ds) -> pd.DataFrame:
         out["replies"] = t["agent_replies"].astype("Float64").astype("float64").to_numpy(na_value=np.nan)
     c["kpis.ticket_facts"] = out
     return out
+
+
+def has_status_events(ds) -> bool:
+    """True when ``ticket_events`` has ``status_change`` rows with a ``status`` (resolutions and
+    reopens can be derived from them)."""
+    ev = _events(ds)
+    return (ev is not None and "status" in ev.columns
+            and bool((ev["status"].notna() & (ev["kind"] == "status_change")).any()))
 
 
 def _resolution_from_events(ds, tid: pd.Series) -> pd.DataFrame:
@@ -413,9 +422,9 @@ def reply_time(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.
 
 def _check_res(col):
     def check(ds):
-        if col in ds.tickets.columns or (ds.has("ticket_events") and len(ds.ticket_events)):
+        if col in ds.tickets.columns or has_status_events(ds):
             return None
-        return f"needs tickets.{col} or ticket_events status changes"
+        return f"needs tickets.{col} or ticket_events status changes (column 'status')"
     return check
 
 
@@ -543,8 +552,8 @@ def _level_kpi(ds, spec, values: pd.Series, include: pd.Series, *, period, by, b
     formula="median over resolved tickets of public agent replies",
     unit="count", higher_is_better=False, stat="level", basis="created",
     tables=("tickets",), columns={}, segments=("channel", "category", "team", "agent_id"),
-    check=lambda ds: None if (ds.has("ticket_events") or "agent_replies" in ds.tickets.columns)
-    else "needs ticket_events or tickets.agent_replies",
+    check=lambda ds: (None if (ds.has("ticket_events") or "agent_replies" in ds.tickets.columns)
+                      else "needs ticket_events or tickets.agent_replies") or _check_res("first_resolved_at")(ds),
 )
 def replies_per_resolution(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None):
     """Median public agent replies per resolved ticket (``mean`` column: the mean).
@@ -563,7 +572,8 @@ def replies_per_resolution(ds, *, period="M", by=None, basis=None, clock=None, c
                "agent; median over tickets (mean as an extra).",
     formula="median over tickets of agent actions",
     unit="count", higher_is_better=False, stat="level", basis="created",
-    tables=("tickets", "ticket_events"), columns={}, segments=("channel", "category", "team"),
+    tables=("tickets", "ticket_events"), columns={"ticket_events": ("author_id",)},
+    segments=("channel", "category", "team"),
 )
 def agent_touches(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None):
     """Median agent touches per ticket (``mean`` column: the mean); all tickets created in the
