@@ -1,12 +1,12 @@
 """Results do not change: ``kpi_table`` on data/sample equals the output frozen before the
 one-pass redesign (issue 8), for periods D, W, M, Q and ``by`` none, channel, priority, team.
 
-The fixture ``tests/data/frozen/kpi_table_<period>_<by>.parquet`` was written from the code at
+The fixture ``tests/data/frozen/kpi_table_<period>_<by>.parquet`` was first written from the code at
 commit faa4a8c (before any change of the redesign). Its independent source is therefore the former
 implementation itself: every value, numerator, denominator, n and interval must stay equal up to
 floating-point rounding. A difference that fixes a bug is listed in :data:`CHANGED` with its
-reason (and in the commit that makes it); such KPIs are compared only on the columns the fix
-does not touch.
+reason (and in the commit that makes it), or the fixture is regenerated in a commit that lists
+every changed KPI and column with the reason.
 """
 
 from __future__ import annotations
@@ -23,21 +23,14 @@ FROZEN = Path(__file__).parent / "data" / "frozen"
 PERIODS = ("D", "W", "M", "Q")
 BYS = (None, "channel", "priority", "team")
 
-#: KPI -> (columns whose values a bug fix changed on purpose, reason). Every other column of the
-#: KPI must still equal the frozen output.
-_VALUE_COUNT_BOOTSTRAP = (
-    "value-count bootstrap (docs/methods.md#value-count-bootstrap): the mean's resamples are drawn "
-    "as multinomial counts over a cell's distinct whole seconds, or as indices into its sorted "
-    "values, instead of indices into its rows in table order: the same bootstrap distribution, "
-    "other random draws; cells with more than 5000 values take the t interval and say "
-    "'t (n > 5000)' in method (quarterly cells of the contact-centre means)"
-)
-CHANGED: dict[str, tuple[tuple[str, ...], str]] = {
-    "asa": (("ci_low", "ci_high", "method"), _VALUE_COUNT_BOOTSTRAP),
-    "aht": (("ci_low", "ci_high", "method"), _VALUE_COUNT_BOOTSTRAP),
-    "acw_time": (("ci_low", "ci_high", "method"), _VALUE_COUNT_BOOTSTRAP),
-    "ticket_handle_time": (("ci_low", "ci_high"), _VALUE_COUNT_BOOTSTRAP),
-}
+#: KPI -> (columns whose values a change changed on purpose, reason). Every other column of the
+#: KPI must still equal the frozen output. Empty: the fixture was last regenerated after the
+#: deliberate changes below, each listed with its reason in the commit that regenerated it:
+#: - 4a63d60: invalid optional values lose the value, not the row (one ticket, two contacts kept);
+#: - the FCR / repeat-contact rule (unknown customers left out, repeats across tickets, calls and
+#:   chats) and the value-count bootstrap of duration means (same distribution, other draws;
+#:   t interval above 5000 values).
+CHANGED: dict[str, tuple[tuple[str, ...], str]] = {}
 
 #: Columns compared as numbers (rtol 1e-9, NaN == NaN); all other columns compared as text.
 RTOL = 1e-9

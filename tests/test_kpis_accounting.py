@@ -214,7 +214,7 @@ HANDMADE = {
         poll,2026-10-04T12:30:00Z,
         csat,2026-11-04T11:00:00Z,t7
         """,
-    # bad: row 4 duplicate k1, row 6 unparseable queued_at, row 8 negative talk_s
+    # bad: row 4 duplicate k1, row 6 unparseable queued_at, row 8 negative talk_s (set to missing, row kept)
     "contacts.csv": """
         contact_id,channel,queued_at,abandoned,customer_id,answered_at,ended_at,talk_s,resolved,ticket_id
         k1,phone,2026-10-01T08:00:00Z,false,c1,2026-10-01T08:00:20Z,2026-10-01T08:05:00Z,280,true,
