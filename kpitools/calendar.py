@@ -5,7 +5,7 @@ shifts), holidays and a timezone. Opening hours are wall-clock times in that tim
 08:00-18:00 shift on the day of a DST change is still 08:00-18:00 local (10 hours).
 
 The business duration of a ticket is the part of ``[start, end)`` that falls inside opening
-hours (``metrics.md``, "Cohorts and time"). A calendar with no opening hours at all is an error,
+hours (docs/methods.md#business-hours). A calendar with no opening hours at all is an error,
 not a calendar on which every duration is zero.
 
 Examples

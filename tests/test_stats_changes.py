@@ -90,7 +90,7 @@ def test_proportion_in_percent_is_reported_in_percent():
 
 
 def test_nps_change_mover_from_reference_intervals():
-    # statistics.md reference Tango score intervals: (10,20,70) -> [0.4522, 0.7128],
+    # docs/methods.md#nps-score-interval reference Tango score intervals: (10,20,70) -> [0.4522, 0.7128],
     # (2,3,5) -> [-0.2166, 0.6753]. MOVER by hand: D = 0.6 - 0.3,
     # L = D - sqrt((0.6 - 0.4522)^2 + (0.6753 - 0.3)^2), U = D + sqrt((0.7128 - 0.6)^2 + (0.3 + 0.2166)^2)
     D = 0.3

@@ -1,6 +1,6 @@
 """Tests for kpitools.stats.intervals.
 
-Reference values come from shared/reference/statistics.md (quoted beside each assertion), from
+Reference values come from docs/methods.md#intervals (quoted beside each assertion), from
 hand calculation, or from another library (statsmodels, scipy). Coverage is exact: every sample
 outcome at a given n is enumerated once, and the multinomial/binomial probabilities of all grid
 points are applied as one matrix product.
@@ -54,7 +54,7 @@ def _all_samples(n: int):
 
 
 def _nps_grid():
-    """statistics.md grid: detractor and promoter shares 0.02, 0.06, ..., 0.98; passives >= 0.02."""
+    """docs/methods.md#coverage-targets grid: detractor and promoter shares 0.02, 0.06, ..., 0.98; passives >= 0.02."""
     v = np.round(np.arange(0.02, 0.99, 0.04), 2)
     det, pro = np.meshgrid(v, v, indexing="ij")
     det, pro = det.ravel(), pro.ravel()
@@ -83,7 +83,7 @@ def _nps_coverage(method: str, n: int):
 @pytest.mark.parametrize(
     ("counts", "variance", "se"),
     [
-        # statistics.md: (1,2,3) V = 5/9, SE 0.304; (1,0,1) V = 1, SE 0.707; (1,1,1) V = 2/3, SE 0.471
+        # docs/methods.md#nps-standard-error: (1,2,3) V = 5/9, SE 0.304; (1,0,1) V = 1, SE 0.707; (1,1,1) V = 2/3, SE 0.471
         ((1, 2, 3), 5 / 9, 0.304),
         ((1, 0, 1), 1.0, 0.707),
         ((1, 1, 1), 2 / 3, 0.471),
@@ -115,11 +115,11 @@ def test_nps_point():
 @pytest.mark.parametrize(
     ("counts", "low", "high"),
     [
-        # Tango score interval, reference (2, 3, 5) -> [-0.2166, 0.6753] (statistics.md)
+        # Tango score interval, reference (2, 3, 5) -> [-0.2166, 0.6753] (docs/methods.md#nps-score-interval)
         ((2, 3, 5), -0.2166, 0.6753),
-        # Tango score interval, reference (10, 20, 70) -> [0.4522, 0.7128] (statistics.md)
+        # Tango score interval, reference (10, 20, 70) -> [0.4522, 0.7128] (docs/methods.md#nps-score-interval)
         ((10, 20, 70), 0.4522, 0.7128),
-        # Tango score interval, reference (5, 0, 5) -> [-0.5268, 0.5268] (statistics.md)
+        # Tango score interval, reference (5, 0, 5) -> [-0.5268, 0.5268] (docs/methods.md#nps-score-interval)
         ((5, 0, 5), -0.5268, 0.5268),
     ],
 )
@@ -138,7 +138,7 @@ def test_tango_score_vectorised_equals_scalar_calls():
 
 
 def test_tango_bounds_for_unanimous_samples():
-    # statistics.md: all-promoter / all-detractor samples take the bound +1 / -1
+    # docs/methods.md#coverage-targets: all-promoter / all-detractor samples take the bound +1 / -1
     low, high = nps_interval(0, 0, 10, method="score")
     assert high == 100.0 and low < 100.0
     low, high = nps_interval(10, 0, 0, method="score")
@@ -149,7 +149,7 @@ def test_tango_bounds_for_unanimous_samples():
 
 
 def test_tango_bounds_solve_the_score_equation():
-    # independent check: scipy's brentq on the score function written out from statistics.md
+    # independent check: scipy's brentq on the score function written out from docs/methods.md#nps-score-interval
     d, p, n = 10.0, 70.0, 100.0
 
     def score(delta):
@@ -182,7 +182,7 @@ def test_adjusted_wald_hand():
 @pytest.mark.parametrize(
     ("method", "n", "ref_mean", "ref_min", "min_target"),
     [
-        # statistics.md reference implementations, mean/min: adjusted Wald .951/.903, .951/.935,
+        # docs/methods.md#adjusted-wald-nps reference implementations, mean/min: adjusted Wald .951/.903, .951/.935,
         # .950/.946; score .964/.926, .952/.937, .950/.940; targets: min >= 0.90 at n = 10,
         # >= 0.93 at n >= 30
         ("adjusted_wald", 10, 0.951, 0.903, 0.90),
@@ -203,7 +203,7 @@ def test_nps_exact_coverage(method, n, ref_mean, ref_min, min_target):
 
 
 def test_wald_nps_coverage_collapses_at_n10():
-    # statistics.md: Wald coverage falls to 0.46 at worst at n = 10
+    # docs/methods.md#coverage-targets: Wald coverage falls to 0.46 at worst at n = 10
     assert round(_nps_coverage("wald", 10).min(), 2) == 0.46
 
 
@@ -278,7 +278,7 @@ def _mover_coverage(share1, share2, n=15):
     ],
 )
 def test_mover_difference_exact_coverage_at_15_per_group(share1, share2):
-    # statistics.md: MOVER coverage stays >= 0.945 at 15 answers a group
+    # docs/methods.md#nps-difference: MOVER coverage stays >= 0.945 at 15 answers a group
     cov, _, _ = _mover_coverage(share1, share2)
     assert cov >= 0.945
 
@@ -316,13 +316,13 @@ def test_nps_difference_empty_group_is_nan():
 @pytest.mark.parametrize(
     ("n", "ref_mean", "ref_min"),
     [
-        (10, 0.956, 0.904),  # statistics.md: Wilson at n = 10: mean 0.956, min 0.904
+        (10, 0.956, 0.904),  # docs/methods.md#wilson-interval: Wilson at n = 10: mean 0.956, min 0.904
         (30, None, None),
         (100, None, None),
     ],
 )
 def test_wilson_exact_coverage(n, ref_mean, ref_min):
-    # statistics.md target: p = 0.50, ..., 0.99, mean in [0.945, 0.965], min >= 0.88
+    # docs/methods.md#coverage-targets target: p = 0.50, ..., 0.99, mean in [0.945, 0.965], min >= 0.88
     x = np.arange(n + 1, dtype=float)
     low, high = proportion_interval(x, n)
     p = np.round(np.arange(0.50, 0.995, 0.01), 2)

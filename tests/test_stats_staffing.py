@@ -1,4 +1,4 @@
-"""Tests for kpitools.stats.staffing: statistics.md reference values, closed forms, a simulation."""
+"""Tests for kpitools.stats.staffing: docs/methods.md#erlang-c reference values, closed forms, a simulation."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from kpitools.stats.staffing import (
     staffing_by_interval,
 )
 
-# statistics.md example: 100 calls per 30 min, AHT 180 s (A = 10 Erlangs), T = 20 s
+# docs/methods.md#erlang-c example: 100 calls per 30 min, AHT 180 s (A = 10 Erlangs), T = 20 s
 CALLS, INTERVAL, AHT, T = 100, 1800, 180, 20
 
 
@@ -42,9 +42,9 @@ def test_erlang_b_hand_and_poisson_form():
 @pytest.mark.parametrize(
     ("agents", "p_wait", "sl", "asa", "occupancy"),
     [
-        # statistics.md: N = 13 -> P_wait 0.2853, SL 0.7956, ASA 17.1 s
+        # docs/methods.md#erlang-c: N = 13 -> P_wait 0.2853, SL 0.7956, ASA 17.1 s
         (13, 0.2853, 0.7956, 17.1, None),
-        # statistics.md: N = 14 -> P_wait 0.1741, SL 0.8884, ASA 7.84 s, occupancy 0.714
+        # docs/methods.md#erlang-c: N = 14 -> P_wait 0.1741, SL 0.8884, ASA 7.84 s, occupancy 0.714
         (14, 0.1741, 0.8884, 7.84, 0.714),
     ],
 )
@@ -81,7 +81,7 @@ def test_erlang_c_unstable_raises(agents):
 
 # --------------------------------------------------------------------------- required agents
 def test_required_agents_reference():
-    # statistics.md: 80/20 needs N = 14 (13 gives SL 0.7956); with 30% shrinkage 20 scheduled
+    # docs/methods.md#staffing-shrinkage: 80/20 needs N = 14 (13 gives SL 0.7956); with 30% shrinkage 20 scheduled
     assert required_agents(CALLS, INTERVAL, AHT, T) == 14
     assert required_agents(CALLS, INTERVAL, AHT, T, service_level=0.8, shrinkage=0.3) == 20
     # hand from the reference ASAs (17.1 s at 13, 7.84 s at 14)
@@ -109,8 +109,8 @@ def test_required_agents_validation():
 @pytest.mark.parametrize(
     ("patience_s", "p_wait", "p_abandon"),
     [
-        (600, 0.1559, 0.0088),  # statistics.md: N = 14, mean patience 10 min
-        (180, 0.1355, 0.0187),  # statistics.md: N = 14, mean patience 3 min
+        (600, 0.1559, 0.0088),  # docs/methods.md#erlang-a: N = 14, mean patience 10 min
+        (180, 0.1355, 0.0187),  # docs/methods.md#erlang-a: N = 14, mean patience 3 min
     ],
 )
 def test_erlang_a_reference(patience_s, p_wait, p_abandon):
@@ -213,7 +213,7 @@ def test_staffing_by_interval():
     )
     out = staffing_by_interval(arrivals, interval_s=1800, target_s=20, service_level=0.8, shrinkage=0.3)
     assert len(out) == 4
-    # row 0 is the statistics.md example: 14 required, 20 scheduled, SL 0.8884 with 14 agents
+    # row 0 is the docs/methods.md#erlang-c example: 14 required, 20 scheduled, SL 0.8884 with 14 agents
     assert out["required_agents"].iloc[0] == 14 and out["scheduled_agents"].iloc[0] == 20
     assert round(out["service_level_observed"].iloc[0], 4) == 0.8884
     assert out["gap"].iloc[0] == 0
@@ -284,7 +284,7 @@ def test_erlang_a_dense_path_equals_sparse_expm_multiply():
             assert fast[key] == pytest.approx(slow[key], rel=1e-12, abs=1e-15), key
         checked += fast["states"] - n <= staffing._DENSE_MAX_POSITIONS
     assert checked > 30  # most of the grid has short queues (the fast path)
-    # statistics.md reference values hold on both paths
+    # docs/methods.md#staffing reference values hold on both paths
     for f in (erlang_a, staffing._erlang_a_sparse):
         r = f(CALLS, INTERVAL, AHT, 14, T, 600)
         assert (round(r["p_wait"], 4), round(r["p_abandon"], 4)) == (0.1559, 0.0088)
@@ -309,7 +309,7 @@ def test_required_n_one_pass_equals_per_candidate(service_level, asa_s):
     fast = staffing._required_n(a, aht, 20.0, service_level, asa_s)
     slow = staffing._required_n_reference(a, aht, 20.0, service_level, asa_s)
     np.testing.assert_array_equal(fast, slow)
-    # and each answer is the smallest N > A meeting the target per erlang_c (statistics.md formulas)
+    # and each answer is the smallest N > A meeting the target per erlang_c (docs/methods.md#staffing formulas)
     for i in (1, 2, 3, 10):
         n = fast[i]
         calls = a[i] * INTERVAL / aht[i]

@@ -131,7 +131,7 @@ def test_restricted_mean_censored_hand():
 
 
 def test_censoring_bias_example():
-    """statistics.md: lognormal durations with ~8% still open at the cut-off.
+    """docs/methods.md#censored-durations: lognormal durations with ~8% still open at the cut-off.
 
     The mean over closed tickets is biased low (there: 40 h against a true 49 h); the KM median
     and the restricted mean are not.

@@ -1,7 +1,7 @@
 """Estimate layer: intervals, tests, durations, staffing, changes, spikes and launches.
 
 Everything here works on small inputs (counts, sufficient statistics, daily series, durations)
-produced by the aggregate layer; see ``statistics.md`` of the team reference for the formulas
+produced by the aggregate layer; see docs/methods.md#intervals for the formulas
 and the reference values the tests check.
 """
 

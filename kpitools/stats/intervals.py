@@ -5,7 +5,7 @@ arrays of fully observed values for the bootstraps, never raw tables. Count-base
 vectorised: scalars in give floats out, arrays in give arrays out (broadcast together). A group
 with no answers (n = 0) gives NaN, never an exception or a warning.
 
-Formulas, reference values and coverage targets: ``shared/reference/statistics.md``.
+Formulas, reference values and coverage targets: docs/methods.md#coverage-targets.
 """
 
 from __future__ import annotations
@@ -118,7 +118,7 @@ def nps_se(detractors, passives, promoters):
     Notes
     -----
     Each answer is scored -1/0/+1, so ``V = p_pro + p_det - (p_pro - p_det)^2`` and
-    ``SE = sqrt(V / n)``. Reference (statistics.md): (1, 2, 3) gives V = 5/9, SE 0.304.
+    ``SE = sqrt(V / n)``. Reference (docs/methods.md#nps-standard-error): (1, 2, 3) gives V = 5/9, SE 0.304.
     """
     d, _, p, n, scalar = _nps_counts(detractors, passives, promoters)
     safe_n = np.where(n > 0, n, 1.0)
@@ -163,7 +163,7 @@ def _tango_interval(d, p, n, z, iterations: int = 60):
         lo = np.where(above, mid, lo)
         hi = np.where(above, hi, mid)
     high = 0.5 * (lo + hi)
-    # all-detractor / all-promoter samples take the bound -1 / +1 (statistics.md): the bisection
+    # all-detractor / all-promoter samples take the bound -1 / +1 (docs/methods.md#coverage-targets): the bisection
     # brackets collapse to [est, est] there, so this only removes rounding
     low = np.where(d == safe_n, -1.0, low)
     high = np.where(p == safe_n, 1.0, high)
@@ -180,7 +180,7 @@ def _wald_nps(d, p, n, z):
 
 
 def _adjusted_wald_nps(d, s, p, z):
-    # add 0.75 detractors, 1.5 passives, 0.75 promoters (n + 3), then Wald (statistics.md)
+    # add 0.75 detractors, 1.5 passives, 0.75 promoters (n + 3), then Wald (docs/methods.md#adjusted-wald-nps)
     return _wald_nps(d + 0.75, p + 0.75, d + s + p + 3.0, z)
 
 
@@ -296,9 +296,9 @@ def nps_interval(
     ``B = -d - p + (2n - p + d) Delta``, ``C = -d Delta (1 - Delta)``,
     ``q = (sqrt(B^2 - 4AC) - B) / (2A)`` and
     ``score = (p - d - n Delta) / sqrt(n (2q + Delta (1 - Delta)))``.
-    Checked against statistics.md: (2, 3, 5) -> [-21.66, 67.53]; (10, 20, 70) -> [45.22, 71.28];
+    Checked against docs/methods.md#nps-score-interval: (2, 3, 5) -> [-21.66, 67.53]; (10, 20, 70) -> [45.22, 71.28];
     (5, 0, 5) -> [-52.68, 52.68]. Exact coverage of ``adjusted_wald`` and ``score`` over the grid of
-    statistics.md is tested at n = 10, 30 and 100 (mean in [0.945, 0.965]).
+    docs/methods.md#coverage-targets is tested at n = 10, 30 and 100 (mean in [0.945, 0.965]).
 
     References
     ----------
@@ -345,7 +345,7 @@ def nps_difference(d1, s1, p1, d2, s2, p2, *, confidence=0.95):
 
     Notes
     -----
-    MOVER (statistics.md): with D = N1 - N2 and score intervals (l1, u1), (l2, u2),
+    MOVER (docs/methods.md#nps-difference): with D = N1 - N2 and score intervals (l1, u1), (l2, u2),
     ``L = D - sqrt((N1 - l1)^2 + (u2 - N2)^2)``, ``U = D + sqrt((u1 - N1)^2 + (N2 - l2)^2)``.
     The test statistic is ``z = (A1 - A2) / sqrt(SE1^2 + SE2^2)`` on the adjusted NPS values
     (0.75 / 1.5 / 0.75 answers added to each group). Coverage of the interval is checked by exact
@@ -442,7 +442,7 @@ def proportion_interval(successes, n, *, confidence=0.95, method="wilson"):
     Notes
     -----
     Wilson: ``(x + z^2/2) / (n + z^2) +- z sqrt(n p (1 - p) + z^2/4) / (n + z^2)``. Exact coverage of
-    the 95% Wilson interval over p = 0.50..0.99 is tested at n = 10, 30, 100 (statistics.md:
+    the 95% Wilson interval over p = 0.50..0.99 is tested at n = 10, 30, 100 (docs/methods.md#wilson-interval:
     mean in [0.945, 0.965], minimum >= 0.88).
 
     References

@@ -4,7 +4,7 @@ Traffic ``A = arrival rate x AHT`` in Erlangs. Erlang C assumes callers wait for
 defined only with more agents than Erlangs of traffic (otherwise the queue grows without bound and
 no probability exists); Erlang A lets callers abandon after an exponential patience, which keeps
 the queue finite for any number of agents. Formulas and reference values:
-``shared/reference/statistics.md`` ("Staffing (Erlang)").
+docs/methods.md#staffing.
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ def erlang_b(traffic, agents):
 
     Notes
     -----
-    Recursion ``1/B_k = 1 + (k / A) (1 / B_(k-1))``, ``B_0 = 1`` (statistics.md), computed as
+    Recursion ``1/B_k = 1 + (k / A) (1 / B_(k-1))``, ``B_0 = 1`` (docs/methods.md#erlang-b), computed as
     ``B_k = A B_(k-1) / (k + A B_(k-1))``, numerically stable for thousands of agents. For
     non-integer N = m + f the recursion starts from ``1/B(f, A) = int_0^inf e^-s (1 + s/A)^f ds``
     (Jagerman 1974; the incomplete gamma function for A <= 50, 60-point Gauss-Laguerre above), which reproduces the integer values exactly.
@@ -181,7 +181,7 @@ def erlang_c(calls, interval_s, aht_s, agents, target_s):
     Notes
     -----
     ``P_wait = N B / (N - A (1 - B))``, ``SL(T) = 1 - P_wait exp(-(N - A) T / AHT)``,
-    ``ASA = P_wait AHT / (N - A)``. Reference (statistics.md): 100 calls / 1800 s, AHT 180 s,
+    ``ASA = P_wait AHT / (N - A)``. Reference (docs/methods.md#erlang-c): 100 calls / 1800 s, AHT 180 s,
     T = 20 s: N = 13 gives P_wait 0.2853, SL 0.7956, ASA 17.1 s; N = 14 gives 0.1741, 0.8884,
     7.84 s, occupancy 0.714.
 
@@ -324,7 +324,7 @@ def required_agents(
 
     Notes
     -----
-    Reference (statistics.md): 100 calls / 1800 s, AHT 180 s, 80/20: N = 14; with 30% shrinkage
+    Reference (docs/methods.md#staffing-shrinkage): 100 calls / 1800 s, AHT 180 s, 80/20: N = 14; with 30% shrinkage
     20 agents must be scheduled.
     """
     if service_level is None and asa_s is None:
@@ -395,7 +395,7 @@ def erlang_a(calls, interval_s, aht_s, agents, target_s, patience_s):
         - ``traffic``: A in Erlangs.
         - ``p_wait``: probability that an arriving call finds every agent busy.
         - ``p_abandon``: probability that a call abandons.
-        - ``service_level``: answered within T / (answered + abandoned after T), the metrics.md
+        - ``service_level``: answered within T / (answered + abandoned after T), the docs/methods.md#staffing
           definition (abandons within T are excluded).
         - ``answered_within_target``: share of all offered calls answered within T.
         - ``asa_s``: mean wait of answered calls (those answered at once count 0 s).
@@ -413,7 +413,7 @@ def erlang_a(calls, interval_s, aht_s, agents, target_s, patience_s):
     probability of that small chain, ``expm(Q' T) p0``: by uniformisation for queues of up to 80
     positions with (largest rate x T) <= 100 (well under 1 ms), else
     ``scipy.sparse.linalg.expm_multiply`` (the two agree to 1e-12 relative, tested).
-    Reference (statistics.md): N = 14 of the Erlang C example with 10 min patience gives
+    Reference (docs/methods.md#erlang-a): N = 14 of the Erlang C example with 10 min patience gives
     P_wait 0.1559, P(abandon) 0.0088; 3 min gives 0.1355 and 0.0187; as patience grows the
     results converge to Erlang C (tested).
 

@@ -1,7 +1,7 @@
 """Durations with right-censoring: Kaplan-Meier curve, quantiles, restricted mean, log-rank.
 
 Tickets not yet answered or resolved at the report's cut-off are right-censored, never dropped:
-dropping them makes resolution look faster than it is (statistics.md, "Durations"). The functions
+dropping them makes resolution look faster than it is (docs/methods.md#censored-durations). The functions
 take a duration per ticket (a number in the caller's unit, e.g. hours) and whether the end event
 was observed (``True``) or the ticket was still open at the cut-off (``False``, duration up to the
 cut-off).
