@@ -27,7 +27,7 @@ import pandas as pd
 from kpitools.plots import _finite, _maturing, format_value, kpi_label
 from kpitools.stats.changes import changes_across_kpis
 
-__all__ = ["summary_sentences", "worst_segments", "spike_table", "SENTENCE_COLUMNS"]
+__all__ = ["summary_sentences", "summary_html", "worst_segments", "spike_table", "SENTENCE_COLUMNS"]
 
 #: Columns of :func:`summary_sentences`' result.
 SENTENCE_COLUMNS = ["topic", "kpi", "text"]
@@ -63,6 +63,8 @@ def _interval(lo: Any, hi: Any, unit: Any, currency: str | None, confidence: flo
               signed: bool = False) -> str:
     if not (_finite(lo) and _finite(hi)):
         return ""
+    if isinstance(unit, str) and unit in ("count", "tickets", "contacts", "customers", "users"):
+        lo, hi = round(float(lo)), round(float(hi))
     return (f"{confidence:.0%} interval {_fmt(lo, unit, currency, signed=signed)} to "
             f"{_fmt(hi, unit, currency, signed=signed)}")
 
@@ -76,8 +78,8 @@ def _join(parts: Sequence[str]) -> str:
     return ", ".join(parts)
 
 
-def _listing(items: Sequence[str], more_what: str) -> str:
-    shown = list(items[:_MAX_LISTED])
+def _listing(items: Sequence[str], more_what: str, most: int = _MAX_LISTED) -> str:
+    shown = list(items[:most])
     rest = len(items) - len(shown)
     text = "; ".join(shown)
     if rest > 0:
@@ -311,7 +313,7 @@ def summary_sentences(changes: pd.DataFrame, *, month: Any, catalogue: pd.DataFr
         sig = sig.sort_values(["_rank", "p_adjusted"], kind="mergesort")
         n_fam = {c: int(g["n_compared"].iloc[0]) for c, g in ca.groupby("comparison")}
         verbs = {"worse": "Significantly worse", "better": "Significantly better",
-                 "changed": "Significantly changed"}
+                 "changed": "Significant changes (no better direction)"}
         for direction in ("worse", "changed", "better"):
             dd = sig[sig["direction"] == direction]
             if dd.empty:
@@ -320,14 +322,16 @@ def summary_sentences(changes: pd.DataFrame, *, month: Any, catalogue: pd.DataFr
             for r in dd.itertuples(index=False):
                 u = unit_of(r.kpi)
                 against = _month(r.against).strftime("%B %Y")
+                fval, fold = _fmt(r.value, u, currency), _fmt(r.against_value, u, currency)
                 items.append(
-                    f"{title(r.kpi)} {_fmt(r.against_value, u, currency)} in {against} to "
-                    f"{_fmt(r.value, u, currency)} ({_join([_fmt(r.change, u, currency, signed=True), _interval(r.ci_low, r.ci_high, u, currency, confidence, signed=True), _n(r.n), f'adjusted p {r.p_adjusted:.2g}'])})")
-            fams = sorted(set(dd["comparison"]))
-            fam_text = " and ".join(f"{n_fam[c]} KPIs against the {c}" for c in fams)
+                    f"{title(r.kpi)} {fval} against {fold} in {against} "
+                    f"({_join([_fmt(r.change, u, currency, signed=True), _interval(r.ci_low, r.ci_high, u, currency, confidence, signed=True), _n(r.n), f'adjusted p {r.p_adjusted:.2g}'])})")
             sentences.append({"topic": direction, "kpi": ", ".join(dict.fromkeys(dd["kpi"])),
-                              "text": f"{verbs[direction]} than before: {_listing(items, 'changes')} "
-                                      f"(Benjamini-Hochberg at {alpha:g} across {fam_text}).".replace("  ", " ")})
+                              "text": f"{verbs[direction]}: {_listing(items, 'changes')}."})
+        if len(sig):
+            fam_text = " and ".join(f"{n} KPIs against the {c}" for c, n in n_fam.items() if n)
+            sentences[-1]["text"] = (sentences[-1]["text"][:-1]
+                                     + f" (two-sided tests, Benjamini-Hochberg at {alpha:g} across {fam_text}).")
         if sig.empty:
             total = " and ".join(f"{n} KPIs against the {c}" for c, n in n_fam.items())
             sentences.append({"topic": "no change", "kpi": "",
@@ -355,7 +359,7 @@ def summary_sentences(changes: pd.DataFrame, *, month: Any, catalogue: pd.DataFr
         return (f"{w['level']} ({w['segment']}) at {_fmt(w['value'], u, currency)}{tgt} "
                 f"({_join([_interval(w['ci_low'], w['ci_high'], u, currency, confidence), _n(w['n'])])})")
 
-    tgt_items, tgt_kpis, tgt_rank = [], [], []
+    tgt_items, tgt_kpis, seg_kpis = [], [], []
     if {"target", "target_met"} <= set(cur.columns):
         n_ok = pd.to_numeric(cur["n"], errors="coerce").fillna(0) >= min_n if "n" in cur.columns else True
         has_t = pd.to_numeric(cur["target"], errors="coerce").notna() & n_ok
@@ -375,19 +379,19 @@ def summary_sentences(changes: pd.DataFrame, *, month: Any, catalogue: pd.DataFr
                 text = head + (f", furthest behind: {seg_text(w, u)}" if w is not None else "")
                 tgt_items.append(("missed", short, text))
                 tgt_kpis.append(k)
+                continue
             elif w is not None and w["target_met"] is not None and not pd.isna(w["target_met"]) \
                     and not bool(w["target_met"]):
                 text = f"{title(k)} met overall ({_fmt(r['value'], u, currency)}, {_n(r.get('n'))}) but {seg_text(w, u)} is behind"
                 tgt_items.append(("segment", short, text))
-                tgt_kpis.append(k)
-            tgt_rank.append(short)
+                seg_kpis.append(k)
     missed = sorted([t for t in tgt_items if t[0] == "missed"], key=lambda t: -t[1])
     seg_missed = sorted([t for t in tgt_items if t[0] == "segment"], key=lambda t: -t[1])
     if missed:
         sentences.append({"topic": "target", "kpi": ", ".join(tgt_kpis),
-                          "text": f"Missed targets, furthest first: {_listing([t[2] for t in missed], 'missed targets')}."})
+                          "text": f"Missed targets, furthest first: {_listing([t[2] for t in missed], 'missed targets', 5)}."})
     if seg_missed:
-        sentences.append({"topic": "target", "kpi": "",
+        sentences.append({"topic": "target", "kpi": ", ".join(seg_kpis),
                           "text": f"Targets met overall but not by every segment: {_listing([t[2] for t in seg_missed], 'segments')}."})
 
     # 3. spikes
@@ -432,3 +436,22 @@ def summary_sentences(changes: pd.DataFrame, *, month: Any, catalogue: pd.DataFr
     for c in SENTENCE_COLUMNS:
         out[c] = out[c].astype("str")
     return out
+
+
+def summary_html(sentences: pd.DataFrame):
+    """The sentences of :func:`summary_sentences` as an escaped HTML list for the report.
+
+    Returns
+    -------
+    object with ``_repr_html_``
+        ``<ul class="kpi-summary">`` with one ``<li>`` per sentence (class ``worse``, ``better``,
+        ``target`` ... after its topic); its ``repr`` is the plain text, one sentence a line.
+    """
+    import html
+
+    from kpitools.plots import _Html
+
+    _check_frame(sentences, "sentences", SENTENCE_COLUMNS)
+    items = "".join(f'<li class="{html.escape(t.replace(" ", "-"), quote=True)}">{html.escape(x)}</li>'
+                    for t, x in zip(sentences["topic"], sentences["text"], strict=True))
+    return _Html(f'<ul class="kpi-summary">{items}</ul>', "\n".join(sentences["text"]))
