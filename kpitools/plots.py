@@ -995,8 +995,10 @@ def plot_kpi_trend(kpi_rows: pd.DataFrame, kpi: str, *, by: str | None = None,
     if by is not None or ("target" in d and d["target"].notna().any()):
         ax.legend(loc="best")
     ax.xaxis.set_major_formatter(matplotlib.dates.DateFormatter("%Y-%m"))
-    label = ylabel or kpi
-    _finish(ax, title or kpi, "month", f"{label} ({ulabel})" if ulabel and f"({ulabel})" not in label else label)
+    human = kpi_label(kpi, None, clock=next((c for c in d["clock"] if isinstance(c, str)), None)
+                      if "clock" in d else None, unit=unit)
+    label = ylabel or human
+    _finish(ax, title or human, "month", f"{label} ({ulabel})" if ulabel and f"({ulabel})" not in label else label)
     return fig
 
 
@@ -1063,12 +1065,16 @@ def plot_daily_volume(daily: pd.DataFrame | pd.Series, launches: pd.DataFrame | 
         inside = (ld >= s.index.min()) & (ld <= s.index.max()) if len(s) else ld.notna() & False
         ld, names = ld[inside], [nm for nm, keep in zip(names, inside, strict=True) if keep]
         top = float(np.nanmax(s.to_numpy())) if len(s) else 1.0
+        # labels sit in a band above the data (the axis is extended for it), staggered over three
+        # rows, so they cover neither the line nor the spike markers nor each other
         for i, (d, nm) in enumerate(sorted(zip(ld, names, strict=True))):
             ax.axvline(d, color=PALETTE[1], ls="--", lw=1, label="launch" if i == 0 else None)
-            ax.annotate(_mpl_text(nm[:24]), (d, top), xytext=(2, -2 - 9 * (i % 3)),
+            ax.annotate(_mpl_text(nm[:24]), (d, top * (1.36 - 0.1 * (i % 3))), xytext=(2, 0),
                         textcoords="offset points", fontsize=7.5, color="#8a5a00",
-                        rotation=0, va="top")
-    ax.set_ylim(0, (float(np.nanmax(s.to_numpy())) if len(s) else 1.0) * 1.15)
+                        rotation=0, va="center",
+                        bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.9})
+    has_labels = launches is not None and len(launches) and len(s)
+    ax.set_ylim(0, (float(np.nanmax(s.to_numpy())) if len(s) else 1.0) * (1.42 if has_labels else 1.15))
     fig.legend(loc="outside upper right", ncols=4)
     ax.xaxis.set_major_formatter(matplotlib.dates.DateFormatter("%Y-%m-%d"))
     _finish(ax, title, "day (business timezone)", "tickets per day")
@@ -1161,7 +1167,7 @@ def plot_km_curves(curves: pd.DataFrame, *, by: str | None = None, time: str = "
                       else (1.0, time_unit))
     fig, ax = _figure(width, height)
     groups = [(None, curves)] if by is None else list(curves.groupby(by, sort=True, observed=True))[:8]
-    prio = {p: i for i, p in enumerate(["urgent", "high", "normal", "low"])}
+    prio = {p: i for i, p in enumerate(PRIORITY_ORDER)}
     groups.sort(key=lambda gg: (prio.get(str(gg[0]), len(prio)), str(gg[0])))
     for i, (g, gd) in enumerate(groups):
         gd = gd.sort_values(time)
@@ -1249,7 +1255,11 @@ def plot_rate_with_ci(rows: pd.DataFrame, *, by: str, value: str = "value", unit
     ax.grid(axis="x", color="#e6e6e6")
     ax.grid(axis="y", visible=False)
     if target is not None and _finite(target):
-        ax.axvline(float(target) * factor, color=TARGET, ls="--", lw=1, label="target")
+        t = float(target) * factor
+        ax.axvline(t, color=TARGET, ls="--", lw=1, label="target")
+        lo_x, hi_x = ax.get_xlim()
+        pad = 0.05 * max(hi_x - lo_x, abs(t) * 0.01 or 1.0)
+        ax.set_xlim(min(lo_x, t - pad), max(hi_x, t + pad))
         ax.legend(loc="lower right")
     label = xlabel if xlabel is not None else value
     _finish(ax, title, f"{label} ({ulabel})" if ulabel and f"({ulabel})" not in label else label, None)
@@ -1258,7 +1268,7 @@ def plot_rate_with_ci(rows: pd.DataFrame, *, by: str, value: str = "value", unit
 
 def plot_sla_by_priority(rows: pd.DataFrame, *, priority: str = "priority",
                          title: str = "SLA compliance by priority", width: float = 9.0,
-                         height: float | None = None) -> Figure:
+                         height: float | None = None, catalogue: pd.DataFrame | None = None) -> Figure:
     """SLA compliance (share achieved) by priority, with intervals and each priority's target.
 
     Parameters
@@ -1266,13 +1276,18 @@ def plot_sla_by_priority(rows: pd.DataFrame, *, priority: str = "priority",
     rows : pandas.DataFrame
         One row per priority (and optionally per SLA ``kpi``): ``priority, value`` (share 0-1),
         optionally ``ci_low, ci_high, n, target`` and ``kpi`` (one panel colour per SLA).
+    catalogue : pandas.DataFrame, optional
+        For the legend's KPI titles (:func:`kpi_label`); loaded when omitted.
+
+    The axis is zoomed to the data: from a little below the lowest interval bound or target to
+    100 %, so the range that matters is not squashed; every target stays visible.
 
     Returns
     -------
     matplotlib.figure.Figure
     """
     _check_columns(rows, [priority, "value"], "rows")
-    order = {p: i for i, p in enumerate(["urgent", "high", "normal", "low"])}
+    order = {p: i for i, p in enumerate(PRIORITY_ORDER)}
     d = rows.copy()
     kinds = list(dict.fromkeys(d["kpi"])) if "kpi" in d else [None]
     prios = sorted(d[priority].astype(str).unique(), key=lambda p: (order.get(p, len(order)), p))
@@ -1286,7 +1301,7 @@ def plot_sla_by_priority(rows: pd.DataFrame, *, priority: str = "priority",
         v = 100 * dk["value"].to_numpy(dtype=float)
         col = PALETTE[j % len(PALETTE)]
         ax.barh(y, np.nan_to_num(v), height=bar_h * 0.9, color=col, alpha=0.85,
-                label=None if k is None else _mpl_text(k))
+                label=None if k is None else _mpl_text(kpi_label(k, catalogue)))
         if {"ci_low", "ci_high"} <= set(dk.columns):
             lo = 100 * dk["ci_low"].to_numpy(dtype=float)
             hi = 100 * dk["ci_high"].to_numpy(dtype=float)
@@ -1299,7 +1314,12 @@ def plot_sla_by_priority(rows: pd.DataFrame, *, priority: str = "priority",
                        label="target" if j == 0 and ok.any() else None)
     ax.set_yticks(np.arange(len(prios)), [_mpl_text(p) for p in prios])
     ax.invert_yaxis()
-    ax.set_xlim(0, 100)
+    seen = np.concatenate([100 * pd.to_numeric(d[c], errors="coerce").to_numpy(dtype=float)
+                           for c in ("value", "ci_low", "target") if c in d.columns])
+    seen = seen[np.isfinite(seen)]
+    low = float(seen.min()) if seen.size else 0.0
+    left = max(0.0, math.floor((low - 0.15 * (100 - low) - 1) / 5) * 5)
+    ax.set_xlim(left, 100)
     ax.grid(axis="x", color="#e6e6e6")
     ax.grid(axis="y", visible=False)
     if kinds != [None] or "target" in d:
@@ -1429,9 +1449,23 @@ def plot_utilization(rows: pd.DataFrame, *, by: str = "agent_id", value: str = "
     return fig
 
 
+#: Priorities in rank order, most urgent first (tables and charts list them so).
+PRIORITY_ORDER = ("urgent", "high", "normal", "low")
+#: Note parts that tell the reader nothing the row does not already show.
+_DULL_NOTE = re.compile(r"^(currency [A-Za-z]{3}|denominator: .*)$")
+
+
+def _informative(note: Any) -> str:
+    """The parts of a KPI note worth showing (not the currency or the denominator label)."""
+    if not isinstance(note, str):
+        return ""
+    return "; ".join(p.strip() for p in note.split(";") if p.strip() and not _DULL_NOTE.match(p.strip()))
+
+
 def kpi_rows_table(rows: pd.DataFrame, *, catalogue: pd.DataFrame | None = None,
                    segment: str | None = None, caption: str | None = None,
-                   currency: str | None = None, max_rows: int | None = 60) -> HtmlTable:
+                   currency: str | None = None, max_rows: int | None = 60,
+                   min_n: int = 30) -> HtmlTable:
     """A readable table of KPI result rows (one month): title, segment, value, interval, n, target.
 
     Parameters
@@ -1443,13 +1477,17 @@ def kpi_rows_table(rows: pd.DataFrame, *, catalogue: pd.DataFrame | None = None,
     catalogue : pandas.DataFrame, optional
         For KPI titles and row order.
     segment : str, optional
-        Segment column to show (user text, escaped).
+        Segment column to show (user text, escaped); priorities are listed in rank order.
+    min_n : int, default 30
+        Rows with fewer answers are not judged against their target ("n too small").
 
     Returns
     -------
     HtmlTable
         ``frame`` is the input rows (unformatted); the HTML shows ``value``, ``interval``,
-        ``n``, ``target`` formatted by unit and every text escaped.
+        ``n``, ``target`` of a row in one unit chosen from its value, the clock of every
+        duration in the KPI's label, the interval of :func:`shown_intervals`, notes only where
+        they say something the row does not, and every text escaped.
     """
     _check_columns(rows, ["kpi", "value"] + ([segment] if segment else []), "rows")
     d = rows.reset_index(drop=True)
@@ -1458,35 +1496,49 @@ def kpi_rows_table(rows: pd.DataFrame, *, catalogue: pd.DataFrame | None = None,
         cat = catalogue.drop_duplicates("kpi")
         titles = dict(zip(cat["kpi"], cat["title"], strict=True)) if "title" in cat else {}
         rank = {k: i for i, k in enumerate(cat["kpi"])}
+    prio = {p: i for i, p in enumerate(PRIORITY_ORDER)}
+
+    def seg_key(v):
+        if not segment:
+            return (0, "")
+        text = str(v)
+        return (prio.get(text, len(prio)), text) if segment == "priority" else (0, text)
+
     order = sorted(range(len(d)), key=lambda i: (rank.get(d.at[i, "kpi"], len(rank)), d.at[i, "kpi"],
-                                                 str(d.at[i, segment]) if segment else ""))
+                                                 seg_key(d.at[i, segment]) if segment else (0, "")))
     d = d.iloc[order].reset_index(drop=True)
 
     def col(name):
         return d[name] if name in d.columns else pd.Series([np.nan] * len(d))
 
     units = [u if isinstance(u, str) else None for u in col("unit")]
-    lo, hi, tg, met = col("ci_low"), col("ci_high"), col("target"), col("target_met")
-    clocks = [c if isinstance(c, str) and u == "seconds" else None
-              for c, u in zip(col("clock"), units, strict=True)]
+    iv = shown_intervals(d.assign(ci_low=col("ci_low"), ci_high=col("ci_high")))
+    lo, hi, tg, met = iv["ci_low"], iv["ci_high"], col("target"), col("target_met")
+    p90 = col("p90")
+    cat_ix = catalogue.drop_duplicates("kpi").set_index("kpi") if catalogue is not None else None
+    clocks = [c if isinstance(c, str) else None for c in col("clock")]
+    # every figure of a row in one unit, chosen from the row's value
+    cells = [format_range([v, a, b, q, t], u, currency=currency, reference=[v])
+             for v, a, b, q, t, u in zip(d["value"], lo, hi, p90, tg, units, strict=True)]
+    ns = [float(x) if _finite(x) else np.nan for x in col("n")]
     shown = pd.DataFrame({
-        "KPI": [titles.get(k, k) + (f" ({c} time)" if c else "")
-                for k, c in zip(d["kpi"], clocks, strict=True)],
+        "KPI": [kpi_label(k, cat_ix, clock=c, unit=u) if cat_ix is not None else
+                titles.get(k, k) + (f", {_CLOCKS[c]}" if c in _CLOCKS and u in _SECONDS_UNITS else "")
+                for k, c, u in zip(d["kpi"], clocks, units, strict=True)],
         **({segment: d[segment].astype(str)} if segment else {}),
-        "value": [format_value(v, u, currency=currency) for v, u in zip(d["value"], units, strict=True)],
-        "interval": [f"{format_value(a, u, currency=currency)} \u2013 {format_value(b, u, currency=currency)}"
-                     if _finite(a) and _finite(b) else "\u2013"
-                     for a, b, u in zip(lo, hi, units, strict=True)],
-        **({"p90": [format_value(v, u, currency=currency) for v, u in zip(col("p90"), units, strict=True)]}
-           if "p90" in d.columns and d["p90"].notna().any() else {}),
-        "n": [f"{float(n):,.0f}" if _finite(n) else "\u2013" for n in col("n")],
+        "value": [c[0] for c in cells],
+        "interval": [f"{c[1]} \u2013 {c[2]}" if _finite(a) and _finite(b) else "\u2013"
+                     for c, a, b in zip(cells, lo, hi, strict=True)],
+        **({"p90": [c[3] for c in cells]} if "p90" in d.columns and d["p90"].notna().any() else {}),
+        "n": [f"{x:,.0f}" if _finite(x) else "\u2013" for x in ns],
         "target": [("\u2013" if not _finite(t) else
-                    format_value(t, u, currency=currency) + (
-                        " \u2713" if (m is True or (not pd.isna(m) and bool(m))) else
-                        " \u2717" if (m is False or (not pd.isna(m) and not bool(m))) else ""))
-                   for t, m, u in zip(tg, met, units, strict=True)],
-        "note": [str(x) if isinstance(x, str) else "" for x in col("note")],
+                    c[4] + (" (n too small)" if _finite(x) and x < min_n else
+                            " \u2713" if _truth(m) is True else " \u2717" if _truth(m) is False else ""))
+                   for t, m, c, x in zip(tg, met, cells, ns, strict=True)],
+        "note": [_informative(x) for x in col("note")],
     })
+    if not any(shown["note"]):
+        shown = shown.drop(columns="note")
     t = html_table(shown, caption=caption, max_rows=max_rows,
                    align={c: "right" for c in ["value", "interval", "p90", "n", "target"]})
     return HtmlTable(rows, t.html, text_columns=[c for c in ["kpi", segment, "value", "n"] if c and c in rows])

@@ -1286,9 +1286,13 @@ def headline_segments(ds, kpi_rows: pd.DataFrame, *, confidence: float = 0.95) -
     if "priority" in sla.columns:
         sla = sla[sla["priority"].notna()]
     have = [k for k in ("csat", "first_response_time") if k in set(kpi_rows["kpi"])]
+    sla = sla.copy()
+    sla.attrs = {}
     parts = [sla]
     if have and "channel" in ds.tickets.columns and ds.tickets["channel"].notna().any():
-        parts.append(kpi_table(ds, by="channel", kpis=have, confidence=confidence))
+        by_channel = kpi_table(ds, by="channel", kpis=have, confidence=confidence)
+        by_channel.attrs = {}           # attrs hold a DataFrame, which pandas cannot compare on concat
+        parts.append(by_channel)
     out = pd.concat([p for p in parts if len(p)], ignore_index=True, sort=False) if any(len(p) for p in parts) \
         else kpi_rows.iloc[:0].copy()
     out.attrs = {}
