@@ -595,6 +595,8 @@ TEST_NAMES = {
     "welch_t": "Welch's t test",
     "poisson_exact_conditional": "exact Poisson test (counts)",
 }
+#: Statistics estimated from a sample of answers or items, judged only with ``n >= min_n``.
+SAMPLED_STATS = ("proportion", "nps", "mean", "duration", "level")
 #: Surveys answered in waves: a month without enough answers shows the latest wave.
 WAVE_KPIS = ("nps",)
 
@@ -647,8 +649,9 @@ def scorecard_table(kpi_rows: pd.DataFrame, *, month: Any, changes: pd.DataFrame
     currency : str, optional
         Currency code for money KPIs.
     min_n : int, default 30
-        A value based on fewer answers or items is greyed, "n too small": neither met nor
-        missed, its change not tested, and left out of the sparkline (setting ``min_n``).
+        A value estimated from fewer answers or items (``stat`` in :data:`SAMPLED_STATS`) is
+        greyed, "n too small": neither met nor missed, its change not tested, and left out of the
+        sparkline (setting ``min_n``).
     alpha : float, default 0.05
         False discovery rate of the change test.
     worst : pandas.DataFrame, optional
@@ -700,7 +703,11 @@ def scorecard_table(kpi_rows: pd.DataFrame, *, month: Any, changes: pd.DataFrame
         raise ValueError("kpi_rows: more than one row per kpi and period; pass overall rows "
                          "(kpi_table without by) or filter the segment first")
     n_all = pd.to_numeric(rows["n"], errors="coerce")
-    rows["_small"] = n_all.notna() & (n_all < min_n)
+    # only estimates from a sample of answers or items are "too small"; a count or a ratio of
+    # totals (cost per contact over 5 cost lines) is what it is
+    sampled = (rows["stat"].astype("str").isin(list(SAMPLED_STATS)) if "stat" in rows.columns
+               else pd.Series(True, index=rows.index))
+    rows["_small"] = n_all.notna() & (n_all < min_n) & sampled
     # survey waves: a month without enough answers shows the latest wave within lookback
     shown = rows[rows["period"] == m].copy()
     shown["shown_period"] = m
@@ -1520,7 +1527,9 @@ def kpi_rows_table(rows: pd.DataFrame, *, catalogue: pd.DataFrame | None = None,
     # every figure of a row in one unit, chosen from the row's value
     cells = [format_range([v, a, b, q, t], u, currency=currency, reference=[v])
              for v, a, b, q, t, u in zip(d["value"], lo, hi, p90, tg, units, strict=True)]
-    ns = [float(x) if _finite(x) else np.nan for x in col("n")]
+    sampled = [not isinstance(st, str) or st in SAMPLED_STATS for st in col("stat")]
+    ns = [float(x) if _finite(x) and smp else np.nan for x, smp in zip(col("n"), sampled, strict=True)]
+    n_shown = [f"{float(x):,.0f}" if _finite(x) else "\u2013" for x in col("n")]
     shown = pd.DataFrame({
         "KPI": [kpi_label(k, cat_ix, clock=c, unit=u) if cat_ix is not None else
                 titles.get(k, k) + (f", {_CLOCKS[c]}" if c in _CLOCKS and u in _SECONDS_UNITS else "")
@@ -1530,7 +1539,7 @@ def kpi_rows_table(rows: pd.DataFrame, *, catalogue: pd.DataFrame | None = None,
         "interval": [f"{c[1]} \u2013 {c[2]}" if _finite(a) and _finite(b) else "\u2013"
                      for c, a, b in zip(cells, lo, hi, strict=True)],
         **({"p90": [c[3] for c in cells]} if "p90" in d.columns and d["p90"].notna().any() else {}),
-        "n": [f"{x:,.0f}" if _finite(x) else "\u2013" for x in ns],
+        "n": n_shown,
         "target": [("\u2013" if not _finite(t) else
                     c[4] + (" (n too small)" if _finite(x) and x < min_n else
                             " \u2713" if _truth(m) is True else " \u2717" if _truth(m) is False else ""))

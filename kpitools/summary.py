@@ -83,7 +83,7 @@ def _listing(items: Sequence[str], more_what: str, most: int = _MAX_LISTED) -> s
     rest = len(items) - len(shown)
     text = "; ".join(shown)
     if rest > 0:
-        text += f"; and {rest} more {more_what} (see the scorecard)"
+        text += f"; and {rest} more (see the scorecard)"
     return text
 
 
@@ -361,7 +361,11 @@ def summary_sentences(changes: pd.DataFrame, *, month: Any, catalogue: pd.DataFr
 
     tgt_items, tgt_kpis, seg_kpis = [], [], []
     if {"target", "target_met"} <= set(cur.columns):
+        from kpitools.plots import SAMPLED_STATS
+
         n_ok = pd.to_numeric(cur["n"], errors="coerce").fillna(0) >= min_n if "n" in cur.columns else True
+        if "stat" in cur.columns:
+            n_ok = n_ok | ~cur["stat"].astype("str").isin(list(SAMPLED_STATS))
         has_t = pd.to_numeric(cur["target"], errors="coerce").notna() & n_ok
         for k in cur.index[has_t]:
             r = cur.loc[k]
@@ -414,8 +418,8 @@ def summary_sentences(changes: pd.DataFrame, *, month: Any, catalogue: pd.DataFr
         first, last = _day(spikes["day"].min()), _day(spikes["day"].max())
         span = first if first == last else f"{first} to {last}"
         sentences.append({"topic": "spikes", "kpi": "",
-                          "text": f"{len(spikes)} spike day{'s' if len(spikes) != 1 else ''} ({span}), "
-                                  + ", ".join(parts) + "."})
+                          "text": f"{len(spikes)} spike day{'s' if len(spikes) != 1 else ''} of ticket volume "
+                                  f"({span}); " + "; ".join(parts) + "."})
 
     # 4. staffing
     if staffing is not None and len(staffing):

@@ -440,8 +440,9 @@ def changes_across_kpis(
         KPIs left out of the family: no test is read for them (a cohort still maturing, whose
         change is partly the cohort's age).
     min_n : int, default 1
-        A comparison where either period has ``n`` below this is left out of the family (a
-        handful of answers is not judged; setting ``min_n``).
+        A comparison of sample estimates (proportions, NPS, means) where either period has
+        ``n`` below this is left out of the family (a handful of answers is not judged; setting
+        ``min_n``). Counts are tested whatever their size.
     alpha : float, default 0.05
         False discovery rate.
 
@@ -507,6 +508,8 @@ def changes_across_kpis(
             n_old = np.full(len(cur), np.nan)
         p = pd.to_numeric(cur[ptcol], errors="coerce").to_numpy(dtype=float)
         small = (n_cur < min_n) | (n_old < min_n)
+        if "stat" in cur.columns:          # counts are whole populations, not samples of answers
+            small &= cur["stat"].astype("str").isin(["proportion", "nps", "mean"]).to_numpy()
         excl = cur["kpi"].isin(ex).to_numpy()
         why = np.where(np.isnan(p), "", np.where(excl, "excluded", np.where(small, "n below min_n", "")))
         family = ~np.isnan(p) & (why == "")
