@@ -477,7 +477,7 @@ def changes_across_kpis(
     """
     if not isinstance(changes, pd.DataFrame):
         raise StatsInputError(f"changes must be a DataFrame (period_changes output), got {type(changes).__name__}")
-    need = ["kpi", "period", "value", *{c for cols in _COMPARISONS.values() for c in cols}]
+    need = ["kpi", "period", "value", *dict.fromkeys(c for cols in _COMPARISONS.values() for c in cols)]
     missing = [c for c in need if c not in changes.columns]
     if missing:
         raise StatsInputError(f"changes lacks columns {missing}; pass the output of period_changes")
