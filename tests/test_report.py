@@ -679,7 +679,7 @@ def test_template_renders_with_only_tickets_and_says_what_is_missing(tmp_path):
     for chart in ("CSAT by channel", "NPS by channel", "Customer effort (CES) by team"):
         assert "table 'surveys' absent" in q[chart], chart
     assert "table 'surveys' absent" in q["What detractors wrote about"]
-    assert "table 'contacts' absent" in sec["Contact centre"]["notices"]["Phone staffing (Erlang C)"]
+    assert "table 'contacts' absent" in sec["Contact centre"]["notices"]["Staffing per channel (Erlang C)"]
     assert "table 'agent_days' absent" in sec["Team"]["notices"]["Utilization by agent"]
     sla = sec["SLA compliance by priority"]["notices"]
     # no solved timestamps either: the resolution SLA is skipped too (it would show 0 %)
@@ -758,7 +758,7 @@ def test_template_draws_what_a_partial_export_supports(tmp_path):
     assert "What detractors wrote about" not in q           # NPS present: the topics table
     # no contacts, agent_days: no staffing or utilization chart, each with its reason
     assert sec["Contact centre"]["images"] == 0 and sec["Team"]["images"] == 0
-    assert skipped["staffing_gap"] in sec["Contact centre"]["notices"]["Phone staffing (Erlang C)"]
+    assert skipped["staffing_gap"] in sec["Contact centre"]["notices"]["Staffing per channel (Erlang C)"]
     assert skipped["utilization"] in sec["Team"]["notices"]["Utilization by agent"]
 
 
