@@ -1307,13 +1307,14 @@ def plot_sla_by_priority(rows: pd.DataFrame, *, priority: str = "priority",
         y = np.arange(len(prios)) + (j - (len(kinds) - 1) / 2) * bar_h
         v = 100 * dk["value"].to_numpy(dtype=float)
         col = PALETTE[j % len(PALETTE)]
-        ax.barh(y, np.nan_to_num(v), height=bar_h * 0.9, color=col, alpha=0.85,
+        # dots, not bars: the axis is zoomed to the data, and a bar's length from a cut axis misleads
+        ax.plot(v, y, "o", ms=6, color=col, zorder=4,
                 label=None if k is None else _mpl_text(kpi_label(k, catalogue)))
         if {"ci_low", "ci_high"} <= set(dk.columns):
             lo = 100 * dk["ci_low"].to_numpy(dtype=float)
             hi = 100 * dk["ci_high"].to_numpy(dtype=float)
             ok = np.isfinite(lo) & np.isfinite(hi)
-            ax.hlines(y[ok], lo[ok], hi[ok], color="#222222", lw=1.2)
+            ax.hlines(y[ok], lo[ok], hi[ok], color=col, lw=2, alpha=0.6)
         if "target" in dk:
             t = 100 * dk["target"].to_numpy(dtype=float)
             ok = np.isfinite(t)
@@ -1337,6 +1338,7 @@ def plot_sla_by_priority(rows: pd.DataFrame, *, priority: str = "priority",
 
 def plot_staffing_gap(table: pd.DataFrame, *, hour: str = "hour", required: str | None = None,
                       staffed: str | None = None, staffed_label: str = "staffed",
+                      share_short: str | None = None,
                       title: str = "Agents required (Erlang C) vs staffed, by hour",
                       width: float = 9.0, height: float = 3.4) -> Figure:
     """Required agents per hour (Erlang C, for the service-level target) against agents staffed.
@@ -1349,6 +1351,10 @@ def plot_staffing_gap(table: pd.DataFrame, *, hour: str = "hour", required: str 
         short of agents are shaded; ``staffed_label`` names the staffed line (e.g. "agents
         answering"). ``kpitools.kpis.contact_centre.staffing_by_hour`` output
         (``required_agents``, ``agents_observed``) works as it is, given an ``hour`` column.
+    share_short : str, optional
+        Column with each hour's share of intervals short of their own requirement
+        (``kpitools.report.staffing_hours``): written above each hour, since means per hour hide
+        the short intervals. The x axis spans the hours with contacts or agents.
 
     Returns
     -------
@@ -1377,9 +1383,21 @@ def plot_staffing_gap(table: pd.DataFrame, *, hour: str = "hour", required: str 
     if short.any():
         ax.bar(x[short], (req - st)[short], bottom=st[short], width=0.8, color=BAD, alpha=0.6,
                label="short")
-    ax.set_xticks(range(0, 24, 2), [f"{h:02d}" for h in range(0, 24, 2)])
-    ax.set_xlim(-0.6, 23.6)
-    ax.set_ylim(bottom=0)
+    used = x[(np.nan_to_num(req) > 0) | (np.nan_to_num(st) > 0)]
+    first, last = (int(used.min()), int(used.max())) if used.size else (0, 23)
+    top = float(np.nanmax(np.r_[req, st, 0.0])) or 1.0
+    if share_short is not None:
+        _check_columns(table, [share_short], "table")
+        sh = d[share_short].to_numpy(dtype=float)
+        for h, v in zip(x, sh, strict=True):
+            if np.isfinite(v) and first <= h <= last:
+                ax.text(h, top * 1.08, f"{100 * v:.0f}%", ha="center", va="bottom", fontsize=7.5,
+                        color=BAD if v > 0 else NEUTRAL)
+        ax.text(first - 0.5, top * 1.2, "share of intervals short:", ha="left", va="bottom",
+                fontsize=7.5, color=NEUTRAL)
+    ax.set_xticks(range(first, last + 1), [f"{h:02d}" for h in range(first, last + 1)])
+    ax.set_xlim(first - 0.6, last + 0.6)
+    ax.set_ylim(0, top * (1.35 if share_short is not None else 1.1))
     fig.legend(loc="outside upper right", ncols=3)
     _finish(ax, title, "hour of day (business timezone)", "agents (average per hour)")
     return fig
