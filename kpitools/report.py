@@ -1210,8 +1210,12 @@ def staffing_by_channel(ds, month: Any, *, channels: Iterable[str] | None = None
     pandas.DataFrame
         One row per channel: ``channel``, ``intervals`` (intervals with contacts), ``short_intervals``
         (those with fewer agents than that interval's Erlang C requirement), ``share_short``,
-        ``mean_gap`` (mean agents staffed - required over those intervals), ``agents_source``,
-        ``interval_s``. The same intervals as :func:`staffing_hours`, so the hours' short
+        ``roster_intervals`` and ``share_short_of_plan`` (roster intervals of the month, with or
+        without contacts, whose staffed agents are below the roster's own ``required_agents``,
+        the plan made from the forecast; 0 and NaN without a roster plan), ``mean_gap`` (mean
+        agents staffed - Erlang C required over the intervals with contacts), ``agents_source``,
+        ``interval_s``. Erlang C on the contacts that came is stricter than the plan made from
+        the forecast, so both are shown. The same intervals as :func:`staffing_hours`, so the hours' short
         intervals add up to ``short_intervals``.
     """
     from kpitools.kpis.contact_centre import staffing_intervals
@@ -1223,12 +1227,18 @@ def staffing_by_channel(ds, month: Any, *, channels: Iterable[str] | None = None
         busy = iv[iv["calls"] > 0]
         k = int(len(busy))
         short = int(busy["understaffed"].astype(bool).sum()) if k else 0
+        plan = pd.to_numeric(iv["roster_required"], errors="coerce") if "roster_required" in iv else None
+        has_plan = plan is not None and plan.notna().any()
+        below_plan = (iv["agents_observed"] < plan) if has_plan else None
         recs.append({"channel": ch, "intervals": k, "short_intervals": short,
                      "share_short": short / k if k else np.nan,
+                     "roster_intervals": int(plan.notna().sum()) if has_plan else 0,
+                     "share_short_of_plan": float(below_plan[plan.notna()].mean()) if has_plan else np.nan,
                      "mean_gap": float(busy["gap"].mean()) if k else np.nan,
                      "agents_source": str(iv["agents_source"].iloc[0]) if len(iv) else "",
                      "interval_s": float(iv["interval_s"].iloc[0]) if len(iv) else np.nan})
-    out = pd.DataFrame(recs, columns=["channel", "intervals", "short_intervals", "share_short", "mean_gap",
+    out = pd.DataFrame(recs, columns=["channel", "intervals", "short_intervals", "share_short",
+                                      "roster_intervals", "share_short_of_plan", "mean_gap",
                                       "agents_source", "interval_s"])
     out["channel"] = out["channel"].astype("str")
     out["agents_source"] = out["agents_source"].astype("str")

@@ -296,6 +296,13 @@ def test_staffing_gap_shades_short_hours():
     short = [c for c in ax.containers if c.get_label() == "short"]
     assert len(short) == 1 and len(short[0]) == 10                # hours 8-17 short by 1 agent
     assert [p.get_height() for p in short[0]] == [1.0] * 10        # required 6 - staffed 5
+    # zoomed to the hours with agents (8-17); each hour's share of short intervals written above it
+    staff = pd.DataFrame({"hour": range(24), "required": np.r_[np.zeros(8), np.full(10, 6.0), np.zeros(6)],
+                          "staffed": np.r_[np.zeros(8), np.full(10, 5.0), np.zeros(6)],
+                          "share": np.r_[np.zeros(8), np.full(10, 0.25), np.zeros(6)]})
+    ax = plots.plot_staffing_gap(staff, share_short="share").axes[0]
+    assert ax.get_xlim() == (7.4, 17.6)
+    assert [t.get_text() for t in ax.texts].count("25%") == 10
 
 
 def test_figure_input_errors():

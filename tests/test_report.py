@@ -611,10 +611,17 @@ def test_template_figures_have_human_labels(sample_subset, monkeypatch):
         scope["changes"], month=scope["m"], catalogue=scope["cat"], segment_rows=scope["seg_rows"],
         spikes=scope["spike_rows"], staffing=scope["staffing"], kpis=report.HEADLINE_KPIS)) <= 7
     # staffing per channel agrees from headline to hourly table
+    ds, m = scope["ds"], scope["m"]
+    st = ds.staffing
+    local_month = st["interval_start"].dt.tz_convert(ds.settings.timezone).dt.tz_localize(None).dt.to_period("M")
     for r in scope["staffing"].itertuples(index=False):
-        hours = report.staffing_hours(scope["ds"], scope["m"], channel=r.channel)
+        hours = report.staffing_hours(ds, m, channel=r.channel)
         assert hours["short_intervals"].sum() == r.short_intervals
         assert hours["busy_intervals"].sum() == r.intervals
+        # below the roster's own plan: counted here straight from the staffing table
+        plan = st[(st["channel"] == r.channel) & (local_month == m)]
+        assert r.roster_intervals == len(plan)
+        assert r.share_short_of_plan == pytest.approx((plan["staffed_agents"] < plan["required_agents"]).mean())
 
 
 def _sections(soup) -> dict[str, dict]:
