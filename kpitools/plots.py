@@ -992,8 +992,9 @@ def plot_kpi_trend(kpi_rows: pd.DataFrame, kpi: str, *, by: str | None = None,
         y = gd["value"].astype(float).to_numpy() * factor
         ax.plot(x, y, marker="o", ms=3.5, color=col, label=None if g is None else _mpl_text(g))
         if {"ci_low", "ci_high"} <= set(gd.columns):
-            lo = gd["ci_low"].astype(float).to_numpy() * factor
-            hi = gd["ci_high"].astype(float).to_numpy() * factor
+            iv = shown_intervals(gd)
+            lo = iv["ci_low"].to_numpy(dtype=float) * factor
+            hi = iv["ci_high"].to_numpy(dtype=float) * factor
             if np.isfinite(lo).any():
                 ax.fill_between(x, lo, hi, color=col, alpha=0.15, lw=0)
     if by is None and "target" in d and d["target"].notna().any():
@@ -1247,8 +1248,9 @@ def plot_rate_with_ci(rows: pd.DataFrame, *, by: str, value: str = "value", unit
     ypos = np.arange(len(d))
     v = d[value].to_numpy(dtype=float) * factor
     if {"ci_low", "ci_high"} <= set(d.columns):
-        lo = d["ci_low"].to_numpy(dtype=float) * factor
-        hi = d["ci_high"].to_numpy(dtype=float) * factor
+        iv = shown_intervals(d.rename(columns={value: "value"}) if value != "value" else d)
+        lo = iv["ci_low"].to_numpy(dtype=float) * factor        # around the value, on the scale
+        hi = iv["ci_high"].to_numpy(dtype=float) * factor
         ok = np.isfinite(lo) & np.isfinite(hi) & np.isfinite(v)
         ax.hlines(ypos[ok], lo[ok], hi[ok], color=PALETTE[0], lw=2, alpha=0.5)
     ax.plot(v, ypos, "o", color=PALETTE[0], ms=5)
