@@ -676,13 +676,15 @@ def scorecard_table(kpi_rows: pd.DataFrame, *, month: Any, changes: pd.DataFrame
         "better", "changed" (significant, without a direction) or "" ; ``p_value``: adjusted
         across the KPIs compared; ``trend``: the ``history`` monthly values, oldest first, NaN
         where n < ``min_n``; ``maturing``: the parts of the month's ``note`` saying the cohort is
-        not complete yet, else None. A maturing KPI is marked with a dagger and its change is
+        not complete yet, else None; ``change_against``: the month the change is against (the
+        previous month, or for a survey in waves the wave before the one shown, tested in the same
+        Benjamini-Hochberg family). A maturing KPI is marked with a dagger and its change is
         not tested (part of it is the cohort's age). In the HTML each row carries ``data-kpi``,
         ``data-period`` (the month shown) and the value cell ``data-value`` (the unrounded
         value as ``repr``), so the report can be checked against ``kpi_table``; the interval
         cell carries ``data-low`` and ``data-high``.
     """
-    from kpitools.stats.changes import changes_across_kpis
+    from kpitools.stats.changes import benjamini_hochberg, changes_across_kpis, period_changes
 
     _check_columns(kpi_rows, ["kpi", "period", "value"], "kpi_rows")
     if not isinstance(history, int) or history < 1:
@@ -746,6 +748,7 @@ def scorecard_table(kpi_rows: pd.DataFrame, *, month: Any, changes: pd.DataFrame
     maturing = {k: _maturing(cur.at[k, "note"]) for k in order}
     # changes against last month, BH across the KPIs shown
     test = pd.Series("", index=cur.index, dtype="object")
+    against: dict[str, pd.Period] = {}
     n_compared = None
     full = changes is not None and {"prev_period", "p_value", "yoy_p_value", "test"} <= set(changes.columns)
     if full:
@@ -760,6 +763,32 @@ def scorecard_table(kpi_rows: pd.DataFrame, *, month: Any, changes: pd.DataFrame
         cur["significant"] = ca["significant"].fillna(False).astype(bool)
         test = ca["test"].where(ca["p_adjusted"].notna(), "").fillna("")
         n_compared = int(ca["n_compared"].dropna().iloc[0]) if ca["n_compared"].notna().any() else 0
+        # a survey in waves: its latest wave against the wave before, in the same BH family
+        in_family = ca["p_adjusted"].notna() & ca["p_value"].notna()
+        p_family = ca["p_value"].where(in_family)
+        for k in [k for k in waves if k in cur.index and cur.at[k, "shown_period"] != m]:
+            w = cur.at[k, "shown_period"]
+            before = rows[(rows["kpi"] == k) & ~rows["_small"] & rows["value"].notna()
+                          & (rows["period"] < w) & (rows["period"] >= w - 12)]
+            if before.empty or "stat" not in rows.columns:
+                continue
+            pair = pd.concat([before.sort_values("period").iloc[[-1]].assign(period=w - 1),
+                              rows[(rows["kpi"] == k) & (rows["period"] == w)]], ignore_index=True)
+            pair["period"] = pd.PeriodIndex(pair["period"], freq="M")
+            pc = period_changes(pair.drop(columns=["_small"]), segments=[], alpha=alpha)
+            last = pc.iloc[-1]
+            if not _finite(last["p_value"]):
+                continue
+            cur.loc[k, ["prev_value", "change", "change_ci_low", "change_ci_high"]] = [
+                last["prev_value"], last["change"], last["change_ci_low"], last["change_ci_high"]]
+            against[k] = before["period"].max()
+            test[k] = last["test"]
+            p_family[k] = float(last["p_value"])
+        if against:
+            adj, _ = benjamini_hochberg(p_family.to_numpy(dtype=float), alpha=alpha)
+            cur["p_value"] = adj
+            cur["significant"] = np.where(np.isnan(adj), False, adj <= alpha)
+            n_compared = int(np.isfinite(adj).sum())
     elif changes is not None:
         _check_columns(changes, ["kpi", "period"], "changes")
         ch = changes.copy()
@@ -787,9 +816,8 @@ def scorecard_table(kpi_rows: pd.DataFrame, *, month: Any, changes: pd.DataFrame
         h = None if h is None or pd.isna(h) else bool(h)
         mat = maturing[k]
         sig = _truth(r["significant"])
-        if small or mat or cur.at[k, "shown_period"] != m:
-            sig = None if (small or cur.at[k, "shown_period"] != m) else sig
-        if mat:
+        wave_change = k in against
+        if small or mat or (cur.at[k, "shown_period"] != m and not wave_change):
             sig = None
         chg = r["change"]
         verdict = ""
@@ -810,12 +838,13 @@ def scorecard_table(kpi_rows: pd.DataFrame, *, month: Any, changes: pd.DataFrame
             "p_value": r["p_value"], "test": str(test.get(k, "") or ""),
             "significant": bool(sig) if sig is not None else pd.NA, "verdict": verdict,
             "higher_is_better": h, "worst": worst_of.get(k), "trend": trend, "maturing": mat,
+            "change_against": against.get(k, m - 1),
             "clock": r["clock"], "note": r["note"],
         })
     cols = ["kpi", "title", "group", "shown_period", "value", "ci_low", "ci_high", "interval_method",
             "unit", "n", "small", "target", "target_met", "direction", "prev_value", "change",
             "change_ci_low", "change_ci_high", "p_value", "test", "significant", "verdict",
-            "higher_is_better", "worst", "trend", "maturing"]
+            "higher_is_better", "worst", "trend", "maturing", "change_against"]
     frame = pd.DataFrame(recs, columns=cols)
     with_worst = bool(worst_of)
     ncol = 8 + with_worst
@@ -852,9 +881,11 @@ def scorecard_table(kpi_rows: pd.DataFrame, *, month: Any, changes: pd.DataFrame
                 tgt = html.escape(ftg)
         else:
             tgt = '<span class="muted">none set</span>'
-        if _finite(rec["change"]) and rec["shown_period"] == m:
+        if _finite(rec["change"]) and (rec["shown_period"] == m or rec["change_against"] != m - 1):
             (fch,) = format_range([rec["change"]], unit, signed=True, currency=currency,
                                   reference=[rec["value"]])
+            if rec["change_against"] != m - 1:
+                fch += f" vs {rec['change_against'].strftime('%b %Y')} wave"
             sig = _truth(rec["significant"])
             p = f", adjusted p = {rec['p_value']:.3f}" if _finite(rec["p_value"]) else ""
             if rec["maturing"]:

@@ -412,16 +412,32 @@ def test_scorecard_greys_small_n_and_leaves_it_out_of_the_sparkline():
 
 
 def test_scorecard_shows_the_latest_survey_wave_with_its_month():
+    from kpitools.stats.changes import period_changes
+
+    # waves in May (d, s, p = 60, 80, 134 of 274) and August (60, 84, 172 of 316); stray answers in
+    # September (n 2) and none in October
     rows = []
-    for p, n, v in [("2026-08", 316, 35.4), ("2026-09", 2, 50.0), ("2026-10", 0, np.nan)]:
+    for p, (d, s_, q) in [("2026-05", (60, 80, 134)), ("2026-06", (0, 0, 0)), ("2026-07", (0, 0, 0)),
+                          ("2026-08", (60, 84, 172)), ("2026-09", (0, 1, 1)), ("2026-10", (0, 0, 0))]:
+        n = d + s_ + q
+        v = 100 * (q - d) / n if n else np.nan
         rows.append(dict(kpi="nps", period=pd.Period(p, "M"), value=v, n=n, unit="points", stat="nps",
-                         ci_low=v - 8 if n > 2 else np.nan, ci_high=v + 8 if n > 2 else np.nan,
-                         target=30.0, target_met=(v >= 30) if n else pd.NA))
-    sc = plots.scorecard_table(pd.DataFrame(rows), month="2026-10", min_n=30)
+                         detractors=d, passives=s_, promoters=q, ci_low=v - 8 if n > 2 else np.nan,
+                         ci_high=v + 8 if n > 2 else np.nan, target=30.0,
+                         target_met=(v >= 30) if n else pd.NA, confidence=0.95))
+    df = pd.DataFrame(rows)
+    df["period"] = pd.PeriodIndex(df["period"], freq="M")
+    sc = plots.scorecard_table(df, month="2026-10", changes=period_changes(df), min_n=30)
     f = sc.frame.set_index("kpi")
-    assert f.at["nps", "shown_period"] == pd.Period("2026-08", "M") and f.at["nps", "value"] == 35.4
+    # August: (172 - 60) / 316 = 35.44; May: (134 - 60) / 274 = 27.01 -> change +8.43 points
+    assert f.at["nps", "shown_period"] == pd.Period("2026-08", "M")
+    assert f.at["nps", "value"] == pytest.approx(100 * 112 / 316)
+    assert f.at["nps", "change"] == pytest.approx(100 * 112 / 316 - 100 * 74 / 274)
+    assert f.at["nps", "change_against"] == pd.Period("2026-05", "M")
+    assert f.at["nps", "test"] == "mover+adjusted_wald_z"
     tr = BeautifulSoup(sc.html, "html.parser").find("tr", attrs={"data-kpi": "nps"})
     assert tr["data-period"] == "2026-08" and "(Aug 2026 wave)" in tr.get_text()
+    assert "+8.4 vs May 2026 wave" in tr.get_text()
 
 
 def test_shown_interval_contains_the_value_and_stays_on_the_scale():
