@@ -621,7 +621,7 @@ def scorecard_table(kpi_rows: pd.DataFrame, *, month: Any, changes: pd.DataFrame
                     history: int = 12, caption: str | None = None,
                     currency: str | None = None, min_n: int = 30, alpha: float = 0.05,
                     worst: pd.DataFrame | None = None, waves: Sequence[str] = WAVE_KPIS,
-                    lookback: int = 3) -> HtmlTable:
+                    lookback: int = 3, equal_age: pd.DataFrame | None = None) -> HtmlTable:
     """The headline scorecard: one row per KPI for ``month``.
 
     Parameters
@@ -661,6 +661,10 @@ def scorecard_table(kpi_rows: pd.DataFrame, *, month: Any, changes: pd.DataFrame
         Surveys answered in waves: when the month has fewer than ``min_n`` answers, the latest
         month within ``lookback`` months that has them is shown, with that month named.
     lookback : int, default 3
+    equal_age : pandas.DataFrame, optional
+        ``kpitools.report.equal_age_changes`` output: a KPI whose cohort is still maturing is
+        then compared with the month before at equal age (tickets resolved within the same time
+        of creation), tested in the same family; without it such a KPI's change is not tested.
 
     Returns
     -------
@@ -749,6 +753,7 @@ def scorecard_table(kpi_rows: pd.DataFrame, *, month: Any, changes: pd.DataFrame
     # changes against last month, BH across the KPIs shown
     test = pd.Series("", index=cur.index, dtype="object")
     against: dict[str, pd.Period] = {}
+    aged: dict[str, float] = {}
     n_compared = None
     full = changes is not None and {"prev_period", "p_value", "yoy_p_value", "test"} <= set(changes.columns)
     if full:
@@ -784,7 +789,18 @@ def scorecard_table(kpi_rows: pd.DataFrame, *, month: Any, changes: pd.DataFrame
             against[k] = before["period"].max()
             test[k] = last["test"]
             p_family[k] = float(last["p_value"])
-        if against:
+        if equal_age is not None and len(equal_age):
+            _check_columns(equal_age, ["kpi", "age_s", "change", "ci_low", "ci_high", "p_value", "test"],
+                           "equal_age")
+            for r in equal_age.itertuples(index=False):
+                if r.kpi in cur.index and maturing.get(r.kpi) and cur.at[r.kpi, "shown_period"] == m \
+                        and _finite(r.p_value):
+                    cur.loc[r.kpi, ["prev_value", "change", "change_ci_low", "change_ci_high"]] = [
+                        r.against_value, r.change, r.ci_low, r.ci_high]
+                    aged[r.kpi] = float(r.age_s)
+                    test[r.kpi] = r.test
+                    p_family[r.kpi] = float(r.p_value)
+        if against or aged:
             adj, _ = benjamini_hochberg(p_family.to_numpy(dtype=float), alpha=alpha)
             cur["p_value"] = adj
             cur["significant"] = np.where(np.isnan(adj), False, adj <= alpha)
@@ -817,7 +833,7 @@ def scorecard_table(kpi_rows: pd.DataFrame, *, month: Any, changes: pd.DataFrame
         mat = maturing[k]
         sig = _truth(r["significant"])
         wave_change = k in against
-        if small or mat or (cur.at[k, "shown_period"] != m and not wave_change):
+        if small or (mat and k not in aged) or (cur.at[k, "shown_period"] != m and not wave_change):
             sig = None
         chg = r["change"]
         verdict = ""
@@ -838,13 +854,13 @@ def scorecard_table(kpi_rows: pd.DataFrame, *, month: Any, changes: pd.DataFrame
             "p_value": r["p_value"], "test": str(test.get(k, "") or ""),
             "significant": bool(sig) if sig is not None else pd.NA, "verdict": verdict,
             "higher_is_better": h, "worst": worst_of.get(k), "trend": trend, "maturing": mat,
-            "change_against": against.get(k, m - 1),
+            "change_against": against.get(k, m - 1), "equal_age_s": aged.get(k, np.nan),
             "clock": r["clock"], "note": r["note"],
         })
     cols = ["kpi", "title", "group", "shown_period", "value", "ci_low", "ci_high", "interval_method",
             "unit", "n", "small", "target", "target_met", "direction", "prev_value", "change",
             "change_ci_low", "change_ci_high", "p_value", "test", "significant", "verdict",
-            "higher_is_better", "worst", "trend", "maturing", "change_against"]
+            "higher_is_better", "worst", "trend", "maturing", "change_against", "equal_age_s"]
     frame = pd.DataFrame(recs, columns=cols)
     with_worst = bool(worst_of)
     ncol = 8 + with_worst
@@ -886,9 +902,11 @@ def scorecard_table(kpi_rows: pd.DataFrame, *, month: Any, changes: pd.DataFrame
                                   reference=[rec["value"]])
             if rec["change_against"] != m - 1:
                 fch += f" vs {rec['change_against'].strftime('%b %Y')} wave"
+            if _finite(rec["equal_age_s"]):
+                fch += " at equal age"
             sig = _truth(rec["significant"])
             p = f", adjusted p = {rec['p_value']:.3f}" if _finite(rec["p_value"]) else ""
-            if rec["maturing"]:
+            if rec["maturing"] and not _finite(rec["equal_age_s"]):
                 why, cls, mark = "not tested: the cohort is still maturing", "muted", ""
             elif rec["small"]:
                 why, cls, mark = f"not tested: n below {min_n}", "muted", ""
@@ -956,10 +974,14 @@ def scorecard_table(kpi_rows: pd.DataFrame, *, month: Any, changes: pd.DataFrame
     mat = [(rec["title"], rec["maturing"]) for rec in recs if rec["maturing"]]
     if mat:
         items = "; ".join(f"{html.escape(str(t))}: {html.escape(x)}" for t, x in mat)
+        aged_items = [f"{html.escape(str(rec['title']))} counts the tickets of both months resolved within "
+                      f"{html.escape(format_value(rec['equal_age_s'], 'seconds'))} of creation"
+                      for rec in recs if rec["maturing"] and _finite(rec["equal_age_s"])]
+        aged_text = (" Compared at equal age instead: " + "; ".join(aged_items) + "." if aged_items else "")
         out.append(f'<p class="kpi-note">\u2020 Cohort still maturing in {m} ({items}). These KPIs '
                    "count the tickets created in the month, and the latest tickets have had less time to "
                    "be resolved or followed up, so the value can still change; its change against an older, "
-                   "mature month is partly the cohort's age, so it is not tested.</p>")
+                   f"mature month is partly the cohort's age, so it is not tested as it is.{aged_text}</p>")
     return HtmlTable(frame, "".join(out), text_columns=["kpi", "value", "ci_low", "ci_high", "n",
                                                          "target_met", "change", "significant"])
 

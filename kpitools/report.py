@@ -77,6 +77,7 @@ __all__ = [
     "staffing_by_channel",
     "staffing_hours",
     "headline_segments",
+    "equal_age_changes",
 ]
 
 #: Package data: the nbconvert template ``kpireport`` and the report template notebook.
@@ -1270,6 +1271,72 @@ def staffing_hours(ds, month: Any, *, channel: str) -> pd.DataFrame:
     hours["short_intervals"] = hours["hour"].map(g["sum"]).fillna(0).astype("int64")
     hours["share_short"] = hours["short_intervals"] / hours["busy_intervals"].where(hours["busy_intervals"] > 0)
     return hours
+
+
+def _month_bounds_utc(month: pd.Period, tz: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    start = pd.Timestamp(month.start_time).tz_localize(tz).tz_convert("UTC")
+    end = pd.Timestamp((month + 1).start_time).tz_localize(tz).tz_convert("UTC")
+    return start, end
+
+
+def equal_age_changes(ds, month: Any, *, confidence: float = 0.95) -> pd.DataFrame:
+    """Resolution rate of a month still maturing against the month before, at equal age.
+
+    The month's newest tickets were created shortly before the export's cut-off and have had
+    little time to be resolved, so its resolution rate is low for want of time, not of
+    performance. At equal age both months count the tickets resolved within the same time of
+    their creation: the age ``a`` of the month's youngest possible ticket at the cut-off
+    (cut-off - month end); every ticket of both months has been observed that long.
+
+    Parameters
+    ----------
+    ds : Dataset
+        Needs ``tickets`` with ``created_at`` and ``first_resolved_at``.
+    month : str or pandas.Period
+    confidence : float, default 0.95
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row for ``resolution_rate`` (none when the month ended after the cut-off, the
+        column is missing, or either month has no ticket): ``kpi, period, against, age_s``
+        (a, seconds), ``value`` and ``against_value`` (shares resolved within a), ``n``,
+        ``against_n``, ``change``, ``ci_low``, ``ci_high`` (Newcombe), ``p_value`` and
+        ``test`` (``newcombe+z`` or ``newcombe+fisher``), from
+        :func:`kpitools.stats.intervals.proportion_difference`
+        (docs/methods.md#proportion-difference).
+    """
+    from kpitools.stats.intervals import proportion_difference
+
+    m = parse_month(month)
+    cols = ["kpi", "period", "against", "age_s", "value", "against_value", "n", "against_n", "change",
+            "ci_low", "ci_high", "p_value", "test"]
+    t = ds.tickets
+    empty = pd.DataFrame({c: pd.Series(dtype="float64") for c in cols})
+    if t is None or "first_resolved_at" not in t.columns:
+        return empty
+    tz = ds.settings.timezone
+    start, end = _month_bounds_utc(m, tz)
+    age = (ds.cutoff - end).total_seconds()
+    if age <= 0:
+        return empty
+    created, resolved = t["created_at"], t["first_resolved_at"]
+    within = (resolved.notna() & (resolved <= ds.cutoff)
+              & ((resolved - created).dt.total_seconds() <= age)).to_numpy()
+    counts = []
+    for p in (m, m - 1):
+        a, b = _month_bounds_utc(p, tz)
+        sel = ((created >= a) & (created < b)).to_numpy()
+        counts.append((int(within[sel].sum()), int(sel.sum())))
+    (x1, n1), (x2, n2) = counts
+    if n1 == 0 or n2 == 0:
+        return empty
+    r = proportion_difference(x1, n1, x2, n2, confidence=confidence)
+    return pd.DataFrame([{
+        "kpi": "resolution_rate", "period": m, "against": m - 1, "age_s": age, "value": x1 / n1,
+        "against_value": x2 / n2, "n": n1, "against_n": n2, "change": r["difference"],
+        "ci_low": r["ci_low"], "ci_high": r["ci_high"], "p_value": r["p_value"],
+        "test": f"newcombe+{r['test']}"}], columns=cols)
 
 
 def headline_segments(ds, kpi_rows: pd.DataFrame, *, confidence: float = 0.95) -> pd.DataFrame:

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from kpitools.plots import _finite, _maturing, format_value, kpi_label
-from kpitools.stats.changes import changes_across_kpis
+from kpitools.stats.changes import benjamini_hochberg, changes_across_kpis
 
 __all__ = ["summary_sentences", "summary_html", "worst_segments", "spike_table", "SENTENCE_COLUMNS"]
 
@@ -216,6 +216,7 @@ def summary_sentences(changes: pd.DataFrame, *, month: Any, catalogue: pd.DataFr
                       segment_rows: pd.DataFrame | None = None,
                       segments: dict[str, str] | None = None, spikes: pd.DataFrame | None = None,
                       staffing: pd.DataFrame | None = None, kpis: Sequence[str] | None = None,
+                      equal_age: pd.DataFrame | None = None,
                       min_n: int = 30, alpha: float = 0.05, confidence: float = 0.95,
                       currency: str | None = None, max_sentences: int = 7) -> pd.DataFrame:
     """What changed, what missed its target and who is behind, in 3 to 7 sentences.
@@ -242,6 +243,9 @@ def summary_sentences(changes: pd.DataFrame, *, month: Any, catalogue: pd.DataFr
         ``kpitools.report.staffing_by_channel``).
     kpis : sequence of str, optional
         KPIs whose changes and targets are read (the scorecard's); default all.
+    equal_age : pandas.DataFrame, optional
+        ``kpitools.report.equal_age_changes``: a cohort still maturing is then compared with the
+        month before at equal age (in the same family) instead of not at all.
     min_n : int, default 30
         Values with fewer answers or items are not judged (setting ``min_n``).
     alpha : float, default 0.05
@@ -303,6 +307,26 @@ def summary_sentences(changes: pd.DataFrame, *, month: Any, catalogue: pd.DataFr
     if have_tests:
         ca = changes_across_kpis(changes, period=m, kpis=list(cur.index), exclude=maturing,
                                  min_n=min_n, alpha=alpha)
+        ca["at_equal_age"] = False
+        if equal_age is not None and len(equal_age):
+            # a maturing cohort compared with the month before at equal age joins that family
+            _check_frame(equal_age, "equal_age", ["kpi", "against", "value", "against_value", "n",
+                                                  "change", "ci_low", "ci_high", "p_value", "test"])
+            ea = equal_age[equal_age["kpi"].isin(maturing) & equal_age["p_value"].notna()]
+            if len(ea):
+                prev = ca["comparison"] == "previous period"
+                ca = ca[~(prev & ca["kpi"].isin(ea["kpi"]))]
+                add = ea.assign(comparison="previous period", period=m, against_n=ea["n"],
+                                excluded="", at_equal_age=True, alpha=alpha, p_adjusted=np.nan,
+                                significant=False, n_compared=0)
+                ca = pd.concat([ca, add[ca.columns]], ignore_index=True)
+                prev = (ca["comparison"] == "previous period").to_numpy()
+                fam = prev & ca["p_value"].notna().to_numpy() & (ca["excluded"] == "").to_numpy()
+                adj, _ = benjamini_hochberg(np.where(fam, ca["p_value"].to_numpy(dtype=float), np.nan),
+                                            alpha=alpha)
+                ca.loc[prev, "p_adjusted"] = adj[prev]
+                ca.loc[prev, "significant"] = np.where(np.isnan(adj[prev]), False, adj[prev] <= alpha)
+                ca.loc[prev, "n_compared"] = int(fam.sum())
         hib = ca["kpi"].map(cat["higher_is_better"]).astype("object")
         up = ca["change"] > 0
         worse = ((hib == True) & ~up) | ((hib == False) & up)  # noqa: E712
@@ -323,8 +347,9 @@ def summary_sentences(changes: pd.DataFrame, *, month: Any, catalogue: pd.DataFr
                 u = unit_of(r.kpi)
                 against = _month(r.against).strftime("%B %Y")
                 fval, fold = _fmt(r.value, u, currency), _fmt(r.against_value, u, currency)
+                aged = " at equal age" if getattr(r, "at_equal_age", False) else ""
                 items.append(
-                    f"{title(r.kpi)} {fval} against {fold} in {against} "
+                    f"{title(r.kpi)}{aged} {fval} against {fold} in {against} "
                     f"({_join([_fmt(r.change, u, currency, signed=True), _interval(r.ci_low, r.ci_high, u, currency, confidence, signed=True), _n(r.n), f'adjusted p {r.p_adjusted:.2g}'])})")
             sentences.append({"topic": direction, "kpi": ", ".join(dict.fromkeys(dd["kpi"])),
                               "text": f"{verbs[direction]}: {_listing(items, 'changes')}."})

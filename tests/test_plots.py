@@ -498,3 +498,30 @@ def test_priorities_in_rank_order_and_sla_chart_labels():
     lo, hi = fig.axes[0].get_xlim()
     # zoomed: the lowest shown number is 81 %; the axis starts below it (and below 90 % target)
     assert hi == 100 and 0 < lo < 81
+
+
+def test_maturing_cohort_is_compared_at_equal_age_or_not_starred():
+    # resolution rate 1000/1000 -> 900/1000 while 100 tickets are still open: not tested as it is
+    rows = _two_months("resolution_rate", "share", 1000, 900, 1000,
+                       note="cohort still maturing: 100 ticket(s) still open at the cut-off")
+    rows[0]["note"] = None
+    df, ch = _scorecard_changes(rows)
+    cat = pd.DataFrame({"kpi": ["resolution_rate"], "title": ["Resolution rate"], "group": ["volume"],
+                        "higher_is_better": [True]})
+    plain = plots.scorecard_table(df, month="2026-10", changes=ch, catalogue=cat)
+    assert plain.frame["verdict"].iloc[0] == "" and " *</span>" not in plain.html
+    # at equal age (both months: resolved within 32 h) 700/1000 vs 800/1000: significant, worse
+    from kpitools.stats.intervals import proportion_difference
+
+    r = proportion_difference(700, 1000, 800, 1000)
+    eq = pd.DataFrame([{"kpi": "resolution_rate", "period": pd.Period("2026-10", "M"),
+                        "against": pd.Period("2026-09", "M"), "age_s": 115200.0, "value": 0.7,
+                        "against_value": 0.8, "n": 1000, "against_n": 1000, "change": r["difference"],
+                        "ci_low": r["ci_low"], "ci_high": r["ci_high"], "p_value": r["p_value"],
+                        "test": "newcombe+z"}])
+    aged = plots.scorecard_table(df, month="2026-10", changes=ch, catalogue=cat, equal_age=eq)
+    f = aged.frame.iloc[0]
+    assert f["verdict"] == "worse" and f["change"] == pytest.approx(-0.1) and f["equal_age_s"] == 115200.0
+    tr = BeautifulSoup(aged.html, "html.parser").find("tr", attrs={"data-kpi": "resolution_rate"})
+    assert "-10.0 pp at equal age *" in tr.get_text()
+    assert "resolved within 32.0 h of creation" in aged.html

@@ -914,3 +914,28 @@ def test_has_tables_checks_columns():
     assert report.has_tables(blank, "tickets.team") == "the tickets table has no values in its team column"
     assert report.has_tables(no_team, "contacts", "contacts.agent_id", "tickets.team") == (
         "the dataset has no contacts table; the tickets table has no team column")
+
+
+def test_equal_age_changes_by_hand():
+    from types import SimpleNamespace
+
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    day = pd.Timedelta("1D")
+    created = pd.to_datetime(["2026-10-05", "2026-10-10", "2026-10-20", "2026-10-30",
+                              "2026-09-05", "2026-09-10", "2026-09-20"]).tz_localize("UTC")
+    resolved = pd.Series([created[0] + day, created[1] + 3 * day, pd.NaT, created[3] + 1.5 * day,
+                          created[4] + 0.5 * day, created[5] + 5 * day, created[6] + day])
+    tickets = pd.DataFrame({"created_at": created, "first_resolved_at": pd.to_datetime(resolved, utc=True)})
+    ds = SimpleNamespace(tickets=tickets, settings=SimpleNamespace(timezone="UTC"),
+                         cutoff=pd.Timestamp("2026-11-03", tz="UTC"))
+    r = report.equal_age_changes(ds, "2026-10").iloc[0]
+    # cut-off 3 Nov 00:00 - October's end 1 Nov 00:00 = 2 days; within 2 days of creation:
+    # October 2 of 4 (1 d, 1.5 d), September 2 of 3 (0.5 d, 1 d)
+    assert r["age_s"] == 2 * 86400 and (r["n"], r["against_n"]) == (4, 3)
+    assert r["value"] == 0.5 and r["against_value"] == pytest.approx(2 / 3)
+    lo, hi = confint_proportions_2indep(2, 4, 2, 3, method="newcomb", compare="diff")   # statsmodels
+    assert (r["ci_low"], r["ci_high"]) == (pytest.approx(lo), pytest.approx(hi))
+    assert r["test"] == "newcombe+fisher"                  # expected cells below 5
+    # a month ending after the cut-off has no equal-age comparison
+    assert report.equal_age_changes(ds, "2026-11").empty

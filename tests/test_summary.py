@@ -170,3 +170,18 @@ def test_summary_html_escapes():
     s = pd.DataFrame({"topic": ["worse"], "kpi": ["x"], "text": ["<script>alert(1)</script>"]})
     h = summary.summary_html(s)._repr_html_()
     assert "<script>" not in h and h.startswith('<ul class="kpi-summary"><li class="worse">')
+
+
+def test_maturing_cohort_at_equal_age_joins_the_family():
+    from kpitools.stats.intervals import proportion_difference
+
+    # at equal age 700/1000 against 800/1000: a real drop, tested with CSAT and reopen rate
+    r = proportion_difference(700, 1000, 800, 1000)
+    eq = pd.DataFrame([{"kpi": "resolution_rate", "period": OCT, "against": SEP, "age_s": 115200.0,
+                        "value": 0.7, "against_value": 0.8, "n": 1000, "against_n": 1000,
+                        "change": r["difference"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
+                        "p_value": r["p_value"], "test": "newcombe+z"}])
+    s = summary.summary_sentences(_month_pair(), month="2026-10", catalogue=CAT, equal_age=eq)
+    worse = s[s["topic"] == "worse"]["text"].iloc[0]
+    assert "Resolution rate at equal age 70.0% against 80.0% in September 2026 (-10.0 pp" in worse
+    assert "across 3 KPIs against the previous period" in worse
