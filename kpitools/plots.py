@@ -258,8 +258,8 @@ def format_range(values: Sequence[Any], unit: str | None = None, *, signed: bool
     u = (unit or "").strip().lower()
     if u not in _SECONDS_UNITS:
         return [format_value(v, unit, signed=signed, currency=currency) for v in values]
-    ref = list(reference) or list(values)
-    factor, name = _seconds_scale(ref)
+    ref = [x for x in reference if _finite(x) and float(x) != 0]
+    factor, name = _seconds_scale(ref or list(values))    # a zero value does not pick seconds
     out = []
     for v in values:
         if not _finite(v):
@@ -1532,11 +1532,11 @@ def plot_utilization(rows: pd.DataFrame, *, by: str = "agent_id", value: str = "
 #: Priorities in rank order, most urgent first (tables and charts list them so).
 PRIORITY_ORDER = ("urgent", "high", "normal", "low")
 #: Note parts that tell the reader nothing the row does not already show.
-_DULL_NOTE = re.compile(r"^(currency [A-Za-z]{3}|denominator: .*)$")
+_DULL_NOTE = re.compile(r"^(currency [A-Za-z]{3}|denominator: .*|survey [a-z_]+)$")
 
 
 def _informative(note: Any) -> str:
-    """The parts of a KPI note worth showing (not the currency or the denominator label)."""
+    """The parts of a KPI note worth showing (not the currency, the survey's name or the denominator label)."""
     if not isinstance(note, str):
         return ""
     return "; ".join(p.strip() for p in note.split(";") if p.strip() and not _DULL_NOTE.match(p.strip()))
