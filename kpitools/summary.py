@@ -358,10 +358,12 @@ def summary_sentences(changes: pd.DataFrame, *, month: Any, catalogue: pd.DataFr
             sentences[-1]["text"] = (sentences[-1]["text"][:-1]
                                      + f" (two-sided tests, Benjamini-Hochberg at {alpha:g} across {fam_text}).")
         if sig.empty:
-            total = " and ".join(f"{n} KPIs against the {c}" for c, n in n_fam.items())
-            sentences.append({"topic": "no change", "kpi": "",
-                              "text": f"Nothing changed significantly in {m.strftime('%B %Y')}: "
-                                      f"no change among {total} passes Benjamini-Hochberg at {alpha:g}."})
+            total = " and ".join(f"{n} KPIs against the {c}" for c, n in n_fam.items() if n)
+            text = (f"Nothing changed significantly in {m.strftime('%B %Y')}: no change among {total} "
+                    f"passes Benjamini-Hochberg at {alpha:g}." if total else
+                    f"No change could be tested in {m.strftime('%B %Y')}: there is no earlier month "
+                    f"with at least {min_n} answers to compare with.")
+            sentences.append({"topic": "no change", "kpi": "", "text": text})
 
     # 2. targets: missed, and met overall but missed by a segment
     worst = pd.DataFrame()

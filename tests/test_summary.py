@@ -121,6 +121,13 @@ def test_nothing_changed_says_so():
     assert "1 KPIs against the previous period" in s["text"].iloc[0]
 
 
+def test_first_month_has_nothing_to_compare_with():
+    s = summary.summary_sentences(period_changes(_table([_prop("reopen_rate", OCT, 42, 400)])),
+                                  month="2026-10", catalogue=CAT)
+    assert s["text"].tolist() == ["No change could be tested in October 2026: there is no earlier month "
+                                  "with at least 30 answers to compare with."]
+
+
 def test_small_samples_are_not_judged():
     # 2 answers: a "drop" from 100 % to 0 % and a missed target are not reported below min_n
     rows = [_prop("csat", SEP, 2, 2, target=0.85), _prop("csat", OCT, 0, 2, target=0.85)]
