@@ -356,7 +356,9 @@ def shown_intervals(rows: pd.DataFrame, *, confidence: float | None = None) -> p
         "score" where an NPS adjusted-Wald interval excluded its value (small samples: Tango's
         score interval from the answer counts replaces it, docs/methods.md#nps-score-interval);
         "clipped to the scale" where a bound lay outside the KPI's range (a t interval of a
-        1-7 score, docs/methods.md#t-interval); the bounds are then cut at the range.
+        1-7 score, docs/methods.md#t-interval); the bounds are then cut at the range; "widened
+        to the value" where an interval excluded its value and no answer counts were at hand to
+        recompute it.
     """
     from kpitools.stats.intervals import nps_interval
 
@@ -389,9 +391,12 @@ def shown_intervals(rows: pd.DataFrame, *, confidence: float | None = None) -> p
     lo = np.where(clip, np.maximum(lo, bounds[:, 0]), lo)
     hi = np.where(clip, np.minimum(hi, bounds[:, 1]), hi)
     how[clip & (how == "as computed")] = "clipped to the scale"
-    # a value on the boundary with a degenerate side: the interval still contains the value
-    lo = np.where(np.isfinite(lo) & np.isfinite(v), np.minimum(lo, v), lo)
-    hi = np.where(np.isfinite(hi) & np.isfinite(v), np.maximum(hi, v), hi)
+    # any interval still excluding its value (no answer counts to recompute it from) is widened
+    # to the value, and says so
+    out_now = np.isfinite(lo) & np.isfinite(hi) & np.isfinite(v) & ((v < lo) | (v > hi))
+    lo = np.where(out_now, np.minimum(lo, v), lo)
+    hi = np.where(out_now, np.maximum(hi, v), hi)
+    how[out_now] = "widened to the value"
     return pd.DataFrame({"ci_low": lo, "ci_high": hi,
                          "interval_method": pd.array(how.astype(str), dtype="str")}, index=rows.index)
 

@@ -458,6 +458,10 @@ def test_shown_interval_contains_the_value_and_stays_on_the_scale():
     assert (iv.at[1, "ci_low"], iv.at[1, "ci_high"]) == (1.0, 7.0)
     assert iv.at[1, "interval_method"] == "clipped to the scale"
     assert iv.at[2, "interval_method"] == "as computed"
+    # without answer counts an NPS interval excluding its value is widened to it, and says so
+    no_counts = plots.shown_intervals(rows.drop(columns=["detractors", "passives", "promoters"]).iloc[[0]])
+    assert (no_counts.at[0, "ci_low"], no_counts.at[0, "ci_high"]) == (-100.0, 48.5)
+    assert no_counts.at[0, "interval_method"] == "widened to the value"
     assert plots.kpi_bounds("score", "scale 1-5") == (1.0, 5.0)
     assert plots.kpi_bounds("share") == (0.0, 1.0) and plots.kpi_bounds("points") == (-100.0, 100.0)
 
