@@ -416,16 +416,24 @@ def summary_sentences(changes: pd.DataFrame, *, month: Any, catalogue: pd.DataFr
                 text = f"{title(k)} met overall ({_fmt(r['value'], u, currency)}, {_n(r.get('n'))}) but {seg_text(w, u)} is behind"
                 tgt_items.append(("segment", short, text))
                 seg_kpis.append(k)
+    judged = int(has_t.sum()) if {"target", "target_met"} <= set(cur.columns) else 0
     missed = sorted([t for t in tgt_items if t[0] == "missed"], key=lambda t: -t[1])
     seg_missed = sorted([t for t in tgt_items if t[0] == "segment"], key=lambda t: -t[1])
     if missed:
         sentences.append({"topic": "target", "kpi": ", ".join(tgt_kpis),
                           "text": f"Missed targets, furthest first: {_listing([t[2] for t in missed], 'missed targets', 5)}."})
+    if judged and not missed and not seg_missed:
+        sentences.append({"topic": "target", "kpi": "",
+                          "text": f"Every target was met: {judged} KPIs with a target and at least {min_n} "
+                                  "answers or items"
+                                  + (", and by every segment judged." if not worst.empty else ".")})
     if seg_missed:
         sentences.append({"topic": "target", "kpi": ", ".join(seg_kpis),
                           "text": f"Targets met overall but not by every segment: {_listing([t[2] for t in seg_missed], 'segments')}."})
 
     # 3. spikes
+    if spikes is not None and not len(spikes):
+        sentences.append({"topic": "spikes", "kpi": "", "text": "No spike day of ticket volume."})
     if spikes is not None and len(spikes):
         _check_frame(spikes, "spikes", ["day", "tickets", "expected", "launch before it",
                                         "days after launch", "explained"])
@@ -454,6 +462,10 @@ def summary_sentences(changes: pd.DataFrame, *, month: Any, catalogue: pd.DataFr
         s = staffing[staffing["intervals"] > 0]
         s = s.assign(share=s["short_intervals"] / s["intervals"]).sort_values("share", ascending=False)
         s = s[s["short_intervals"] > 0]
+        if not len(s):
+            sentences.append({"topic": "staffing", "kpi": "staffing_gap",
+                              "text": "No staffing interval with contacts was short of the agents Erlang C "
+                                      "requires, in any channel."})
         if len(s):
             length = staffing["interval_s"].iloc[0] if "interval_s" in staffing else np.nan
             what = (f"{length / 60:.0f}-minute intervals" if _finite(length) else "intervals")

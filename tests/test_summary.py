@@ -114,11 +114,20 @@ def test_target_met_overall_but_missed_by_a_segment_is_named():
 
 
 def test_nothing_changed_says_so():
-    rows = [_prop("reopen_rate", SEP, 40, 400), _prop("reopen_rate", OCT, 42, 400)]
-    s = summary.summary_sentences(period_changes(_table(rows)), month="2026-10", catalogue=CAT)
-    assert s["topic"].tolist() == ["no change"]
+    rows = [_prop("reopen_rate", SEP, 40, 400, target=0.12), _prop("reopen_rate", OCT, 42, 400, target=0.12)]
+    rows[1]["target_met"] = True        # 10.5 % against at most 12 %
+    spikes = summary.spike_table(pd.DataFrame(columns=["date", "detector", "observed", "expected", "excess",
+                                                       "launch_names", "days_since_launch", "explained"]))
+    staffing = pd.DataFrame({"channel": ["phone"], "intervals": [400], "short_intervals": [0],
+                             "interval_s": [1800.0]})
+    s = summary.summary_sentences(period_changes(_table(rows)), month="2026-10", catalogue=CAT,
+                                  spikes=spikes, staffing=staffing)
+    assert s["topic"].tolist() == ["no change", "target", "spikes", "staffing"]
     assert s["text"].iloc[0].startswith("Nothing changed significantly in October 2026")
     assert "1 KPIs against the previous period" in s["text"].iloc[0]
+    assert s["text"].iloc[1] == "Every target was met: 1 KPIs with a target and at least 30 answers or items."
+    assert s["text"].iloc[2] == "No spike day of ticket volume."
+    assert s["text"].iloc[3].startswith("No staffing interval with contacts was short")
 
 
 def test_first_month_has_nothing_to_compare_with():
