@@ -216,7 +216,7 @@ def summary_sentences(changes: pd.DataFrame, *, month: Any, catalogue: pd.DataFr
                       segment_rows: pd.DataFrame | None = None,
                       segments: dict[str, str] | None = None, spikes: pd.DataFrame | None = None,
                       staffing: pd.DataFrame | None = None, kpis: Sequence[str] | None = None,
-                      equal_age: pd.DataFrame | None = None,
+                      equal_age: pd.DataFrame | None = None, spike_window: str | None = None,
                       min_n: int = 30, alpha: float = 0.05, confidence: float = 0.95,
                       currency: str | None = None, max_sentences: int = 7) -> pd.DataFrame:
     """What changed, what missed its target and who is behind, in 3 to 7 sentences.
@@ -238,6 +238,8 @@ def summary_sentences(changes: pd.DataFrame, *, month: Any, catalogue: pd.DataFr
         ``channel`` for the others).
     spikes : pandas.DataFrame, optional
         :func:`spike_table` output (one row per spike day).
+    spike_window : str, optional
+        What span ``spikes`` covers, for the sentence ("in the last three months").
     staffing : pandas.DataFrame, optional
         Staffing per channel: ``channel, intervals, short_intervals, interval_s`` (see
         ``kpitools.report.staffing_by_channel``).
@@ -433,7 +435,8 @@ def summary_sentences(changes: pd.DataFrame, *, month: Any, catalogue: pd.DataFr
 
     # 3. spikes
     if spikes is not None and not len(spikes):
-        sentences.append({"topic": "spikes", "kpi": "", "text": "No spike day of ticket volume."})
+        within = f" {spike_window}" if spike_window else ""
+        sentences.append({"topic": "spikes", "kpi": "", "text": f"No spike day of ticket volume{within}."})
     if spikes is not None and len(spikes):
         _check_frame(spikes, "spikes", ["day", "tickets", "expected", "launch before it",
                                         "days after launch", "explained"])
@@ -453,8 +456,9 @@ def summary_sentences(changes: pd.DataFrame, *, month: Any, catalogue: pd.DataFr
         first, last = _day(spikes["day"].min()), _day(spikes["day"].max())
         span = first if first == last else f"{first} to {last}"
         sentences.append({"topic": "spikes", "kpi": "",
-                          "text": f"{len(spikes)} spike day{'s' if len(spikes) != 1 else ''} of ticket volume "
-                                  f"({span}); " + "; ".join(parts) + "."})
+                          "text": f"{len(spikes)} spike day{'s' if len(spikes) != 1 else ''} of ticket volume"
+                                  f"{' ' + spike_window if spike_window else ''} ({span}); "
+                                  + "; ".join(parts) + "."})
 
     # 4. staffing
     if staffing is not None and len(staffing):
