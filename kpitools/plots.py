@@ -30,6 +30,7 @@ __all__ = [
     "html_table",
     "kpi_rows_table",
     "scorecard_table",
+    "wave_changes",
     "sparkline_svg",
     "format_value",
     "format_range",
@@ -621,6 +622,71 @@ def _preferred_segment(kpi: str) -> str:
     return "priority" if kpi.startswith("sla_") else "channel"
 
 
+def wave_changes(kpi_rows: pd.DataFrame, *, month: Any, waves: Sequence[str] = WAVE_KPIS,
+                 min_n: int = 30, lookback: int = 3, history: int = 12) -> pd.DataFrame:
+    """For surveys answered in waves: the latest wave shown for ``month`` against the wave before.
+
+    Parameters
+    ----------
+    kpi_rows : pandas.DataFrame
+        Overall monthly KPI rows with ``kpi, period, value, n, stat`` and the NPS answer counts
+        (``detractors, passives, promoters``).
+    month : str or pandas.Period
+    waves : sequence of str, default ("nps",)
+    min_n : int, default 30
+        A wave is a month with at least this many answers.
+    lookback : int, default 3
+        The wave shown is the latest within ``lookback`` months ending at ``month``, when the
+        month itself has fewer than ``min_n`` answers.
+    history : int, default 12
+        The wave before is looked for up to this many months before the wave shown.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per survey with two waves: ``kpi, period`` (the wave shown), ``against`` (the wave
+        before), ``value, against_value, n, against_n, change, ci_low, ci_high, p_value, test``
+        from :func:`kpitools.stats.changes.period_changes` on the two waves (for NPS the MOVER
+        difference, docs/methods.md#nps-difference). No row when the month has enough answers
+        itself (its change is the ordinary one against last month).
+    """
+    from kpitools.stats.changes import period_changes
+
+    cols = ["kpi", "period", "against", "value", "against_value", "n", "against_n", "change", "ci_low",
+            "ci_high", "p_value", "test"]
+    _check_columns(kpi_rows, ["kpi", "period", "value", "n"], "kpi_rows")
+    m = _period(month)
+    rows = kpi_rows.copy()
+    rows.attrs = {}
+    rows["period"] = rows["period"].map(_period)
+    n = pd.to_numeric(rows["n"], errors="coerce")
+    enough = (n >= min_n) & rows["value"].notna()
+    recs = []
+    for k in waves:
+        mine = rows[(rows["kpi"] == k) & enough]
+        if "stat" not in rows.columns or mine.empty or bool(((mine["period"] == m)).any()):
+            continue
+        shown = mine[(mine["period"] <= m) & (mine["period"] > m - lookback)]
+        if shown.empty:
+            continue
+        w = shown["period"].max()
+        before = mine[(mine["period"] < w) & (mine["period"] >= w - history)]
+        if before.empty:
+            continue
+        prev = before.sort_values("period").iloc[[-1]]
+        pair = pd.concat([prev.assign(period=w - 1), mine[mine["period"] == w]], ignore_index=True)
+        pair["period"] = pd.PeriodIndex(pair["period"], freq="M")
+        last = period_changes(pair, segments=[]).iloc[-1]
+        if not _finite(last["p_value"]):
+            continue
+        recs.append({"kpi": k, "period": w, "against": prev["period"].iloc[0], "value": last["value"],
+                     "against_value": last["prev_value"], "n": float(last["n"]),
+                     "against_n": float(prev["n"].iloc[0]), "change": last["change"],
+                     "ci_low": last["change_ci_low"], "ci_high": last["change_ci_high"],
+                     "p_value": float(last["p_value"]), "test": str(last["test"])})
+    return pd.DataFrame(recs, columns=cols)
+
+
 def scorecard_table(kpi_rows: pd.DataFrame, *, month: Any, changes: pd.DataFrame | None = None,
                     catalogue: pd.DataFrame | None = None, kpis: Sequence[str] | None = None,
                     history: int = 12, caption: str | None = None,
@@ -693,7 +759,7 @@ def scorecard_table(kpi_rows: pd.DataFrame, *, month: Any, changes: pd.DataFrame
         value as ``repr``), so the report can be checked against ``kpi_table``; the interval
         cell carries ``data-low`` and ``data-high``.
     """
-    from kpitools.stats.changes import benjamini_hochberg, changes_across_kpis, period_changes
+    from kpitools.stats.changes import benjamini_hochberg, changes_across_kpis
 
     _check_columns(kpi_rows, ["kpi", "period", "value"], "kpi_rows")
     if not isinstance(history, int) or history < 1:
@@ -776,24 +842,15 @@ def scorecard_table(kpi_rows: pd.DataFrame, *, month: Any, changes: pd.DataFrame
         # a survey in waves: its latest wave against the wave before, in the same BH family
         in_family = ca["p_adjusted"].notna() & ca["p_value"].notna()
         p_family = ca["p_value"].where(in_family)
-        for k in [k for k in waves if k in cur.index and cur.at[k, "shown_period"] != m]:
-            w = cur.at[k, "shown_period"]
-            before = rows[(rows["kpi"] == k) & ~rows["_small"] & rows["value"].notna()
-                          & (rows["period"] < w) & (rows["period"] >= w - 12)]
-            if before.empty or "stat" not in rows.columns:
+        wv = wave_changes(kpi_rows, month=m, waves=waves, min_n=min_n, lookback=lookback)
+        for r in wv.itertuples(index=False):
+            if r.kpi not in cur.index or cur.at[r.kpi, "shown_period"] != r.period:
                 continue
-            pair = pd.concat([before.sort_values("period").iloc[[-1]].assign(period=w - 1),
-                              rows[(rows["kpi"] == k) & (rows["period"] == w)]], ignore_index=True)
-            pair["period"] = pd.PeriodIndex(pair["period"], freq="M")
-            pc = period_changes(pair.drop(columns=["_small"]), segments=[], alpha=alpha)
-            last = pc.iloc[-1]
-            if not _finite(last["p_value"]):
-                continue
-            cur.loc[k, ["prev_value", "change", "change_ci_low", "change_ci_high"]] = [
-                last["prev_value"], last["change"], last["change_ci_low"], last["change_ci_high"]]
-            against[k] = before["period"].max()
-            test[k] = last["test"]
-            p_family[k] = float(last["p_value"])
+            cur.loc[r.kpi, ["prev_value", "change", "change_ci_low", "change_ci_high"]] = [
+                r.against_value, r.change, r.ci_low, r.ci_high]
+            against[r.kpi] = r.against
+            test[r.kpi] = r.test
+            p_family[r.kpi] = float(r.p_value)
         if equal_age is not None and len(equal_age):
             _check_columns(equal_age, ["kpi", "age_s", "change", "ci_low", "ci_high", "p_value", "test"],
                            "equal_age")

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kpitools.plots import _finite, _maturing, format_value, kpi_label
+from kpitools.plots import WAVE_KPIS, _finite, _maturing, format_value, kpi_label, wave_changes
 from kpitools.stats.changes import benjamini_hochberg, changes_across_kpis
 
 __all__ = ["summary_sentences", "summary_html", "worst_segments", "spike_table", "SENTENCE_COLUMNS"]
@@ -310,25 +310,36 @@ def summary_sentences(changes: pd.DataFrame, *, month: Any, catalogue: pd.DataFr
         ca = changes_across_kpis(changes, period=m, kpis=list(cur.index), exclude=maturing,
                                  min_n=min_n, alpha=alpha)
         ca["at_equal_age"] = False
+        ca["wave"] = ""
+        extra = []
         if equal_age is not None and len(equal_age):
             # a maturing cohort compared with the month before at equal age joins that family
             _check_frame(equal_age, "equal_age", ["kpi", "against", "value", "against_value", "n",
                                                   "change", "ci_low", "ci_high", "p_value", "test"])
             ea = equal_age[equal_age["kpi"].isin(maturing) & equal_age["p_value"].notna()]
-            if len(ea):
-                prev = ca["comparison"] == "previous period"
-                ca = ca[~(prev & ca["kpi"].isin(ea["kpi"]))]
-                add = ea.assign(comparison="previous period", period=m, against_n=ea["n"],
-                                excluded="", at_equal_age=True, alpha=alpha, p_adjusted=np.nan,
-                                significant=False, n_compared=0)
-                ca = pd.concat([ca, add[ca.columns]], ignore_index=True)
-                prev = (ca["comparison"] == "previous period").to_numpy()
-                fam = prev & ca["p_value"].notna().to_numpy() & (ca["excluded"] == "").to_numpy()
-                adj, _ = benjamini_hochberg(np.where(fam, ca["p_value"].to_numpy(dtype=float), np.nan),
-                                            alpha=alpha)
-                ca.loc[prev, "p_adjusted"] = adj[prev]
-                ca.loc[prev, "significant"] = np.where(np.isnan(adj[prev]), False, adj[prev] <= alpha)
-                ca.loc[prev, "n_compared"] = int(fam.sum())
+            extra.append(ea.assign(at_equal_age=True, wave=""))
+        # a survey in waves: its latest wave against the wave before joins the family too (as in
+        # the scorecard)
+        wv = wave_changes(changes, month=m, waves=[k for k in WAVE_KPIS if k in cur.index], min_n=min_n)
+        if len(wv):
+            extra.append(wv.assign(at_equal_age=False,
+                                   wave=[f" ({_month(p).strftime('%b %Y')} wave)" for p in wv["period"]]))
+        extra = [e for e in extra if len(e)]
+        if extra:
+            add = pd.concat(extra, ignore_index=True)
+            prev = ca["comparison"] == "previous period"
+            ca = ca[~(prev & ca["kpi"].isin(add["kpi"]))]
+            add = add.assign(comparison="previous period", against_n=add.get("against_n", add["n"]),
+                             excluded="", alpha=alpha, p_adjusted=np.nan, significant=False, n_compared=0)
+            add["period"] = m
+            ca = pd.concat([ca, add[ca.columns]], ignore_index=True)
+            prev = (ca["comparison"] == "previous period").to_numpy()
+            fam = prev & ca["p_value"].notna().to_numpy() & (ca["excluded"] == "").to_numpy()
+            adj, _ = benjamini_hochberg(np.where(fam, ca["p_value"].to_numpy(dtype=float), np.nan),
+                                        alpha=alpha)
+            ca.loc[prev, "p_adjusted"] = adj[prev]
+            ca.loc[prev, "significant"] = np.where(np.isnan(adj[prev]), False, adj[prev] <= alpha)
+            ca.loc[prev, "n_compared"] = int(fam.sum())
         hib = ca["kpi"].map(cat["higher_is_better"]).astype("object")
         up = ca["change"] > 0
         worse = ((hib == True) & ~up) | ((hib == False) & up)  # noqa: E712
@@ -349,7 +360,7 @@ def summary_sentences(changes: pd.DataFrame, *, month: Any, catalogue: pd.DataFr
                 u = unit_of(r.kpi)
                 against = _month(r.against).strftime("%B %Y")
                 fval, fold = _fmt(r.value, u, currency), _fmt(r.against_value, u, currency)
-                aged = " at equal age" if getattr(r, "at_equal_age", False) else ""
+                aged = (" at equal age" if getattr(r, "at_equal_age", False) else "") + (r.wave or "")
                 items.append(
                     f"{title(r.kpi)}{aged} {fval} against {fold} in {against} "
                     f"({_join([_fmt(r.change, u, currency, signed=True), _interval(r.ci_low, r.ci_high, u, currency, confidence, signed=True), _n(r.n), f'adjusted p {r.p_adjusted:.2g}'])})")

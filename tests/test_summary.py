@@ -201,3 +201,14 @@ def test_maturing_cohort_at_equal_age_joins_the_family():
     worse = s[s["topic"] == "worse"]["text"].iloc[0]
     assert "Resolution rate at equal age 70.0% against 80.0% in September 2026 (-10.0 pp" in worse
     assert "across 3 KPIs against the previous period" in worse
+
+
+def test_summary_and_scorecard_read_the_same_family():
+    from kpitools import plots
+
+    ch = _month_pair()
+    s = summary.summary_sentences(ch, month="2026-10", catalogue=CAT)
+    sc = plots.scorecard_table(ch, month="2026-10", changes=ch, catalogue=CAT).frame.set_index("kpi")
+    # the scorecard's adjusted p of CSAT is the one the summary quotes
+    assert f"adjusted p {sc.at['csat', 'p_value']:.2g}" in s[s["topic"] == "worse"]["text"].iloc[0]
+    assert sc.at["csat", "verdict"] == "worse"
