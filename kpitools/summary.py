@@ -46,6 +46,13 @@ def _month(x: Any) -> pd.Period:
     return x.asfreq("M") if isinstance(x, pd.Period) else pd.Period(str(x), freq="M")
 
 
+def _in_month(periods: pd.Series, m: pd.Period) -> pd.Series:
+    """Rows whose period is month ``m`` (vectorised; monthly or finer periods, or text)."""
+    if isinstance(periods.dtype, pd.PeriodDtype):
+        return pd.Series(pd.PeriodIndex(periods).asfreq("M") == m, index=periods.index)
+    return periods.astype("str").str[:7] == str(m)
+
+
 def _catalogue(catalogue: pd.DataFrame | None) -> pd.DataFrame:
     if catalogue is None:
         from kpitools.kpis import catalogue as _cat
@@ -121,7 +128,7 @@ def worst_segments(segment_rows: pd.DataFrame, *, month: Any, catalogue: pd.Data
     cat = _catalogue(catalogue)
     m = _month(month)
     d = segment_rows
-    d = d[d["period"].map(lambda p: _month(p) == m)]
+    d = d[_in_month(d["period"], m)]
     cols = list(segments) if segments is not None else [c for c in ("priority", "channel", "team")
                                                          if c in d.columns]
     out = []
@@ -288,7 +295,7 @@ def summary_sentences(changes: pd.DataFrame, *, month: Any, catalogue: pd.DataFr
         raise ValueError(f"max_sentences: expected a positive int, got {max_sentences!r}")
     cat = _catalogue(catalogue)
     m = _month(month)
-    freq_rows = changes[changes["period"].map(lambda p: _month(p) == m)]
+    freq_rows = changes[_in_month(changes["period"], m)]
     if kpis is not None:
         freq_rows = freq_rows[freq_rows["kpi"].isin(list(kpis))]
     cur = freq_rows.drop_duplicates("kpi").set_index("kpi")
