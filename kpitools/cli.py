@@ -85,7 +85,8 @@ def _report(args: argparse.Namespace) -> int:
     from kpitools.report import report_main
 
     return report_main(month=args.month, start=args.start, end=args.end, latest=args.latest,
-                       data=args.data, out=args.out, confidence=args.confidence, seed=args.seed)
+                       data=args.data, out=args.out, confidence=args.confidence, seed=args.seed,
+                       progress=not args.quiet)
 
 
 def _docs(args: argparse.Namespace) -> int:
@@ -124,6 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--confidence", type=float, default=0.95, help="level of every interval")
     r.add_argument("--seed", type=int, default=None,
                    help="seed of every bootstrap and permutation (default: the template's)")
+    r.add_argument("--quiet", action="store_true",
+                   help="no progress on stderr (by default: the loading step and a bar through the "
+                        "report's sections, or through the months of a range)")
     r.set_defaults(func=_report)
 
     d = sub.add_parser("docs", help="regenerate docs/ from the code (data contract, KPI catalogue)")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -29,9 +30,14 @@ __all__ = [
     "html_table",
     "kpi_rows_table",
     "scorecard_table",
+    "wave_changes",
     "sparkline_svg",
     "format_value",
+    "format_range",
     "axis_scale",
+    "kpi_label",
+    "kpi_bounds",
+    "shown_intervals",
     "notice",
     "note",
     "plot_kpi_trend",
@@ -213,6 +219,187 @@ def axis_scale(unit: str | None, values: Iterable[float] = ()) -> tuple[float, s
     if u in _COUNT_UNITS or u in ("ratio", "score"):
         return 1.0, ""
     return 1.0, unit or ""
+
+
+def _seconds_scale(values: Iterable[float]) -> tuple[float, str]:
+    """One duration unit for several values (the largest magnitude picks it)."""
+    arr = np.asarray([abs(float(x)) for x in values if _finite(x)], dtype=float)
+    a = float(arr.max()) if arr.size else 0.0
+    if a < 120:
+        return 1.0, "s"
+    if a < 2 * 3600:
+        return 60.0, "min"
+    if a < 48 * 3600:
+        return 3600.0, "h"
+    return 86400.0, "d"
+
+
+def format_range(values: Sequence[Any], unit: str | None = None, *, signed: bool = False,
+                 currency: str | None = None, reference: Iterable[float] = ()) -> list[str]:
+    """Format several values of one row in one unit (a duration's unit chosen from the values).
+
+    Parameters
+    ----------
+    values : sequence of float
+        The values of one row (value, interval bounds, target, change ...).
+    unit : str, optional
+        As in :func:`format_value`.
+    signed : bool, default False
+        Signed (change) formatting for every value.
+    reference : iterable of float, optional
+        Values that pick the duration unit instead of ``values`` (for a change shown in the
+        unit of the value it changes).
+
+    Returns
+    -------
+    list of str
+        For durations every value in the same unit (s, min, h or d, picked from the largest of
+        ``reference`` or ``values``); otherwise :func:`format_value` of each.
+    """
+    u = (unit or "").strip().lower()
+    if u not in _SECONDS_UNITS:
+        return [format_value(v, unit, signed=signed, currency=currency) for v in values]
+    ref = [x for x in reference if _finite(x) and float(x) != 0]
+    factor, name = _seconds_scale(ref or list(values))    # a zero value does not pick seconds
+    out = []
+    for v in values:
+        if not _finite(v):
+            out.append("\u2013")
+            continue
+        x = float(v) / factor
+        sign = "+" if signed and x > 0 else ""
+        out.append(f"{sign}{x:.0f} {name}" if name == "s" else f"{sign}{x:.1f} {name}")
+    return out
+
+
+_CLOCKS = {"business": "business hours", "calendar": "calendar time"}
+
+
+def kpi_label(kpi: str, catalogue: pd.DataFrame | None = None, *, clock: Any = None,
+              unit: Any = None) -> str:
+    """The human label of a KPI: its catalogue title, with the clock named on durations.
+
+    Parameters
+    ----------
+    kpi : str
+        KPI name (``first_response_time``).
+    catalogue : pandas.DataFrame, optional
+        ``kpitools.kpis.catalogue()``, or the same indexed by ``kpi``; loaded when omitted.
+    clock : str, optional
+        ``business`` or ``calendar``: named for durations (``unit`` seconds), as
+        "First response time (FRT), business hours".
+    unit : str, optional
+        The row's unit (default the catalogue's).
+
+    Returns
+    -------
+    str
+        The title (never the raw KPI name, unless the catalogue does not know it).
+    """
+    if catalogue is None:
+        from kpitools.kpis import catalogue as _cat
+
+        catalogue = _cat()
+    cat = catalogue if catalogue.index.name == "kpi" else catalogue.drop_duplicates("kpi").set_index("kpi")
+    title = str(cat["title"].get(kpi, kpi)) if "title" in cat.columns else str(kpi)
+    if unit is None and "unit" in cat.columns:
+        unit = cat["unit"].get(kpi)
+    if clock is None and "clock" in cat.columns:
+        clock = cat["clock"].get(kpi)
+    if isinstance(unit, str) and unit in _SECONDS_UNITS and isinstance(clock, str) and clock in _CLOCKS:
+        return f"{title}, {_CLOCKS[clock]}"
+    return title
+
+
+_SCALE = re.compile(r"scale\s+(-?\d+(?:\.\d+)?)\s*-\s*(-?\d+(?:\.\d+)?)")
+
+
+def kpi_bounds(unit: Any, note: Any = None) -> tuple[float, float]:
+    """The range a KPI's value can take: shares 0-1, percent 0-100, NPS -100 to 100, scores on
+    their scale (``scale 1-7`` in the row's note), durations and counts from 0.
+
+    Returns
+    -------
+    (float, float)
+        Lower and upper bound (``-inf``/``inf`` when unbounded).
+    """
+    u = (unit if isinstance(unit, str) else "").strip().lower()
+    if u in _SHARE_UNITS:
+        return 0.0, 1.0
+    if u in _PERCENT_UNITS:
+        return 0.0, 100.0
+    if u in _POINT_UNITS:
+        return -100.0, 100.0
+    if u == "score" and isinstance(note, str):
+        mt = _SCALE.search(note)
+        if mt:
+            return float(mt.group(1)), float(mt.group(2))
+    if u in _SECONDS_UNITS or u in _COUNT_UNITS:
+        return 0.0, math.inf
+    return -math.inf, math.inf
+
+
+def shown_intervals(rows: pd.DataFrame, *, confidence: float | None = None) -> pd.DataFrame:
+    """The interval to show for each KPI row: containing its value and inside the KPI's bounds.
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        KPI rows with ``value, ci_low, ci_high`` and optionally ``unit, note, stat, detractors,
+        passives, promoters, confidence``.
+    confidence : float, optional
+        Level for a recomputed NPS interval (default the row's ``confidence``, else 0.95).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``ci_low, ci_high`` (same index as ``rows``) and ``interval_method``: "as computed";
+        "score" where an NPS adjusted-Wald interval excluded its value (small samples: Tango's
+        score interval from the answer counts replaces it, docs/methods.md#nps-score-interval);
+        "clipped to the scale" where a bound lay outside the KPI's range (a t interval of a
+        1-7 score, docs/methods.md#t-interval); the bounds are then cut at the range; "widened
+        to the value" where an interval excluded its value and no answer counts were at hand to
+        recompute it.
+    """
+    from kpitools.stats.intervals import nps_interval
+
+    _check_columns(rows, ["value", "ci_low", "ci_high"], "rows")
+    v = pd.to_numeric(rows["value"], errors="coerce").to_numpy(dtype=float)
+    lo = pd.to_numeric(rows["ci_low"], errors="coerce").to_numpy(dtype=float).copy()
+    hi = pd.to_numeric(rows["ci_high"], errors="coerce").to_numpy(dtype=float).copy()
+    how = np.full(len(rows), "as computed", dtype=object)
+    have = np.isfinite(lo) & np.isfinite(hi) & np.isfinite(v)
+    outside = have & ((v < lo) | (v > hi))
+    if outside.any() and {"detractors", "passives", "promoters"} <= set(rows.columns):
+        stat = rows["stat"].astype("str").to_numpy() if "stat" in rows.columns else np.full(len(rows), "nps")
+        fix = outside & (stat == "nps")
+        if fix.any():
+            conf = (pd.to_numeric(rows["confidence"], errors="coerce").to_numpy(dtype=float)
+                    if "confidence" in rows.columns else np.full(len(rows), np.nan))
+            c = np.where(np.isfinite(conf), conf, 0.95) if confidence is None else np.full(len(rows), confidence)
+            d, pas, pro = (pd.to_numeric(rows[k], errors="coerce").to_numpy(dtype=float)[fix]
+                           for k in ("detractors", "passives", "promoters"))
+            for lvl in np.unique(c[fix]):
+                sel = c[fix] == lvl
+                a, b = nps_interval(d[sel], pas[sel], pro[sel], confidence=float(lvl), method="score")
+                idx = np.flatnonzero(fix)[sel]
+                lo[idx], hi[idx] = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+            how[fix] = "score"
+    units = rows["unit"].tolist() if "unit" in rows.columns else [None] * len(rows)
+    notes = rows["note"].tolist() if "note" in rows.columns else [None] * len(rows)
+    bounds = np.array([kpi_bounds(u, n_) for u, n_ in zip(units, notes, strict=True)], dtype=float).reshape(-1, 2)
+    clip = np.isfinite(lo) & np.isfinite(hi) & ((lo < bounds[:, 0]) | (hi > bounds[:, 1]))
+    lo = np.where(clip, np.maximum(lo, bounds[:, 0]), lo)
+    hi = np.where(clip, np.minimum(hi, bounds[:, 1]), hi)
+    how[clip & (how == "as computed")] = "clipped to the scale"
+    # any interval still excluding its value (no answer counts to recompute it from) is widened
+    # to the value, and says so
+    out_now = np.isfinite(lo) & np.isfinite(hi) & np.isfinite(v) & ((v < lo) | (v > hi))
+    lo = np.where(out_now, np.minimum(lo, v), lo)
+    hi = np.where(out_now, np.maximum(hi, v), hi)
+    how[out_now] = "widened to the value"
+    return pd.DataFrame({"ci_low": lo, "ci_high": hi,
+                         "interval_method": pd.array(how.astype(str), dtype="str")}, index=rows.index)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -406,16 +593,106 @@ _CHANGE_COLS = ["prev_value", "change", "change_ci_low", "change_ci_high", "p_va
 
 #: Scorecard block titles where capitalising the catalogue group reads wrong.
 _GROUP_TITLES = {"sla": "SLA compliance"}
+#: The tests of ``period_changes`` as a reader names them.
+TEST_NAMES = {
+    "newcombe+z": "two-proportion z test",
+    "newcombe+fisher": "Fisher's exact test",
+    "mover+adjusted_wald_z": "adjusted-Wald z test (NPS)",
+    "welch_t": "Welch's t test",
+    "poisson_exact_conditional": "exact Poisson test (counts)",
+}
+#: Statistics estimated from a sample of answers or items, judged only with ``n >= min_n``.
+SAMPLED_STATS = ("proportion", "nps", "mean", "duration", "level")
+#: Surveys answered in waves: a month without enough answers shows the latest wave.
+WAVE_KPIS = ("nps",)
 
 
 def _period(x: Any) -> pd.Period:
     return x.asfreq("M") if isinstance(x, pd.Period) else pd.Period(str(x), freq="M")
 
 
+def _truth(x: Any) -> bool | None:
+    """True/False from a Python, numpy or pandas boolean; None when missing."""
+    if x is None or (not isinstance(x, str | bytes) and pd.isna(x)):
+        return None
+    return bool(x)
+
+
+def _preferred_segment(kpi: str) -> str:
+    return "priority" if kpi.startswith("sla_") else "channel"
+
+
+def wave_changes(kpi_rows: pd.DataFrame, *, month: Any, waves: Sequence[str] = WAVE_KPIS,
+                 min_n: int = 30, lookback: int = 3, history: int = 12) -> pd.DataFrame:
+    """For surveys answered in waves: the latest wave shown for ``month`` against the wave before.
+
+    Parameters
+    ----------
+    kpi_rows : pandas.DataFrame
+        Overall monthly KPI rows with ``kpi, period, value, n, stat`` and the NPS answer counts
+        (``detractors, passives, promoters``).
+    month : str or pandas.Period
+    waves : sequence of str, default ("nps",)
+    min_n : int, default 30
+        A wave is a month with at least this many answers.
+    lookback : int, default 3
+        The wave shown is the latest within ``lookback`` months ending at ``month``, when the
+        month itself has fewer than ``min_n`` answers.
+    history : int, default 12
+        The wave before is looked for up to this many months before the wave shown.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per survey with two waves: ``kpi, period`` (the wave shown), ``against`` (the wave
+        before), ``value, against_value, n, against_n, change, ci_low, ci_high, p_value, test``
+        from :func:`kpitools.stats.changes.period_changes` on the two waves (for NPS the MOVER
+        difference, docs/methods.md#nps-difference). No row when the month has enough answers
+        itself (its change is the ordinary one against last month).
+    """
+    from kpitools.stats.changes import period_changes
+
+    cols = ["kpi", "period", "against", "value", "against_value", "n", "against_n", "change", "ci_low",
+            "ci_high", "p_value", "test"]
+    _check_columns(kpi_rows, ["kpi", "period", "value", "n"], "kpi_rows")
+    m = _period(month)
+    rows = kpi_rows.copy()
+    rows.attrs = {}
+    rows["period"] = rows["period"].map(_period)
+    n = pd.to_numeric(rows["n"], errors="coerce")
+    enough = (n >= min_n) & rows["value"].notna()
+    recs = []
+    for k in waves:
+        mine = rows[(rows["kpi"] == k) & enough]
+        if "stat" not in rows.columns or mine.empty or bool(((mine["period"] == m)).any()):
+            continue
+        shown = mine[(mine["period"] <= m) & (mine["period"] > m - lookback)]
+        if shown.empty:
+            continue
+        w = shown["period"].max()
+        before = mine[(mine["period"] < w) & (mine["period"] >= w - history)]
+        if before.empty:
+            continue
+        prev = before.sort_values("period").iloc[[-1]]
+        pair = pd.concat([prev.assign(period=w - 1), mine[mine["period"] == w]], ignore_index=True)
+        pair["period"] = pd.PeriodIndex(pair["period"], freq="M")
+        last = period_changes(pair, segments=[]).iloc[-1]
+        if not _finite(last["p_value"]):
+            continue
+        recs.append({"kpi": k, "period": w, "against": prev["period"].iloc[0], "value": last["value"],
+                     "against_value": last["prev_value"], "n": float(last["n"]),
+                     "against_n": float(prev["n"].iloc[0]), "change": last["change"],
+                     "ci_low": last["change_ci_low"], "ci_high": last["change_ci_high"],
+                     "p_value": float(last["p_value"]), "test": str(last["test"])})
+    return pd.DataFrame(recs, columns=cols)
+
+
 def scorecard_table(kpi_rows: pd.DataFrame, *, month: Any, changes: pd.DataFrame | None = None,
                     catalogue: pd.DataFrame | None = None, kpis: Sequence[str] | None = None,
                     history: int = 12, caption: str | None = None,
-                    currency: str | None = None) -> HtmlTable:
+                    currency: str | None = None, min_n: int = 30, alpha: float = 0.05,
+                    worst: pd.DataFrame | None = None, waves: Sequence[str] = WAVE_KPIS,
+                    lookback: int = 3, equal_age: pd.DataFrame | None = None) -> HtmlTable:
     """The headline scorecard: one row per KPI for ``month``.
 
     Parameters
@@ -423,13 +700,14 @@ def scorecard_table(kpi_rows: pd.DataFrame, *, month: Any, changes: pd.DataFrame
     kpi_rows : pandas.DataFrame
         Long KPI table over several months without segment columns (``kpi_table(ds)``):
         ``kpi, period, value, unit`` and where available ``ci_low, ci_high, n, target,
-        target_met`` and the change columns of ``period_changes`` (``prev_value, change,
-        change_ci_low, change_ci_high, p_value, p_adjusted, significant``).
+        target_met, note, clock`` and the change columns of ``period_changes``.
     month : str or pandas.Period
         The report month.
     changes : pandas.DataFrame, optional
-        Output of ``kpitools.stats.changes.period_changes``; its change columns for ``month``
-        are merged on ``kpi`` (they take precedence over the same columns in ``kpi_rows``).
+        Output of ``kpitools.stats.changes.period_changes`` on the same rows. Its changes
+        against the previous month are read with Benjamini-Hochberg across the KPIs shown
+        (:func:`kpitools.stats.changes.changes_across_kpis`); given only some change columns
+        (``change``, ``p_adjusted``, ``significant``), those are shown as they are.
     catalogue : pandas.DataFrame, optional
         ``kpitools.kpis.catalogue()``: ``title``, ``group`` and ``higher_is_better`` per KPI;
         rows are ordered by catalogue order. Each group is shown once, as one block.
@@ -441,27 +719,58 @@ def scorecard_table(kpi_rows: pd.DataFrame, *, month: Any, changes: pd.DataFrame
     caption : str, optional
     currency : str, optional
         Currency code for money KPIs.
+    min_n : int, default 30
+        A value estimated from fewer answers or items (``stat`` in :data:`SAMPLED_STATS`) is
+        greyed, "n too small": neither met nor missed, its change not tested, and left out of the
+        sparkline (setting ``min_n``).
+    alpha : float, default 0.05
+        False discovery rate of the change test.
+    worst : pandas.DataFrame, optional
+        ``kpitools.summary.worst_segments`` output: the segment furthest behind is shown beside
+        each KPI that has one (priority for SLA KPIs, channel for the others).
+    waves : sequence of str, default ("nps",)
+        Surveys answered in waves: when the month has fewer than ``min_n`` answers, the latest
+        month within ``lookback`` months that has them is shown, with that month named.
+    lookback : int, default 3
+    equal_age : pandas.DataFrame, optional
+        ``kpitools.report.equal_age_changes`` output: a KPI whose cohort is still maturing is
+        then compared with the month before at equal age (tickets resolved within the same time
+        of creation), tested in the same family; without it such a KPI's change is not tested.
 
     Returns
     -------
     HtmlTable
-        ``frame`` columns: ``kpi, title, group, value, ci_low, ci_high, unit, n, target,
-        target_met, prev_value, change, change_ci_low, change_ci_high, p_value, significant,
-        higher_is_better, trend, maturing`` (``trend``: list of the ``history`` monthly values,
-        oldest first; ``maturing``: the parts of the month's ``note`` saying the cohort is not
-        complete yet, "... still open at the cut-off", else None). Such rows get a dagger and a
-        footnote: a created-cohort KPI of a recent month (resolution rate, FCR) can still change,
-        so part of its change against an older month is the cohort's age. In the HTML each row carries ``data-kpi`` and the value cell ``data-value`` (the
-        unrounded value as ``repr``), so the report can be checked against ``kpi_table``.
+        ``frame`` columns: ``kpi, title, group, shown_period, value, ci_low, ci_high,
+        interval_method, unit, n, small, target, target_met, direction, prev_value, change,
+        change_ci_low, change_ci_high, p_value, test, significant, verdict, higher_is_better,
+        worst, trend, maturing``. ``shown_period`` is the month shown (a wave's month for a
+        survey in waves); ``ci_low, ci_high`` the interval shown
+        (:func:`shown_intervals`: containing the value, inside the KPI's bounds); ``small``:
+        n below ``min_n`` (then ``target_met`` is NA and the change is not tested);
+        ``direction``: "higher is better", "lower is better" or ""; ``verdict``: "worse",
+        "better", "changed" (significant, without a direction) or "" ; ``p_value``: adjusted
+        across the KPIs compared; ``trend``: the ``history`` monthly values, oldest first, NaN
+        where n < ``min_n``; ``maturing``: the parts of the month's ``note`` saying the cohort is
+        not complete yet, else None; ``change_against``: the month the change is against (the
+        previous month, or for a survey in waves the wave before the one shown, tested in the same
+        Benjamini-Hochberg family). A maturing KPI is marked with a dagger and its change is
+        not tested (part of it is the cohort's age). In the HTML each row carries ``data-kpi``,
+        ``data-period`` (the month shown) and the value cell ``data-value`` (the unrounded
+        value as ``repr``), so the report can be checked against ``kpi_table``; the interval
+        cell carries ``data-low`` and ``data-high``.
     """
+    from kpitools.stats.changes import benjamini_hochberg, changes_across_kpis
+
     _check_columns(kpi_rows, ["kpi", "period", "value"], "kpi_rows")
     if not isinstance(history, int) or history < 1:
         raise ValueError(f"history: expected a positive int, got {history!r}")
+    if not isinstance(min_n, int) or isinstance(min_n, bool) or min_n < 1:
+        raise ValueError(f"min_n: expected a whole number of at least 1, got {min_n!r}")
     m = _period(month)
     rows = kpi_rows.copy()
     rows.attrs = {}
     rows["period"] = rows["period"].map(_period)
-    for c in ["unit", "ci_low", "ci_high", "n", "target", "target_met", *_CHANGE_COLS]:
+    for c in ["unit", "ci_low", "ci_high", "n", "target", "target_met", "clock", *_CHANGE_COLS]:
         if c not in rows.columns:
             rows[c] = np.nan
     if "note" not in rows.columns:
@@ -470,17 +779,29 @@ def scorecard_table(kpi_rows: pd.DataFrame, *, month: Any, changes: pd.DataFrame
     if dup.any():
         raise ValueError("kpi_rows: more than one row per kpi and period; pass overall rows "
                          "(kpi_table without by) or filter the segment first")
-    cur = rows[rows["period"] == m].set_index("kpi")
-    if changes is not None:
-        _check_columns(changes, ["kpi", "period"], "changes")
-        ch = changes.copy()
-        ch["period"] = ch["period"].map(_period)
-        ch = ch[ch["period"] == m].drop_duplicates("kpi").set_index("kpi")
-        for c in _CHANGE_COLS:
-            if c in ch.columns:
-                cur[c] = ch[c].reindex(cur.index)
+    n_all = pd.to_numeric(rows["n"], errors="coerce")
+    # only estimates from a sample of answers or items are "too small"; a count or a ratio of
+    # totals (cost per contact over 5 cost lines) is what it is
+    sampled = (rows["stat"].astype("str").isin(list(SAMPLED_STATS)) if "stat" in rows.columns
+               else pd.Series(True, index=rows.index))
+    rows["_small"] = n_all.notna() & (n_all < min_n) & sampled
+    # survey waves: a month without enough answers shows the latest wave within lookback
+    shown = rows[rows["period"] == m].copy()
+    shown["shown_period"] = m
+    for k in waves:
+        here = shown["kpi"] == k
+        if not here.any() or not bool(shown.loc[here, "_small"].iloc[0] or
+                                      pd.isna(shown.loc[here, "value"].iloc[0])):
+            continue
+        cand = rows[(rows["kpi"] == k) & ~rows["_small"] & rows["value"].notna()
+                    & (rows["period"] <= m) & (rows["period"] > m - lookback)]
+        if len(cand):
+            best = cand.sort_values("period").iloc[[-1]].assign(shown_period=lambda x: x["period"])
+            shown = pd.concat([shown[~here], best], ignore_index=True)
+    cur = shown.set_index("kpi")
     order = list(cur.index)
     titles, groups, hib = {}, {}, {}
+    cat = None
     if catalogue is not None:
         _check_columns(catalogue, ["kpi"], "catalogue")
         cat = catalogue.drop_duplicates("kpi").set_index("kpi")
@@ -492,37 +813,124 @@ def scorecard_table(kpi_rows: pd.DataFrame, *, month: Any, changes: pd.DataFrame
     if kpis is not None:
         order = [k for k in kpis if k in cur.index]
     if groups:
-        # one block per group: groups in the order they first appear (the catalogue's, or that
-        # of ``kpis``), KPIs keeping their order inside the group
         first: dict[str, int] = {}
         for k in order:
             first.setdefault(groups.get(k, ""), len(first))
         order = sorted(order, key=lambda k: first[groups.get(k, "")])
+    cur = cur.reindex(order)
+    iv = shown_intervals(cur.reset_index(), confidence=None)
+    iv.index = cur.index
+    maturing = {k: _maturing(cur.at[k, "note"]) for k in order}
+    # changes against last month, BH across the KPIs shown
+    test = pd.Series("", index=cur.index, dtype="object")
+    against: dict[str, pd.Period] = {}
+    aged: dict[str, float] = {}
+    n_compared = None
+    full = changes is not None and {"prev_period", "p_value", "yoy_p_value", "test"} <= set(changes.columns)
+    if full:
+        same_month = cur["shown_period"] == m
+        ca = changes_across_kpis(changes, period=m, kpis=[k for k in order if same_month[k]],
+                                 exclude=[k for k, v in maturing.items() if v], min_n=min_n, alpha=alpha)
+        ca = ca[ca["comparison"] == "previous period"].drop_duplicates("kpi").set_index("kpi").reindex(cur.index)
+        cur["prev_value"] = ca["against_value"]
+        cur["change"] = ca["change"]
+        cur["change_ci_low"], cur["change_ci_high"] = ca["ci_low"], ca["ci_high"]
+        cur["p_value"] = ca["p_adjusted"]
+        cur["significant"] = ca["significant"].fillna(False).astype(bool)
+        test = ca["test"].where(ca["p_adjusted"].notna(), "").fillna("")
+        n_compared = int(ca["n_compared"].dropna().iloc[0]) if ca["n_compared"].notna().any() else 0
+        # a survey in waves: its latest wave against the wave before, in the same BH family
+        in_family = ca["p_adjusted"].notna() & ca["p_value"].notna()
+        p_family = ca["p_value"].where(in_family)
+        wv = wave_changes(kpi_rows, month=m, waves=waves, min_n=min_n, lookback=lookback)
+        for r in wv.itertuples(index=False):
+            if r.kpi not in cur.index or cur.at[r.kpi, "shown_period"] != r.period:
+                continue
+            cur.loc[r.kpi, ["prev_value", "change", "change_ci_low", "change_ci_high"]] = [
+                r.against_value, r.change, r.ci_low, r.ci_high]
+            against[r.kpi] = r.against
+            test[r.kpi] = r.test
+            p_family[r.kpi] = float(r.p_value)
+        if equal_age is not None and len(equal_age):
+            _check_columns(equal_age, ["kpi", "age_s", "change", "ci_low", "ci_high", "p_value", "test"],
+                           "equal_age")
+            for r in equal_age.itertuples(index=False):
+                if r.kpi in cur.index and maturing.get(r.kpi) and cur.at[r.kpi, "shown_period"] == m \
+                        and _finite(r.p_value):
+                    cur.loc[r.kpi, ["prev_value", "change", "change_ci_low", "change_ci_high"]] = [
+                        r.against_value, r.change, r.ci_low, r.ci_high]
+                    aged[r.kpi] = float(r.age_s)
+                    test[r.kpi] = r.test
+                    p_family[r.kpi] = float(r.p_value)
+        if against or aged:
+            adj, _ = benjamini_hochberg(p_family.to_numpy(dtype=float), alpha=alpha)
+            cur["p_value"] = adj
+            cur["significant"] = np.where(np.isnan(adj), False, adj <= alpha)
+            n_compared = int(np.isfinite(adj).sum())
+    elif changes is not None:
+        _check_columns(changes, ["kpi", "period"], "changes")
+        ch = changes.copy()
+        ch["period"] = ch["period"].map(_period)
+        ch = ch[ch["period"] == m].drop_duplicates("kpi").set_index("kpi")
+        for c in _CHANGE_COLS:
+            if c in ch.columns:
+                cur[c] = ch[c].reindex(cur.index)
+        cur["p_value"] = cur["p_adjusted"].where(pd.to_numeric(cur["p_adjusted"], errors="coerce").notna(),
+                                                 cur["p_value"])
     months = pd.period_range(m - (history - 1), m, freq="M")
-    wide = rows.pivot(index="period", columns="kpi", values="value").reindex(months)
+    spark = rows.assign(value=rows["value"].where(~rows["_small"]))
+    wide = spark.pivot(index="period", columns="kpi", values="value").reindex(months)
+    worst_of: dict[str, pd.Series] = {}
+    if worst is not None and len(worst):
+        _check_columns(worst, ["kpi", "segment", "level", "value"], "worst")
+        for k, g in worst.groupby("kpi", sort=False):
+            pref = g[g["segment"] == _preferred_segment(str(k))]
+            worst_of[str(k)] = (pref if len(pref) else g).iloc[0]
     recs = []
     for k in order:
         r = cur.loc[k]
+        small = bool(r["_small"])
+        h = hib.get(k)
+        h = None if h is None or pd.isna(h) else bool(h)
+        mat = maturing[k]
+        sig = _truth(r["significant"])
+        wave_change = k in against
+        if small or (mat and k not in aged) or (cur.at[k, "shown_period"] != m and not wave_change):
+            sig = None
+        chg = r["change"]
+        verdict = ""
+        if sig and _finite(chg) and float(chg) != 0:
+            verdict = "changed" if h is None else ("better" if (float(chg) > 0) == h else "worse")
         trend = [float(x) if _finite(x) else float("nan") for x in
                  (wide[k] if k in wide.columns else [np.nan] * len(months))]
-        h = hib.get(k)
         recs.append({
-            "kpi": k, "title": titles.get(k, k), "group": groups.get(k, ""),
-            "value": r["value"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
-            "unit": r["unit"], "n": r["n"], "target": r["target"], "target_met": r["target_met"],
-            "prev_value": r["prev_value"], "change": r["change"],
+            "kpi": k, "title": titles.get(k, k) if isinstance(titles.get(k, k), str) else k,
+            "group": groups.get(k, ""), "shown_period": cur.at[k, "shown_period"],
+            "value": r["value"], "ci_low": iv.at[k, "ci_low"], "ci_high": iv.at[k, "ci_high"],
+            "interval_method": iv.at[k, "interval_method"], "unit": r["unit"], "n": r["n"],
+            "small": small, "target": r["target"],
+            "target_met": pd.NA if small else r["target_met"],
+            "direction": {True: "higher is better", False: "lower is better"}.get(h, ""),
+            "prev_value": r["prev_value"], "change": chg,
             "change_ci_low": r["change_ci_low"], "change_ci_high": r["change_ci_high"],
-            "p_value": r["p_adjusted"] if _finite(r["p_adjusted"]) else r["p_value"],
-            "significant": r["significant"],
-            "higher_is_better": None if h is None or pd.isna(h) else bool(h), "trend": trend,
-            "maturing": _maturing(r["note"]),
+            "p_value": r["p_value"], "test": str(test.get(k, "") or ""),
+            "significant": bool(sig) if sig is not None else pd.NA, "verdict": verdict,
+            "higher_is_better": h, "worst": worst_of.get(k), "trend": trend, "maturing": mat,
+            "change_against": against.get(k, m - 1), "equal_age_s": aged.get(k, np.nan),
+            "clock": r["clock"], "note": r["note"],
         })
-    frame = pd.DataFrame(recs, columns=["kpi", "title", "group", "value", "ci_low", "ci_high",
-                                        "unit", "n", "target", "target_met", "prev_value", "change",
-                                        "change_ci_low", "change_ci_high", "p_value", "significant",
-                                        "higher_is_better", "trend", "maturing"])
-    head = (f'<tr><th class="text"{_LEFT}>KPI</th><th{_RIGHT}>value</th><th{_RIGHT}>interval</th>'
-            f'<th{_RIGHT}>n</th><th{_RIGHT}>target</th><th{_RIGHT}>change vs last month</th>'
+    cols = ["kpi", "title", "group", "shown_period", "value", "ci_low", "ci_high", "interval_method",
+            "unit", "n", "small", "target", "target_met", "direction", "prev_value", "change",
+            "change_ci_low", "change_ci_high", "p_value", "test", "significant", "verdict",
+            "higher_is_better", "worst", "trend", "maturing", "change_against", "equal_age_s"]
+    frame = pd.DataFrame(recs, columns=cols)
+    with_worst = bool(worst_of)
+    ncol = 8 + with_worst
+    head = (f'<tr><th class="text"{_LEFT}>KPI</th><th class="text"{_LEFT}>better</th>'
+            f'<th{_RIGHT}>value</th><th{_RIGHT}>interval</th>'
+            f'<th{_RIGHT}>n</th><th{_RIGHT}>target</th>'
+            + (f'<th class="text"{_LEFT}>segment furthest behind</th>' if with_worst else "")
+            + f'<th{_RIGHT}>change vs last month</th>'
             f'<th class="text"{_LEFT}>last {history} months</th></tr>')
     out = ['<table class="kpi-table kpi-scorecard">']
     out.append(f"<caption>{html.escape(caption or f'Scorecard {m}')}</caption>")
@@ -530,58 +938,112 @@ def scorecard_table(kpi_rows: pd.DataFrame, *, month: Any, changes: pd.DataFrame
     last_group = None
     for rec in recs:
         unit = rec["unit"] if isinstance(rec["unit"], str) else None
-        fv = lambda x, u=unit, **kw: format_value(x, u, currency=currency, **kw)  # noqa: E731
         if rec["group"] and rec["group"] != last_group:
-            out.append(f'<tr class="group"><th class="text" colspan="7"{_LEFT}>'
+            out.append(f'<tr class="group"><th class="text" colspan="{ncol}"{_LEFT}>'
                        f'{html.escape(_GROUP_TITLES.get(str(rec["group"]), str(rec["group"]).capitalize()))}</th></tr>')
             last_group = rec["group"]
-        interval = (f"{fv(rec['ci_low'])} \u2013 {fv(rec['ci_high'])}"
-                    if _finite(rec["ci_low"]) and _finite(rec["ci_high"]) else "\u2013")
+        fv, flo, fhi, ftg = format_range([rec["value"], rec["ci_low"], rec["ci_high"], rec["target"]], unit,
+                                         currency=currency)
+        interval = f"{flo} \u2013 {fhi}" if _finite(rec["ci_low"]) and _finite(rec["ci_high"]) else "\u2013"
         n = f"{float(rec['n']):,.0f}" if _finite(rec["n"]) else "\u2013"
-        if _finite(rec["target"]):
-            met = rec["target_met"]
-            if met is True or (not pd.isna(met) and bool(met)):
-                tgt = f'<span class="ok">\u2713 met</span> ({html.escape(fv(rec["target"]))})'
-            elif met is False or (not pd.isna(met) and not bool(met)):
-                tgt = f'<span class="miss">\u2717 missed</span> ({html.escape(fv(rec["target"]))})'
+        met = _truth(rec["target_met"])
+        if rec["small"]:
+            tgt = ('<span class="muted">n too small</span>'
+                   + (f" ({html.escape(ftg)})" if _finite(rec["target"]) else ""))
+        elif _finite(rec["target"]):
+            if met is True:
+                tgt = f'<span class="ok">\u2713 met</span> ({html.escape(ftg)})'
+            elif met is False:
+                tgt = f'<span class="miss">\u2717 missed</span> ({html.escape(ftg)})'
             else:
-                tgt = html.escape(fv(rec["target"]))
+                tgt = html.escape(ftg)
         else:
             tgt = '<span class="muted">none set</span>'
-        if _finite(rec["change"]):
-            sig = rec["significant"]
-            is_sig = sig is True or (not pd.isna(sig) and bool(sig)) if sig is not None else False
-            good = None
-            if rec["higher_is_better"] is not None and rec["change"] != 0:
-                good = (rec["change"] > 0) == rec["higher_is_better"]
-            cls = "sig " + ("ok" if good else "miss" if good is False else "") if is_sig else "muted"
-            p = f", p={rec['p_value']:.3f}" if _finite(rec["p_value"]) else ""
-            mark = " *" if is_sig else ""
-            chg = (f'<span class="{cls.strip()}" title="{"significant" if is_sig else "not significant"}{p}">'
-                   f"{html.escape(fv(rec['change'], signed=True))}{mark}</span>")
+        if _finite(rec["change"]) and (rec["shown_period"] == m or rec["change_against"] != m - 1):
+            (fch,) = format_range([rec["change"]], unit, signed=True, currency=currency,
+                                  reference=[rec["value"]])
+            if rec["change_against"] != m - 1:
+                fch += f" vs {rec['change_against'].strftime('%b %Y')} wave"
+            if _finite(rec["equal_age_s"]):
+                fch += " at equal age"
+            sig = _truth(rec["significant"])
+            p = f", adjusted p = {rec['p_value']:.3f}" if _finite(rec["p_value"]) else ""
+            if rec["maturing"] and not _finite(rec["equal_age_s"]):
+                why, cls, mark = "not tested: the cohort is still maturing", "muted", ""
+            elif rec["small"]:
+                why, cls, mark = f"not tested: n below {min_n}", "muted", ""
+            elif sig:
+                why = "significant" + p
+                cls = {"better": "sig ok", "worse": "sig miss"}.get(rec["verdict"], "sig")
+                mark = " *"
+            else:
+                why, cls, mark = ("not significant" + p) if sig is False else "no test", "muted", ""
+            chg = (f'<span class="{cls}" title="{html.escape(why, quote=True)}">'
+                   f"{html.escape(fch)}{mark}</span>")
         else:
             chg = '<span class="muted">\u2013</span>'
         spark = sparkline_svg(rec["trend"], label=f"{rec['title']}: last {history} months")
         dagger = (f' <span class="muted" title="{html.escape(rec["maturing"], quote=True)}">\u2020</span>'
                   if rec["maturing"] else "")
+        label = html.escape(kpi_label(rec["kpi"], cat, clock=rec["clock"], unit=unit)
+                            if cat is not None else str(rec["title"]))
+        wave = (f' <span class="muted">({html.escape(rec["shown_period"].strftime("%b %Y"))} wave)</span>'
+                if rec["shown_period"] != m else "")
+        direction = {"higher is better": "\u2191 higher", "lower is better": "\u2193 lower"}.get(
+            rec["direction"], "\u2013")
+        value_html = (f'<span class="muted">{html.escape(fv)}</span>' if rec["small"]
+                      else f"<strong>{html.escape(fv)}</strong>")
+        wcell = ""
+        if with_worst:
+            w = rec["worst"]
+            if w is None:
+                wcell = f'<td class="text"{_LEFT}><span class="muted">\u2013</span></td>'
+            else:
+                wv, wt = format_range([w["value"], w.get("target")], unit, currency=currency)
+                wmet = _truth(w.get("target_met"))
+                mark = ('<span class="miss">\u2717</span> ' if wmet is False else
+                        '<span class="ok">\u2713</span> ' if wmet is True else "")
+                wn = f", n {float(w['n']):,.0f}" if _finite(w.get("n")) else ""
+                wtg = f" vs {html.escape(wt)}" if _finite(w.get("target")) else ""
+                wcell = (f'<td class="text"{_LEFT}>{mark}{html.escape(str(w["level"]))}: '
+                         f"{html.escape(wv)}{wtg}{html.escape(wn)}</td>")
+        small_cls = ' class="small-n"' if rec["small"] else ""
+        lo_attr = repr(float(rec["ci_low"])) if _finite(rec["ci_low"]) else "nan"
+        hi_attr = repr(float(rec["ci_high"])) if _finite(rec["ci_high"]) else "nan"
         out.append(
-            f'<tr data-kpi="{html.escape(str(rec["kpi"]), quote=True)}">'
-            f'<td class="text"{_LEFT}>{html.escape(str(rec["title"]))}{dagger}</td>'
+            f'<tr data-kpi="{html.escape(str(rec["kpi"]), quote=True)}" data-period="{rec["shown_period"]}"'
+            f'{small_cls}>'
+            f'<td class="text"{_LEFT}>{label}{dagger}{wave}</td>'
+            f'<td class="text"{_LEFT}>{direction}</td>'
             f'<td class="num"{_RIGHT} data-value="{html.escape(repr(float(rec["value"])) if _finite(rec["value"]) else "nan")}">'
-            f"<strong>{html.escape(fv(rec['value']))}</strong></td>"
-            f'<td class="num"{_RIGHT}>{html.escape(interval)}</td><td class="num"{_RIGHT}>{n}</td>'
-            f'<td class="num"{_RIGHT}>{tgt}</td><td class="num"{_RIGHT}>{chg}</td>'
+            f"{value_html}</td>"
+            f'<td class="num"{_RIGHT} data-low="{lo_attr}" data-high="{hi_attr}">{html.escape(interval)}</td>'
+            f'<td class="num"{_RIGHT}>{n}</td>'
+            f'<td class="num"{_RIGHT}>{tgt}</td>{wcell}<td class="num"{_RIGHT}>{chg}</td>'
             f'<td class="text"{_LEFT}>{spark}</td></tr>')
     out.append("</tbody></table>")
-    out.append('<p class="kpi-note">Change marked * is significant at the report\'s confidence '
-               "level (Benjamini-Hochberg adjusted where several KPIs are compared).</p>")
+    conf = pd.to_numeric(kpi_rows["confidence"], errors="coerce").dropna() if "confidence" in kpi_rows else []
+    level = f"{float(conf.iloc[0]):.0%}" if len(conf) else "the report's"
+    used = sorted({TEST_NAMES.get(t, t) for t in frame["test"] if isinstance(t, str) and t})
+    tests = f" ({', '.join(used)})" if used else ""
+    across = (f"Benjamini-Hochberg adjusted across the {n_compared} KPIs compared"
+              if n_compared is not None else "adjusted as given")
+    out.append(f'<p class="kpi-note">Change marked * : two-sided test of no change against last month{html.escape(tests)}, '
+               f"p-value {html.escape(across)}, at most {alpha:g}; red is worse, green better. "
+               f"Intervals are {html.escape(level)} intervals of the value. "
+               f"Values from fewer than {min_n} answers or items are greyed (n too small): not judged "
+               "against their target, not tested and left out of the sparkline.</p>")
     mat = [(rec["title"], rec["maturing"]) for rec in recs if rec["maturing"]]
     if mat:
         items = "; ".join(f"{html.escape(str(t))}: {html.escape(x)}" for t, x in mat)
+        aged_items = [f"{html.escape(str(rec['title']))} counts the tickets of both months resolved within "
+                      f"{html.escape(format_value(rec['equal_age_s'], 'seconds'))} of creation"
+                      for rec in recs if rec["maturing"] and _finite(rec["equal_age_s"])]
+        aged_text = (" Compared at equal age instead: " + "; ".join(aged_items) + "." if aged_items else "")
         out.append(f'<p class="kpi-note">\u2020 Cohort still maturing in {m} ({items}). These KPIs '
                    "count the tickets created in the month, and the latest tickets have had less time to "
-                   "be resolved or followed up, so the value can still change and part of the change "
-                   "against an older, mature month is the cohort's age, not performance.</p>")
+                   "be resolved or followed up, so the value can still change; its change against an older, "
+                   f"mature month is partly the cohort's age, so it is not tested as it is.{aged_text}</p>")
     return HtmlTable(frame, "".join(out), text_columns=["kpi", "value", "ci_low", "ci_high", "n",
                                                          "target_met", "change", "significant"])
 
@@ -645,8 +1107,9 @@ def plot_kpi_trend(kpi_rows: pd.DataFrame, kpi: str, *, by: str | None = None,
         y = gd["value"].astype(float).to_numpy() * factor
         ax.plot(x, y, marker="o", ms=3.5, color=col, label=None if g is None else _mpl_text(g))
         if {"ci_low", "ci_high"} <= set(gd.columns):
-            lo = gd["ci_low"].astype(float).to_numpy() * factor
-            hi = gd["ci_high"].astype(float).to_numpy() * factor
+            iv = shown_intervals(gd)
+            lo = iv["ci_low"].to_numpy(dtype=float) * factor
+            hi = iv["ci_high"].to_numpy(dtype=float) * factor
             if np.isfinite(lo).any():
                 ax.fill_between(x, lo, hi, color=col, alpha=0.15, lw=0)
     if by is None and "target" in d and d["target"].notna().any():
@@ -655,8 +1118,10 @@ def plot_kpi_trend(kpi_rows: pd.DataFrame, kpi: str, *, by: str | None = None,
     if by is not None or ("target" in d and d["target"].notna().any()):
         ax.legend(loc="best")
     ax.xaxis.set_major_formatter(matplotlib.dates.DateFormatter("%Y-%m"))
-    label = ylabel or kpi
-    _finish(ax, title or kpi, "month", f"{label} ({ulabel})" if ulabel and f"({ulabel})" not in label else label)
+    human = kpi_label(kpi, None, clock=next((c for c in d["clock"] if isinstance(c, str)), None)
+                      if "clock" in d else None, unit=unit)
+    label = ylabel or human
+    _finish(ax, title or human, "month", f"{label} ({ulabel})" if ulabel and f"({ulabel})" not in label else label)
     return fig
 
 
@@ -723,12 +1188,16 @@ def plot_daily_volume(daily: pd.DataFrame | pd.Series, launches: pd.DataFrame | 
         inside = (ld >= s.index.min()) & (ld <= s.index.max()) if len(s) else ld.notna() & False
         ld, names = ld[inside], [nm for nm, keep in zip(names, inside, strict=True) if keep]
         top = float(np.nanmax(s.to_numpy())) if len(s) else 1.0
+        # labels sit in a band above the data (the axis is extended for it), staggered over three
+        # rows, so they cover neither the line nor the spike markers nor each other
         for i, (d, nm) in enumerate(sorted(zip(ld, names, strict=True))):
             ax.axvline(d, color=PALETTE[1], ls="--", lw=1, label="launch" if i == 0 else None)
-            ax.annotate(_mpl_text(nm[:24]), (d, top), xytext=(2, -2 - 9 * (i % 3)),
+            ax.annotate(_mpl_text(nm[:24]), (d, top * (1.36 - 0.1 * (i % 3))), xytext=(2, 0),
                         textcoords="offset points", fontsize=7.5, color="#8a5a00",
-                        rotation=0, va="top")
-    ax.set_ylim(0, (float(np.nanmax(s.to_numpy())) if len(s) else 1.0) * 1.15)
+                        rotation=0, va="center",
+                        bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.9})
+    has_labels = launches is not None and len(launches) and len(s)
+    ax.set_ylim(0, (float(np.nanmax(s.to_numpy())) if len(s) else 1.0) * (1.42 if has_labels else 1.15))
     fig.legend(loc="outside upper right", ncols=4)
     ax.xaxis.set_major_formatter(matplotlib.dates.DateFormatter("%Y-%m-%d"))
     _finish(ax, title, "day (business timezone)", "tickets per day")
@@ -821,7 +1290,7 @@ def plot_km_curves(curves: pd.DataFrame, *, by: str | None = None, time: str = "
                       else (1.0, time_unit))
     fig, ax = _figure(width, height)
     groups = [(None, curves)] if by is None else list(curves.groupby(by, sort=True, observed=True))[:8]
-    prio = {p: i for i, p in enumerate(["urgent", "high", "normal", "low"])}
+    prio = {p: i for i, p in enumerate(PRIORITY_ORDER)}
     groups.sort(key=lambda gg: (prio.get(str(gg[0]), len(prio)), str(gg[0])))
     for i, (g, gd) in enumerate(groups):
         gd = gd.sort_values(time)
@@ -894,8 +1363,9 @@ def plot_rate_with_ci(rows: pd.DataFrame, *, by: str, value: str = "value", unit
     ypos = np.arange(len(d))
     v = d[value].to_numpy(dtype=float) * factor
     if {"ci_low", "ci_high"} <= set(d.columns):
-        lo = d["ci_low"].to_numpy(dtype=float) * factor
-        hi = d["ci_high"].to_numpy(dtype=float) * factor
+        iv = shown_intervals(d.rename(columns={value: "value"}) if value != "value" else d)
+        lo = iv["ci_low"].to_numpy(dtype=float) * factor        # around the value, on the scale
+        hi = iv["ci_high"].to_numpy(dtype=float) * factor
         ok = np.isfinite(lo) & np.isfinite(hi) & np.isfinite(v)
         ax.hlines(ypos[ok], lo[ok], hi[ok], color=PALETTE[0], lw=2, alpha=0.5)
     ax.plot(v, ypos, "o", color=PALETTE[0], ms=5)
@@ -909,7 +1379,11 @@ def plot_rate_with_ci(rows: pd.DataFrame, *, by: str, value: str = "value", unit
     ax.grid(axis="x", color="#e6e6e6")
     ax.grid(axis="y", visible=False)
     if target is not None and _finite(target):
-        ax.axvline(float(target) * factor, color=TARGET, ls="--", lw=1, label="target")
+        t = float(target) * factor
+        ax.axvline(t, color=TARGET, ls="--", lw=1, label="target")
+        lo_x, hi_x = ax.get_xlim()
+        pad = 0.05 * max(hi_x - lo_x, abs(t) * 0.01 or 1.0)
+        ax.set_xlim(min(lo_x, t - pad), max(hi_x, t + pad))
         ax.legend(loc="lower right")
     label = xlabel if xlabel is not None else value
     _finish(ax, title, f"{label} ({ulabel})" if ulabel and f"({ulabel})" not in label else label, None)
@@ -918,7 +1392,7 @@ def plot_rate_with_ci(rows: pd.DataFrame, *, by: str, value: str = "value", unit
 
 def plot_sla_by_priority(rows: pd.DataFrame, *, priority: str = "priority",
                          title: str = "SLA compliance by priority", width: float = 9.0,
-                         height: float | None = None) -> Figure:
+                         height: float | None = None, catalogue: pd.DataFrame | None = None) -> Figure:
     """SLA compliance (share achieved) by priority, with intervals and each priority's target.
 
     Parameters
@@ -926,13 +1400,18 @@ def plot_sla_by_priority(rows: pd.DataFrame, *, priority: str = "priority",
     rows : pandas.DataFrame
         One row per priority (and optionally per SLA ``kpi``): ``priority, value`` (share 0-1),
         optionally ``ci_low, ci_high, n, target`` and ``kpi`` (one panel colour per SLA).
+    catalogue : pandas.DataFrame, optional
+        For the legend's KPI titles (:func:`kpi_label`); loaded when omitted.
+
+    The axis is zoomed to the data: from a little below the lowest interval bound or target to
+    100 %, so the range that matters is not squashed; every target stays visible.
 
     Returns
     -------
     matplotlib.figure.Figure
     """
     _check_columns(rows, [priority, "value"], "rows")
-    order = {p: i for i, p in enumerate(["urgent", "high", "normal", "low"])}
+    order = {p: i for i, p in enumerate(PRIORITY_ORDER)}
     d = rows.copy()
     kinds = list(dict.fromkeys(d["kpi"])) if "kpi" in d else [None]
     prios = sorted(d[priority].astype(str).unique(), key=lambda p: (order.get(p, len(order)), p))
@@ -945,13 +1424,14 @@ def plot_sla_by_priority(rows: pd.DataFrame, *, priority: str = "priority",
         y = np.arange(len(prios)) + (j - (len(kinds) - 1) / 2) * bar_h
         v = 100 * dk["value"].to_numpy(dtype=float)
         col = PALETTE[j % len(PALETTE)]
-        ax.barh(y, np.nan_to_num(v), height=bar_h * 0.9, color=col, alpha=0.85,
-                label=None if k is None else _mpl_text(k))
+        # dots, not bars: the axis is zoomed to the data, and a bar's length from a cut axis misleads
+        ax.plot(v, y, "o", ms=6, color=col, zorder=4,
+                label=None if k is None else _mpl_text(kpi_label(k, catalogue)))
         if {"ci_low", "ci_high"} <= set(dk.columns):
             lo = 100 * dk["ci_low"].to_numpy(dtype=float)
             hi = 100 * dk["ci_high"].to_numpy(dtype=float)
             ok = np.isfinite(lo) & np.isfinite(hi)
-            ax.hlines(y[ok], lo[ok], hi[ok], color="#222222", lw=1.2)
+            ax.hlines(y[ok], lo[ok], hi[ok], color=col, lw=2, alpha=0.6)
         if "target" in dk:
             t = 100 * dk["target"].to_numpy(dtype=float)
             ok = np.isfinite(t)
@@ -959,7 +1439,12 @@ def plot_sla_by_priority(rows: pd.DataFrame, *, priority: str = "priority",
                        label="target" if j == 0 and ok.any() else None)
     ax.set_yticks(np.arange(len(prios)), [_mpl_text(p) for p in prios])
     ax.invert_yaxis()
-    ax.set_xlim(0, 100)
+    seen = np.concatenate([100 * pd.to_numeric(d[c], errors="coerce").to_numpy(dtype=float)
+                           for c in ("value", "ci_low", "target") if c in d.columns])
+    seen = seen[np.isfinite(seen)]
+    low = float(seen.min()) if seen.size else 0.0
+    left = max(0.0, math.floor((low - 0.15 * (100 - low) - 1) / 5) * 5)
+    ax.set_xlim(left, 100)
     ax.grid(axis="x", color="#e6e6e6")
     ax.grid(axis="y", visible=False)
     if kinds != [None] or "target" in d:
@@ -970,6 +1455,7 @@ def plot_sla_by_priority(rows: pd.DataFrame, *, priority: str = "priority",
 
 def plot_staffing_gap(table: pd.DataFrame, *, hour: str = "hour", required: str | None = None,
                       staffed: str | None = None, staffed_label: str = "staffed",
+                      share_short: str | None = None,
                       title: str = "Agents required (Erlang C) vs staffed, by hour",
                       width: float = 9.0, height: float = 3.4) -> Figure:
     """Required agents per hour (Erlang C, for the service-level target) against agents staffed.
@@ -982,6 +1468,10 @@ def plot_staffing_gap(table: pd.DataFrame, *, hour: str = "hour", required: str 
         short of agents are shaded; ``staffed_label`` names the staffed line (e.g. "agents
         answering"). ``kpitools.kpis.contact_centre.staffing_by_hour`` output
         (``required_agents``, ``agents_observed``) works as it is, given an ``hour`` column.
+    share_short : str, optional
+        Column with each hour's share of intervals short of their own requirement
+        (``kpitools.report.staffing_hours``): written above each hour, since means per hour hide
+        the short intervals. The x axis spans the hours with contacts or agents.
 
     Returns
     -------
@@ -1010,9 +1500,21 @@ def plot_staffing_gap(table: pd.DataFrame, *, hour: str = "hour", required: str 
     if short.any():
         ax.bar(x[short], (req - st)[short], bottom=st[short], width=0.8, color=BAD, alpha=0.6,
                label="short")
-    ax.set_xticks(range(0, 24, 2), [f"{h:02d}" for h in range(0, 24, 2)])
-    ax.set_xlim(-0.6, 23.6)
-    ax.set_ylim(bottom=0)
+    used = x[(np.nan_to_num(req) > 0) | (np.nan_to_num(st) > 0)]
+    first, last = (int(used.min()), int(used.max())) if used.size else (0, 23)
+    top = float(np.nanmax(np.r_[req, st, 0.0])) or 1.0
+    if share_short is not None:
+        _check_columns(table, [share_short], "table")
+        sh = d[share_short].to_numpy(dtype=float)
+        for h, v in zip(x, sh, strict=True):
+            if np.isfinite(v) and first <= h <= last:
+                ax.text(h, top * 1.08, f"{100 * v:.0f}%", ha="center", va="bottom", fontsize=7.5,
+                        color=BAD if v > 0 else NEUTRAL)
+        ax.text(first - 0.5, top * 1.2, "share of intervals short:", ha="left", va="bottom",
+                fontsize=7.5, color=NEUTRAL)
+    ax.set_xticks(range(first, last + 1), [f"{h:02d}" for h in range(first, last + 1)])
+    ax.set_xlim(first - 0.6, last + 0.6)
+    ax.set_ylim(0, top * (1.35 if share_short is not None else 1.1))
     fig.legend(loc="outside upper right", ncols=3)
     _finish(ax, title, "hour of day (business timezone)", "agents (average per hour)")
     return fig
@@ -1089,9 +1591,23 @@ def plot_utilization(rows: pd.DataFrame, *, by: str = "agent_id", value: str = "
     return fig
 
 
+#: Priorities in rank order, most urgent first (tables and charts list them so).
+PRIORITY_ORDER = ("urgent", "high", "normal", "low")
+#: Note parts that tell the reader nothing the row does not already show.
+_DULL_NOTE = re.compile(r"^(currency [A-Za-z]{3}|denominator: .*|survey [a-z_]+)$")
+
+
+def _informative(note: Any) -> str:
+    """The parts of a KPI note worth showing (not the currency, the survey's name or the denominator label)."""
+    if not isinstance(note, str):
+        return ""
+    return "; ".join(p.strip() for p in note.split(";") if p.strip() and not _DULL_NOTE.match(p.strip()))
+
+
 def kpi_rows_table(rows: pd.DataFrame, *, catalogue: pd.DataFrame | None = None,
                    segment: str | None = None, caption: str | None = None,
-                   currency: str | None = None, max_rows: int | None = 60) -> HtmlTable:
+                   currency: str | None = None, max_rows: int | None = 60,
+                   min_n: int = 30) -> HtmlTable:
     """A readable table of KPI result rows (one month): title, segment, value, interval, n, target.
 
     Parameters
@@ -1103,13 +1619,17 @@ def kpi_rows_table(rows: pd.DataFrame, *, catalogue: pd.DataFrame | None = None,
     catalogue : pandas.DataFrame, optional
         For KPI titles and row order.
     segment : str, optional
-        Segment column to show (user text, escaped).
+        Segment column to show (user text, escaped); priorities are listed in rank order.
+    min_n : int, default 30
+        Rows with fewer answers are not judged against their target ("n too small").
 
     Returns
     -------
     HtmlTable
         ``frame`` is the input rows (unformatted); the HTML shows ``value``, ``interval``,
-        ``n``, ``target`` formatted by unit and every text escaped.
+        ``n``, ``target`` of a row in one unit chosen from its value, the clock of every
+        duration in the KPI's label, the interval of :func:`shown_intervals`, notes only where
+        they say something the row does not, and every text escaped.
     """
     _check_columns(rows, ["kpi", "value"] + ([segment] if segment else []), "rows")
     d = rows.reset_index(drop=True)
@@ -1118,35 +1638,51 @@ def kpi_rows_table(rows: pd.DataFrame, *, catalogue: pd.DataFrame | None = None,
         cat = catalogue.drop_duplicates("kpi")
         titles = dict(zip(cat["kpi"], cat["title"], strict=True)) if "title" in cat else {}
         rank = {k: i for i, k in enumerate(cat["kpi"])}
+    prio = {p: i for i, p in enumerate(PRIORITY_ORDER)}
+
+    def seg_key(v):
+        if not segment:
+            return (0, "")
+        text = str(v)
+        return (prio.get(text, len(prio)), text) if segment == "priority" else (0, text)
+
     order = sorted(range(len(d)), key=lambda i: (rank.get(d.at[i, "kpi"], len(rank)), d.at[i, "kpi"],
-                                                 str(d.at[i, segment]) if segment else ""))
+                                                 seg_key(d.at[i, segment]) if segment else (0, "")))
     d = d.iloc[order].reset_index(drop=True)
 
     def col(name):
         return d[name] if name in d.columns else pd.Series([np.nan] * len(d))
 
     units = [u if isinstance(u, str) else None for u in col("unit")]
-    lo, hi, tg, met = col("ci_low"), col("ci_high"), col("target"), col("target_met")
-    clocks = [c if isinstance(c, str) and u == "seconds" else None
-              for c, u in zip(col("clock"), units, strict=True)]
+    iv = shown_intervals(d.assign(ci_low=col("ci_low"), ci_high=col("ci_high")))
+    lo, hi, tg, met = iv["ci_low"], iv["ci_high"], col("target"), col("target_met")
+    p90 = col("p90")
+    cat_ix = catalogue.drop_duplicates("kpi").set_index("kpi") if catalogue is not None else None
+    clocks = [c if isinstance(c, str) else None for c in col("clock")]
+    # every figure of a row in one unit, chosen from the row's value
+    cells = [format_range([v, a, b, q, t], u, currency=currency, reference=[v])
+             for v, a, b, q, t, u in zip(d["value"], lo, hi, p90, tg, units, strict=True)]
+    sampled = [not isinstance(st, str) or st in SAMPLED_STATS for st in col("stat")]
+    ns = [float(x) if _finite(x) and smp else np.nan for x, smp in zip(col("n"), sampled, strict=True)]
+    n_shown = [f"{float(x):,.0f}" if _finite(x) else "\u2013" for x in col("n")]
     shown = pd.DataFrame({
-        "KPI": [titles.get(k, k) + (f" ({c} time)" if c else "")
-                for k, c in zip(d["kpi"], clocks, strict=True)],
+        "KPI": [kpi_label(k, cat_ix, clock=c, unit=u) if cat_ix is not None else
+                titles.get(k, k) + (f", {_CLOCKS[c]}" if c in _CLOCKS and u in _SECONDS_UNITS else "")
+                for k, c, u in zip(d["kpi"], clocks, units, strict=True)],
         **({segment: d[segment].astype(str)} if segment else {}),
-        "value": [format_value(v, u, currency=currency) for v, u in zip(d["value"], units, strict=True)],
-        "interval": [f"{format_value(a, u, currency=currency)} \u2013 {format_value(b, u, currency=currency)}"
-                     if _finite(a) and _finite(b) else "\u2013"
-                     for a, b, u in zip(lo, hi, units, strict=True)],
-        **({"p90": [format_value(v, u, currency=currency) for v, u in zip(col("p90"), units, strict=True)]}
-           if "p90" in d.columns and d["p90"].notna().any() else {}),
-        "n": [f"{float(n):,.0f}" if _finite(n) else "\u2013" for n in col("n")],
+        "value": [c[0] for c in cells],
+        "interval": [f"{c[1]} \u2013 {c[2]}" if _finite(a) and _finite(b) else "\u2013"
+                     for c, a, b in zip(cells, lo, hi, strict=True)],
+        **({"p90": [c[3] for c in cells]} if "p90" in d.columns and d["p90"].notna().any() else {}),
+        "n": n_shown,
         "target": [("\u2013" if not _finite(t) else
-                    format_value(t, u, currency=currency) + (
-                        " \u2713" if (m is True or (not pd.isna(m) and bool(m))) else
-                        " \u2717" if (m is False or (not pd.isna(m) and not bool(m))) else ""))
-                   for t, m, u in zip(tg, met, units, strict=True)],
-        "note": [str(x) if isinstance(x, str) else "" for x in col("note")],
+                    c[4] + (" (n too small)" if _finite(x) and x < min_n else
+                            " \u2713" if _truth(m) is True else " \u2717" if _truth(m) is False else ""))
+                   for t, m, c, x in zip(tg, met, cells, ns, strict=True)],
+        "note": [_informative(x) for x in col("note")],
     })
+    if not any(shown["note"]):
+        shown = shown.drop(columns="note")
     t = html_table(shown, caption=caption, max_rows=max_rows,
                    align={c: "right" for c in ["value", "interval", "p90", "n", "target"]})
     return HtmlTable(rows, t.html, text_columns=[c for c in ["kpi", segment, "value", "n"] if c and c in rows])

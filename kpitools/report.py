@@ -74,6 +74,10 @@ __all__ = [
     "detractor_topics",
     "arrivals_by_hour",
     "latest_month_with_data",
+    "staffing_by_channel",
+    "staffing_hours",
+    "headline_segments",
+    "equal_age_changes",
 ]
 
 #: Package data: the nbconvert template ``kpireport`` and the report template notebook.
@@ -453,7 +457,7 @@ def _atomic_write_text(path: Path, text: str) -> None:
 
 
 def _render(ds, month: pd.Period, *, data_dir: Path, out: Path, confidence: float,
-            template: Path, params: dict) -> Path:
+            template: Path, params: dict, progress: bool = False) -> Path:
     """Execute + export one month; atomic; raises ReportError on failure."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -469,7 +473,9 @@ def _render(ds, month: pd.Period, *, data_dir: Path, out: Path, confidence: floa
         try:
             papermill.execute_notebook(
                 str(template), str(tmp_nb), parameters=parameters, kernel_name="python3",
-                language="python", progress_bar=False, log_output=False,
+                language="python", log_output=False,
+                progress_bar=({"desc": f"kpi report {month}", "unit": "cell", "file": sys.stderr}
+                              if progress else False),
                 request_save_on_cell_execute=False, cwd=str(Path.cwd()),
                 extra_arguments=KERNEL_QUIET,
             )
@@ -524,7 +530,7 @@ def _seed_params(seed: Any, params: dict) -> dict:
 def render_month(month: str, *, data: str | os.PathLike = "data/sample",
                  out: str | os.PathLike = "reports", confidence: float = 0.95,
                  template: str | os.PathLike | None = None, index: bool = True,
-                 seed: int | None = None, **params: Any) -> Path:
+                 seed: int | None = None, progress: bool = False, **params: Any) -> Path:
     """Render the KPI report of one month; return the path of its HTML.
 
     Parameters
@@ -545,6 +551,9 @@ def render_month(month: str, *, data: str | os.PathLike = "data/sample",
     seed : int, optional
         Seed of every bootstrap interval and permutation test in the report (the template
         parameter ``seed``, passed to ``kpi_table(..., seed=)``); default the template's own.
+    progress : bool, default False
+        Say on stderr what is being done: loading the dataset, then a progress bar through the
+        template's cells (``kpitools report`` turns it on).
     **params
         Further template parameters (for example ``segments=["channel"]``).
 
@@ -568,11 +577,13 @@ def render_month(month: str, *, data: str | os.PathLike = "data/sample",
     params = _seed_params(seed, params)
     tpl = _resolve_template(template)
     data_dir = find_data(data)
+    if progress:
+        print(f"kpi report {p}: loading {data_dir.name} ...", file=sys.stderr, flush=True)
     ds = _load(data_dir)
     folder = Path(out) / dataset_slug(ds)
     try:
         path = _render(ds, p, data_dir=data_dir, out=folder, confidence=confidence, template=tpl,
-                       params=params)
+                       params=params, progress=progress)
     except ReportError:
         if index:
             write_index(folder, name=dataset_name(ds))     # marks the failed run
@@ -707,11 +718,14 @@ def write_index(folder: str | os.PathLike, *, name: str | None = None) -> Path:
 def report_main(*, month: str | None = None, start: str | None = None, end: str | None = None,
                 latest: bool = False, data: str | os.PathLike = "data/sample",
                 out: str | os.PathLike = "reports", confidence: float = 0.95,
-                template: str | os.PathLike | None = None, seed: int | None = None) -> int:
+                template: str | os.PathLike | None = None, seed: int | None = None,
+                progress: bool = True) -> int:
     """Entry point of ``kpitools report``; prints the HTML path(s) and returns an exit code.
 
     Exactly one of ``month``, ``start``/``end`` (both) or ``latest`` must be given. ``seed``
-    (``--seed``) seeds every bootstrap and permutation (see :func:`render_month`).
+    (``--seed``) seeds every bootstrap and permutation (see :func:`render_month`). ``progress``
+    (off with ``--quiet``) shows on stderr the loading step and a bar through the report's cells
+    for one month, a bar through the months for a range.
 
     Returns
     -------
@@ -727,12 +741,12 @@ def report_main(*, month: str | None = None, start: str | None = None, end: str 
             if start is None or end is None:
                 raise ValueError("report: --from and --to go together; give both (YYYY-MM)")
             paths = render_range(start, end, data=data, out=out, confidence=confidence,
-                                 template=template, seed=seed)
+                                 template=template, seed=seed, progress=progress)
         else:
             if latest:
                 month = latest_complete_month(find_data(data))
             paths = [render_month(month, data=data, out=out, confidence=confidence,
-                                  template=template, seed=seed)]
+                                  template=template, seed=seed, progress=progress)]
     except ReportError as e:
         for p in e.rendered:
             print(p)
@@ -1166,6 +1180,200 @@ def latest_month_with_data(kpi_rows: pd.DataFrame, kpi: str, month: Any, *,
     ps = [pd.Period(p, "M") for p, k in n.items() if k >= min_n]
     ps = [p for p in ps if m - (lookback - 1) <= p <= m]
     return max(ps) if ps else None
+
+
+def _channels(ds, channels) -> list[str]:
+    if channels is not None:
+        return [str(c) for c in channels]
+    c = getattr(ds, "contacts", None)
+    if c is None or not len(c) or "channel" not in c.columns:
+        return []
+    return sorted(c["channel"].dropna().astype("str").unique())
+
+
+def staffing_by_channel(ds, month: Any, *, channels: Iterable[str] | None = None) -> pd.DataFrame:
+    """Each channel's staffing intervals in ``month`` against its own Erlang C requirement.
+
+    Calls and chats are separate queues with their own agents, so each channel is modelled on
+    its own (:func:`kpitools.kpis.contact_centre.staffing_intervals` with ``channel=``), never
+    pooled into one queue.
+
+    Parameters
+    ----------
+    ds : Dataset
+        Needs ``contacts`` (and the ``staffing`` roster when there is one).
+    month : str or pandas.Period
+    channels : iterable of str, optional
+        Default every channel in ``contacts``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per channel: ``channel``, ``intervals`` (intervals with contacts), ``short_intervals``
+        (those with fewer agents than that interval's Erlang C requirement), ``share_short``,
+        ``roster_intervals`` and ``share_short_of_plan`` (roster intervals of the month, with or
+        without contacts, whose staffed agents are below the roster's own ``required_agents``,
+        the plan made from the forecast; 0 and NaN without a roster plan), ``mean_gap`` (mean
+        agents staffed - Erlang C required over the intervals with contacts), ``agents_source``,
+        ``interval_s``. Erlang C on the contacts that came is stricter than the plan made from
+        the forecast, so both are shown. The same intervals as :func:`staffing_hours`, so the hours' short
+        intervals add up to ``short_intervals``.
+    """
+    from kpitools.kpis.contact_centre import staffing_intervals
+
+    m = parse_month(month)
+    recs = []
+    for ch in _channels(ds, channels):
+        iv = staffing_intervals(ds, month=m, channel=ch)
+        busy = iv[iv["calls"] > 0]
+        k = int(len(busy))
+        short = int(busy["understaffed"].astype(bool).sum()) if k else 0
+        plan = pd.to_numeric(iv["roster_required"], errors="coerce") if "roster_required" in iv else None
+        has_plan = plan is not None and plan.notna().any()
+        below_plan = (iv["agents_observed"] < plan) if has_plan else None
+        recs.append({"channel": ch, "intervals": k, "short_intervals": short,
+                     "share_short": short / k if k else np.nan,
+                     "roster_intervals": int(plan.notna().sum()) if has_plan else 0,
+                     "share_short_of_plan": float(below_plan[plan.notna()].mean()) if has_plan else np.nan,
+                     "mean_gap": float(busy["gap"].mean()) if k else np.nan,
+                     "agents_source": str(iv["agents_source"].iloc[0]) if len(iv) else "",
+                     "interval_s": float(iv["interval_s"].iloc[0]) if len(iv) else np.nan})
+    out = pd.DataFrame(recs, columns=["channel", "intervals", "short_intervals", "share_short",
+                                      "roster_intervals", "share_short_of_plan", "mean_gap",
+                                      "agents_source", "interval_s"])
+    out["channel"] = out["channel"].astype("str")
+    out["agents_source"] = out["agents_source"].astype("str")
+    return out
+
+
+def staffing_hours(ds, month: Any, *, channel: str) -> pd.DataFrame:
+    """Staffing by hour of day for one channel, with the intervals short of Erlang C per hour.
+
+    :func:`kpitools.kpis.contact_centre.staffing_by_hour` (means over the month's intervals of
+    each hour) plus ``busy_intervals`` (intervals with contacts) and ``short_intervals`` (those
+    short of their own requirement) and ``share_short``, counted on the same intervals as
+    :func:`staffing_by_channel`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per hour of day (int ``hour``), columns of ``staffing_by_hour`` plus the three above.
+    """
+    from kpitools.kpis.contact_centre import staffing_by_hour, staffing_intervals
+
+    m = parse_month(month)
+    hours = staffing_by_hour(ds, month=m, channel=channel)
+    iv = staffing_intervals(ds, month=m, channel=channel)
+    busy = iv[iv["calls"] > 0]
+    g = busy.assign(_s=busy["understaffed"].astype(bool)).groupby("hour")["_s"].agg(["size", "sum"])
+    hours = hours.copy()
+    hours["busy_intervals"] = hours["hour"].map(g["size"]).fillna(0).astype("int64")
+    hours["short_intervals"] = hours["hour"].map(g["sum"]).fillna(0).astype("int64")
+    hours["share_short"] = hours["short_intervals"] / hours["busy_intervals"].where(hours["busy_intervals"] > 0)
+    return hours
+
+
+def _month_bounds_utc(month: pd.Period, tz: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    start = pd.Timestamp(month.start_time).tz_localize(tz).tz_convert("UTC")
+    end = pd.Timestamp((month + 1).start_time).tz_localize(tz).tz_convert("UTC")
+    return start, end
+
+
+def equal_age_changes(ds, month: Any, *, confidence: float = 0.95) -> pd.DataFrame:
+    """Resolution rate of a month still maturing against the month before, at equal age.
+
+    The month's newest tickets were created shortly before the export's cut-off and have had
+    little time to be resolved, so its resolution rate is low for want of time, not of
+    performance. At equal age both months count the tickets resolved within the same time of
+    their creation: the age ``a`` of the month's youngest possible ticket at the cut-off
+    (cut-off - month end); every ticket of both months has been observed that long.
+
+    Parameters
+    ----------
+    ds : Dataset
+        Needs ``tickets`` with ``created_at`` and ``first_resolved_at``.
+    month : str or pandas.Period
+    confidence : float, default 0.95
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row for ``resolution_rate`` (none when the month ended after the cut-off, the
+        column is missing, or either month has no ticket): ``kpi, period, against, age_s``
+        (a, seconds), ``value`` and ``against_value`` (shares resolved within a), ``n``,
+        ``against_n``, ``change``, ``ci_low``, ``ci_high`` (Newcombe), ``p_value`` and
+        ``test`` (``newcombe+z`` or ``newcombe+fisher``), from
+        :func:`kpitools.stats.intervals.proportion_difference`
+        (docs/methods.md#proportion-difference).
+    """
+    from kpitools.stats.intervals import proportion_difference
+
+    m = parse_month(month)
+    cols = ["kpi", "period", "against", "age_s", "value", "against_value", "n", "against_n", "change",
+            "ci_low", "ci_high", "p_value", "test"]
+    t = ds.tickets
+    empty = pd.DataFrame({c: pd.Series(dtype="float64") for c in cols})
+    if t is None or "first_resolved_at" not in t.columns:
+        return empty
+    tz = ds.settings.timezone
+    start, end = _month_bounds_utc(m, tz)
+    age = (ds.cutoff - end).total_seconds()
+    if age <= 0:
+        return empty
+    created, resolved = t["created_at"], t["first_resolved_at"]
+    within = (resolved.notna() & (resolved <= ds.cutoff)
+              & ((resolved - created).dt.total_seconds() <= age)).to_numpy()
+    counts = []
+    for p in (m, m - 1):
+        a, b = _month_bounds_utc(p, tz)
+        sel = ((created >= a) & (created < b)).to_numpy()
+        counts.append((int(within[sel].sum()), int(sel.sum())))
+    (x1, n1), (x2, n2) = counts
+    if n1 == 0 or n2 == 0:
+        return empty
+    r = proportion_difference(x1, n1, x2, n2, confidence=confidence)
+    return pd.DataFrame([{
+        "kpi": "resolution_rate", "period": m, "against": m - 1, "age_s": age, "value": x1 / n1,
+        "against_value": x2 / n2, "n": n1, "against_n": n2, "change": r["difference"],
+        "ci_low": r["ci_low"], "ci_high": r["ci_high"], "p_value": r["p_value"],
+        "test": f"newcombe+{r['test']}"}], columns=cols)
+
+
+def headline_segments(ds, kpi_rows: pd.DataFrame, *, confidence: float = 0.95) -> pd.DataFrame:
+    """Segment rows of the headline KPIs that have segments: SLA by priority, CSAT and FRT by channel.
+
+    Parameters
+    ----------
+    ds : Dataset
+    kpi_rows : pandas.DataFrame
+        ``kpi_table(ds, period="M")`` (its SLA rows are per priority).
+    confidence : float
+
+    Returns
+    -------
+    pandas.DataFrame
+        SLA rows by ``priority`` from ``kpi_rows`` stacked with ``kpi_table(ds, by="channel",
+        kpis=["csat", "first_response_time"])`` (the KPIs the dataset supports), for
+        :func:`kpitools.summary.worst_segments`.
+    """
+    from kpitools.kpis import catalogue, kpi_table
+
+    cat = catalogue()
+    sla = kpi_rows[kpi_rows["kpi"].isin(cat.loc[cat["group"] == "sla", "kpi"])]
+    if "priority" in sla.columns:
+        sla = sla[sla["priority"].notna()]
+    have = [k for k in ("csat", "first_response_time") if k in set(kpi_rows["kpi"])]
+    sla = sla.copy()
+    sla.attrs = {}
+    parts = [sla]
+    if have and "channel" in ds.tickets.columns and ds.tickets["channel"].notna().any():
+        by_channel = kpi_table(ds, by="channel", kpis=have, confidence=confidence)
+        by_channel.attrs = {}           # attrs hold a DataFrame, which pandas cannot compare on concat
+        parts.append(by_channel)
+    out = pd.concat([p for p in parts if len(p)], ignore_index=True, sort=False) if any(len(p) for p in parts) \
+        else kpi_rows.iloc[:0].copy()
+    out.attrs = {}
+    return out
 
 
 def sync_report_notebook(copy: str | os.PathLike = REPORT_NOTEBOOK, *,

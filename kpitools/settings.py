@@ -99,6 +99,9 @@ DEFAULTS: dict[str, Any] = {
     "self_service_window_days": 3,
     "gross_margin": 0.7,
     "utilization_burnout": 0.7,
+    # fewer answers (or items) than this: the report shows the value greyed, "n too small", and
+    # neither judges it against its target nor tests its change nor draws it in a sparkline
+    "min_n": 30,
     "exported_at": None,
     "csv": {"sep": ",", "encoding": "utf-8"},
     "mapping": {},
@@ -394,6 +397,11 @@ class Settings:
         return (key, table, column) in self.preset_only
 
     @property
+    def min_n(self) -> int:
+        """Smallest sample size the report judges (setting ``min_n``, default 30)."""
+        return int(self.raw["min_n"])
+
+    @property
     def max_excluded_share(self) -> float:
         return float(self.raw["max_excluded_share"])
 
@@ -455,6 +463,10 @@ class Settings:
                     f"{src}: exported_at {self.raw['exported_at']!r} is not a timestamp; "
                     "write it like 2026-11-02T08:00:00+01:00"
                 ) from None
+        mn = self.raw.get("min_n")
+        if not isinstance(mn, int) or isinstance(mn, bool) or mn < 1:
+            raise SettingsError(f"{src}: min_n must be a whole number of answers, at least 1 (30 by default), "
+                                f"got {mn!r}")
         for k in ("short_abandon_s", "repeat_window_days", "service_level_s"):
             if not isinstance(self.raw[k], int | float) or self.raw[k] < 0:
                 raise SettingsError(f"{src}: {k} must be a non-negative number, got {self.raw[k]!r}")

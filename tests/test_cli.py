@@ -105,3 +105,6 @@ def test_report_command_passes_seed(monkeypatch):
     assert main(["report", "--month", "2026-10", "--seed", "5"]) == 0
     assert main(["report", "--month", "2026-10"]) == 0
     assert [kw["seed"] for kw in seen] == [5, None]
+    # progress on stderr unless --quiet
+    assert main(["report", "--month", "2026-10", "--quiet"]) == 0
+    assert [kw["progress"] for kw in seen] == [True, True, False]

@@ -230,7 +230,9 @@ def _figs():
     util = pd.DataFrame({"agent_id": ["a", "b", EVIL], "value": [0.5, 0.75, 0.65]})
     rows = _kpi_rows()
     return {
-        "trend": (lambda: plots.plot_kpi_trend(rows, "csat"), "csat", "month", "csat (%)"),
+        # no catalogue title for a KPI unknown to the catalogue: "csat" is known, so its title shows
+        "trend": (lambda: plots.plot_kpi_trend(rows, "csat"), "Customer satisfaction (CSAT)", "month",
+                  "Customer satisfaction (CSAT) (%)"),
         "daily": (lambda: plots.plot_daily_volume(daily, launches, spikes), "Tickets created per day",
                   "day (business timezone)", "tickets per day"),
         "heat": (lambda: plots.plot_heatmap_arrivals(heat), "Arrivals by hour and weekday",
@@ -294,6 +296,13 @@ def test_staffing_gap_shades_short_hours():
     short = [c for c in ax.containers if c.get_label() == "short"]
     assert len(short) == 1 and len(short[0]) == 10                # hours 8-17 short by 1 agent
     assert [p.get_height() for p in short[0]] == [1.0] * 10        # required 6 - staffed 5
+    # zoomed to the hours with agents (8-17); each hour's share of short intervals written above it
+    staff = pd.DataFrame({"hour": range(24), "required": np.r_[np.zeros(8), np.full(10, 6.0), np.zeros(6)],
+                          "staffed": np.r_[np.zeros(8), np.full(10, 5.0), np.zeros(6)],
+                          "share": np.r_[np.zeros(8), np.full(10, 0.25), np.zeros(6)]})
+    ax = plots.plot_staffing_gap(staff, share_short="share").axes[0]
+    assert ax.get_xlim() == (7.4, 17.6)
+    assert [t.get_text() for t in ax.texts].count("25%") == 10
 
 
 def test_figure_input_errors():
@@ -329,3 +338,194 @@ def test_rate_with_ci_leaves_out_small_segments():
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["a  (n=100)", "c  (n=40)"]
     assert ax.get_title(loc="left") == "CSAT (1 segment with n < 10 not shown)"
+
+
+# ------------------------------------------------------------------------- issue 11: first screen
+def _two_months(kpi, unit, x_sep, x_oct, n, *, hib_target=np.nan, stat="proportion", note=None):
+    rows = []
+    for p, x in ((pd.Period("2026-09", "M"), x_sep), (pd.Period("2026-10", "M"), x_oct)):
+        rows.append(dict(kpi=kpi, period=p, value=x / n, numerator=x, denominator=n, n=n, unit=unit,
+                         stat=stat, ci_low=np.nan, ci_high=np.nan, confidence=0.95, target=hib_target,
+                         target_met=pd.NA, note=note))
+    return rows
+
+
+def _scorecard_changes(rows):
+    from kpitools.stats.changes import period_changes
+
+    df = pd.DataFrame(rows)
+    df["period"] = pd.PeriodIndex(df["period"], freq="M")
+    df["target_met"] = df["target_met"].astype("boolean")
+    return df, period_changes(df)
+
+
+CAT11 = pd.DataFrame({"kpi": ["abandon_rate", "csat", "service_level", "reopen_rate"],
+                      "title": ["Abandon rate", "CSAT", "Service level", "Reopen rate"],
+                      "group": ["contact centre", "quality", "contact centre", "quality"],
+                      "higher_is_better": [False, True, True, False]})
+
+
+def test_scorecard_red_for_worse_green_for_better_both_directions():
+    # abandon rate 50/1000 -> 100/1000 (lower is better, up: worse); CSAT 300/400 -> 240/400
+    # (higher is better, down: worse); service level 700/1000 -> 800/1000 (up: better); reopen
+    # rate 100/1000 -> 50/1000 (down: better). Each change is far beyond a 5 % test (z > 4).
+    rows = (_two_months("abandon_rate", "share", 50, 100, 1000) + _two_months("csat", "share", 300, 240, 400)
+            + _two_months("service_level", "share", 700, 800, 1000)
+            + _two_months("reopen_rate", "share", 100, 50, 1000))
+    df, ch = _scorecard_changes(rows)
+    sc = plots.scorecard_table(df, month="2026-10", changes=ch, catalogue=CAT11)
+    soup = BeautifulSoup(sc.html, "html.parser")
+    verdict = sc.frame.set_index("kpi")["verdict"].to_dict()
+    assert verdict == {"abandon_rate": "worse", "csat": "worse", "service_level": "better",
+                       "reopen_rate": "better"}
+    for kpi, cls in [("abandon_rate", "miss"), ("csat", "miss"), ("service_level", "ok"), ("reopen_rate", "ok")]:
+        tr = soup.find("tr", attrs={"data-kpi": kpi})
+        span = [sp for sp in tr.find_all("span") if "sig" in (sp.get("class") or [])]
+        assert len(span) == 1 and cls in span[0]["class"] and span[0].get_text().endswith(" *"), kpi
+    # the direction column
+    assert "\u2193 lower" in soup.find("tr", attrs={"data-kpi": "abandon_rate"}).get_text()
+    assert "\u2191 higher" in soup.find("tr", attrs={"data-kpi": "csat"}).get_text()
+    # the footnote names the test actually used and BH across the 4 KPIs compared
+    foot = soup.find("p", class_="kpi-note").get_text()
+    assert "two-proportion z test" in foot and "Benjamini-Hochberg adjusted across the 4 KPIs compared" in foot
+    assert "at most 0.05" in foot and "95% intervals" in foot
+
+
+def test_scorecard_greys_small_n_and_leaves_it_out_of_the_sparkline():
+    # CSAT from 2 answers in October: shown greyed, "n too small", neither met nor missed, not
+    # tested, and the month is a gap in the sparkline
+    rows = _two_months("csat", "share", 300, 0, 400) + _two_months("reopen_rate", "share", 100, 90, 1000)
+    df = pd.DataFrame(rows)
+    last = (df["kpi"] == "csat") & (df["period"] == pd.Period("2026-10", "M"))
+    df.loc[last, ["value", "numerator", "denominator", "n"]] = [0.0, 0.0, 2.0, 2.0]
+    df["target"] = np.where(df["kpi"] == "csat", 0.85, np.nan)
+    df["target_met"] = pd.array([True, False, pd.NA, pd.NA], dtype="boolean")
+    df, ch = _scorecard_changes(df.to_dict("records"))
+    sc = plots.scorecard_table(df, month="2026-10", changes=ch, catalogue=CAT11, min_n=30, history=2)
+    f = sc.frame.set_index("kpi")
+    assert bool(f.at["csat", "small"]) and pd.isna(f.at["csat", "target_met"])
+    assert f.at["csat", "verdict"] == "" and pd.isna(f.at["csat", "significant"])
+    assert np.isnan(f.at["csat", "trend"][1]) and f.at["csat", "trend"][0] == 0.75
+    tr = BeautifulSoup(sc.html, "html.parser").find("tr", attrs={"data-kpi": "csat"})
+    assert "small-n" in tr["class"] and "n too small" in tr.get_text()
+    assert "met" not in tr.get_text() and "missed" not in tr.get_text()
+
+
+def test_scorecard_shows_the_latest_survey_wave_with_its_month():
+    from kpitools.stats.changes import period_changes
+
+    # waves in May (d, s, p = 60, 80, 134 of 274) and August (60, 84, 172 of 316); stray answers in
+    # September (n 2) and none in October
+    rows = []
+    for p, (d, s_, q) in [("2026-05", (60, 80, 134)), ("2026-06", (0, 0, 0)), ("2026-07", (0, 0, 0)),
+                          ("2026-08", (60, 84, 172)), ("2026-09", (0, 1, 1)), ("2026-10", (0, 0, 0))]:
+        n = d + s_ + q
+        v = 100 * (q - d) / n if n else np.nan
+        rows.append(dict(kpi="nps", period=pd.Period(p, "M"), value=v, n=n, unit="points", stat="nps",
+                         detractors=d, passives=s_, promoters=q, ci_low=v - 8 if n > 2 else np.nan,
+                         ci_high=v + 8 if n > 2 else np.nan, target=30.0,
+                         target_met=(v >= 30) if n else pd.NA, confidence=0.95))
+    df = pd.DataFrame(rows)
+    df["period"] = pd.PeriodIndex(df["period"], freq="M")
+    sc = plots.scorecard_table(df, month="2026-10", changes=period_changes(df), min_n=30)
+    f = sc.frame.set_index("kpi")
+    # August: (172 - 60) / 316 = 35.44; May: (134 - 60) / 274 = 27.01 -> change +8.43 points
+    assert f.at["nps", "shown_period"] == pd.Period("2026-08", "M")
+    assert f.at["nps", "value"] == pytest.approx(100 * 112 / 316)
+    assert f.at["nps", "change"] == pytest.approx(100 * 112 / 316 - 100 * 74 / 274)
+    assert f.at["nps", "change_against"] == pd.Period("2026-05", "M")
+    assert f.at["nps", "test"] == "mover+adjusted_wald_z"
+    tr = BeautifulSoup(sc.html, "html.parser").find("tr", attrs={"data-kpi": "nps"})
+    assert tr["data-period"] == "2026-08" and "(Aug 2026 wave)" in tr.get_text()
+    assert "+8.4 vs May 2026 wave" in tr.get_text()
+
+
+def test_shown_interval_contains_the_value_and_stays_on_the_scale():
+    rows = pd.DataFrame({
+        # July NPS: one detractor, NPS -100, adjusted Wald gave -98.5 to 48.5 (excludes -100)
+        "kpi": ["nps", "ces", "csat"], "value": [-100.0, 3.2, 1.0],
+        "ci_low": [-98.5, -22.4, 0.9], "ci_high": [48.5, 28.4, 1.0],
+        "unit": ["points", "score", "share"], "stat": ["nps", "mean", "proportion"],
+        "note": [None, "scale 1-7", None], "detractors": [1, np.nan, np.nan],
+        "passives": [0, np.nan, np.nan], "promoters": [0, np.nan, np.nan]})
+    iv = plots.shown_intervals(rows)
+    v = rows["value"].to_numpy()
+    assert ((iv["ci_low"] <= v) & (v <= iv["ci_high"])).all()
+    # an all-detractor sample takes the bound -100 (Tango score interval, docs/methods.md#nps-score-interval)
+    assert iv.at[0, "ci_low"] == -100.0 and iv.at[0, "interval_method"] == "score"
+    assert -100 <= iv.at[0, "ci_high"] <= 100
+    # the CES t interval -22.4..28.4 is cut to the 1-7 scale
+    assert (iv.at[1, "ci_low"], iv.at[1, "ci_high"]) == (1.0, 7.0)
+    assert iv.at[1, "interval_method"] == "clipped to the scale"
+    assert iv.at[2, "interval_method"] == "as computed"
+    # without answer counts an NPS interval excluding its value is widened to it, and says so
+    no_counts = plots.shown_intervals(rows.drop(columns=["detractors", "passives", "promoters"]).iloc[[0]])
+    assert (no_counts.at[0, "ci_low"], no_counts.at[0, "ci_high"]) == (-100.0, 48.5)
+    assert no_counts.at[0, "interval_method"] == "widened to the value"
+    assert plots.kpi_bounds("score", "scale 1-5") == (1.0, 5.0)
+    assert plots.kpi_bounds("share") == (0.0, 1.0) and plots.kpi_bounds("points") == (-100.0, 100.0)
+
+
+def test_one_unit_per_row_and_clock_named():
+    # 6680 s, 4000 s and 9000 s: the largest (9000 s = 2.5 h) picks hours: 6680 / 3600 = 1.86 -> 1.9 h
+    assert plots.format_range([6680, 4000, 9000], "seconds") == ["1.9 h", "1.1 h", "2.5 h"]
+    # a change of 3688 s on a value of 71563 s (19.9 h) is shown in hours: +1.0 h, not "+61.5 min"
+    assert plots.format_range([3688], "seconds", signed=True, reference=[71563]) == ["+1.0 h"]
+    assert plots.kpi_label("first_response_time") == "First response time (FRT), business hours"
+    assert plots.kpi_label("full_resolution_time", clock="calendar") == "Full resolution time, calendar time"
+    rows = pd.DataFrame({"kpi": ["first_response_time"], "value": [6680.0], "ci_low": [4000.0],
+                         "ci_high": [9000.0], "unit": ["seconds"], "clock": ["business"], "n": [100],
+                         "note": ["currency EUR"]})
+    from kpitools.kpis import catalogue
+
+    t = plots.kpi_rows_table(rows, catalogue=catalogue())
+    cells = [td.get_text() for td in BeautifulSoup(t.html, "html.parser").find_all("td")]
+    # the row's unit is chosen from its value (6680 s < 2 h: minutes): 6680 / 60 = 111.3,
+    # 4000 / 60 = 66.7, 9000 / 60 = 150.0 -- never "111.3 min - 2.5 h"
+    assert cells[:3] == ["First response time (FRT), business hours", "111.3 min", "66.7 min \u2013 150.0 min"]
+    assert "currency EUR" not in t.html                     # a note that tells nothing is dropped
+
+
+def test_priorities_in_rank_order_and_sla_chart_labels():
+    from kpitools.kpis import catalogue
+
+    rows = pd.DataFrame({"kpi": ["sla_first_response"] * 4, "priority": ["high", "low", "normal", "urgent"],
+                         "value": [0.93, 0.96, 0.94, 0.89], "ci_low": [0.9, 0.93, 0.92, 0.81],
+                         "ci_high": [0.96, 0.98, 0.95, 0.94], "unit": "share", "n": 100, "target": 0.9,
+                         "target_met": [True, True, True, False]})
+    t = plots.kpi_rows_table(rows, catalogue=catalogue(), segment="priority")
+    body = BeautifulSoup(t.html, "html.parser").find("tbody").find_all("tr")
+    assert [tr.find_all("td")[1].get_text() for tr in body] == ["urgent", "high", "normal", "low"]
+    fig = plots.plot_sla_by_priority(rows)
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "SLA compliance: first response" in legend and "sla_first_response" not in legend
+    lo, hi = fig.axes[0].get_xlim()
+    # zoomed: the lowest shown number is 81 %; the axis starts below it (and below 90 % target)
+    assert hi == 100 and 0 < lo < 81
+
+
+def test_maturing_cohort_is_compared_at_equal_age_or_not_starred():
+    # resolution rate 1000/1000 -> 900/1000 while 100 tickets are still open: not tested as it is
+    rows = _two_months("resolution_rate", "share", 1000, 900, 1000,
+                       note="cohort still maturing: 100 ticket(s) still open at the cut-off")
+    rows[0]["note"] = None
+    df, ch = _scorecard_changes(rows)
+    cat = pd.DataFrame({"kpi": ["resolution_rate"], "title": ["Resolution rate"], "group": ["volume"],
+                        "higher_is_better": [True]})
+    plain = plots.scorecard_table(df, month="2026-10", changes=ch, catalogue=cat)
+    assert plain.frame["verdict"].iloc[0] == "" and " *</span>" not in plain.html
+    # at equal age (both months: resolved within 32 h) 700/1000 vs 800/1000: significant, worse
+    from kpitools.stats.intervals import proportion_difference
+
+    r = proportion_difference(700, 1000, 800, 1000)
+    eq = pd.DataFrame([{"kpi": "resolution_rate", "period": pd.Period("2026-10", "M"),
+                        "against": pd.Period("2026-09", "M"), "age_s": 115200.0, "value": 0.7,
+                        "against_value": 0.8, "n": 1000, "against_n": 1000, "change": r["difference"],
+                        "ci_low": r["ci_low"], "ci_high": r["ci_high"], "p_value": r["p_value"],
+                        "test": "newcombe+z"}])
+    aged = plots.scorecard_table(df, month="2026-10", changes=ch, catalogue=cat, equal_age=eq)
+    f = aged.frame.iloc[0]
+    assert f["verdict"] == "worse" and f["change"] == pytest.approx(-0.1) and f["equal_age_s"] == 115200.0
+    tr = BeautifulSoup(aged.html, "html.parser").find("tr", attrs={"data-kpi": "resolution_rate"})
+    assert "-10.0 pp at equal age *" in tr.get_text()
+    assert "resolved within 32.0 h of creation" in aged.html

@@ -6,6 +6,7 @@ the sample data, and by nbval on its committed outputs.
 """
 
 import os
+import re
 import stat
 import textwrap
 from pathlib import Path
@@ -157,6 +158,17 @@ def test_render_month_writes_offline_escaped_html(tiny_data, good_template, tmp_
     assert [a["href"] for a in index.find_all("a")] == ["2026-10/kpi-report.html"]
     assert index.find("h1").get_text() == "KPI reports: data"
     assert not (out / "index.html").exists()
+
+
+def test_render_month_shows_progress_through_the_cells(tiny_data, good_template, tmp_path, capsys):
+    # one month: the loading step, then papermill's bar through the notebook's 5 cells (stderr):
+    # title, plumbing, parameters, papermill's injected parameters, body
+    report.render_month("2026-10", data=tiny_data, out=tmp_path / "r", template=good_template, progress=True)
+    err = capsys.readouterr().err
+    assert "kpi report 2026-10: loading data ..." in err
+    assert "kpi report 2026-10" in err and "5/5" in err and "cell/s" in err
+    report.render_month("2026-10", data=tiny_data, out=tmp_path / "r", template=good_template)
+    assert capsys.readouterr().err == ""                  # the API is quiet by default
 
 
 def test_failed_run_keeps_previous_report(tiny_data, good_template, bad_template, tmp_path, capsys):
@@ -422,12 +434,19 @@ def _subset_of_sample(dest: Path, start: str = "2026-08-01") -> Path:
     return dest
 
 
+@pytest.fixture(scope="module")
+def sample_subset(tmp_path_factory) -> Path:
+    if not (SAMPLE / "dataset.yml").exists():
+        pytest.skip("data/sample not generated")
+    return _subset_of_sample(tmp_path_factory.mktemp("sample") / "subset")
+
+
 @pytest.mark.skipif(not (SAMPLE / "dataset.yml").exists(), reason="data/sample not generated")
-def test_template_headline_numbers_equal_kpi_table(tmp_path):
+def test_template_headline_numbers_equal_kpi_table(tmp_path, sample_subset):
     from kpitools.io import load_dataset
     from kpitools.kpis import kpi_table
 
-    data = _subset_of_sample(tmp_path / "subset")
+    data = sample_subset
     month = report.latest_complete_month(data)
     html_path = report.render_month(month, data=data, out=tmp_path / "reports")
     text = html_path.read_text(encoding="utf-8")
@@ -437,16 +456,24 @@ def test_template_headline_numbers_equal_kpi_table(tmp_path):
     dsx = load_dataset(data)
     kt = kpi_table(dsx, period="M", confidence=0.95)
     overall = report.overall_rows(kt, ds=dsx)
+    by_period = overall.set_index(["kpi", overall["period"].astype(str)])
     expected = overall[overall["period"] == pd.Period(month, "M")].set_index("kpi")["value"]
-    shown = {tr["data-kpi"]: tr.find("td", attrs={"data-value": True})["data-value"]
-             for tr in soup.select("table.kpi-scorecard tr[data-kpi]")}
+    rows = soup.select("table.kpi-scorecard tr[data-kpi]")
+    shown = {tr["data-kpi"]: tr.find("td", attrs={"data-value": True})["data-value"] for tr in rows}
     assert len(shown) >= 10, shown
-    for kpi, v in shown.items():
-        want = expected[kpi]
+    for tr in rows:
+        kpi, v, per = tr["data-kpi"], tr.find("td", attrs={"data-value": True})["data-value"], tr["data-period"]
+        want = by_period.loc[(kpi, per), "value"]      # a survey wave shows its own month
         if pd.isna(want):
             assert v == "nan", kpi
         else:
             assert float(v) == float(want), kpi           # exact: repr round-trips a float
+        if per != month:
+            assert kpi == "nps" and f"({pd.Period(per, 'M').strftime('%b %Y')} wave)" in tr.get_text()
+    _check_intervals(soup, by_period)
+    _check_human_labels(soup)
+    summary_items = soup.select("ul.kpi-summary li")
+    assert 3 <= len(summary_items) <= 7, [li.get_text() for li in summary_items]
     assert shown["ticket_volume"] == repr(float(expected["ticket_volume"]))
 
     # offline, no code, user text escaped (comment topics and launch names come from the data)
@@ -459,6 +486,142 @@ def test_template_headline_numbers_equal_kpi_table(tmp_path):
     # every figure is embedded
     imgs = soup.find_all("img")
     assert imgs and all(img["src"].startswith("data:image/png;base64,") for img in imgs)
+
+
+_NUMBER = re.compile(r"^([+-]?[\d,]*\.?\d+)\s*(%|s|min|h|d|[A-Z]{3})?$")
+
+
+def _number(text: str):
+    """(number, unit) of a formatted figure such as "93.8%", "1.5 h", "1,614", "26.98 EUR"."""
+    m = _NUMBER.match(text.strip().replace("\u2212", "-"))
+    return (float(m.group(1).replace(",", "")), m.group(2) or "") if m else None
+
+
+def _check_intervals(soup, by_period) -> None:
+    """Every interval shown contains its value and lies within the KPI's bounds (issue 11)."""
+    from kpitools import plots
+
+    # the scorecard: unrounded numbers in data attributes
+    checked = 0
+    for tr in soup.select("table.kpi-scorecard tr[data-kpi]"):
+        cell = tr.find("td", attrs={"data-low": True})
+        v = float(tr.find("td", attrs={"data-value": True})["data-value"])
+        lo, hi = float(cell["data-low"]), float(cell["data-high"])
+        if pd.isna(lo) or pd.isna(v):
+            continue
+        row = by_period.loc[(tr["data-kpi"], tr["data-period"])]
+        b_lo, b_hi = plots.kpi_bounds(row["unit"], row.get("note"))
+        assert lo <= v <= hi, (tr["data-kpi"], lo, v, hi)
+        assert b_lo <= lo and hi <= b_hi, (tr["data-kpi"], lo, hi, b_lo, b_hi)
+        checked += 1
+    assert checked >= 8
+    # every other KPI table: value and interval in one unit, the interval around the value
+    tables = 0
+    for table in soup.select("table.kpi-table"):
+        heads = [th.get_text() for th in table.select("thead th")]
+        if "value" not in heads or "interval" not in heads or "kpi-scorecard" in table["class"]:
+            continue
+        iv, ix = heads.index("value"), heads.index("interval")
+        for tr in table.select("tbody tr"):
+            cells = [td.get_text() for td in tr.find_all("td")]
+            value, interval = _number(cells[iv]), cells[ix].split(" \u2013 ")
+            if value is None or len(interval) != 2:
+                continue
+            lo, hi = _number(interval[0]), _number(interval[1])
+            assert lo[1] == value[1] == hi[1], cells            # one unit per row
+            assert lo[0] <= value[0] <= hi[0], cells
+            if value[1] == "%":
+                assert 0 <= lo[0] and hi[0] <= 100, cells
+            if value[1] in ("s", "min", "h", "d"):
+                assert lo[0] >= 0, cells
+        tables += 1
+    assert tables >= 4
+
+
+def _check_human_labels(soup) -> None:
+    """No raw field name of the KPI catalogue (nor of a result table) as a label in the report body."""
+    from kpitools.kpis import catalogue
+
+    raw = {k for k in catalogue()["kpi"] if "_" in k} | {"launch_names", "days_since_launch", "agents_observed",
+                                     "calls_per_hour", "agents_required", "abandon_observed",
+                                     "sl_observed", "comment_category"}
+    body = []
+    for cell in soup.select("div.jp-Cell"):
+        h = cell.find(["h2"])
+        if h is not None and h.get_text().startswith("Appendix"):
+            break                      # the appendices list definitions and skipped KPIs by name
+        body.append(cell)
+    labels = [el.get_text(" ", strip=True) for cell in body for el in cell.select("th, caption, li, p")]
+    words = {w.strip("()[],.:;") for text in labels for w in text.split()}
+    assert not (words & raw), sorted(words & raw)
+
+
+def _figure_texts(fig) -> list[str]:
+    out = []
+    for ax in fig.axes:
+        out += [ax.get_title(loc="left"), ax.get_title(), ax.get_xlabel(), ax.get_ylabel()]
+        out += [t.get_text() for t in ax.get_xticklabels() + ax.get_yticklabels() + ax.texts]
+        if ax.get_legend() is not None:
+            out += [t.get_text() for t in ax.get_legend().get_texts()]
+    for leg in fig.legends:
+        out += [t.get_text() for t in leg.get_texts()]
+    return [t for t in out if t]
+
+
+@pytest.mark.skipif(not (SAMPLE / "dataset.yml").exists(), reason="data/sample not generated")
+def test_template_figures_have_human_labels(sample_subset, monkeypatch):
+    """Every chart of the template, drawn on the sample, is labelled in words: no raw KPI or column
+    name as a title, axis label, tick label or legend entry (issue 11). The template's code cells
+    run in this process (the figures themselves are then at hand; nothing is written)."""
+    import ast
+    import json
+
+    from matplotlib.figure import Figure
+
+    from kpitools.kpis import catalogue
+
+    nb = json.loads(report.DEFAULT_TEMPLATE.read_text(encoding="utf-8"))
+    month = report.latest_complete_month(sample_subset)
+    shown: list = []
+    scope: dict = {}
+    monkeypatch.setattr("IPython.display.display", lambda *objs, **kw: shown.extend(objs))
+    for cell in nb["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        src = "".join(cell["source"]).replace("%matplotlib inline", "")
+        if "parameters" in cell["metadata"].get("tags", []):
+            src += f"\nmonth = {month!r}\ndata = {str(sample_subset)!r}\n"
+        tree = ast.parse(src)
+        last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+        exec(compile(tree, "template", "exec"), scope)
+        if last is not None:
+            shown.append(eval(compile(ast.Expression(last.value), "template", "eval"), scope))
+    figures = [f for f in shown if isinstance(f, Figure)]
+    assert len(figures) >= 8
+    # KPI names that are plain words ("resolved", "backlog") may be read; names with an
+    # underscore are field names
+    raw = {k for k in catalogue()["kpi"] if "_" in k} | {"launch_names", "days_since_launch",
+                                                         "agents_observed", "calls_per_hour"}
+    for fig in figures:
+        texts = _figure_texts(fig)
+        words = {w.strip("()[],.:;") for t in texts for w in t.split()}
+        assert not (words & raw), (texts, sorted(words & raw))
+    # the summary at the top: 3 to 7 sentences
+    assert 3 <= len(scope["summary"].summary_sentences(
+        scope["changes"], month=scope["m"], catalogue=scope["cat"], segment_rows=scope["seg_rows"],
+        spikes=scope["spike_rows"], staffing=scope["staffing"], kpis=report.HEADLINE_KPIS)) <= 7
+    # staffing per channel agrees from headline to hourly table
+    ds, m = scope["ds"], scope["m"]
+    st = ds.staffing
+    local_month = st["interval_start"].dt.tz_convert(ds.settings.timezone).dt.tz_localize(None).dt.to_period("M")
+    for r in scope["staffing"].itertuples(index=False):
+        hours = report.staffing_hours(ds, m, channel=r.channel)
+        assert hours["short_intervals"].sum() == r.short_intervals
+        assert hours["busy_intervals"].sum() == r.intervals
+        # below the roster's own plan: counted here straight from the staffing table
+        plan = st[(st["channel"] == r.channel) & (local_month == m)]
+        assert r.roster_intervals == len(plan)
+        assert r.share_short_of_plan == pytest.approx((plan["staffed_agents"] < plan["required_agents"]).mean())
 
 
 def _sections(soup) -> dict[str, dict]:
@@ -523,7 +686,7 @@ def test_template_renders_with_only_tickets_and_says_what_is_missing(tmp_path):
     for chart in ("CSAT by channel", "NPS by channel", "Customer effort (CES) by team"):
         assert "table 'surveys' absent" in q[chart], chart
     assert "table 'surveys' absent" in q["What detractors wrote about"]
-    assert "table 'contacts' absent" in sec["Contact centre"]["notices"]["Phone staffing (Erlang C)"]
+    assert "table 'contacts' absent" in sec["Contact centre"]["notices"]["Staffing per channel (Erlang C)"]
     assert "table 'agent_days' absent" in sec["Team"]["notices"]["Utilization by agent"]
     sla = sec["SLA compliance by priority"]["notices"]
     # no solved timestamps either: the resolution SLA is skipped too (it would show 0 %)
@@ -602,7 +765,7 @@ def test_template_draws_what_a_partial_export_supports(tmp_path):
     assert "What detractors wrote about" not in q           # NPS present: the topics table
     # no contacts, agent_days: no staffing or utilization chart, each with its reason
     assert sec["Contact centre"]["images"] == 0 and sec["Team"]["images"] == 0
-    assert skipped["staffing_gap"] in sec["Contact centre"]["notices"]["Phone staffing (Erlang C)"]
+    assert skipped["staffing_gap"] in sec["Contact centre"]["notices"]["Staffing per channel (Erlang C)"]
     assert skipped["utilization"] in sec["Team"]["notices"]["Utilization by agent"]
 
 
@@ -751,3 +914,28 @@ def test_has_tables_checks_columns():
     assert report.has_tables(blank, "tickets.team") == "the tickets table has no values in its team column"
     assert report.has_tables(no_team, "contacts", "contacts.agent_id", "tickets.team") == (
         "the dataset has no contacts table; the tickets table has no team column")
+
+
+def test_equal_age_changes_by_hand():
+    from types import SimpleNamespace
+
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    day = pd.Timedelta("1D")
+    created = pd.to_datetime(["2026-10-05", "2026-10-10", "2026-10-20", "2026-10-30",
+                              "2026-09-05", "2026-09-10", "2026-09-20"]).tz_localize("UTC")
+    resolved = pd.Series([created[0] + day, created[1] + 3 * day, pd.NaT, created[3] + 1.5 * day,
+                          created[4] + 0.5 * day, created[5] + 5 * day, created[6] + day])
+    tickets = pd.DataFrame({"created_at": created, "first_resolved_at": pd.to_datetime(resolved, utc=True)})
+    ds = SimpleNamespace(tickets=tickets, settings=SimpleNamespace(timezone="UTC"),
+                         cutoff=pd.Timestamp("2026-11-03", tz="UTC"))
+    r = report.equal_age_changes(ds, "2026-10").iloc[0]
+    # cut-off 3 Nov 00:00 - October's end 1 Nov 00:00 = 2 days; within 2 days of creation:
+    # October 2 of 4 (1 d, 1.5 d), September 2 of 3 (0.5 d, 1 d)
+    assert r["age_s"] == 2 * 86400 and (r["n"], r["against_n"]) == (4, 3)
+    assert r["value"] == 0.5 and r["against_value"] == pytest.approx(2 / 3)
+    lo, hi = confint_proportions_2indep(2, 4, 2, 3, method="newcomb", compare="diff")   # statsmodels
+    assert (r["ci_low"], r["ci_high"]) == (pytest.approx(lo), pytest.approx(hi))
+    assert r["test"] == "newcombe+fisher"                  # expected cells below 5
+    # a month ending after the cut-off has no equal-age comparison
+    assert report.equal_age_changes(ds, "2026-11").empty

@@ -12,6 +12,7 @@ def test_defaults():
     assert s.sla("first_response", "urgent") == (3600.0, "business")
     assert s.weekly_hours["mon"] == [(9 * 3600, 17 * 3600)] and s.weekly_hours["sun"] == []
     assert s["repeat_window_days"] == 7
+    assert s.min_n == 30 and Settings.from_dict({"min_n": 50}).min_n == 50
 
 
 def test_override_merges_nested():
@@ -37,6 +38,8 @@ def test_parse_duration(text, seconds):
     ({"surveys": {"csat": {"min": 5, "max": 1}}}, r"surveys\.csat needs min < max"),
     ({"exported_at": "yesterday"}, r"exported_at 'yesterday' is not a timestamp"),
     ({"repeat_window_days": -1}, r"repeat_window_days must be a non-negative number"),
+    ({"min_n": 0}, r"min_n must be a whole number of answers, at least 1 \(30 by default\), got 0"),
+    ({"min_n": 2.5}, r"min_n must be a whole number of answers"),
 ])
 def test_errors(data, match):
     with pytest.raises(SettingsError, match=match):

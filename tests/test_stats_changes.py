@@ -314,3 +314,55 @@ def test_shrink_agent_rates_sums_rows_and_ranks():
     assert out["agent_id"].iloc[0] == "b"
     with pytest.raises(StatsInputError, match="no column"):
         shrink_agent_rates(data, successes="x", n="denominator")
+
+
+# --------------------------------------------------------------------------- across KPIs
+def _monthly(kpi, x1, n1, x2, n2, stat="proportion"):
+    return [dict(kpi=kpi, period=pd.Period("2026-09", "M"), value=x1 / n1, numerator=x1, denominator=n1,
+                 n=n1, unit="share", stat=stat),
+            dict(kpi=kpi, period=pd.Period("2026-10", "M"), value=x2 / n2, numerator=x2, denominator=n2,
+                 n=n2, unit="share", stat=stat)]
+
+
+def test_changes_across_kpis_is_bh_over_the_kpis_compared():
+    from kpitools.stats.changes import changes_across_kpis
+
+    rows = (_monthly("a", 300, 400, 240, 400) + _monthly("b", 40, 400, 52, 400)
+            + _monthly("c", 100, 1000, 90, 1000) + _monthly("d", 2, 2, 0, 2)          # n 2: not judged
+            + _monthly("e", 1000, 1000, 900, 1000))                                  # excluded (maturing)
+    df = pd.DataFrame(rows)
+    df["period"] = pd.PeriodIndex(df["period"], freq="M")
+    ch = period_changes(df)
+    out = changes_across_kpis(ch, period="2026-10", min_n=30, exclude=["e"])
+    prev = out[out["comparison"] == "previous period"].set_index("kpi")
+    # independent source: statsmodels BH over the three p-values of a, b, c; each p-value itself
+    # the pooled z test of statsmodels proportions_ztest
+    p = [proportions_ztest([x2, x1], [400, 400])[1] for x1, x2 in [(300, 240), (40, 52)]]
+    p.append(proportions_ztest([90, 100], [1000, 1000])[1])
+    np.testing.assert_allclose(prev.loc[["a", "b", "c"], "p_value"], p, rtol=1e-9)
+    np.testing.assert_allclose(prev.loc[["a", "b", "c"], "p_adjusted"],
+                               multipletests(p, method="fdr_bh")[1], rtol=1e-9)
+    assert prev.loc[["a", "b", "c"], "significant"].tolist() == [True, False, False]
+    assert (prev["n_compared"] == 3).all()
+    assert prev.loc["d", "excluded"] == "n below min_n" and np.isnan(prev.loc["d", "p_adjusted"])
+    assert prev.loc["e", "excluded"] == "excluded" and not prev.loc["e", "significant"]
+    # no row a year earlier: no test, an empty family
+    yoy = out[out["comparison"] == "same period last year"]
+    assert yoy["p_adjusted"].isna().all() and (yoy["n_compared"] == 0).all()
+    assert prev.loc["a", "against"] == pd.Period("2026-09", "M") and prev.loc["a", "against_n"] == 400
+
+
+def test_changes_across_kpis_errors():
+    from kpitools.stats.changes import changes_across_kpis
+
+    df = pd.DataFrame(_monthly("a", 3, 4, 2, 4))
+    df["period"] = pd.PeriodIndex(df["period"], freq="M")
+    ch = period_changes(df)
+    with pytest.raises(StatsInputError, match=r"changes lacks columns \['prev_period', 'prev_value', 'change'"):
+        changes_across_kpis(df, period="2026-10")
+    with pytest.raises(StatsInputError, match="min_n must be a whole number of at least 1"):
+        changes_across_kpis(ch, period="2026-10", min_n=0)
+    with pytest.raises(StatsInputError, match="alpha must be a number strictly between 0 and 1"):
+        changes_across_kpis(ch, period="2026-10", alpha=2)
+    with pytest.raises(StatsInputError, match="changes must be a DataFrame"):
+        changes_across_kpis([1], period="2026-10")

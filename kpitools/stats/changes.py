@@ -26,6 +26,7 @@ from kpitools.stats._common import (
 
 __all__ = [
     "benjamini_hochberg",
+    "changes_across_kpis",
     "period_changes",
     "shrink_agent_rates",
     "shrink_rates",
@@ -400,6 +401,131 @@ def period_changes(
             out["n_tests"] = ntests
     out["p_adjust_method"] = pd.array(["fdr_bh"] * len(out), dtype="str")
     out.attrs = dict(kpi_rows.attrs)
+    return out
+
+
+_COMPARISONS = {
+    "previous period": ("prev_period", "prev_value", "change", "change_ci_low", "change_ci_high",
+                        "p_value", "test"),
+    "same period last year": ("yoy_period", "yoy_value", "yoy_change", "yoy_ci_low", "yoy_ci_high",
+                              "yoy_p_value", "yoy_test"),
+}
+
+
+def changes_across_kpis(
+    changes: pd.DataFrame,
+    *,
+    period,
+    kpis=None,
+    exclude=None,
+    min_n: int = 1,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """The changes of one period, Benjamini-Hochberg adjusted across the KPIs compared.
+
+    :func:`period_changes` corrects across the segments of one KPI; a report that reads many
+    KPIs of one period side by side needs the correction across those KPIs (one family per
+    comparison: against the previous period, against the same period last year).
+
+    Parameters
+    ----------
+    changes : pandas.DataFrame
+        :func:`period_changes` output on rows without segments (one row per KPI variant and
+        period; overall rows of ``kpi_table``).
+    period : str or pandas.Period
+        The period read (``"2026-10"`` for monthly rows).
+    kpis : sequence of str, optional
+        Only these KPIs form the family (the scorecard's); default every KPI with a test.
+    exclude : sequence of str, optional
+        KPIs left out of the family: no test is read for them (a cohort still maturing, whose
+        change is partly the cohort's age).
+    min_n : int, default 1
+        A comparison of sample estimates (proportions, NPS, means) where either period has
+        ``n`` below this is left out of the family (a handful of answers is not judged; setting
+        ``min_n``). Counts are tested whatever their size.
+    alpha : float, default 0.05
+        False discovery rate.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per KPI and comparison, in the order of ``changes``:
+
+        - ``kpi``, ``comparison`` ("previous period" or "same period last year"), ``period``,
+          ``against`` (the period compared with)
+        - ``value``, ``against_value``, ``n``, ``against_n``, ``change``, ``ci_low``, ``ci_high``
+          (interval of the change), ``p_value``, ``test``
+        - ``p_adjusted``: BH across the family's rows with a test (NaN for rows outside it)
+        - ``significant``: ``p_adjusted <= alpha`` (False outside the family)
+        - ``n_compared``: the family's size; ``alpha``
+        - ``excluded``: why a row with a test is outside the family ("" when inside):
+          "excluded" (``exclude``), "n below min_n"
+
+    Notes
+    -----
+    Benjamini & Hochberg (1995), see docs/methods.md#benjamini-hochberg; the tests are those of
+    :func:`period_changes` (docs/methods.md#change-tests).
+
+    Examples
+    --------
+    >>> import kpitools
+    >>> from kpitools import report
+    >>> from kpitools.stats.changes import changes_across_kpis, period_changes
+    >>> ds = kpitools.load_dataset("data/sample")
+    >>> ch = period_changes(report.overall_rows(kpitools.kpi_table(ds), ds=ds))
+    >>> changes_across_kpis(ch, period="2026-10")  # doctest: +SKIP
+    """
+    if not isinstance(changes, pd.DataFrame):
+        raise StatsInputError(f"changes must be a DataFrame (period_changes output), got {type(changes).__name__}")
+    need = ["kpi", "period", "value", *dict.fromkeys(c for cols in _COMPARISONS.values() for c in cols)]
+    missing = [c for c in need if c not in changes.columns]
+    if missing:
+        raise StatsInputError(f"changes lacks columns {missing}; pass the output of period_changes")
+    if not isinstance(alpha, int | float) or not 0 < alpha < 1:
+        raise StatsInputError(f"alpha must be a number strictly between 0 and 1, got {alpha!r}")
+    if not isinstance(min_n, int) or isinstance(min_n, bool) or min_n < 1:
+        raise StatsInputError(f"min_n must be a whole number of at least 1, got {min_n!r}")
+    freq = changes["period"].dtype.freq
+    per = period if isinstance(period, pd.Period) else pd.Period(str(period), freq=freq)
+    per = per.asfreq(freq)
+    df = changes.reset_index(drop=True)
+    df.attrs = {}
+    ident = ["kpi", *[c for c in _IDENTITY_COLUMNS if c in df.columns]]
+    if "n" in df.columns:
+        n_of = df.set_index([*ident, "period"])["n"]
+        n_of = n_of[~n_of.index.duplicated()]
+    cur = df[df["period"] == per]
+    if kpis is not None:
+        cur = cur[cur["kpi"].isin(list(kpis))]
+    ex = set(exclude or [])
+    parts = []
+    for name, (pcol, vcol, ccol, lcol, hcol, ptcol, tcol) in _COMPARISONS.items():
+        n_cur = pd.to_numeric(cur["n"], errors="coerce").to_numpy(dtype=float) if "n" in cur else np.full(len(cur), np.nan)
+        if "n" in df.columns:
+            keys = pd.MultiIndex.from_frame(cur[ident].assign(period=cur[pcol].to_numpy()))
+            n_old = pd.to_numeric(n_of.reindex(keys), errors="coerce").to_numpy(dtype=float)
+        else:
+            n_old = np.full(len(cur), np.nan)
+        p = pd.to_numeric(cur[ptcol], errors="coerce").to_numpy(dtype=float)
+        small = (n_cur < min_n) | (n_old < min_n)
+        if "stat" in cur.columns:          # counts are whole populations, not samples of answers
+            small &= cur["stat"].astype("str").isin(["proportion", "nps", "mean"]).to_numpy()
+        excl = cur["kpi"].isin(ex).to_numpy()
+        why = np.where(np.isnan(p), "", np.where(excl, "excluded", np.where(small, "n below min_n", "")))
+        family = ~np.isnan(p) & (why == "")
+        adj, _ = benjamini_hochberg(np.where(family, p, np.nan), alpha=alpha)
+        parts.append(pd.DataFrame({
+            "kpi": cur["kpi"].to_numpy(), "comparison": name, "period": cur["period"].to_numpy(),
+            "against": cur[pcol].to_numpy(), "value": cur["value"].to_numpy(dtype=float),
+            "against_value": cur[vcol].to_numpy(dtype=float), "n": n_cur, "against_n": n_old,
+            "change": cur[ccol].to_numpy(dtype=float), "ci_low": cur[lcol].to_numpy(dtype=float),
+            "ci_high": cur[hcol].to_numpy(dtype=float), "p_value": p,
+            "test": cur[tcol].astype("str").to_numpy(), "p_adjusted": adj,
+            "significant": np.where(np.isnan(adj), False, adj <= alpha),
+            "n_compared": int(family.sum()), "alpha": float(alpha), "excluded": why,
+        }))
+    out = pd.concat(parts, ignore_index=True)
+    out["excluded"] = out["excluded"].astype("str")
     return out
 
 
