@@ -32,7 +32,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import yaml
+
+from kpitools.schema import TABLES
 
 __all__ = ["SynthResult", "generate", "write_dataset", "make_sample", "SAMPLE_SEED", "HOLIDAYS_DE"]
 
@@ -1718,6 +1721,89 @@ def _json_default(o):
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 
+#: Row groups of a Parquet file hold at most this many rows (one month's rows are split further).
+_ROW_GROUP = 1_000_000
+_TS_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def _arrow_column(table: str, name: str, s: pd.Series) -> pa.Array:
+    """One written column as a typed Arrow array (contract dtype of ``table.name``).
+
+    Timestamps become ``timestamp[ns, UTC]``, dates ``date32``, ints ``int64``, floats
+    ``float64``, booleans ``bool`` (missing stays missing); the contract's categorical columns
+    (channel, priority, status, ...) are dictionary-encoded strings, other strings plain
+    strings, months ``YYYY-MM`` text. A text value that does not parse (a planted dirty row) becomes missing.
+    """
+    spec = TABLES[table].column(name).dtype if name in TABLES[table].names else None
+    if spec == "timestamp":
+        txt = pa.array(s, type=pa.string(), from_pandas=True)
+        t = pc.strptime(txt, format=_TS_FORMAT, unit="s", error_is_null=True)
+        return t.cast(pa.timestamp("s", tz="UTC")).cast(pa.timestamp("ns", tz="UTC"))
+    if spec == "date":
+        txt = pa.array(s, type=pa.string(), from_pandas=True)
+        return pc.strptime(txt, format="%Y-%m-%d", unit="s", error_is_null=True).cast(pa.date32())
+    if spec == "int":
+        return pa.array(s, type=pa.int64(), from_pandas=True)
+    if spec == "float":
+        return pa.array(s, type=pa.float64(), from_pandas=True)
+    if spec == "bool":
+        return pa.array(s, type=pa.bool_(), from_pandas=True)
+    arr = pa.array(s, type=pa.string(), from_pandas=True)
+    if name in TABLES[table].names and TABLES[table].column(name).categorical:
+        return arr.dictionary_encode()
+    return arr
+
+
+def _month_cuts(table: str, df: pd.DataFrame) -> np.ndarray:
+    """Row positions where the month of the table's first timestamp/date column changes.
+
+    Tables are written in time order, so these cut the rows into months; each month (at most
+    :data:`_ROW_GROUP` rows at a time) is converted and written on its own.
+    """
+    n = len(df)
+    tcol = next((c.name for c in TABLES[table].columns
+                 if c.dtype in ("timestamp", "date", "month") and c.required and c.name in df), None)
+    cuts = [np.arange(0, n, _ROW_GROUP)]
+    if tcol is not None and n:
+        m = pc.utf8_slice_codeunits(pa.array(df[tcol], type=pa.string(), from_pandas=True), 0, 7)
+        m = m.to_numpy(zero_copy_only=False)
+        cuts.append(np.flatnonzero(m[1:] != m[:-1]) + 1)
+    return np.unique(np.concatenate(cuts + [[n]]))
+
+
+def _write_parquet(table: str, df: pd.DataFrame, path: Path) -> None:
+    """Write one table as typed Parquet, month by month (one or more row groups per month)."""
+    cuts = _month_cuts(table, df)
+    writer = None
+    try:
+        for lo, hi in zip(cuts[:-1], cuts[1:], strict=True):
+            part = df.iloc[lo:hi]
+            batch = pa.table({c: _arrow_column(table, c, part[c]) for c in df.columns})
+            if writer is None:
+                writer = pq.ParquetWriter(path, batch.schema)
+            writer.write_table(batch, row_group_size=_ROW_GROUP)
+        if writer is None:  # an empty table still gets its typed columns
+            batch = pa.table({c: _arrow_column(table, c, df[c]) for c in df.columns})
+            writer = pq.ParquetWriter(path, batch.schema)
+            writer.write_table(batch)
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+def _typed_dirty_record(r: dict) -> dict:
+    """A dirty-row record of ``truth.json`` as it reads in the typed Parquet files.
+
+    A typed timestamp column cannot hold unparseable text: such a value is written as missing,
+    so the row is planted as ``missing_required`` (every planted unparseable column is
+    required) with an empty value.
+    """
+    r = dict(r, file=_file_name(r["table"], "parquet"))
+    if r["reason"] == "unparseable":
+        r.update(reason="missing_required", value="")
+    return r
+
+
 def write_dataset(res: SynthResult, out_dir: str | Path, *, fmt: str = "csv") -> list[Path]:
     """Write a generated dataset: one file per table, ``dataset.yml`` and ``truth.json``.
 
@@ -1759,7 +1845,7 @@ def write_dataset(res: SynthResult, out_dir: str | Path, *, fmt: str = "csv") ->
                 other.unlink()
         path = out / fname
         if fmt == "parquet":
-            df.to_parquet(path, index=False)
+            _write_parquet(name, df, path)
         else:
             with open(path, "wb") as fh:
                 if fname.endswith(".gz"):
@@ -1773,7 +1859,7 @@ def write_dataset(res: SynthResult, out_dir: str | Path, *, fmt: str = "csv") ->
         written.append(path)
     truth = dict(res.truth)
     if fmt == "parquet":
-        truth["dirty_rows"] = [dict(r, file=_file_name(r["table"], "parquet")) for r in truth["dirty_rows"]]
+        truth["dirty_rows"] = [_typed_dirty_record(r) for r in truth["dirty_rows"]]
     p = out / "dataset.yml"
     head = ("# Settings of a dataset generated by kpitools.synth (see kpitools/settings.py for every\n"
             "# key). exported_at is the export time: the censoring cut-off of open tickets.\n")
