@@ -74,6 +74,8 @@ def _synth(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if args.sample:
         synth.make_sample(out)
+    elif args.format == "parquet":  # typed columns, written month by month (bounded memory)
+        synth.synth_to(out, n_tickets=args.tickets, seed=args.seed, fmt="parquet")
     else:
         res = synth.generate(n_tickets=args.tickets, seed=args.seed)
         synth.write_dataset(res, out, fmt=args.format)
