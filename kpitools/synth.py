@@ -1492,6 +1492,7 @@ class _Gen:
 
         status_names = np.array(["new", "open", "pending", "on_hold", "solved"])
         created = T["created"].to_numpy()
+        t_month = month_of(created)
         tickets = _LazyTable(n, {
             "ticket_id": take(tid, np.arange(n)),
             "created_at": iso(created),
@@ -1511,7 +1512,7 @@ class _Gen:
             "agent_replies": col(T["agent_replies"].to_numpy()),
             "is_complaint": col(T["complaint"].to_numpy()),
             "handle_s": col(T["handle"].to_numpy().astype(float)),
-        }, month_of(created))
+        }, t_month)
         kinds = np.array(["customer_message", "agent_reply", "internal_note", "bot_message",
                           "status_change"])
         # authors: agents, then "bot", then customers (one label table, one take)
@@ -1528,7 +1529,7 @@ class _Gen:
             "kind": take(kinds, ev["kind"].to_numpy()),
             "author_id": take(labels, who),
             "status": take(status_names, ev["status"].to_numpy().astype(np.int64)),
-        }, month_of(created[et]))  # events follow their ticket (ordered by ticket, then time)
+        }, t_month[et])  # events follow their ticket (ordered by ticket, then time)
         # contacts ordered by queue time
         c = contacts.iloc[np.lexsort((np.arange(len(contacts)), contacts["queued_at"].to_numpy()))]
         self.contact_order = c.index.to_numpy()
