@@ -190,7 +190,7 @@ def _task_report(a) -> dict:
     if p.returncode != 0:
         raise RuntimeError(f"kpitools report failed ({p.returncode}): {p.stderr[-2000:]}")
     peak_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
-    return {"seconds": sec, "month": a.month, "html": p.stdout.strip().splitlines()[-1],
+    return {"seconds": sec, "month": a.month, "html": Path(p.stdout.strip().splitlines()[-1]).name,
             "children_peak_rss_bytes": peak_children}
 
 
