@@ -36,6 +36,7 @@ import json
 import os
 import platform
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -187,6 +188,7 @@ def _task_report(a) -> dict:
     t0 = time.perf_counter()
     p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     sec = time.perf_counter() - t0
+    shutil.rmtree(out, ignore_errors=True)
     if p.returncode != 0:
         raise RuntimeError(f"kpitools report failed ({p.returncode}): {p.stderr[-2000:]}")
     peak_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
