@@ -20,7 +20,8 @@ help:
 	@echo "              every notebook in place (after a change to the template, KPIs or data/sample)"
 	@echo "make sample   regenerate data/sample (byte-identical for the same seed)"
 	@echo "make docs     regenerate docs/data-contract.md and docs/kpis.md from the code"
-	@echo "make bench    run the benchmarks in benchmarks/"
+	@echo "make bench    run the benchmarks in benchmarks/ and print the speed-and-memory table"
+	@echo "              (1M and 10M tickets, datasets cached in ~/.cache/kpitools-bench; BENCH_ARGS=--quick)"
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -57,13 +58,17 @@ sample: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/kpitools docs --out docs
 
+# benchmarks need the `bench` extra (DuckDB); BENCH_ARGS go to benchmarks/bench_scale.py,
+# e.g. make bench BENCH_ARGS="--quick" or BENCH_ARGS="--tickets 1000000 --only core,duckdb"
+BENCH_ARGS ?=
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[bench]"
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 lock:
 	rm -rf .lockvenv
 	$(PYTHON) -m venv .lockvenv
-	.lockvenv/bin/python -m pip install --quiet -e ".[test,lab]"
+	.lockvenv/bin/python -m pip install --quiet -e ".[test,lab,bench]"
 	{ echo "# Pinned versions for the kpitools environment (pip constraints)."; \
 	  echo "# Regenerate with: make lock   (resolves pyproject.toml afresh and freezes the result)"; \
 	  .lockvenv/bin/pip freeze --all --exclude-editable | grep -v -i '^pip=='; } > constraints.txt

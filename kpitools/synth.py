@@ -32,9 +32,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import yaml
 
-__all__ = ["SynthResult", "generate", "write_dataset", "make_sample", "SAMPLE_SEED", "HOLIDAYS_DE"]
+from kpitools.schema import TABLES
+
+__all__ = ["SynthResult", "generate", "write_dataset", "synth_to", "make_sample", "SAMPLE_SEED", "HOLIDAYS_DE"]
 
 SAMPLE_SEED = 20261101
 
@@ -240,15 +243,89 @@ def _iso(t: np.ndarray) -> pd.Series:
 
 
 def _take(labels, idx: np.ndarray) -> pd.Series:
-    """``labels[idx]`` as a pandas ``str`` Series, missing where ``idx < 0`` (Arrow take)."""
+    """``labels[idx]`` as a pandas ``str`` Series, missing where ``idx < 0`` (Arrow take).
+
+    ``labels`` is a sequence of labels or an Arrow string array (converted once by the caller
+    when many slices take from it).
+    """
     idx = np.asarray(idx, dtype=np.int64)
-    lab = pa.array(np.asarray(labels).astype(str))
+    lab = labels if isinstance(labels, pa.Array) else pa.array(np.asarray(labels).astype(str))
     return pd.Series(pc.take(lab, pa.array(idx, mask=idx < 0)), dtype="str")
 
 
 def _ids(prefix: str, n: int, width: int | None = None) -> np.ndarray:
     width = width or max(4, len(str(n)))
     return np.char.add(prefix, np.char.zfill(np.arange(1, n + 1).astype(str), width)).astype(object)
+
+
+def _ids_range(prefix: str, n: int, width: int, sl: slice) -> np.ndarray:
+    """``_ids(prefix, n, width)[sl]`` without building the other ids."""
+    num = np.arange(1, n + 1)[sl]
+    return np.char.add(prefix, np.char.zfill(num.astype(str), width)).astype(object)
+
+
+def _ids_arrow(prefix: str, n: int, width: int) -> pa.Array:
+    """The ids ``_ids(prefix, n, width)`` as one Arrow string array (built 1M at a time)."""
+    step = 1_000_000
+    return pa.concat_arrays([pa.array(_ids_range(prefix, n, width, slice(lo, lo + step)).astype(str))
+                             for lo in range(0, max(n, 1), step)])
+
+
+class _LazyTable:
+    """A written table as column builders: rows ``lo:hi`` are formatted when asked for.
+
+    Parameters
+    ----------
+    n : int
+        Number of rows.
+    columns : dict of str to callable
+        Column name -> function of a row slice returning that column's written values (an array,
+        a Series or a scalar).
+    month : ndarray of int, optional
+        Month index of each row (the table's time column); :meth:`month_cuts` cuts the rows there.
+    """
+
+    def __init__(self, n: int, columns: dict, month: np.ndarray | None = None):
+        self.n, self.columns, self.month = int(n), columns, month
+
+    @classmethod
+    def of(cls, df: pd.DataFrame) -> _LazyTable:
+        """A small table that is already a DataFrame."""
+        return cls(len(df), {c: (lambda sl, s=df[c]: s.iloc[sl].reset_index(drop=True))
+                             for c in df.columns})
+
+    def __len__(self) -> int:
+        return self.n
+
+    def frame(self, sl: slice = slice(None), cols=None) -> pd.DataFrame:
+        """Rows ``sl`` (all columns, or ``cols``) as the DataFrame of written values."""
+        m = len(range(*sl.indices(self.n)))
+        return pd.DataFrame({c: f(sl) for c, f in self.columns.items() if cols is None or c in cols},
+                            index=pd.RangeIndex(m))
+
+    def __getitem__(self, col: str) -> pd.Series:
+        return self.frame(cols=[col])[col]
+
+    @property
+    def iloc(self):
+        table = self
+
+        class _Row:
+            def __getitem__(self, i: int) -> pd.Series:
+                i = int(i) % table.n
+                return table.frame(slice(i, i + 1)).iloc[0]
+
+        return _Row()
+
+    def month_cuts(self, max_rows: int) -> np.ndarray:
+        """Row positions cutting the table into months (pieces of at most ``max_rows`` rows)."""
+        cuts = [np.arange(0, self.n, max_rows), [self.n]]
+        if self.month is not None and self.n:
+            m = np.asarray(self.month)
+            change = np.flatnonzero(m[1:] != m[:-1]) + 1
+            if len(change) <= 4 * (int(m.max()) - int(m.min()) + 1):  # the rows are in month order
+                cuts.append(change)
+        return np.unique(np.concatenate(cuts))
 
 
 def _lognormal(rng, median, sigma, size):
@@ -386,6 +463,11 @@ def generate(*, n_tickets: int | None = None, seed: int = SAMPLE_SEED, start: st
     >>> res.tables["tickets"].columns[:5].tolist()     # doctest: +SKIP
     ['ticket_id', 'created_at', 'channel', 'category', 'priority']
     """
+    return _generate(n_tickets=n_tickets, seed=seed, start=start, end=end, timezone=timezone,
+                     dirty=dirty, exported_at=exported_at)
+
+
+def _generate(*, n_tickets, seed, start, end, timezone, dirty, exported_at, lazy=False):
     if n_tickets is not None and (not isinstance(n_tickets, int | np.integer) or n_tickets < 100):
         raise ValueError(f"n_tickets must be None or an integer >= 100, got {n_tickets!r}")
     try:
@@ -397,7 +479,7 @@ def generate(*, n_tickets: int | None = None, seed: int = SAMPLE_SEED, start: st
     if exported_at is None:
         exported_at = (t1 + pd.Timedelta(days=2, hours=8)).tz_localize(timezone).isoformat()
     g = _Gen(seed=int(seed), start=start, end=end, tz=timezone, exported_at=exported_at)
-    return g.run(n_tickets=n_tickets, dirty=dirty)
+    return g.run(n_tickets=n_tickets, dirty=dirty, lazy=lazy)
 
 
 class _Gen:
@@ -842,7 +924,7 @@ class _Gen:
         return ev, info
 
     # ---------------------------------------------------------------- main
-    def run(self, *, n_tickets, dirty):
+    def run(self, *, n_tickets, dirty, lazy=False):
         seed = self.seed
         d = self.days
         rng = _rng(seed, 1)
@@ -867,10 +949,19 @@ class _Gen:
         web = self._web_days(_rng(seed, 11), scale, rel, comps, launches, incidents, cust, T)
         mentions = self._mentions(_rng(seed, 12), scale, rel, comps, launches, incidents)
         costs = self._costs(agent_days, ag, contacts, T)
-        tables = self._format(T, ev, contacts, surveys, sends, launches, subs, costs, ag,
-                              agent_days, web, users, mentions, staffing, cust)
+        if lazy:
+            tables = self._lazy_tables(T, ev, contacts, surveys, sends, launches, subs, costs, ag,
+                                       agent_days, web, users, mentions, staffing, cust)
+        else:
+            tables = self._format(T, ev, contacts, surveys, sends, launches, subs, costs, ag,
+                                  agent_days, web, users, mentions, staffing, cust)
         truth = self._truth(T, launches, incidents, comps, contacts, staffing)
         del T, ev, contacts, surveys, sends, subs, users, agent_days  # free memory before copies
+        if lazy:  # dirty rows are spliced in while writing (see _write_parquet)
+            plans, dirty_rows = _plan_dirty(_rng(seed, 13), tables, self) if dirty else ({}, [])
+            truth["dirty_rows"] = dirty_rows
+            return SynthResult(tables=tables, settings=self.settings, truth=truth,
+                               meta={"scale": scale, "placed": plans})
         if dirty:
             tables, dirty_rows = _inject_dirty(_rng(seed, 13), tables, self)
         else:
@@ -1361,124 +1452,171 @@ class _Gen:
     # ---------------------------------------------------------------- formatting
     def _format(self, T, ev, contacts, surveys, sends, launches, subs, costs, ag, agent_days,
                 web, users, mentions, staffing, cust):
+        """Every table as a DataFrame of written values (see :meth:`_lazy_tables`)."""
+        lazy = self._lazy_tables(T, ev, contacts, surveys, sends, launches, subs, costs, ag,
+                                 agent_days, web, users, mentions, staffing, cust)
+        return {name: lz.frame() for name, lz in lazy.items()}
+
+    def _lazy_tables(self, T, ev, contacts, surveys, sends, launches, subs, costs, ag, agent_days,
+                     web, users, mentions, staffing, cust) -> dict[str, _LazyTable]:
+        """Every table as column builders over the generated arrays, in written row order.
+
+        A table's rows ``lo:hi`` are formatted on demand (:class:`_LazyTable`), so a writer can
+        go month by month without the whole table as text in memory.
+        """
         d = self.days
         n = len(T)
-        tid = _ids("T", n, max(6, len(str(n))))
-        self.tid = tid
-        cid = cust["ids"]
+        tid = _ids_arrow("T", n, max(6, len(str(n))))
+        cid = pa.array(np.asarray(cust["ids"]).astype(str))
         aid = ag["ids"]
+        aid_pa = pa.array(np.asarray(aid).astype(str))
 
-        opt = _take
+        def col(a):  # column a[rows]
+            a = np.asarray(a)
+            return lambda sl: a[sl]
+
+        def take(labels, idx):  # labels[idx[rows]], missing where idx < 0
+            idx = np.asarray(idx)
+            return lambda sl: _take(labels, idx[sl])
+
+        def iso(t):
+            t = np.asarray(t)
+            return lambda sl: _iso(t[sl])
+
+        def ids(prefix, n_, width):
+            return lambda sl: _ids_range(prefix, n_, width, sl)
+
+        def month_of(t):  # month index (from the data start) of epoch seconds, for write cuts
+            day = np.clip(np.searchsorted(d.mid, np.asarray(t), side="right") - 1, 0, len(d.mid) - 1)
+            return d.month[day].astype(np.int16)
+
         status_names = np.array(["new", "open", "pending", "on_hold", "solved"])
-        tickets = pd.DataFrame({
-            "ticket_id": _take(tid, np.arange(n)),
-            "created_at": _iso(T["created"].to_numpy()),
-            "channel": _take(CHANNELS, T["channel"].to_numpy()),
-            "category": _take(CATEGORIES, T["cat"].to_numpy()),
-            "priority": _take(PRIORITIES, T["prio"].to_numpy()),
-            "customer_id": opt(cid, T["cust"].to_numpy()),
-            "status": _take(status_names, T["status"].to_numpy()),
-            "team": _take(TEAMS, T["team"].to_numpy()),
-            "agent_id": _take(aid, T["final_agent"].to_numpy()),
-            "product": _take(PRODUCTS, T["prod"].to_numpy()),
-            "first_response_at": _iso(T["first_response"].to_numpy()),
-            "first_resolved_at": _iso(T["first_resolved"].to_numpy()),
-            "resolved_at": _iso(T["resolved"].to_numpy()),
-            "escalated": T["escalated"].to_numpy(),
-            "reopen_count": T["reopen_count"].to_numpy(),
-            "agent_replies": T["agent_replies"].to_numpy(),
-            "is_complaint": T["complaint"].to_numpy(),
-            "handle_s": T["handle"].to_numpy().astype(float),
-        })
+        created = T["created"].to_numpy()
+        t_month = month_of(created)
+        tickets = _LazyTable(n, {
+            "ticket_id": take(tid, np.arange(n)),
+            "created_at": iso(created),
+            "channel": take(CHANNELS, T["channel"].to_numpy()),
+            "category": take(CATEGORIES, T["cat"].to_numpy()),
+            "priority": take(PRIORITIES, T["prio"].to_numpy()),
+            "customer_id": take(cid, T["cust"].to_numpy()),
+            "status": take(status_names, T["status"].to_numpy()),
+            "team": take(TEAMS, T["team"].to_numpy()),
+            "agent_id": take(aid_pa, T["final_agent"].to_numpy()),
+            "product": take(PRODUCTS, T["prod"].to_numpy()),
+            "first_response_at": iso(T["first_response"].to_numpy()),
+            "first_resolved_at": iso(T["first_resolved"].to_numpy()),
+            "resolved_at": iso(T["resolved"].to_numpy()),
+            "escalated": col(T["escalated"].to_numpy()),
+            "reopen_count": col(T["reopen_count"].to_numpy()),
+            "agent_replies": col(T["agent_replies"].to_numpy()),
+            "is_complaint": col(T["complaint"].to_numpy()),
+            "handle_s": col(T["handle"].to_numpy().astype(float)),
+        }, t_month)
         kinds = np.array(["customer_message", "agent_reply", "internal_note", "bot_message",
                           "status_change"])
         # authors: agents, then "bot", then customers (one label table, one take)
         au = ev["author"].to_numpy()
-        tc = T["cust"].to_numpy()[ev["t"].to_numpy()]
+        et = ev["t"].to_numpy()
+        tc = T["cust"].to_numpy()[et]
         na_ = len(aid)
         who = np.where(au >= 0, au, np.where(au == -3, na_, np.where(tc >= 0, na_ + 1 + tc, -1)))
-        labels = np.concatenate([np.asarray(aid).astype(str), ["bot"], np.asarray(cid).astype(str)])
-        sidx = ev["status"].to_numpy().astype(np.int64)
-        events = pd.DataFrame({
-            "ticket_id": _take(tid, ev["t"].to_numpy()),
-            "at": _iso(ev["at"].to_numpy()),
-            "kind": _take(kinds, ev["kind"].to_numpy()),
-            "author_id": _take(labels, who),
-            "status": _take(status_names, sidx),
-        })
+        del tc
+        labels = pa.concat_arrays([aid_pa, pa.array(["bot"]), cid])
+        events = _LazyTable(len(ev), {
+            "ticket_id": take(tid, et),
+            "at": iso(ev["at"].to_numpy()),
+            "kind": take(kinds, ev["kind"].to_numpy()),
+            "author_id": take(labels, who),
+            "status": take(status_names, ev["status"].to_numpy().astype(np.int64)),
+        }, t_month[et])  # events follow their ticket (ordered by ticket, then time)
         # contacts ordered by queue time
         c = contacts.iloc[np.lexsort((np.arange(len(contacts)), contacts["queued_at"].to_numpy()))]
         self.contact_order = c.index.to_numpy()
         ncn = len(c)
         ab = c["abandoned"].to_numpy()
-        ctab = pd.DataFrame({
-            "contact_id": _ids("C", ncn, max(6, len(str(ncn)))),
-            "channel": c["channel"].to_numpy().astype(object),
-            "queued_at": _iso(c["queued_at"].to_numpy()),
-            "abandoned": ab,
-            "customer_id": opt(cid, c["cust"].to_numpy()),
-            "answered_at": _iso(c["answered"].to_numpy()),
-            "ended_at": _iso(c["ended"].to_numpy()),
-            "talk_s": c["talk"].to_numpy(), "hold_s": c["hold"].to_numpy(), "acw_s": c["acw"].to_numpy(),
-            "agent_id": opt(aid, c["agent"].to_numpy()),
-            "ticket_id": opt(tid, c["ticket"].to_numpy()),
-            "resolved": np.where(ab, None, c["resolved"].to_numpy()).astype(object),
-        })
-        ctab["resolved"] = ctab["resolved"].astype("boolean")
+        res_obj = np.where(ab, None, c["resolved"].to_numpy()).astype(object)
+        ctab = _LazyTable(ncn, {
+            "contact_id": ids("C", ncn, max(6, len(str(ncn)))),
+            "channel": col(c["channel"].to_numpy().astype(object)),
+            "queued_at": iso(c["queued_at"].to_numpy()),
+            "abandoned": col(ab),
+            "customer_id": take(cid, c["cust"].to_numpy()),
+            "answered_at": iso(c["answered"].to_numpy()),
+            "ended_at": iso(c["ended"].to_numpy()),
+            "talk_s": col(c["talk"].to_numpy()), "hold_s": col(c["hold"].to_numpy()),
+            "acw_s": col(c["acw"].to_numpy()),
+            "agent_id": take(aid_pa, c["agent"].to_numpy()),
+            "ticket_id": take(tid, c["ticket"].to_numpy()),
+            "resolved": lambda sl: pd.array(res_obj[sl], dtype="boolean"),
+        }, month_of(c["queued_at"].to_numpy()))
         # surveys sorted by submission time
         sv = surveys.iloc[np.lexsort((np.arange(len(surveys)), surveys["submitted"].to_numpy()))]
         nsv = len(sv)
-        stab = pd.DataFrame({
-            "response_id": _ids("R", nsv, max(6, len(str(nsv)))),
-            "survey": sv["survey"].to_numpy().astype(object),
-            "score": sv["score"].to_numpy().astype(float),
-            "submitted_at": _iso(sv["submitted"].to_numpy()),
-            "ticket_id": opt(tid, sv["t"].to_numpy()),
-            "customer_id": opt(cid, sv["cust"].to_numpy()),
-            "agent_id": opt(aid, sv["agent"].to_numpy()),
-            "channel": opt(CHANNELS, sv["channel"].to_numpy()),
-            "scale": None,  # per-row override left empty: the dataset.yml scales apply
-            "comment_category": sv["comment"].to_numpy().astype(object),
-        })
+        stab = _LazyTable(nsv, {
+            "response_id": ids("R", nsv, max(6, len(str(nsv)))),
+            "survey": col(sv["survey"].to_numpy().astype(object)),
+            "score": col(sv["score"].to_numpy().astype(float)),
+            "submitted_at": iso(sv["submitted"].to_numpy()),
+            "ticket_id": take(tid, sv["t"].to_numpy()),
+            "customer_id": take(cid, sv["cust"].to_numpy()),
+            "agent_id": take(aid_pa, sv["agent"].to_numpy()),
+            "channel": take(CHANNELS, sv["channel"].to_numpy()),
+            "scale": lambda sl: None,  # per-row override left empty: the dataset.yml scales apply
+            "comment_category": col(sv["comment"].to_numpy().astype(object)),
+        }, month_of(sv["submitted"].to_numpy()))
         sd = sends.iloc[np.lexsort((np.arange(len(sends)), sends["sent"].to_numpy()))]
-        sdtab = pd.DataFrame({"survey": sd["survey"].to_numpy().astype(object),
-                              "sent_at": _iso(sd["sent"].to_numpy()),
-                              "ticket_id": opt(tid, sd["t"].to_numpy()),
-                              "customer_id": opt(cid, sd["cust"].to_numpy())})
-        ltab = pd.DataFrame({
+        sdtab = _LazyTable(len(sd), {"survey": col(sd["survey"].to_numpy().astype(object)),
+                                     "sent_at": iso(sd["sent"].to_numpy()),
+                                     "ticket_id": take(tid, sd["t"].to_numpy()),
+                                     "customer_id": take(cid, sd["cust"].to_numpy())},
+                           month_of(sd["sent"].to_numpy()))
+        ltab = _LazyTable.of(pd.DataFrame({
             "launch_id": [la["launch_id"] for la in launches],
             "launched_at": _iso(np.array([d.mid[la["day"]] + la["hour"] * 3600 for la in launches])),
-            "name": [la["name"] for la in launches], "product": [la["product"] for la in launches]})
+            "name": [la["name"] for la in launches], "product": [la["product"] for la in launches]}))
         mstr = np.array([str(p) for p in d.months], dtype=object)
-        subtab = pd.DataFrame({"customer_id": cid[subs["cust"].to_numpy()],
-                               "month": mstr[subs["month"].to_numpy()],
-                               "mrr": subs["mrr"].to_numpy(), "plan": subs["plan"].to_numpy()})
-        subtab = subtab.sort_values(["month", "customer_id"], kind="stable", ignore_index=True)
-        ctab2 = pd.DataFrame({"month": mstr[costs["m"].to_numpy()], "category": costs["category"].to_numpy(),
-                              "amount": costs["amount"].to_numpy(), "currency": "EUR"})
-        atab = pd.DataFrame({"agent_id": aid, "team": ag["team"].astype(object),
-                             "hourly_cost": ag["hourly"], "hired_at": _iso(ag["hired"]),
-                             "left_at": _iso(ag["left"]), "name": ag["names"]})
+        # by month, then customer id (ids are zero-padded to one width: their text order is the
+        # order of the customer index)
+        so = np.lexsort((np.arange(len(subs)), subs["cust"].to_numpy(), subs["month"].to_numpy()))
+        sub_m = subs["month"].to_numpy()[so]
+        subtab = _LazyTable(len(subs), {"customer_id": take(cid, subs["cust"].to_numpy()[so]),
+                                        "month": col(mstr[sub_m]),
+                                        "mrr": col(subs["mrr"].to_numpy()[so]),
+                                        "plan": col(subs["plan"].to_numpy()[so])}, sub_m)
+        ctab2 = _LazyTable.of(pd.DataFrame({
+            "month": mstr[costs["m"].to_numpy()], "category": costs["category"].to_numpy(),
+            "amount": costs["amount"].to_numpy(), "currency": "EUR"}))
+        atab = _LazyTable.of(pd.DataFrame({"agent_id": aid, "team": ag["team"].astype(object),
+                                           "hourly_cost": ag["hourly"], "hired_at": _iso(ag["hired"]),
+                                           "left_at": _iso(ag["left"]), "name": ag["names"]}))
         dstr = np.array(d.dates.strftime("%Y-%m-%d"), dtype=object)
-        ad = agent_days.sort_values(["day", "agent"], kind="stable")
-        adtab = pd.DataFrame({"agent_id": aid[ad["agent"].to_numpy()], "date": dstr[ad["day"].to_numpy()],
-                              "staffed_s": ad["staffed_s"].to_numpy(), "handle_s": ad["handle_s"].to_numpy(),
-                              "training_spend": ad["training_spend"].to_numpy()})
+        ado = np.lexsort((ad_a := agent_days["agent"].to_numpy(), ad_d := agent_days["day"].to_numpy()))
+        adtab = _LazyTable(len(agent_days), {
+            "agent_id": col(aid[ad_a[ado]]), "date": col(dstr[ad_d[ado]]),
+            "staffed_s": col(agent_days["staffed_s"].to_numpy()[ado]),
+            "handle_s": col(agent_days["handle_s"].to_numpy()[ado]),
+            "training_spend": col(agent_days["training_spend"].to_numpy()[ado])}, d.month[ad_d[ado]])
         wtab = web.copy()
         wtab.insert(0, "date", dstr[web["day"].to_numpy()])
-        wtab = wtab.drop(columns="day")
+        wtab = _LazyTable.of(wtab.drop(columns="day"))
         nu = int(users["nu"].iloc[0]) if len(users) else 0
-        uid = _ids("U", max(nu, 1), max(5, len(str(nu))))
-        utab = pd.DataFrame({"user_id": uid[users["user"].to_numpy()], "date": dstr[users["day"].to_numpy()]})
-        mtab = pd.DataFrame({"mentioned_at": _iso(mentions["t"].to_numpy()),
-                             "source": mentions["source"].to_numpy(),
-                             "needs_reply": mentions["needs_reply"].to_numpy(),
-                             "replied_at": _iso(mentions["replied"].to_numpy())})
-        sttab = pd.DataFrame({"interval_start": _iso(staffing["interval_start"].to_numpy()),
-                              "channel": staffing["channel"].to_numpy().astype(object),
-                              "staffed_agents": staffing["staffed_agents"].to_numpy().astype(float),
-                              "forecast_contacts": staffing["forecast_contacts"].to_numpy(),
-                              "required_agents": staffing["required_agents"].to_numpy().astype(float)})
+        u_day = users["day"].to_numpy()
+        uid = _ids_arrow("U", max(nu, 1), max(5, len(str(nu))))
+        utab = _LazyTable(len(users), {"user_id": take(uid, users["user"].to_numpy()),
+                                       "date": col(dstr[u_day])}, d.month[u_day])
+        mtab = _LazyTable(len(mentions), {"mentioned_at": iso(mentions["t"].to_numpy()),
+                                          "source": col(mentions["source"].to_numpy()),
+                                          "needs_reply": col(mentions["needs_reply"].to_numpy()),
+                                          "replied_at": iso(mentions["replied"].to_numpy())},
+                          month_of(mentions["t"].to_numpy()))
+        sttab = _LazyTable(len(staffing), {
+            "interval_start": iso(staffing["interval_start"].to_numpy()),
+            "channel": col(staffing["channel"].to_numpy().astype(object)),
+            "staffed_agents": col(staffing["staffed_agents"].to_numpy().astype(float)),
+            "forecast_contacts": col(staffing["forecast_contacts"].to_numpy()),
+            "required_agents": col(staffing["required_agents"].to_numpy().astype(float))},
+            month_of(staffing["interval_start"].to_numpy()))
         return {"tickets": tickets, "ticket_events": events, "contacts": ctab, "surveys": stab,
                 "survey_sends": sdtab, "launches": ltab, "subscriptions": subtab, "costs": ctab2,
                 "agents": atab, "agent_days": adtab, "web_days": wtab, "user_activity": utab,
@@ -1578,11 +1716,11 @@ def _file_name(table: str, fmt: str = "csv") -> str:
     return f"{table}.csv.gz" if table in _GZ_TABLES else f"{table}.csv"
 
 
-def _inject_dirty(rng: np.random.Generator, tables: dict[str, pd.DataFrame], gen: _Gen):
-    """Insert ~18 dirty rows of the kinds the loader excludes; return tables and their records.
+def _plan_dirty(rng: np.random.Generator, tables, gen: _Gen):
+    """Draw the ~18 dirty rows: ``({table: [(cut, row), ...]}, records)``.
 
-    Injected ticket rows have no events, surveys or contacts, so the loader's cascade
-    (``parent_excluded``) does not fire and the quality log equals exactly these rows.
+    ``tables`` maps names to DataFrames or :class:`_LazyTable` (only a few rows and columns are
+    read). A row goes before original row ``cut`` (0-based), the rows in written order.
     """
     plans: dict[str, list[tuple[int, pd.DataFrame, dict]]] = {}
 
@@ -1673,36 +1811,57 @@ def _inject_dirty(rng: np.random.Generator, tables: dict[str, pd.DataFrame], gen
     add("mentions", p, r, "mentioned_at", "unparseable", _BAD_TS[0])
 
     records = []
-    out = tables  # replaced table by table, so only one table exists twice at a time
     for table in _TABLE_ORDER:
         if table not in plans:
             continue
-        df = out[table]
         items = plans[table]
-        extra = pd.concat([x[1] for x in items], ignore_index=True)
-        extra = extra.astype({c: df[c].dtype for c in df.columns if c in extra.columns
-                              and not (pd.api.types.is_bool_dtype(df[c]) or
-                                       pd.api.types.is_string_dtype(df[c]) or df[c].dtype == object)},
-                             errors="ignore")[df.columns]
         # each extra row goes right after the original row it is anchored to
-        anchors = np.minimum(np.array([x[0] for x in items]), len(df) - 1)
-        pieces, prev = [], 0
-        for placed, j in enumerate(np.lexsort((np.arange(len(items)), anchors))):
+        anchors = np.minimum(np.array([x[0] for x in items]), len(tables[table]) - 1)
+        placed = []
+        for k, j in enumerate(np.lexsort((np.arange(len(items)), anchors))):
             cut = int(anchors[j]) + 1
-            pieces += [df.iloc[prev:cut], extra.iloc[[j]]]
-            prev = max(prev, cut)
-            records.append({"table": table, "file": _file_name(table), "row": cut + placed + 1,
+            placed.append((cut, items[j][1]))
+            records.append({"table": table, "file": _file_name(table), "row": cut + k + 1,
                             **items[j][2]})
-        pieces.append(df.iloc[prev:])
-        allrows = pd.concat(pieces, ignore_index=True)
-        del pieces
-        for c in df.columns:  # keep the original dtypes where the dirty values allow it
-            if pd.api.types.is_bool_dtype(df[c].dtype) and str(df[c].dtype) == "boolean":
-                allrows[c] = allrows[c].astype("boolean")
-        out[table] = allrows
-        del df, allrows
+        plans[table] = placed
     records.sort(key=lambda r: (_TABLE_ORDER.index(r["table"]), r["row"]))
+    return plans, records
+
+
+def _inject_dirty(rng: np.random.Generator, tables: dict[str, pd.DataFrame], gen: _Gen):
+    """Insert ~18 dirty rows of the kinds the loader excludes; return tables and their records.
+
+    Injected ticket rows have no events, surveys or contacts, so the loader's cascade
+    (``parent_excluded``) does not fire and the quality log equals exactly these rows.
+    """
+    plans, records = _plan_dirty(rng, tables, gen)
+    out = tables  # replaced table by table, so only one table exists twice at a time
+    for table in _TABLE_ORDER:
+        if table in plans:
+            out[table] = _splice(out[table], plans[table])
     return out, records
+
+
+def _splice(df: pd.DataFrame, placed: list[tuple[int, pd.DataFrame]]) -> pd.DataFrame:
+    """``df`` with each extra row inserted before row ``cut`` (``placed``: (cut, row) in order)."""
+    if not placed:
+        return df
+    extra = pd.concat([x[1] for x in placed], ignore_index=True)
+    extra = extra.astype({c: df[c].dtype for c in df.columns if c in extra.columns
+                          and not (pd.api.types.is_bool_dtype(df[c]) or
+                                   pd.api.types.is_string_dtype(df[c]) or df[c].dtype == object)},
+                         errors="ignore")[df.columns]
+    pieces, prev = [], 0
+    for j, (cut, _) in enumerate(placed):
+        pieces += [df.iloc[prev:cut], extra.iloc[[j]]]
+        prev = max(prev, cut)
+    pieces.append(df.iloc[prev:])
+    allrows = pd.concat(pieces, ignore_index=True)
+    del pieces
+    for c in df.columns:  # keep the original dtypes where the dirty values allow it
+        if pd.api.types.is_bool_dtype(df[c].dtype) and str(df[c].dtype) == "boolean":
+            allrows[c] = allrows[c].astype("boolean")
+    return allrows
 
 
 # ----------------------------------------------------------------------------------------
@@ -1716,6 +1875,99 @@ def _json_default(o):
     if isinstance(o, np.bool_):
         return bool(o)
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+#: Row groups of a Parquet file hold at most this many rows (one month's rows are split further).
+_ROW_GROUP = 1_000_000
+_TS_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def _arrow_column(table: str, name: str, s: pd.Series) -> pa.Array:
+    """One written column as a typed Arrow array (contract dtype of ``table.name``).
+
+    Timestamps become ``timestamp[ns, UTC]``, dates ``date32``, ints ``int64``, floats
+    ``float64``, booleans ``bool`` (missing stays missing); the contract's categorical columns
+    (channel, priority, status, ...) are dictionary-encoded strings, other strings plain
+    strings, months ``YYYY-MM`` text. A text value that does not parse (a planted dirty row) becomes missing.
+    """
+    spec = TABLES[table].column(name).dtype if name in TABLES[table].names else None
+    if spec == "timestamp":
+        txt = pa.array(s, type=pa.string(), from_pandas=True)
+        t = pc.strptime(txt, format=_TS_FORMAT, unit="s", error_is_null=True)
+        return t.cast(pa.timestamp("s", tz="UTC")).cast(pa.timestamp("ns", tz="UTC"))
+    if spec == "date":
+        txt = pa.array(s, type=pa.string(), from_pandas=True)
+        return pc.strptime(txt, format="%Y-%m-%d", unit="s", error_is_null=True).cast(pa.date32())
+    if spec == "int":
+        return pa.array(s, type=pa.int64(), from_pandas=True)
+    if spec == "float":
+        return pa.array(s, type=pa.float64(), from_pandas=True)
+    if spec == "bool":
+        return pa.array(s, type=pa.bool_(), from_pandas=True)
+    arr = pa.array(s, type=pa.string(), from_pandas=True)
+    if name in TABLES[table].names and TABLES[table].column(name).categorical:
+        return arr.dictionary_encode()
+    return arr
+
+
+def _month_cuts(table: str, df: pd.DataFrame) -> np.ndarray:
+    """Row positions where the month of the table's first timestamp/date column changes.
+
+    Tables are written in time order, so these cut the rows into months; each month (at most
+    :data:`_ROW_GROUP` rows at a time) is converted and written on its own.
+    """
+    n = len(df)
+    tcol = next((c.name for c in TABLES[table].columns
+                 if c.dtype in ("timestamp", "date", "month") and c.required and c.name in df), None)
+    cuts = [np.arange(0, n, _ROW_GROUP)]
+    if tcol is not None and n:
+        m = pc.utf8_slice_codeunits(pa.array(df[tcol], type=pa.string(), from_pandas=True), 0, 7)
+        m = m.to_numpy(zero_copy_only=False)
+        cuts.append(np.flatnonzero(m[1:] != m[:-1]) + 1)
+    return np.unique(np.concatenate(cuts + [[n]]))
+
+
+def _write_parquet(table: str, src, path: Path, placed=()) -> None:
+    """Write one table as typed Parquet, month by month (one or more row groups per month).
+
+    ``src`` is a DataFrame of written values or a :class:`_LazyTable`, whose rows are formatted
+    one month at a time; ``placed`` are dirty rows ``(cut, row)`` spliced in before row ``cut``.
+    """
+    if isinstance(src, _LazyTable):
+        cuts, rows = src.month_cuts(_ROW_GROUP), src.frame
+    else:
+        cuts, rows = _month_cuts(table, src), (lambda sl: src.iloc[sl])
+    writer = None
+    try:
+        for lo, hi in zip(cuts[:-1], cuts[1:], strict=True):
+            part = rows(slice(int(lo), int(hi)))
+            part = _splice(part, [(cut - lo, r) for cut, r in placed if lo < cut <= hi])
+            batch = pa.table({c: _arrow_column(table, c, part[c]) for c in part.columns})
+            if writer is None:
+                writer = pq.ParquetWriter(path, batch.schema)
+            writer.write_table(batch, row_group_size=_ROW_GROUP)
+            del part, batch
+        if writer is None:  # an empty table still gets its typed columns
+            part = rows(slice(0, 0))
+            batch = pa.table({c: _arrow_column(table, c, part[c]) for c in part.columns})
+            writer = pq.ParquetWriter(path, batch.schema)
+            writer.write_table(batch)
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+def _typed_dirty_record(r: dict) -> dict:
+    """A dirty-row record of ``truth.json`` as it reads in the typed Parquet files.
+
+    A typed timestamp column cannot hold unparseable text: such a value is written as missing,
+    so the row is planted as ``missing_required`` (every planted unparseable column is
+    required) with an empty value.
+    """
+    r = dict(r, file=_file_name(r["table"], "parquet"))
+    if r["reason"] == "unparseable":
+        r.update(reason="missing_required", value="")
+    return r
 
 
 def write_dataset(res: SynthResult, out_dir: str | Path, *, fmt: str = "csv") -> list[Path]:
@@ -1758,9 +2010,12 @@ def write_dataset(res: SynthResult, out_dir: str | Path, *, fmt: str = "csv") ->
             if other.name != fname and other.exists():
                 other.unlink()
         path = out / fname
+        placed = res.meta.get("placed", {}).get(name, [])
         if fmt == "parquet":
-            df.to_parquet(path, index=False)
+            _write_parquet(name, df, path, placed)
         else:
+            if isinstance(df, _LazyTable):
+                df = _splice(df.frame(), placed)
             with open(path, "wb") as fh:
                 if fname.endswith(".gz"):
                     # streamed in chunks; no file name and mtime 0 in the header -> same bytes
@@ -1773,7 +2028,7 @@ def write_dataset(res: SynthResult, out_dir: str | Path, *, fmt: str = "csv") ->
         written.append(path)
     truth = dict(res.truth)
     if fmt == "parquet":
-        truth["dirty_rows"] = [dict(r, file=_file_name(r["table"], "parquet")) for r in truth["dirty_rows"]]
+        truth["dirty_rows"] = [_typed_dirty_record(r) for r in truth["dirty_rows"]]
     p = out / "dataset.yml"
     head = ("# Settings of a dataset generated by kpitools.synth (see kpitools/settings.py for every\n"
             "# key). exported_at is the export time: the censoring cut-off of open tickets.\n")
@@ -1785,6 +2040,44 @@ def write_dataset(res: SynthResult, out_dir: str | Path, *, fmt: str = "csv") ->
                  encoding="utf-8")
     written.append(p)
     return written
+
+
+def synth_to(out_dir: str | Path, *, n_tickets: int | None = None, seed: int = SAMPLE_SEED,
+             fmt: str = "parquet", start: str = "2025-04-01", end: str = "2026-10-31",
+             timezone: str = "Europe/Berlin", dirty: bool = True,
+             exported_at: str | None = None) -> list[Path]:
+    """Generate a dataset and write it table by table, month by month (bounded memory).
+
+    The same data as ``write_dataset(generate(...), out_dir, fmt=fmt)`` for the same arguments,
+    without ever holding a whole table as text: the generated arrays (int64 epoch seconds,
+    small integer codes) stay in memory and each table's rows are formatted and written one
+    month at a time (Parquet: one or more row groups per month, typed columns), with the
+    planted dirty rows spliced in on the way. ``kpitools synth --format parquet`` uses this.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        Folder to write into (created if needed).
+    n_tickets, seed, start, end, timezone, dirty, exported_at
+        As for :func:`generate`.
+    fmt : {"parquet", "csv"}
+        ``"csv"`` formats each table whole (as :func:`write_dataset`), so it saves no memory.
+
+    Returns
+    -------
+    list of Path
+        The files written, as :func:`write_dataset` returns them.
+
+    Examples
+    --------
+    >>> from kpitools.synth import synth_to
+    >>> files = synth_to("/tmp/big", n_tickets=10_000_000)  # doctest: +SKIP
+    """
+    if fmt not in ("csv", "parquet"):
+        raise ValueError(f"fmt must be 'csv' or 'parquet', got {fmt!r}")
+    res = _generate(n_tickets=n_tickets, seed=seed, start=start, end=end, timezone=timezone,
+                    dirty=dirty, exported_at=exported_at, lazy=True)
+    return write_dataset(res, out_dir, fmt=fmt)
 
 
 def make_sample(out_dir: str | Path = "data/sample") -> list[Path]:

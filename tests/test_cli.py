@@ -49,6 +49,19 @@ def test_synth_command_writes_a_loadable_dataset(tmp_path, capsys):
     assert f"quality: {len(truth['dirty_rows'])} row issue(s)" in report
 
 
+def test_synth_parquet_writes_typed_timestamps(tmp_path, capsys):
+    # reference: pyarrow's own reading of the file's schema
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "typed"
+    assert main(["synth", "--tickets", "1500", "--seed", "5", "--out", str(out), "--format", "parquet"]) == 0
+    schema = pq.read_schema(out / "tickets.parquet")
+    assert schema.field("created_at").type == pa.timestamp("ns", tz="UTC")
+    assert schema.field("reopen_count").type == pa.int64()
+    assert pq.read_schema(out / "agent_days.parquet").field("date").type == pa.date32()
+
+
 def test_report_command_rejects_a_month_without_data(tmp_path, capsys):
     # a month outside the sample's span is a clear error before any kernel starts (exit code 2)
     assert main(["report", "--month", "2024-01", "--data", str(SAMPLE), "--out", str(tmp_path)]) == 2

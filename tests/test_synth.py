@@ -458,3 +458,103 @@ def test_loader_quality_at_another_seed_and_scale(tmp_path, dirty):
     want = {(r["file"], r["row"], r["column"], r["reason"]) for r in res.truth["dirty_rows"]}
     assert got == want
     assert (len(want) > 0) == dirty
+
+
+# ---------------------------------------------------------------------------- typed Parquet
+_PQ_KW = {"n_tickets": 3000, "seed": 21, "start": "2025-04-01", "end": "2025-08-31"}
+
+
+@pytest.fixture(scope="module")
+def pq_pair(tmp_path_factory) -> tuple[Path, Path]:
+    """The same small dataset written as CSV (write_dataset) and as typed Parquet (synth_to)."""
+    from kpitools.synth import synth_to
+
+    base = tmp_path_factory.mktemp("pq")
+    write_dataset(generate(**_PQ_KW), base / "csv")
+    synth_to(base / "pq", fmt="parquet", **_PQ_KW)
+    return base / "csv", base / "pq"
+
+
+def test_parquet_columns_have_the_contract_types(pq_pair):
+    # reference: the contract dtypes of kpitools.schema.TABLES mapped to Arrow types by hand
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    want = {"timestamp": pa.timestamp("ns", tz="UTC"), "date": pa.date32(), "int": pa.int64(),
+            "float": pa.float64(), "bool": pa.bool_(), "month": pa.string()}
+    _, pqdir = pq_pair
+    for table, spec in TABLES.items():
+        path = pqdir / f"{table}.parquet"
+        if not path.exists():
+            continue
+        schema = pq.read_schema(path)
+        for c in spec.columns:
+            if c.name not in schema.names:
+                continue
+            got = schema.field(c.name).type
+            if c.dtype == "string":
+                expect = pa.dictionary(pa.int32(), pa.string()) if c.categorical else pa.string()
+                # an all-empty string column (surveys.scale) is written as strings too
+                assert got == expect, (table, c.name, got)
+            else:
+                assert got == want[c.dtype], (table, c.name, got)
+
+
+def test_parquet_holds_the_csv_rows_and_values(pq_pair):
+    # reference: the CSV files of write_dataset read with plain pandas (text parsed by
+    # pandas.to_datetime), compared value by value with the typed Parquet of synth_to
+    import pyarrow.parquet as pq
+
+    csvdir, pqdir = pq_pair
+    for table, spec in TABLES.items():
+        if not (pqdir / f"{table}.parquet").exists():
+            continue
+        a = _read(csvdir, table)
+        b = pq.read_table(pqdir / f"{table}.parquet").to_pandas()
+        assert len(a) == len(b) and list(a.columns) == list(b.columns), table
+        assert pq.ParquetFile(pqdir / f"{table}.parquet").metadata.num_rows == len(a)
+        for c in a.columns:
+            dt = spec.column(c).dtype if c in spec.names else "string"
+            x, y = a[c], b[c]
+            if dt == "timestamp":  # unparseable planted text -> missing in the typed column
+                assert _ts(x).astype("datetime64[ns, UTC]").equals(y), (table, c)
+            elif dt == "date":
+                assert (pd.to_datetime(x).dt.date == y).all(), (table, c)
+            elif dt in ("int", "float"):
+                np.testing.assert_array_equal(x.astype(float).to_numpy(), y.astype(float).to_numpy())
+            elif dt == "bool":
+                xs = x.map({"True": True, "False": False})
+                assert xs.isna().equals(y.isna()) and (xs[xs.notna()] == y[y.notna()]).all(), (table, c)
+            else:
+                ys = y.astype("str")
+                assert x.isna().equals(ys.isna()) and (x[x.notna()] == ys[ys.notna()]).all(), (table, c)
+
+
+def test_parquet_month_row_groups_and_dirty_rows_of_truth(pq_pair):
+    # reference: the CSV truth.json of the same seed; only the planted unparseable timestamps
+    # change, to missing required values (a typed column cannot hold the text)
+    import pyarrow.parquet as pq
+
+    from kpitools.io import load_dataset
+
+    csvdir, pqdir = pq_pair
+    tc = json.loads((csvdir / "truth.json").read_text())["dirty_rows"]
+    tp = json.loads((pqdir / "truth.json").read_text())["dirty_rows"]
+    assert [(r["table"], r["row"], r["column"]) for r in tc] == \
+        [(r["table"], r["row"], r["column"]) for r in tp]
+    assert [r["reason"] for r in tp] == \
+        ["missing_required" if r["reason"] == "unparseable" else r["reason"] for r in tc]
+    # 5 months of data: tickets written in at least one row group per month
+    assert pq.ParquetFile(pqdir / "tickets.parquet").metadata.num_row_groups >= 5
+    q = load_dataset(pqdir).quality
+    got = set(zip(q["file"], q["row"], q["column"], q["reason"], strict=True))
+    assert got == {(r["file"], r["row"], r["column"], r["reason"]) for r in tp}
+
+
+def test_synth_to_csv_equals_write_dataset(tmp_path, pq_pair):
+    # reference: the bytes written by write_dataset(generate(...)) for the same arguments
+    from kpitools.synth import synth_to
+
+    csvdir, _ = pq_pair
+    synth_to(tmp_path, fmt="csv", **_PQ_KW)
+    assert _digest(tmp_path) == _digest(csvdir)
