@@ -50,6 +50,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from kpitools import facts
+
 __all__ = [
     "KPISpec",
     "Agg",
@@ -535,25 +537,30 @@ def segment_frame(ds, df: pd.DataFrame, by: Sequence[str], *, ts: pd.Series | No
                 tickets = _table(ds, "tickets")
             if tickets is None or "ticket_id" not in df.columns or col not in tickets.columns:
                 raise KPIUnavailable(f"segment {col!r} is not a column of {main!r} (nor of tickets via ticket_id)")
-            lookup = tickets.drop_duplicates("ticket_id").set_index("ticket_id")[col]
-            s = df["ticket_id"].map(lookup)
+            s = _borrow(ds, df["ticket_id"], col)
         s = pd.Series(s, index=df.index).astype("str")
         s = s.where(pd.Series(s).notna() & (s != "") & (s != "<NA>") & (s != "nan"), MISSING)
         out[col] = s.astype("str")
     return out
 
 
+def _borrow(ds, ticket_id: pd.Series, col: str) -> pd.Series:
+    """Ticket segment ``col`` (text, :data:`MISSING` for empty) for each id in ``ticket_id``."""
+    f = facts.of(ds)
+    code = f.ticket_index.get_indexer(ticket_id)
+    first_row = np.flatnonzero(~f.table("tickets")["ticket_id"].duplicated().to_numpy())
+    vals = f.segment("tickets", col).to_numpy()[first_row[np.maximum(code, 0)]] if len(first_row) else \
+        np.full(len(code), MISSING, dtype=object)
+    return pd.Series(np.where(code >= 0, vals, MISSING), index=ticket_id.index, dtype="str")
+
+
 def ticket_segments(ds, by: Sequence[str]) -> pd.DataFrame:
-    """:func:`segment_frame` of ``ds.tickets`` (positional index 0..n-1), cached on ``ds.cache``.
+    """:func:`segment_frame` of ``ds.tickets`` (positional index 0..n-1), from the dataset's facts
+    (:meth:`kpitools.facts.Facts.segments`, each column built once).
 
     Derived ``hour``/``weekday`` come from ``created_at``.
     """
-    key = ("kpis.ticket_segments", tuple(by))
-    c = cache(ds)
-    if key not in c:
-        t = ds.tickets.reset_index(drop=True)
-        c[key] = segment_frame(ds, t, by, ts=t["created_at"])
-    return c[key]
+    return facts.of(ds).segments("tickets", by, ts="created_at")
 
 
 def ticket_levels(ds, by: Sequence[str]) -> dict[str, list[str]]:

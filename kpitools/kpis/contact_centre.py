@@ -39,6 +39,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from kpitools import facts
 from kpitools.kpis._core import (
     BOOTSTRAP_N,
     BOOTSTRAP_SEED,
@@ -92,7 +93,7 @@ def _seconds(end: pd.Series, start: pd.Series) -> np.ndarray:
 
 
 def contact_facts(ds) -> pd.DataFrame:
-    """Per-contact facts shared by the contact-centre KPIs (cached on ``ds.cache``).
+    """Per-contact facts shared by the contact-centre KPIs (built once: :attr:`kpitools.facts.Facts.contacts`).
 
     Parameters
     ----------
@@ -113,41 +114,14 @@ def contact_facts(ds) -> pd.DataFrame:
           (hold and wrap-up count 0 where empty); NaN otherwise
         - ``acw_s``: after-contact work of answered contacts (NaN when not recorded)
     """
-    c = cache(ds)
-    key = "kpis.contact_facts"
-    if key in c:
-        return c[key]
-    t = ds.contacts
-    abandoned = t["abandoned"].astype("boolean").fillna(False).to_numpy(dtype=bool)
-    has_answer = t["answered_at"].notna().to_numpy() if "answered_at" in t.columns else np.zeros(len(t), bool)
-    answered = ~abandoned & has_answer
-    wait = np.full(len(t), np.nan)
-    if "answered_at" in t.columns:
-        wait = np.where(answered, _seconds(t["answered_at"], t["queued_at"]), wait)
-    if "ended_at" in t.columns:
-        wait = np.where(abandoned, _seconds(t["ended_at"], t["queued_at"]), wait)
-    talk, hold, acw = _floats(t, "talk_s"), _floats(t, "hold_s"), _floats(t, "acw_s")
-    handle = np.where(answered & ~np.isnan(talk), talk + np.nan_to_num(hold) + np.nan_to_num(acw), np.nan)
-    out = pd.DataFrame(
-        {
-            "abandoned": abandoned,
-            "answered": answered,
-            "outcome": abandoned | answered,
-            "wait_s": wait,
-            "handle_s": handle,
-            "acw_s": np.where(answered, acw, np.nan),
-        },
-        index=t.index,
-    )
-    c[key] = out
-    return out
+    return facts.of(ds).contacts
 
 
 def _rows(ds, by, *, mask=None, ts_col="queued_at") -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
     """(contacts, facts, segments) restricted to ``mask``, plus the period column on facts."""
     t = ds.contacts
     f = contact_facts(ds)
-    seg = segment_frame(ds, t, by, ts=t[ts_col], main="contacts")
+    seg = facts.of(ds).segments("contacts", by, ts=ts_col, index=t.index)
     if mask is not None:
         t, f, seg = t[mask], f[mask], seg[mask]
     return t, f, seg

@@ -1,8 +1,7 @@
 """Responsiveness KPIs: first response, reply time, resolution times, wait and on-hold time, effort.
 
 Also the ticket-level facts shared by the helpdesk KPIs (:func:`ticket_facts`, :func:`reply_waits`,
-:func:`status_intervals`), derived once per dataset from ``ticket_events`` when present and cached
-on ``ds.cache``.
+:func:`status_intervals`), derived once per dataset from ``ticket_events`` when present (:mod:`kpitools.facts`).
 
 Definitions (``metrics.md``):
 
@@ -20,12 +19,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from kpitools import facts
 from kpitools.kpis._core import (
     BOOTSTRAP_N,
     BOOTSTRAP_SEED,
     Agg,
     KPIUnavailable,
-    cache,
     elapsed,
     finish,
     register,
@@ -62,20 +61,12 @@ def _has(df: pd.DataFrame | None, col: str) -> bool:
 
 
 def _events(ds) -> pd.DataFrame | None:
-    ev = ds.ticket_events if ds.has("ticket_events") else None
-    if ev is None or len(ev) == 0:
-        return None
-    key = "kpis.events_sorted"
-    c = cache(ds)
-    if key not in c:
-        order = {"customer_message": 0, "bot_message": 1, "internal_note": 2, "agent_reply": 3, "status_change": 4}
-        e = ev.assign(_k=ev["kind"].map(order).astype("int64"))
-        c[key] = e.sort_values(["ticket_id", "at", "_k"], kind="stable").drop(columns="_k").reset_index(drop=True)
-    return c[key]
+    """``ticket_events`` sorted by ticket, time and kind (the dataset's facts; None when absent)."""
+    return facts.of(ds).events
 
 
 def ticket_facts(ds) -> pd.DataFrame:
-    """Per-ticket facts used by the helpdesk KPIs (cached on ``ds.cache``).
+    """Per-ticket facts used by the helpdesk KPIs (built once: :attr:`kpitools.facts.Facts.ticket`).
 
     Returns
     -------
@@ -94,95 +85,13 @@ def ticket_facts(ds) -> pd.DataFrame:
         - ``reopens``: times the ticket went from solved/closed back to an open status
         - ``source``: "events" or "tickets" (where response facts came from)
     """
-    c = cache(ds)
-    if "kpis.ticket_facts" in c:
-        return c["kpis.ticket_facts"]
-    t = ds.tickets
-    t = t.reset_index(drop=True)
-    out = pd.DataFrame({"ticket_id": t["ticket_id"], "created_at": t["created_at"]})
-    out["created_at"] = pd.to_datetime(out["created_at"], utc=True).dt.as_unit("ns")
-    ev = _events(ds)
-    nat = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns, UTC]")
-    if ev is not None:
-        tid = out["ticket_id"]
-        cust = ev[ev["kind"] == "customer_message"]
-        agent = ev[ev["kind"] == "agent_reply"]
-        first_cust = tid.map(cust.groupby("ticket_id")["at"].min())
-        first_agent = tid.map(agent.groupby("ticket_id")["at"].min())
-        agent_opened = first_agent.notna() & (first_cust.isna() | (first_agent < first_cust))
-        start = out["created_at"].where(~agent_opened, first_cust)
-        # first agent reply at or after the start
-        a = agent[["ticket_id", "at"]].assign(start=agent["ticket_id"].map(pd.Series(start.array, index=tid)))
-        a = a[a["at"] >= a["start"]]
-        out["frt_start"] = pd.to_datetime(start, utc=True).dt.as_unit("ns")
-        out["frt_end"] = pd.to_datetime(tid.map(a.groupby("ticket_id")["at"].min()), utc=True).dt.as_unit("ns")
-        out["agent_opened"] = agent_opened.to_numpy(dtype=bool)
-        out["replies"] = tid.map(agent.groupby("ticket_id").size()).fillna(0).astype("float64")
-        agents = (set(ev.loc[ev["kind"].isin(["agent_reply", "internal_note"]), "author_id"].dropna())
-                  if "author_id" in ev.columns else set())  # without author_id: agent_touches is skipped
-        if ds.has("agents"):
-            agents |= set(ds.agents["agent_id"].dropna())
-        st = ev["kind"] == "status_change"
-        by_agent = st & ev["author_id"].isin(list(agents)) if "author_id" in ev.columns else st & False
-        touch = ev["kind"].isin(["agent_reply", "internal_note"]) | by_agent
-        out["touches"] = tid.map(ev[touch].groupby("ticket_id").size()).fillna(0).astype("float64")
-        out["source"] = "events"
-    else:
-        out["frt_start"] = out["created_at"]
-        out["frt_end"] = t["first_response_at"] if "first_response_at" in t.columns else nat
-        out["frt_end"] = pd.to_datetime(out["frt_end"], utc=True).dt.as_unit("ns")
-        out["agent_opened"] = False
-        out["replies"] = (t["agent_replies"].astype("Float64").astype("float64").to_numpy(na_value=np.nan)
-                          if "agent_replies" in t.columns else np.nan)
-        out["touches"] = np.nan
-        out["source"] = "tickets"
-    # resolution facts: ticket columns when filled, else status events
-    res = _resolution_from_events(ds, out["ticket_id"]) if has_status_events(ds) else None
-    for col, src in (("first_resolved", "first_resolved_at"), ("resolved", "resolved_at")):
-        if _has(t, src):
-            out[col] = t[src]
-        elif res is not None:
-            out[col] = res[col]
-        else:
-            out[col] = nat
-        out[col] = pd.to_datetime(out[col], utc=True).dt.as_unit("ns")
-    if _has(t, "reopen_count"):
-        out["reopens"] = t["reopen_count"].astype("Float64").astype("float64").to_numpy(na_value=np.nan)
-    elif res is not None:
-        out["reopens"] = res["reopens"].to_numpy()
-    else:
-        out["reopens"] = np.nan
-    if out["replies"].isna().all() and _has(t, "agent_replies"):
-        out["replies"] = t["agent_replies"].astype("Float64").astype("float64").to_numpy(na_value=np.nan)
-    c["kpis.ticket_facts"] = out
-    return out
+    return facts.of(ds).ticket
 
 
 def has_status_events(ds) -> bool:
     """True when ``ticket_events`` has ``status_change`` rows with a ``status`` (resolutions and
     reopens can be derived from them)."""
-    ev = _events(ds)
-    return (ev is not None and "status" in ev.columns
-            and bool((ev["status"].notna() & (ev["kind"] == "status_change")).any()))
-
-
-def _resolution_from_events(ds, tid: pd.Series) -> pd.DataFrame:
-    """First and final resolution and reopen count from status_change events."""
-    ev = _events(ds)
-    st = ev.loc[(ev["kind"] == "status_change") & ev["status"].notna(), ["ticket_id", "at", "status"]]
-    solved = st["status"].isin(SOLVED)
-    prev_solved = solved.groupby(st["ticket_id"]).shift(1, fill_value=False).astype(bool)
-    into_solved = solved & ~prev_solved
-    reopen = ~solved & prev_solved
-    first = st[into_solved].groupby("ticket_id")["at"].min()
-    last_into = st[into_solved].groupby("ticket_id")["at"].max()
-    last_status_solved = solved.groupby(st["ticket_id"]).last()
-    final = last_into.where(last_status_solved.reindex(last_into.index).fillna(False).astype(bool))
-    return pd.DataFrame({
-        "first_resolved": tid.map(first),
-        "resolved": tid.map(final),
-        "reopens": tid.map(reopen.groupby(st["ticket_id"]).sum()).fillna(0).astype("float64").to_numpy(),
-    })
+    return facts.of(ds).has_status_events
 
 
 def reply_waits(ds) -> pd.DataFrame:
@@ -201,31 +110,9 @@ def reply_waits(ds) -> pd.DataFrame:
         ``ticket_id``, ``start``, ``end`` (NaT: unanswered), ``first`` (the wait ends in or is the
         ticket's first response, i.e. it is measured by first response time).
     """
-    c = cache(ds)
-    if "kpis.reply_waits" in c:
-        return c["kpis.reply_waits"]
-    ev = _events(ds)
-    if ev is None:
+    if _events(ds) is None:
         raise KPIUnavailable("table 'ticket_events' absent (reply waits need the message history)")
-    pub = ev.loc[ev["kind"].isin(["customer_message", "agent_reply"]), ["ticket_id", "at", "kind"]].reset_index(drop=True)
-    is_cust = pub["kind"] == "customer_message"
-    prev_kind = pub.groupby("ticket_id")["kind"].shift(1)
-    starts = is_cust & (prev_kind.isna() | (prev_kind == "agent_reply"))
-    agent_at = pub["at"].where(pub["kind"] == "agent_reply")
-    next_agent = agent_at.groupby(pub["ticket_id"]).bfill()
-    w = pd.DataFrame({"ticket_id": pub.loc[starts, "ticket_id"], "start": pub.loc[starts, "at"],
-                      "end": next_agent[starts]}).reset_index(drop=True)
-    facts = ticket_facts(ds).set_index("ticket_id")
-    # solved at the cut-off: an unanswered message is not waiting (metrics.md "reply time": only
-    # customer messages waiting for an answer count), whether it came before the final
-    # resolution or after it without reopening the ticket
-    resolved = w["ticket_id"].map(facts["resolved"])
-    drop = w["end"].isna() & resolved.notna() & (resolved <= ds.cutoff)
-    w = w[~drop].reset_index(drop=True)
-    # the ticket's first wait is the one its first response answers (or is still waiting for)
-    w["first"] = w.groupby("ticket_id").cumcount().eq(0).to_numpy()
-    c["kpis.reply_waits"] = w
-    return w
+    return facts.of(ds).reply_waits
 
 
 def status_intervals(ds) -> pd.DataFrame:
@@ -240,24 +127,9 @@ def status_intervals(ds) -> pd.DataFrame:
         ``ticket_id``, ``status``, ``start``, ``end`` (UTC), ``open_end`` (True when the span
         runs to the cut-off).
     """
-    c = cache(ds)
-    if "kpis.status_intervals" in c:
-        return c["kpis.status_intervals"]
-    ev = _events(ds)
-    if ev is None:
+    if _events(ds) is None:
         raise KPIUnavailable("table 'ticket_events' absent (status times need status_change events)")
-    st = ev.loc[(ev["kind"] == "status_change") & ev["status"].notna(), ["ticket_id", "at", "status"]]
-    t = ticket_facts(ds)
-    first = pd.DataFrame({"ticket_id": t["ticket_id"], "at": t["created_at"], "status": "new"})
-    s = pd.concat([first, st], ignore_index=True).sort_values(["ticket_id", "at"], kind="stable").reset_index(drop=True)
-    s["status"] = s["status"].astype("str")
-    nxt = s.groupby("ticket_id")["at"].shift(-1)
-    cutoff = ds.cutoff
-    out = pd.DataFrame({"ticket_id": s["ticket_id"], "status": s["status"], "start": s["at"],
-                        "end": nxt.fillna(cutoff), "open_end": nxt.isna().to_numpy()})
-    out = out[out["end"] >= out["start"]].reset_index(drop=True)
-    c["kpis.status_intervals"] = out
-    return out
+    return facts.of(ds).status_intervals
 
 
 # ----------------------------------------------------------------------------------------------
