@@ -173,6 +173,11 @@ class Facts:
             self._memo[key] = build()
         return self._memo[key]
 
+    def memo(self, key: tuple, build):
+        """A derived table of one KPI module, built once: ``key`` is ``(function, *arguments)``
+        (the function object that derives it, not a string), ``build()`` computes it."""
+        return self._get(key, build)
+
     @property
     def tz(self) -> str:
         return self._ds.settings.timezone

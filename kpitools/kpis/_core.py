@@ -78,7 +78,6 @@ __all__ = [
     "catalogue",
     "kpi_table",
     "skipped_kpis",
-    "cache",
     "elapsed",
 ]
 
@@ -493,18 +492,6 @@ def elapsed(ds, start, end, clock: str) -> np.ndarray:
     if clock == "business":
         return np.asarray(ds.calendar.duration(start, end), dtype="float64")
     return ((end - start) / pd.Timedelta(seconds=1)).to_numpy(dtype="float64", na_value=np.nan)
-
-
-def cache(ds) -> dict:
-    """The Dataset's shared cache dict (``ds.cache``), created on first use."""
-    c = getattr(ds, "cache", None)
-    if c is None:
-        c = {}
-        try:
-            ds.cache = c
-        except AttributeError:  # pragma: no cover - a Dataset without attribute slots
-            pass
-    return c
 
 
 # ----------------------------------------------------------------------------------------------

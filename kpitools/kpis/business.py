@@ -24,12 +24,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from kpitools import facts
 from kpitools.kpis._core import (
     PERIODS,
     Agg,
     KPIError,
     KPIUnavailable,
-    cache,
     finish,
     levels_of,
     period_range,
@@ -93,19 +93,19 @@ def _date_span(dates: pd.Series, period: str) -> pd.PeriodIndex:
 
 def _customer_months(ds) -> pd.DataFrame:
     """One row per active customer-month: customer_id, month, mrr (summed), plan (last listed)."""
-    c = cache(ds)
-    key = "kpis.customer_months"
-    if key not in c:
-        s = ds.subscriptions
-        cols = {"mrr": ("mrr", "sum")}
-        if "plan" in s.columns:
-            cols["plan"] = ("plan", "last")
-        g = s.groupby(["customer_id", "month"], sort=True, observed=True).agg(**cols).reset_index()
-        if "plan" not in g.columns:
-            g["plan"] = pd.Series(pd.NA, index=g.index, dtype="str")
-        g["mrr"] = g["mrr"].astype("float64")
-        c[key] = g
-    return c[key]
+    return facts.of(ds).memo((_customer_months,), lambda: _build_customer_months(ds))
+
+
+def _build_customer_months(ds) -> pd.DataFrame:
+    s = ds.subscriptions
+    cols = {"mrr": ("mrr", "sum")}
+    if "plan" in s.columns:
+        cols["plan"] = ("plan", "last")
+    g = s.groupby(["customer_id", "month"], sort=True, observed=True).agg(**cols).reset_index()
+    if "plan" not in g.columns:
+        g["plan"] = pd.Series(pd.NA, index=g.index, dtype="str")
+    g["mrr"] = g["mrr"].astype("float64")
+    return g
 
 
 def subscription_cohorts(ds, *, period="M") -> pd.DataFrame:
@@ -132,10 +132,10 @@ def subscription_cohorts(ds, *, period="M") -> pd.DataFrame:
     have an empty start cohort (zero denominators).
     """
     _monthly(period, "subscription_cohorts")
-    key = f"kpis.subscription_cohorts.{period}"
-    store = cache(ds)
-    if key in store:
-        return store[key].copy()
+    return facts.of(ds).memo((subscription_cohorts, period), lambda: _subscription_cohorts(ds, period)).copy()
+
+
+def _subscription_cohorts(ds, period) -> pd.DataFrame:
     cm = _customer_months(ds)
     last = cm["month"].max()
     periods = _periods(ds, period)
@@ -161,8 +161,7 @@ def subscription_cohorts(ds, *, period="M") -> pd.DataFrame:
            pd.DataFrame(columns=["period", "customer_id", "start_mrr", "end_mrr", "plan", "start_month", "end_month"]))
     out["start"] = out["start_mrr"].notna().to_numpy(dtype=bool)
     out["end"] = out["end_mrr"].notna().to_numpy(dtype=bool)
-    store[key] = out
-    return out.copy()
+    return out
 
 
 def _periods(ds, period) -> pd.PeriodIndex:
@@ -699,10 +698,10 @@ def deflection(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.
 # ----------------------------------------------------------------------------------------------
 def _activity(ds, period) -> pd.DataFrame:
     """Per period: distinct users, mean DAU, WAU and MAU over the days of the period (cached)."""
-    c = cache(ds)
-    key = f"kpis.activity.{period}"
-    if key in c:
-        return c[key].copy()
+    return facts.of(ds).memo((_activity, period), lambda: _build_activity(ds, period)).copy()
+
+
+def _build_activity(ds, period) -> pd.DataFrame:
     ua = ds.user_activity
     d = pd.Series(pd.to_datetime(ua["date"]).dt.normalize().to_numpy(), name="d")
     # integer user codes: grouping on strings costs seconds at 10^5 rows, on ints milliseconds
@@ -727,8 +726,7 @@ def _activity(ds, period) -> pd.DataFrame:
     out["days"] = g.size().astype("float64")
     out["users"] = distinct(d.dt.to_period(PERIODS[period])).reindex(out.index).fillna(0).astype("float64")
     out = out.reset_index()
-    c[key] = out
-    return out.copy()
+    return out
 
 
 _UA = dict(group="business", basis=None, segments=(), tables=("user_activity",), columns={})

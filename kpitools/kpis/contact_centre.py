@@ -47,7 +47,6 @@ from kpitools.kpis._core import (
     Agg,
     KPIError,
     KPIUnavailable,
-    cache,
     finish,
     levels_of,
     local_times,
@@ -1082,10 +1081,14 @@ def _staffing_rows(ds, *, month, channel, thr, service_level, shrinkage, source,
     """Per-interval table for one channel (or all) and month; cached on the dataset."""
     key = ("kpis.staffing_rows", None if month is None else str(month), channel, thr, float(service_level),
            float(shrinkage), source, interval_s, patience_s, bool(by_weekday))
-    c = cache(ds)
-    if key in c:
-        iv, length, outside = c[key]
-        return iv.copy(), length, source, outside
+    iv, length, outside = facts.of(ds).memo((_staffing_rows, *key[1:]), lambda: _build_staffing_rows(
+        ds, month=month, channel=channel, thr=thr, service_level=service_level, shrinkage=shrinkage,
+        source=source, interval_s=interval_s, patience_s=patience_s, by_weekday=by_weekday))
+    return iv.copy(), length, source, outside
+
+
+def _build_staffing_rows(ds, *, month, channel, thr, service_level, shrinkage, source, interval_s, patience_s,
+                         by_weekday) -> tuple[pd.DataFrame, float, int]:
     tz = ds.settings.timezone
     if source == ROSTER:
         iv, length, outside = _roster_table(ds, channel=channel, threshold_s=thr, month=month, interval_s=interval_s)
@@ -1119,8 +1122,7 @@ def _staffing_rows(ds, *, month, channel, thr, service_level, shrinkage, source,
     iv["target_s"] = thr
     iv["service_level_target"] = float(service_level)
     iv = iv.sort_values("interval_start", kind="stable").reset_index(drop=True)
-    c[key] = (iv, length, outside)
-    return iv.copy(), length, source, outside
+    return iv, length, outside
 
 
 def _staffing_args(ds, *, month, channel, target_s, service_level, shrinkage, source, interval_s, patience_s):

@@ -13,11 +13,11 @@ import re
 import numpy as np
 import pandas as pd
 
+from kpitools import facts
 from kpitools.kpis._core import (
     Agg,
     KPIError,
     KPIUnavailable,
-    cache,
     finish,
     levels_of,
     register,
@@ -161,10 +161,10 @@ def repeat_timeline(ds, *, window_days=None, across_channels=None) -> dict[str, 
     days = _window_days(ds, window_days)
     w = pd.Timedelta(days=days)
     across = _across(ds, across_channels)
-    key = ("kpis.repeat_timeline", days, across)
-    c = cache(ds)
-    if key in c:
-        return c[key]
+    return facts.of(ds).memo((repeat_timeline, days, across), lambda: _repeat_timeline(ds, w, across))
+
+
+def _repeat_timeline(ds, w: pd.Timedelta, across: bool) -> dict[str, pd.DataFrame]:
     tables = [name for name in ("tickets", "contacts") if ds.has(name)]
     items = {name: _items(ds, name) for name in tables}
     groups = [tables] if across else [[name] for name in tables]
@@ -183,7 +183,6 @@ def repeat_timeline(ds, *, window_days=None, across_channels=None) -> dict[str, 
             res.loc[pos, "repeat"] = repeat[sel]
             res["window_complete"] = (ts + w <= ds.cutoff).to_numpy(dtype=bool)
             out[name] = res
-    c[key] = out
     return out
 
 
