@@ -84,7 +84,7 @@ def _group_min(code: np.ndarray, ns: np.ndarray, n: int) -> np.ndarray:
 # ----------------------------------------------------------------------------------------------
 # the censoring rule
 # ----------------------------------------------------------------------------------------------
-def censor(start, end, cutoff, clock: str = "calendar", *, calendar=None, include=None
+def censor(start, end, cutoff, clock="calendar", *, calendar=None, include=None
            ) -> tuple[np.ndarray, np.ndarray]:
     """Duration and observed flag of spans ``[start, end)`` seen at ``cutoff``: the one censoring rule.
 
@@ -94,8 +94,9 @@ def censor(start, end, cutoff, clock: str = "calendar", *, calendar=None, includ
         Start and end of each span; a missing ``end`` means not ended yet.
     cutoff : Timestamp
         The export time (``ds.cutoff``).
-    clock : {"calendar", "business"}, default "calendar"
-        Calendar seconds, or the part inside opening hours (needs ``calendar``).
+    clock : {"calendar", "business"} or array-like of them, default "calendar"
+        Calendar seconds, or the part inside opening hours (needs ``calendar``); one clock for
+        all spans or one per span (SLA targets set the clock per priority).
     calendar : BusinessCalendar, optional
         ``ds.calendar``; required for ``clock="business"``.
     include : array-like of bool, optional
@@ -121,26 +122,31 @@ def censor(start, end, cutoff, clock: str = "calendar", *, calendar=None, includ
     >>> censor(pd.Series(pd.to_datetime(["2026-01-01"], utc=True)), pd.Series([pd.NaT]), cut)
     (array([86400.]), array([False]))
     """
-    if clock not in ("calendar", "business"):
-        raise ValueError(f"clock must be one of ['business', 'calendar'], got {clock!r}")
     start = to_utc(start).reset_index(drop=True)
     end = to_utc(end).reset_index(drop=True)
     cutoff = pd.Timestamp(cutoff)
     cutoff = cutoff.tz_localize("UTC") if cutoff.tzinfo is None else cutoff.tz_convert("UTC")
     ok = (start.notna() & (start <= cutoff)).to_numpy()
     if include is not None:
-        ok &= np.asarray(include, dtype=bool)
+        ok = ok & np.asarray(include, dtype=bool)
     observed = (end.notna() & (end <= cutoff)).to_numpy()
     stop = end.where(observed, cutoff)
+    clocks = np.broadcast_to(np.asarray(clock, dtype=object), (len(start),))
+    bad = ok & ~np.isin(clocks, ["business", "calendar"])
+    if bad.any():
+        raise ValueError(f"clock must be one of ['business', 'calendar'], got {clocks[bad][0]!r}")
     dur = np.full(len(start), np.nan)
-    if ok.any():
-        if clock == "business":
+    for ck in ("business", "calendar"):
+        m = ok & (clocks == ck)
+        if not m.any():
+            continue
+        if ck == "business":
             if calendar is None:
                 raise ValueError("censor: clock='business' needs calendar=ds.calendar")
-            dur[ok] = np.asarray(calendar.duration(start[ok].reset_index(drop=True),
-                                                   stop[ok].reset_index(drop=True)), dtype="float64")
+            dur[m] = np.asarray(calendar.duration(start[m].reset_index(drop=True),
+                                                  stop[m].reset_index(drop=True)), dtype="float64")
         else:
-            dur[ok] = ((stop[ok] - start[ok]) / pd.Timedelta(seconds=1)).to_numpy(dtype="float64", na_value=np.nan)
+            dur[m] = ((stop[m] - start[m]) / pd.Timedelta(seconds=1)).to_numpy(dtype="float64", na_value=np.nan)
     return dur, observed
 
 

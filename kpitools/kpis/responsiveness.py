@@ -175,11 +175,8 @@ def _duration_kpi(ds, spec, *, start, end, ticket_id, created, period, by, basis
     ok = start.notna() & (start <= cutoff)
     if include is not None:
         ok &= pd.Series(include).reset_index(drop=True).astype(bool)
-    observed = end.notna() & (end <= cutoff)
-    stop = end.where(observed, cutoff)
-    dur = pd.Series(np.nan, index=start.index)
-    if ok.any():
-        dur[ok] = elapsed(ds, start[ok], stop[ok], clock)
+    dur, observed = facts.censor(start, end, cutoff, clock, calendar=ds.calendar, include=ok.to_numpy())
+    observed = pd.Series(observed, index=start.index)
     frame = pd.DataFrame({"ticket_id": ticket_id})
     seg = _segments(ds, frame, by, ts=created)
     if basis == "event":

@@ -16,10 +16,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from kpitools import facts
 from kpitools.kpis._core import (
     Agg,
     KPIUnavailable,
-    elapsed,
     finish,
     register,
     segment_frame,
@@ -61,19 +61,16 @@ def sla_items(ds, target: str, *, clock: str | None = None) -> pd.DataFrame:
                               "priority": prio})
     elif target == "next_reply":
         w = reply_waits(ds)
-        w = w[~w["first"]]
-        items = pd.DataFrame({"ticket_id": w["ticket_id"].to_numpy(), "start": w["start"].to_numpy(),
-                              "end": w["end"].to_numpy()})
-        items["priority"] = items["ticket_id"].map(pd.Series(prio.to_numpy(), index=f["ticket_id"])).astype("str")
+        later = ~w["first"].to_numpy()
+        pos = facts.of(ds).reply_wait_pos[later]
+        items = pd.DataFrame({"ticket_id": w["ticket_id"].to_numpy()[later], "start": w["start"].to_numpy()[later],
+                              "end": w["end"].to_numpy()[later]})
+        items["priority"] = pd.Series(prio.to_numpy()[np.maximum(pos, 0)]).where(pos >= 0).astype("str")
     else:  # pragma: no cover - guarded by the KPI functions
         raise ValueError(f"target must be first_response, next_reply or resolution, got {target!r}")
     for c in ("start", "end"):
         items[c] = pd.to_datetime(items[c], utc=True).dt.as_unit("ns")
     items = items[items["start"].notna() & (items["start"] <= ds.cutoff)].reset_index(drop=True)
-    cutoff = ds.cutoff
-    done = items["end"].notna() & (items["end"] <= cutoff)
-    items["end"] = items["end"].where(done)
-    stop = items["end"].where(done, cutoff)
     conf = {}
     for p in pd.unique(items["priority"]):
         v = ds.settings.sla(target, p)
@@ -81,11 +78,10 @@ def sla_items(ds, target: str, *, clock: str | None = None) -> pd.DataFrame:
             conf[p] = (v[0], clock or v[1])
     items["target_s"] = items["priority"].map({p: v[0] for p, v in conf.items()}).astype("float64")
     items["clock"] = items["priority"].map({p: v[1] for p, v in conf.items()}).astype("str")
-    el = np.full(len(items), np.nan)
-    for ck in ("business", "calendar"):
-        m = (items["clock"] == ck).to_numpy()
-        if m.any():
-            el[m] = elapsed(ds, items.loc[m, "start"], stop[m], ck)
+    el, done = facts.censor(items["start"], items["end"], ds.cutoff, items["clock"].to_numpy(dtype=object),
+                            calendar=ds.calendar, include=items["clock"].isin(["business", "calendar"]).to_numpy())
+    done = pd.Series(done, index=items.index)
+    items["end"] = items["end"].where(done)
     items["elapsed_s"] = el
     has = items["target_s"].notna().to_numpy()
     over = el > items["target_s"].to_numpy()
