@@ -65,6 +65,9 @@ __all__ = [
     "MISSING",
     "register",
     "finish",
+    "ESTIMATORS",
+    "Cells",
+    "Estimate",
     "to_period",
     "period_range",
     "period_bounds",
@@ -596,6 +599,20 @@ class Agg:
         ``value`` (``from_values(..., keep_values=True)``).
     horizon : float, optional
         Duration KPIs: horizon of the restricted mean in seconds (None: no ``rmst``).
+    empty_when : str, optional
+        Column of ``table`` whose zero makes a cell "no data" (default ``n``), e.g. the active
+        agents of a workload: agents with nothing handled are a value 0, not missing data.
+    relabel : dict, optional
+        Count column -> (note text, replacement) where the count is positive, e.g. a zero
+        denominator explained as "all items pending".
+    period_notes : dict, optional
+        Period -> note appended to every cell of that period (a period not over at the cut-off).
+    clock : str or dict, optional
+        Echoed ``clock`` instead of the caller's: one text, or ``{segment column: {level: clock}}``.
+    flags : dict, optional
+        Output column -> function of the value array giving a boolean flag (NA where no value).
+    constants : dict, optional
+        Output column -> one value for every row (e.g. where the agents came from).
     """
 
     table: pd.DataFrame
@@ -608,6 +625,12 @@ class Agg:
     notes: dict[str, str] = field(default_factory=dict)
     values: pd.DataFrame | None = None
     horizon: float | None = None
+    empty_when: str | None = None
+    relabel: dict[str, tuple[str, str]] = field(default_factory=dict)
+    period_notes: dict = field(default_factory=dict)
+    clock: Any = None
+    flags: dict[str, Callable[[np.ndarray], np.ndarray]] = field(default_factory=dict)
+    constants: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_rows(
@@ -842,125 +865,230 @@ def finish(
         method = spec.method or DEFAULT_METHOD.get(stat)
     if stat == "mean":
         _check_choice("method", method, MEAN_METHODS if agg.values is not None else ("t",))
+    cells = Cells(df=df, present=present, agg=agg, keys=keys, confidence=confidence, method=method,
+                  seed=seed, n_boot=n_boot)
+    est = ESTIMATORS[stat](cells)
+    return _present(est, cells, spec=spec, ds=ds, by=by, basis=basis, clock=clock)
 
-    # ---- n, value, numerator, denominator per stat --------------------------------------------
-    def col(name, fill=np.nan):
-        if name in df.columns:
-            return pd.to_numeric(df[name], errors="coerce").astype("float64").fillna(fill)
-        return pd.Series(fill, index=df.index, dtype="float64")
 
-    extras: dict[str, pd.Series] = {}
-    note_data = None
-    if stat == "duration":
-        out = _durations(agg, df, keys, confidence)
-        # an all-censored cell says so already; otherwise explain a missing restricted mean
-        unknown_rmst = (out["events"] > 0) & out["rmst"].isna() & (agg.horizon is not None)
-        value, numerator, denominator = out["median"], col("__none__"), col("__none__")
-        n = out["n"]
-        ci_low, ci_high = out["median_ci_low"], out["median_ci_high"]
-        for c in STAT_EXTRAS["duration"]:
-            extras[c] = out[c]
-        note_data = _join_notes(
-            df.index,
-            pd.Series(np.where((n > 0) & (out["events"] == 0), "all censored", None), index=df.index),
-            pd.Series(np.where(unknown_rmst, "rmst: follow-up shorter than horizon", None), index=df.index))
-    else:
-        if stat == "nps":
-            d, s, p = col("detractors", 0.0), col("passives", 0.0), col("promoters", 0.0)
-            n = d + s + p
-            numerator, denominator = p - d, n
-            value = 100.0 * numerator / denominator.where(denominator > 0)
-            extras.update(detractors=d, passives=s, promoters=p)
-        elif stat == "mean":
-            n = col("n", 0.0)
-            numerator, denominator = col("numerator"), col("denominator", 0.0)
-            value = col("mean").where(n > 0)
-            extras.update(mean=col("mean"), sd=col("sd"))
-        elif stat == "count":
-            n = col("n", 0.0) if "n" in df.columns else col("numerator", 0.0)
-            numerator = col("numerator", 0.0) if "numerator" in df.columns else n
-            denominator = col("denominator", 0.0) if "denominator" in df.columns else col("__none__")
-            value = col("value", 0.0) if "value" in df.columns else numerator.copy()
-        elif stat in ("proportion", "ratio"):
-            numerator, denominator = col("numerator", 0.0), col("denominator", 0.0)
-            n = col("n", 0.0) if "n" in df.columns else denominator
-            value = numerator / denominator.where(denominator != 0)
-        else:  # money, level: value supplied directly
-            n = col("n", 0.0)
-            numerator = col("numerator") if "numerator" in df.columns else col("__none__")
-            denominator = col("denominator") if "denominator" in df.columns else col("__none__")
-            value = col("value").where(n > 0)
-        if stat == "mean" and method == "bootstrap":
-            ci_low, ci_high = _bootstrap_cells(agg, df, keys, confidence, n_boot=n_boot, seed=seed)
-        elif stat in ("proportion", "nps", "mean"):
-            ci_low, ci_high = _intervals(stat, method, confidence, pd.DataFrame(
-                {"numerator": numerator, "denominator": denominator, "n": n,
-                 **{k: v for k, v in extras.items()}}))
-            ci_low, ci_high = pd.Series(ci_low, index=df.index), pd.Series(ci_high, index=df.index)
-        else:
-            ci_low = ci_high = pd.Series(np.nan, index=df.index)
-        if stat in ("proportion", "ratio"):
-            zero = (n > 0) & (denominator == 0)
-            note_data = pd.Series(np.where(zero, f"zero denominator: {agg.denominator_label}", None), index=df.index)
-            value = value.where(~zero)
+@dataclass
+class Cells:
+    """The complete period x segment grid with the aggregate's columns, input of an estimator."""
 
-    if stat not in ("proportion", "nps", "mean", "duration"):
-        method_out = None
-    else:
-        method_out = method
-    if stat == "mean" and method == "bootstrap":  # cells above BOOTSTRAP_MAX_N values: t interval
+    df: pd.DataFrame
+    present: np.ndarray
+    agg: Agg
+    keys: list[str]
+    confidence: float
+    method: str | None
+    seed: int | None = BOOTSTRAP_SEED
+    n_boot: int = BOOTSTRAP_N
+
+    @property
+    def index(self) -> pd.Index:
+        return self.df.index
+
+    def col(self, name: str, fill=np.nan) -> pd.Series:
+        """Column ``name`` as float (``fill`` for empty cells), or ``fill`` everywhere when absent."""
+        if name in self.df.columns:
+            return pd.to_numeric(self.df[name], errors="coerce").astype("float64").fillna(fill)
+        return pd.Series(fill, index=self.df.index, dtype="float64")
+
+    def has(self, name: str) -> bool:
+        return name in self.df.columns
+
+
+@dataclass
+class Estimate:
+    """Output of an estimator: the per-cell statistics of the tidy result."""
+
+    value: pd.Series
+    numerator: pd.Series
+    denominator: pd.Series
+    n: pd.Series
+    ci_low: pd.Series
+    ci_high: pd.Series
+    method: Any = None
+    extras: dict[str, pd.Series] = field(default_factory=dict)
+    note: pd.Series | None = None
+    empty: pd.Series | None = None
+
+
+def _nan(c: Cells) -> pd.Series:
+    return pd.Series(np.nan, index=c.index, dtype="float64")
+
+
+def _ci(stat: str, c: Cells, **cols) -> tuple[pd.Series, pd.Series]:
+    lo, hi = _intervals(stat, c.method, c.confidence, pd.DataFrame(cols))
+    return pd.Series(lo, index=c.index), pd.Series(hi, index=c.index)
+
+
+def _zero_denominator(c: Cells, value, n, denominator) -> tuple[pd.Series, pd.Series]:
+    zero = (n > 0) & (denominator == 0)
+    note = pd.Series(np.where(zero, f"zero denominator: {c.agg.denominator_label}", None), index=c.index)
+    return value.where(~zero), note
+
+
+def _est_duration(c: Cells) -> Estimate:
+    """Kaplan-Meier median (value) with p90, restricted mean and censored counts as extras."""
+    out = _durations(c.agg, c.df, c.keys, c.confidence)
+    unknown_rmst = (out["events"] > 0) & out["rmst"].isna() & (c.agg.horizon is not None)
+    note = _join_notes(
+        c.index,
+        pd.Series(np.where((out["n"] > 0) & (out["events"] == 0), "all censored", None), index=c.index),
+        pd.Series(np.where(unknown_rmst, "rmst: follow-up shorter than horizon", None), index=c.index))
+    return Estimate(value=out["median"], numerator=_nan(c), denominator=_nan(c), n=out["n"],
+                    ci_low=out["median_ci_low"], ci_high=out["median_ci_high"], method=c.method,
+                    extras={k: out[k] for k in STAT_EXTRAS["duration"]}, note=note)
+
+
+def _est_nps(c: Cells) -> Estimate:
+    """100 (promoters - detractors) / answers, adjusted-Wald interval by default."""
+    d, s, p = c.col("detractors", 0.0), c.col("passives", 0.0), c.col("promoters", 0.0)
+    n = d + s + p
+    value = 100.0 * (p - d) / n.where(n > 0)
+    lo, hi = _ci("nps", c, numerator=p - d, denominator=n, n=n, detractors=d, passives=s, promoters=p)
+    return Estimate(value=value, numerator=p - d, denominator=n, n=n, ci_low=lo, ci_high=hi, method=c.method,
+                    extras={"detractors": d, "passives": s, "promoters": p})
+
+
+def _est_mean(c: Cells) -> Estimate:
+    """Mean with the t interval, or the seeded bootstrap of the cell's value counts."""
+    n = c.col("n", 0.0)
+    mean, sd = c.col("mean"), c.col("sd")
+    if c.method == "bootstrap":
         from kpitools.stats.intervals import BOOTSTRAP_MAX_N
 
-        method_out = np.where(n.to_numpy() > BOOTSTRAP_MAX_N, f"t (n > {BOOTSTRAP_MAX_N})", "bootstrap")
-    if stat == "count":  # a count of nothing is 0; cells absent from the aggregate say so
-        empty = pd.Series(~present, index=df.index)
+        lo, hi = _bootstrap_cells(c.agg, c.df, c.keys, c.confidence, n_boot=c.n_boot, seed=c.seed)
+        method = np.where(n.to_numpy() > BOOTSTRAP_MAX_N, f"t (n > {BOOTSTRAP_MAX_N})", "bootstrap")
     else:
-        empty = n.fillna(0) <= 0
+        lo, hi = _ci("mean", c, n=n, mean=mean, sd=sd)
+        method = c.method
+    return Estimate(value=mean.where(n > 0), numerator=c.col("numerator"), denominator=c.col("denominator", 0.0),
+                    n=n, ci_low=lo, ci_high=hi, method=method, extras={"mean": mean, "sd": sd})
+
+
+def _est_count(c: Cells) -> Estimate:
+    """A count: 0 for cells without rows (n = 0, note "no data")."""
+    n = c.col("n", 0.0) if c.has("n") else c.col("numerator", 0.0)
+    numerator = c.col("numerator", 0.0) if c.has("numerator") else n
+    denominator = c.col("denominator", 0.0) if c.has("denominator") else _nan(c)
+    value = c.col("value", 0.0) if c.has("value") else numerator.copy()
+    return Estimate(value=value, numerator=numerator, denominator=denominator, n=n, ci_low=_nan(c),
+                    ci_high=_nan(c), empty=pd.Series(~c.present, index=c.index))
+
+
+def _est_proportion(c: Cells) -> Estimate:
+    """numerator / denominator with the Wilson interval by default."""
+    numerator, denominator = c.col("numerator", 0.0), c.col("denominator", 0.0)
+    n = c.col("n", 0.0) if c.has("n") else denominator
+    lo, hi = _ci("proportion", c, numerator=numerator, denominator=denominator, n=n)
+    value, note = _zero_denominator(c, numerator / denominator.where(denominator != 0), n, denominator)
+    return Estimate(value=value, numerator=numerator, denominator=denominator, n=n, ci_low=lo, ci_high=hi,
+                    method=c.method, note=note)
+
+
+def _est_ratio(c: Cells) -> Estimate:
+    """numerator / denominator without an interval."""
+    numerator, denominator = c.col("numerator", 0.0), c.col("denominator", 0.0)
+    n = c.col("n", 0.0) if c.has("n") else denominator
+    value, note = _zero_denominator(c, numerator / denominator.where(denominator != 0), n, denominator)
+    return Estimate(value=value, numerator=numerator, denominator=denominator, n=n, ci_low=_nan(c),
+                    ci_high=_nan(c), note=note)
+
+
+def _est_value(c: Cells) -> Estimate:
+    """A value supplied by the aggregate (money, level)."""
+    n = c.col("n", 0.0)
+    numerator = c.col("numerator") if c.has("numerator") else _nan(c)
+    denominator = c.col("denominator") if c.has("denominator") else _nan(c)
+    return Estimate(value=c.col("value").where(n > 0), numerator=numerator, denominator=denominator, n=n,
+                    ci_low=_nan(c), ci_high=_nan(c))
+
+
+#: The estimate step: stat -> estimator(cells) -> :class:`Estimate` (docs/methods.md).
+ESTIMATORS: dict[str, Callable[[Cells], Estimate]] = {
+    "proportion": _est_proportion,
+    "nps": _est_nps,
+    "mean": _est_mean,
+    "count": _est_count,
+    "duration": _est_duration,
+    "ratio": _est_ratio,
+    "money": _est_value,
+    "level": _est_value,
+}
+
+
+def _present(est: Estimate, c: Cells, *, spec: KPISpec, ds, by, basis, clock) -> pd.DataFrame:
+    """Shared for every stat: empty cells, scale, targets, echoed columns, notes, extras."""
+    agg, df, stat = c.agg, c.df, spec.stat
+    n, value = est.n, est.value
+    empty = n.fillna(0) <= 0 if est.empty is None else est.empty
+    if agg.empty_when is not None:
+        empty = c.col(agg.empty_when, 0.0) <= 0
+    if stat != "count" or agg.empty_when is not None:
         value = value.where(~empty)
     no_data = pd.Series(np.where(empty, "no data", None), index=df.index)
+    extras = dict(est.extras)
     for name, fill in agg.extras.items():
-        if name in df.columns:
-            extras[name] = pd.to_numeric(df[name], errors="coerce").astype("float64").fillna(fill)
-        else:
-            extras[name] = pd.Series(fill, index=df.index, dtype="float64")
+        extras[name] = c.col(name, fill) if name in df.columns else pd.Series(fill, index=df.index, dtype="float64")
+    scale = 100.0 if spec.unit == "percent" else 1.0
+    value, ci_low, ci_high = value * scale, est.ci_low * scale, est.ci_high * scale
 
     target = ds.settings.target(spec.name) if hasattr(ds, "settings") else None
+    v = value.to_numpy(float)
     if target is None or spec.higher_is_better is None:
         met = pd.array([pd.NA] * len(df), dtype="boolean")
     else:
-        v = value.to_numpy(float)
         ok = v >= target if spec.higher_is_better else v <= target
         met = pd.array(np.where(np.isnan(v), None, ok), dtype="boolean")
 
     res = pd.DataFrame({"kpi": pd.Series(spec.name, index=df.index, dtype="str"), "period": df["period"]})
-    for c in by:
-        res[c] = df[c].astype("str")
+    for col in by:
+        res[col] = df[col].astype("str")
     res["value"] = value.astype("float64")
-    res["numerator"] = pd.Series(numerator, index=df.index).astype("float64")
-    res["denominator"] = pd.Series(denominator, index=df.index).astype("float64")
+    res["numerator"] = pd.Series(est.numerator, index=df.index).astype("float64")
+    res["denominator"] = pd.Series(est.denominator, index=df.index).astype("float64")
     res["n"] = pd.Series(n, index=df.index).fillna(0).astype("int64")
     res["unit"] = pd.Series(spec.unit, index=df.index, dtype="str")
     res["stat"] = pd.Series(stat, index=df.index, dtype="str")
     res["basis"] = pd.Series(basis, index=df.index, dtype="str")
-    res["clock"] = pd.Series(clock, index=df.index, dtype="str")
+    if isinstance(agg.clock, dict):  # one clock per level of a segment column
+        col_, ck = next(iter(agg.clock.items()))
+        res["clock"] = res[col_].map(ck).astype("str")
+    else:
+        res["clock"] = pd.Series(clock if agg.clock is None else agg.clock, index=df.index, dtype="str")
     res["ci_low"] = ci_low.astype("float64")
     res["ci_high"] = ci_high.astype("float64")
-    res["method"] = pd.Series(method_out, index=df.index, dtype="str")
-    res["confidence"] = confidence
+    res["method"] = pd.Series(est.method if stat in DEFAULT_METHOD else None, index=df.index, dtype="str")
+    res["confidence"] = c.confidence
     res["target"] = np.nan if target is None else float(target)
     res["target_met"] = met
     cell_notes = []
-    for c, template in agg.notes.items():
-        k = col(c, 0.0)
-        txt = pd.Series([template.format(k=int(v)) if v > 0 else None for v in k.to_numpy()],
-                        index=df.index, dtype=object)
-        cell_notes.append(txt)
-    res["note"] = _join_notes(df.index, no_data, note_data, *cell_notes, agg.note)
-    for c in STAT_EXTRAS.get(stat, ()):
-        res[c] = pd.Series(extras[c], index=df.index).astype("float64")
-    for c in agg.extras:
-        if c not in res.columns:
-            res[c] = pd.Series(extras[c], index=df.index)
+    for col, template in agg.notes.items():
+        k = c.col(col, 0.0).to_numpy()
+        txt = np.full(len(k), None, dtype=object)
+        for u in np.unique(k[k > 0]):  # one format per distinct count, not per row
+            txt[k == u] = template.format(k=int(u))
+        cell_notes.append(pd.Series(txt, index=df.index))
+    note = _join_notes(df.index, no_data, est.note, *cell_notes, agg.note)
+    for col, (old, new) in agg.relabel.items():  # a cell-specific wording of a generic note
+        m = (c.col(col, 0.0) > 0).to_numpy() & note.notna().to_numpy()
+        if m.any():
+            note = note.where(~m, note.str.replace(old, new, regex=False))
+    if agg.period_notes:
+        add = res["period"].map(agg.period_notes).astype(object)
+        note = _join_notes(df.index, note, add.where(add.notna(), None))
+    res["note"] = note
+    for col in STAT_EXTRAS.get(stat, ()):
+        res[col] = pd.Series(extras[col], index=df.index).astype("float64")
+    for col in agg.extras:
+        if col not in res.columns:
+            res[col] = pd.Series(extras[col], index=df.index)
+    for col, fn in agg.flags.items():
+        res[col] = pd.array(np.where(np.isnan(v), None, fn(v)), dtype="boolean")
+    for col, const in agg.constants.items():
+        res[col] = const
     return res.reset_index(drop=True)
 
 

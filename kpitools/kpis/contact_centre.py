@@ -749,11 +749,9 @@ def utilization(ds, *, period="M", by=None, basis=None, clock=None, confidence=0
         agg.table = t
     agg.extras = {"agents": 0.0, "agents_over_threshold": 0.0}
     agg.note = f"burnout threshold {thr:g}"
-    res = finish(agg, spec=utilization.spec, ds=ds, period=period, by=by, basis=basis, clock=clock,
-                 confidence=confidence, method=method)
-    v = res["value"].to_numpy(float)
-    res["burnout_flag"] = pd.array(np.where(np.isnan(v), None, v > thr), dtype="boolean")
-    return res
+    agg.flags = {"burnout_flag": lambda v: v > thr}
+    return finish(agg, spec=utilization.spec, ds=ds, period=period, by=by, basis=basis, clock=clock,
+                  confidence=confidence, method=method)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1485,8 +1483,6 @@ def staffing_gap(ds, *, period="M", by=None, basis=None, clock=None, confidence=
     if len(agg.table):
         agg.table = agg.table.merge(ext[[*keys, "understaffed", "sl_observed", "sl_modelled"]], on=keys, how="left")
     agg.extras = {"understaffed": 0.0, "sl_observed": np.nan, "sl_modelled": np.nan}
-    res = finish(agg, spec=staffing_gap.spec, ds=ds, period=period, by=by, basis=basis, clock=clock,
-                 confidence=confidence, method=method)
-    res["agents_source"] = src
-    res["interval_s"] = length
-    return res
+    agg.constants = {"agents_source": src, "interval_s": length}
+    return finish(agg, spec=staffing_gap.spec, ds=ds, period=period, by=by, basis=basis, clock=clock,
+                  confidence=confidence, method=method)

@@ -121,22 +121,19 @@ def _sla(ds, spec, target, *, period, by, basis, clock, confidence, method, per_
     med = rows[rows["breach_min"].notna() & rows["period"].notna()].groupby(["period", *by], observed=True)[
         "breach_min"].median().rename("breach_minutes_median").reset_index()
     agg.table = agg.table.merge(med, on=["period", *by], how="left")
-    res = finish(agg, spec=spec, ds=ds, period=period, by=by, basis=basis, clock=clock, confidence=confidence,
-                 method=method)
     # echo each row's clock: the priority's configured clock (or the override)
     if "priority" in by:
-        ck = {p: (clock or (ds.settings.sla(target, p) or (None, None))[1]) for p in pd.unique(res["priority"])}
-        res["clock"] = res["priority"].map(ck).astype("str")
+        agg.clock = {"priority": {p: (clock or (ds.settings.sla(target, p) or (None, None))[1])
+                                  for p in levels["priority"]}}
     elif clock is None:
         clocks = sorted({v[1] for p in ticket_levels(ds, ["priority"])["priority"]
                          if (v := ds.settings.sla(target, p)) is not None})
-        res["clock"] = clocks[0] if len(clocks) == 1 else "per priority"
-    res["pending"] = res["pending"].astype("float64")
-    # all pending: say so instead of a bare "zero denominator"
-    allp = (res["denominator"] == 0) & (res["pending"] > 0)
-    res.loc[allp, "note"] = res.loc[allp, "note"].fillna("").str.replace(
-        "zero denominator: applicable (achieved + breached)", "zero denominator: all items pending", regex=False)
-    return res
+        agg.clock = clocks[0] if len(clocks) == 1 else "per priority"
+    # all pending (no achieved or breached item): say so instead of a bare "zero denominator"
+    agg.relabel = {"pending": ("zero denominator: applicable (achieved + breached)",
+                               "zero denominator: all items pending")}
+    return finish(agg, spec=spec, ds=ds, period=period, by=by, basis=basis, clock=clock, confidence=confidence,
+                  method=method)
 
 
 

@@ -257,14 +257,10 @@ def backlog(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95,
     periods, levels, net = _backlog_table(ds, by, period)
     net["n"] = net["backlog"]
     _, end = period_bounds(periods, ds.settings.timezone)
-    agg = Agg(table=net[["period", *by, "n"]], periods=periods, levels=levels)
-    res = _finish(agg, backlog.spec, ds, period, by, basis, confidence, method)
-    if len(end) and end[-1] > ds.cutoff:
-        last = res["period"] == periods[-1]
-        txt = f"counted at the cut-off {ds.cutoff:%Y-%m-%d %H:%M} UTC (period not over)"
-        res.loc[last, "note"] = res.loc[last, "note"].where(res.loc[last, "note"].isna(),
-                                                            res.loc[last, "note"] + "; ").fillna("") + txt
-    return res
+    notes = ({periods[-1]: f"counted at the cut-off {ds.cutoff:%Y-%m-%d %H:%M} UTC (period not over)"}
+             if len(end) and end[-1] > ds.cutoff else {})
+    agg = Agg(table=net[["period", *by, "n"]], periods=periods, levels=levels, period_notes=notes)
+    return _finish(agg, backlog.spec, ds, period, by, basis, confidence, method)
 
 
 def _created_resolved(ds, by, period):
