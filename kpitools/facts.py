@@ -194,8 +194,15 @@ class Facts:
 
     # ---- timestamps and periods ----------------------------------------------------------
     def ts(self, table: str, col: str) -> pd.Series:
-        """``datetime64[ns, UTC]`` of ``table[col]`` (positional index)."""
-        return self._get(("ts", table, col), lambda: to_utc(self.table(table)[col]))
+        """``datetime64[ns, UTC]`` of ``table[col]`` (positional index); ``"ticket:<col>"`` is the
+        column of the row's ticket (NaT where the ticket is unknown)."""
+        def build():
+            if col.startswith("ticket:"):
+                pos = self.ticket_pos(table)
+                ns = self.ns("tickets", col[len("ticket:"):])[np.maximum(pos, 0)] if len(pos) else np.zeros(0, np.int64)
+                return from_ns(np.where(pos >= 0, ns, NAT))
+            return to_utc(self.table(table)[col])
+        return self._get(("ts", table, col), build)
 
     def ns(self, table: str, col: str) -> np.ndarray:
         """int64 epoch nanoseconds of ``table[col]`` (:data:`NAT` where missing)."""

@@ -65,6 +65,9 @@ __all__ = [
     "MISSING",
     "register",
     "finish",
+    "Sums",
+    "cells",
+    "reduce_sums",
     "ESTIMATORS",
     "Cells",
     "Estimate",
@@ -296,8 +299,12 @@ def register(
             reason = missing_requirements(ds, spec, by_list)
             if reason:
                 raise KPIUnavailable(f"{name}: {reason}")
-            return func(ds, period=period, by=by_list, basis=basis, clock=clock,
-                        confidence=confidence, method=method, **options)
+            out = func(ds, period=period, by=by_list, basis=basis, clock=clock,
+                       confidence=confidence, method=method, **options)
+            if isinstance(out, Sums):  # a declaration: group, estimate, present here
+                out = finish(reduce_sums(ds, out, period=period, by=by_list), spec=spec, ds=ds, period=period,
+                             by=by_list, basis=basis, clock=clock, confidence=confidence, method=method)
+            return out
 
         spec = KPISpec(
             name=name, title=title, group=group, definition=definition, formula=formula, unit=unit,
@@ -721,6 +728,110 @@ class Agg:
         table = r.groupby(keys, observed=True, sort=True, dropna=False).size().rename("n").reset_index()
         return cls(table=table, periods=periods, levels=levels, durations=r.reset_index(drop=True),
                    horizon=None if horizon is None else float(horizon), **kw)
+
+
+# ----------------------------------------------------------------------------------------------
+# declarations: what a KPI reduces (the register wrapper does the rest)
+# ----------------------------------------------------------------------------------------------
+@dataclass
+class Sums:
+    """A KPI's declaration: sums of per-row measures of one facts table per period x segment.
+
+    A KPI function returns a ``Sums`` instead of a DataFrame; the :func:`register` wrapper then
+    groups (:func:`cells`: one cell code per row, built once per table, timestamp, period and
+    segments, and shared by every KPI of that table), completes the grid, estimates
+    (:data:`ESTIMATORS`), and sets targets and notes (:func:`finish`).
+
+    Attributes
+    ----------
+    table : str
+        Facts table (``tickets``, ``contacts``, ``surveys``...); its rows are the measures' rows.
+    when : str
+        Timestamp column of ``table`` giving each row's period (and ``hour``/``weekday``).
+    sums : dict
+        Output column of :class:`Agg` ``table`` -> per-row measure (array of bool or float, one
+        value per row of ``table``), summed per cell.
+    population : array of bool, optional
+        The KPI's rows (default: every row); levels and cell presence come from them.
+    span : tuple of Series, optional
+        Timestamps whose periods to show, first to last (default: ``when`` over the whole table).
+    ts : str, optional
+        Timestamp column of ``hour``/``weekday`` segments (default: ``when``).
+    agg : dict
+        Further :class:`Agg` fields (``denominator_label``, ``extras``, ``note``, ``notes``...).
+    """
+
+    table: str
+    when: str
+    sums: dict[str, Any]
+    population: np.ndarray | None = None
+    span: tuple | None = None
+    ts: str | None = None
+    agg: dict[str, Any] = field(default_factory=dict)
+
+
+def cells(ds, table: str, when: str, period: str, by: Sequence[str], ts: str | None = None
+          ) -> tuple[np.ndarray, pd.DataFrame]:
+    """Cell code of every row of ``table`` per (period of ``when``, *by), and the cells' keys.
+
+    Built once per (table, when, period, by) on the dataset's facts and shared by all KPIs that
+    reduce that table. Returns ``(code, keys)``: ``code`` int64 per row (-1 where the period is
+    missing), ``keys`` one row per code with ``period`` and the segment columns (text).
+    """
+    f = facts.of(ds)
+    ts = ts or when
+    return f.memo((cells, table, when, period, tuple(by), ts), lambda: _build_cells(f, table, when, period, by, ts))
+
+
+def _build_cells(f, table: str, when: str, period: str, by: Sequence[str], ts: str
+                 ) -> tuple[np.ndarray, pd.DataFrame]:
+    per = f.period(table, when, period)
+    ordinal = per.array.asi8
+    ok = ~per.isna().to_numpy()
+    key = np.zeros(len(per), dtype=np.int64)
+    lo = int(ordinal[ok].min()) if ok.any() else 0
+    key[ok] = ordinal[ok] - lo
+    segs = []
+    for c in by:
+        codes, levels = f.codes(table, c, ts=ts)
+        key = key * max(len(levels), 1) + codes
+        segs.append((c, codes, levels))
+    uniq, inv = np.unique(key[ok], return_inverse=True)
+    code = np.full(len(per), -1, dtype=np.int64)
+    code[ok] = inv
+    rest = uniq
+    cols = {}
+    for c, _, levels in reversed(segs):
+        n = max(len(levels), 1)
+        cols[c] = pd.Series(levels.to_numpy()[rest % n], dtype="str")
+        rest = rest // n
+    keys = pd.DataFrame({"period": pd.PeriodIndex.from_ordinals(rest + lo, freq=PERIODS[period])})
+    for c, *_ in segs:
+        keys[c] = cols[c]
+    return code, keys
+
+
+def reduce_sums(ds, decl: Sums, *, period: str, by: Sequence[str]) -> Agg:
+    """:class:`Agg` of a :class:`Sums` declaration (the aggregate step of a declared KPI)."""
+    f = facts.of(ds)
+    code, keys = cells(ds, decl.table, decl.when, period, by, decl.ts)
+    n_rows = len(code)
+    pop = np.ones(n_rows, dtype=bool) if decl.population is None else np.asarray(decl.population, dtype=bool)
+    valid = pop & (code >= 0)
+    c = code[valid]
+    k = len(keys)
+    present = np.bincount(c, minlength=k) > 0
+    table = keys[present].reset_index(drop=True)
+    for out, measure in decl.sums.items():
+        w = np.asarray(measure, dtype="float64")[valid]
+        table[out] = np.bincount(c, weights=w, minlength=k)[present]
+    levels = {}
+    for col in by:
+        codes, lv = f.codes(decl.table, col, ts=decl.ts or decl.when)
+        levels[col] = list(lv.to_numpy()[np.unique(codes[pop])])
+    spans = decl.span if decl.span is not None else (f.ts(decl.table, decl.when),)
+    periods = span(*spans, period=period, tz=ds.settings.timezone)
+    return Agg(table=table, periods=periods, levels=levels, **decl.agg)
 
 
 def _grid(periods: pd.PeriodIndex, levels: dict[str, list[str]], by: Sequence[str]) -> pd.DataFrame:
