@@ -47,6 +47,7 @@ from kpitools.kpis._core import (
     Agg,
     KPIError,
     KPIUnavailable,
+    Sums,
     finish,
     levels_of,
     local_times,
@@ -222,21 +223,17 @@ def abandon_rate(ds, *, period="M", by=None, basis=None, clock=None, confidence=
     if not isinstance(exclude_short, bool):
         raise KPIError(f"exclude_short must be True or False, got {exclude_short!r}")
     thr = _option(ds, short_abandon_s, "short_abandon_s", "short_abandon_s")
-    t, f, seg = _rows(ds, by)
-    short = f["abandoned"] & (f["wait_s"] < thr)
-    counted = f["outcome"] & ~(short & exclude_short)
-    rows = _frame(to_period(t["queued_at"], period, ds.settings.timezone), seg,
-                  num=f["abandoned"] & counted, den=counted, short=short, none=~f["outcome"],
-                  one=pd.Series(True, index=t.index))
+    f = contact_facts(ds)
+    abandoned, outcome = f["abandoned"].to_numpy(), f["outcome"].to_numpy()
+    short = abandoned & (f["wait_s"].to_numpy() < thr)
+    counted = outcome & ~(short & exclude_short)
     note = (f"short abandons (< {thr:g} s) excluded" if exclude_short
             else f"short abandons (< {thr:g} s) included")
-    agg = Agg.from_rows(rows, by=by, sums={"numerator": "num", "denominator": "den", "n": "one",
-                                           "short_abandons": "short", "no_outcome": "none"},
-                        periods=_span_contacts(ds, period), levels=levels_of(seg, by),
-                        denominator_label="queued contacts", extras={"short_abandons": 0.0, "no_outcome": 0.0},
-                        note=note)
-    return finish(agg, spec=abandon_rate.spec, ds=ds, period=period, by=by, basis=basis, clock=clock,
-                  confidence=confidence, method=method)
+    return Sums("contacts", "queued_at",
+                sums={"numerator": abandoned & counted, "denominator": counted, "n": np.ones(len(f)),
+                      "short_abandons": short, "no_outcome": ~outcome},
+                agg={"denominator_label": "queued contacts", "note": note,
+                     "extras": {"short_abandons": 0.0, "no_outcome": 0.0}})
 
 
 @register(
@@ -324,20 +321,14 @@ def service_level(ds, *, period="M", by=None, basis=None, clock=None, confidence
     after T (conservative).
     """
     thr = _option(ds, threshold_s, "service_level_s", "threshold_s")
-    t, f, seg = _rows(ds, by)
-    wait = f["wait_s"]
-    within = f["answered"] & (wait <= thr)
-    ab_within = f["abandoned"] & (wait <= thr)
-    den = f["answered"] | (f["abandoned"] & ~ab_within)
-    rows = _frame(to_period(t["queued_at"], period, ds.settings.timezone), seg,
-                  num=within, den=den, abw=ab_within, none=~f["outcome"], one=pd.Series(True, index=t.index))
-    agg = Agg.from_rows(rows, by=by, sums={"numerator": "num", "denominator": "den", "n": "one",
-                                           "abandoned_within_t": "abw", "no_outcome": "none"},
-                        periods=_span_contacts(ds, period), levels=levels_of(seg, by),
-                        denominator_label="answered + abandoned after T",
-                        extras={"abandoned_within_t": 0.0, "no_outcome": 0.0}, note=f"T = {thr:g} s")
-    return finish(agg, spec=service_level.spec, ds=ds, period=period, by=by, basis=basis, clock=clock,
-                  confidence=confidence, method=method)
+    f = contact_facts(ds)
+    answered, abandoned, wait = f["answered"].to_numpy(), f["abandoned"].to_numpy(), f["wait_s"].to_numpy()
+    ab_within = abandoned & (wait <= thr)
+    return Sums("contacts", "queued_at",
+                sums={"numerator": answered & (wait <= thr), "denominator": answered | (abandoned & ~ab_within),
+                      "n": np.ones(len(f)), "abandoned_within_t": ab_within, "no_outcome": ~f["outcome"].to_numpy()},
+                agg={"denominator_label": "answered + abandoned after T", "note": f"T = {thr:g} s",
+                     "extras": {"abandoned_within_t": 0.0, "no_outcome": 0.0}})
 
 
 def _has_chats(ds) -> str | None:
@@ -375,15 +366,11 @@ def chat_abandonment(ds, *, period="M", by=None, basis=None, clock=None, confide
     :func:`abandon_rate` no short-abandon exclusion applies and chats still queued count as not
     completed.
     """
-    is_chat = ds.contacts["channel"].astype("str").str.lower() == "chat"
-    t, f, seg = _rows(ds, by, mask=is_chat)
-    rows = _frame(to_period(t["queued_at"], period, ds.settings.timezone), seg,
-                  num=~f["answered"], den=pd.Series(True, index=t.index))
-    agg = Agg.from_rows(rows, by=by, sums={"numerator": "num", "denominator": "den"},
-                        periods=_span_contacts(ds, period), levels=levels_of(seg, by),
-                        denominator_label="initiated chats")
-    return finish(agg, spec=chat_abandonment.spec, ds=ds, period=period, by=by, basis=basis,
-                  clock=clock, confidence=confidence, method=method)
+    is_chat = (ds.contacts["channel"].astype("str").str.lower() == "chat").to_numpy(dtype=bool)
+    answered = contact_facts(ds)["answered"].to_numpy()
+    return Sums("contacts", "queued_at", population=is_chat,
+                sums={"numerator": is_chat & ~answered, "denominator": is_chat},
+                agg={"denominator_label": "initiated chats"})
 
 
 # ----------------------------------------------------------------------------------------------

@@ -163,33 +163,34 @@ def _horizon(horizon_s, defaults: dict[str, float], clock: str) -> float:
     return defaults[clock] if horizon_s is None else horizon_s
 
 
-def _duration_kpi(ds, spec, *, start, end, ticket_id, created, period, by, basis, clock,
+def _duration_kpi(ds, spec, *, start, end, pos=None, period, by, basis, clock,
                   confidence, method, note=None, include=None, horizon_s=None) -> pd.DataFrame:
-    """Duration KPI over tickets (or waits): censor at the cut-off, cut by basis, finish."""
+    """Duration KPI over tickets (or waits): censor at the cut-off, cut by basis, finish.
+
+    ``pos``: the ticket row of each item (default: the items are the tickets' rows); periods of
+    the created basis and segments come from the ticket's facts.
+    """
+    f = facts.of(ds)
     tz = ds.settings.timezone
-    cutoff = ds.cutoff
-    start = pd.Series(pd.to_datetime(start, utc=True)).reset_index(drop=True)
-    end = pd.Series(pd.to_datetime(end, utc=True)).reset_index(drop=True)
-    created = pd.Series(pd.to_datetime(created, utc=True)).reset_index(drop=True)
-    ticket_id = pd.Series(ticket_id).reset_index(drop=True)
-    ok = start.notna() & (start <= cutoff)
-    if include is not None:
-        ok &= pd.Series(include).reset_index(drop=True).astype(bool)
-    dur, observed = facts.censor(start, end, cutoff, clock, calendar=ds.calendar, include=ok.to_numpy())
-    observed = pd.Series(observed, index=start.index)
-    frame = pd.DataFrame({"ticket_id": ticket_id})
-    seg = _segments(ds, frame, by, ts=created)
+    end = facts.to_utc(end).reset_index(drop=True)
+    dur, observed = facts.censor(start, end, ds.cutoff, clock, calendar=ds.calendar, include=include)
+    ok = ~np.isnan(dur)
+    n = len(f.table("tickets"))
+    take = np.arange(n) if pos is None else np.asarray(pos)
     if basis == "event":
-        when = end.where(observed)
+        per = to_period(end.where(observed), period, tz)
+        when = end[observed & ok]
         ok &= observed
         bnote = "event basis: completed in the period (no censoring)"
     else:
-        when = created
+        per = pd.Series(f.period("tickets", "created_at", period).array.take(take, allow_fill=True))
+        when = f.ts("tickets", "created_at").take(take[ok & (take >= 0)])
         bnote = None
-    rows = pd.concat([pd.DataFrame({"period": to_period(when, period, tz).where(ok),
-                                    "duration": dur, "observed": observed}), seg], axis=1)
-    per = span(ds.tickets["created_at"], when[ok], period=period, tz=tz)
-    agg = Agg.from_durations(rows, by=by, periods=per, levels=_ticket_levels(ds, by), horizon=horizon_s,
+    seg = pd.DataFrame({c: f.segment("tickets", c, ts="created_at").to_numpy()[np.maximum(take, 0)] for c in by},
+                       index=per.index).astype("str")
+    rows = pd.concat([pd.DataFrame({"period": per.where(ok), "duration": dur, "observed": observed}), seg], axis=1)
+    periods = span(f.ts("tickets", "created_at"), when, period=period, tz=tz)
+    agg = Agg.from_durations(rows, by=by, periods=periods, levels=_ticket_levels(ds, by), horizon=horizon_s,
                              note="; ".join(x for x in (note, bnote) if x) or None)
     return finish(agg, spec=spec, ds=ds, period=period, by=by, basis=basis, clock=clock,
                   confidence=confidence, method=method)
@@ -260,7 +261,7 @@ def first_response_time(ds, *, period="M", by=None, basis=None, clock=None, conf
     k = int((~applicable).sum())
     note = f"{k} agent-opened ticket(s) without a customer message excluded" if k else None
     return _duration_kpi(ds, first_response_time.spec, start=f["frt_start"], end=f["frt_end"],
-                         ticket_id=f["ticket_id"], created=f["created_at"], period=period, by=by,
+                         period=period, by=by,
                          basis=basis, clock=clock, confidence=confidence, method=method, note=note,
                          include=applicable, horizon_s=_horizon(horizon_s, RESPONSE_HORIZON_S, clock))
 
@@ -283,9 +284,8 @@ def reply_time(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.
     period the reply was given.
     """
     w = reply_waits(ds)
-    created = w["ticket_id"].map(ticket_facts(ds).set_index("ticket_id")["created_at"])
-    return _duration_kpi(ds, reply_time.spec, start=w["start"], end=w["end"], ticket_id=w["ticket_id"],
-                         created=created, period=period, by=by, basis=basis, clock=clock,
+    return _duration_kpi(ds, reply_time.spec, start=w["start"], end=w["end"], pos=facts.of(ds).reply_wait_pos,
+                         period=period, by=by, basis=basis, clock=clock,
                          confidence=confidence, method=method, horizon_s=_horizon(horizon_s, RESPONSE_HORIZON_S, clock))
 
 
@@ -311,7 +311,7 @@ def first_resolution_time(ds, *, period="M", by=None, basis=None, clock=None, co
     calendar); tickets never solved by the cut-off are censored."""
     f = ticket_facts(ds)
     return _duration_kpi(ds, first_resolution_time.spec, start=f["created_at"], end=f["first_resolved"],
-                         ticket_id=f["ticket_id"], created=f["created_at"], period=period, by=by,
+                         period=period, by=by,
                          basis=basis, clock=clock, confidence=confidence, method=method,
                          horizon_s=_horizon(horizon_s, RESOLUTION_HORIZON_S, clock))
 
@@ -331,7 +331,7 @@ def full_resolution_time(ds, *, period="M", by=None, basis=None, clock=None, con
     calendar); tickets open at the cut-off, reopened ones included, are censored."""
     f = ticket_facts(ds)
     return _duration_kpi(ds, full_resolution_time.spec, start=f["created_at"], end=f["resolved"],
-                         ticket_id=f["ticket_id"], created=f["created_at"], period=period, by=by,
+                         period=period, by=by,
                          basis=basis, clock=clock, confidence=confidence, method=method,
                          horizon_s=_horizon(horizon_s, RESOLUTION_HORIZON_S, clock))
 
