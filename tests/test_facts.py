@@ -240,3 +240,49 @@ def test_censor_errors():
         censor(_ts("2026-11-03T10:00Z"), _ts(None), CUT, "wall")
     with pytest.raises(ValueError, match="needs calendar"):
         censor(_ts("2026-11-03T10:00Z"), _ts(None), CUT, "business")
+
+
+# ----------------------------------------------------------------------------------------------
+# kpi_table groups each table once
+# ----------------------------------------------------------------------------------------------
+def test_kpi_table_groups_each_table_once(monkeypatch):
+    from kpi_fixtures import cross_channel_dataset
+
+    import kpitools.kpis._core as core
+
+    built = []
+    original = core._build_cells
+
+    def spy(f, table, when, period, by, ts):
+        built.append((table, when, period, tuple(by), ts))
+        return original(f, table, when, period, by, ts)
+
+    monkeypatch.setattr(core, "_build_cells", spy)
+    ds = cross_channel_dataset()
+    res = kpitools.kpi_table(ds, period="M", by="channel")
+    # every (table, timestamp, period, segments) cell index is built once for all declared KPIs
+    assert len(built) == len(set(built))
+    declared = {"ticket_volume": "tickets", "complaints": "tickets", "csat": "surveys", "nps": "surveys",
+                "abandon_rate": "contacts", "service_level": "contacts", "chat_abandonment": "contacts"}
+    done = set(res["kpi"])
+    for table in set(declared.values()):
+        names = [k for k, t in declared.items() if t == table and k in done]
+        assert len(names) >= 2, (table, names)  # shared by at least two KPIs ...
+        assert sum(b[0] == table for b in built) == 1  # ... and grouped once
+    # a second call reuses the cell index (built once per dataset)
+    kpitools.kpi_table(ds, period="M", by="channel", kpis=["ticket_volume", "complaints"])
+    assert len(built) == len(set(built))
+
+
+def test_declared_kpi_counts_by_hand(hd):
+    # ticket_volume by channel in October (Berlin): T1 email, T2 chat, T3 email, T4 web (23:30 local
+    # on Oct 31), T8 phone -> chat 1, email 2, phone 1, web 1; November: T5 email, T6 chat (00:30
+    # local Nov 1), T7 chat -> chat 2, email 1, phone 0, web 0
+    r = kpitools.kpis.ticket_volume(hd, period="M", by="channel")
+    got = {(str(p), c): v for p, c, v in zip(r["period"], r["channel"], r["value"], strict=True)}
+    assert got == {("2026-10", "chat"): 1, ("2026-10", "email"): 2, ("2026-10", "phone"): 1, ("2026-10", "web"): 1,
+                   ("2026-11", "chat"): 2, ("2026-11", "email"): 1, ("2026-11", "phone"): 0, ("2026-11", "web"): 0}
+    # CSAT (top box 4-5): October 5, 3 -> 1/2; November 4, 2 (the 1-7 row left out) -> 1/2
+    c = kpitools.kpis.csat(hd, period="M")
+    assert list(c["numerator"]) == [1, 1] and list(c["denominator"]) == [2, 2]
+    assert c["note"].iloc[1] == "1 answer(s) on another scale left out"
