@@ -843,6 +843,32 @@ def _grid(periods: pd.PeriodIndex, levels: dict[str, list[str]], by: Sequence[st
     return mi.to_frame(index=False)
 
 
+def _align(grid: pd.DataFrame, table: pd.DataFrame, periods: pd.PeriodIndex, levels: dict, by: Sequence[str]
+           ) -> tuple[pd.DataFrame, np.ndarray]:
+    """The aggregate's rows placed on the complete grid (a left join by position, not a merge).
+
+    The grid is the product periods x levels (period-major), so a row's grid position follows
+    from the position of its period and of each segment value; rows outside the grid are left out.
+    """
+    freq = grid["period"].dtype.freq
+    pos = pd.PeriodIndex(periods).asfreq(freq).get_indexer(pd.PeriodIndex(table["period"]).asfreq(freq))
+    for c in by:
+        lv = pd.Index(levels.get(c, []), dtype="str")
+        li = lv.get_indexer(table[c].astype("str"))
+        pos = np.where((pos >= 0) & (li >= 0), pos * len(lv) + li, -1)
+    inside = pos >= 0
+    if len(np.unique(pos[inside])) != int(inside.sum()):
+        raise KPIError("finish: the aggregate has more than one row for a period x segment cell")
+    row = np.full(len(grid), -1, dtype=np.int64)
+    row[pos[inside]] = np.flatnonzero(inside)
+    df = grid.copy()
+    keys = {"period", *by}
+    for c in table.columns:
+        if c not in keys:
+            df[c] = table[c].reset_index(drop=True).reindex(row).to_numpy()
+    return df, row >= 0
+
+
 def _intervals(stat: str, method: str, confidence: float, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Interval bounds per row, NaN where the interval is undefined."""
     n = len(frame)
@@ -960,12 +986,7 @@ def finish(
     keys = ["period", *by]
     grid = _grid(agg.periods, agg.levels, by)
     if len(agg.table) and len(grid):
-        t = agg.table.copy()
-        for c in by:
-            t[c] = t[c].astype("str")
-        t["period"] = pd.PeriodIndex(t["period"]).asfreq(grid["period"].dtype.freq) if len(t) else t["period"]
-        df = grid.merge(t, on=keys, how="left", validate="one_to_one", indicator="__present")
-        present = (df.pop("__present") == "both").to_numpy()
+        df, present = _align(grid, agg.table, agg.periods, agg.levels, by)
     else:
         df = grid.copy()
         present = np.zeros(len(df), dtype=bool)
