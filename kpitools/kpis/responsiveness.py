@@ -24,6 +24,7 @@ from kpitools.kpis._core import (
     BOOTSTRAP_N,
     BOOTSTRAP_SEED,
     Agg,
+    Durations,
     KPIUnavailable,
     elapsed,
     finish,
@@ -163,39 +164,6 @@ def _horizon(horizon_s, defaults: dict[str, float], clock: str) -> float:
     return defaults[clock] if horizon_s is None else horizon_s
 
 
-def _duration_kpi(ds, spec, *, start, end, pos=None, period, by, basis, clock,
-                  confidence, method, note=None, include=None, horizon_s=None) -> pd.DataFrame:
-    """Duration KPI over tickets (or waits): censor at the cut-off, cut by basis, finish.
-
-    ``pos``: the ticket row of each item (default: the items are the tickets' rows); periods of
-    the created basis and segments come from the ticket's facts.
-    """
-    f = facts.of(ds)
-    tz = ds.settings.timezone
-    end = facts.to_utc(end).reset_index(drop=True)
-    dur, observed = facts.censor(start, end, ds.cutoff, clock, calendar=ds.calendar, include=include)
-    ok = ~np.isnan(dur)
-    n = len(f.table("tickets"))
-    take = np.arange(n) if pos is None else np.asarray(pos)
-    if basis == "event":
-        per = to_period(end.where(observed), period, tz)
-        when = end[observed & ok]
-        ok &= observed
-        bnote = "event basis: completed in the period (no censoring)"
-    else:
-        per = pd.Series(f.period("tickets", "created_at", period).array.take(take, allow_fill=True))
-        when = f.ts("tickets", "created_at").take(take[ok & (take >= 0)])
-        bnote = None
-    seg = pd.DataFrame({c: f.segment("tickets", c, ts="created_at").to_numpy()[np.maximum(take, 0)] for c in by},
-                       index=per.index).astype("str")
-    rows = pd.concat([pd.DataFrame({"period": per.where(ok), "duration": dur, "observed": observed}), seg], axis=1)
-    periods = span(f.ts("tickets", "created_at"), when, period=period, tz=tz)
-    agg = Agg.from_durations(rows, by=by, periods=periods, levels=_ticket_levels(ds, by), horizon=horizon_s,
-                             note="; ".join(x for x in (note, bnote) if x) or None)
-    return finish(agg, spec=spec, ds=ds, period=period, by=by, basis=basis, clock=clock,
-                  confidence=confidence, method=method)
-
-
 _DUR_COLS = {"tickets": ("created_at",)}
 
 
@@ -260,10 +228,8 @@ def first_response_time(ds, *, period="M", by=None, basis=None, clock=None, conf
     applicable = f["frt_start"].notna()
     k = int((~applicable).sum())
     note = f"{k} agent-opened ticket(s) without a customer message excluded" if k else None
-    return _duration_kpi(ds, first_response_time.spec, start=f["frt_start"], end=f["frt_end"],
-                         period=period, by=by,
-                         basis=basis, clock=clock, confidence=confidence, method=method, note=note,
-                         include=applicable, horizon_s=_horizon(horizon_s, RESPONSE_HORIZON_S, clock))
+    return Durations("tickets", "created_at", f["frt_start"], f["frt_end"], include=applicable.to_numpy(),
+                     note=note, horizon=_horizon(horizon_s, RESPONSE_HORIZON_S, clock))
 
 
 @register(
@@ -284,9 +250,8 @@ def reply_time(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.
     period the reply was given.
     """
     w = reply_waits(ds)
-    return _duration_kpi(ds, reply_time.spec, start=w["start"], end=w["end"], pos=facts.of(ds).reply_wait_pos,
-                         period=period, by=by, basis=basis, clock=clock,
-                         confidence=confidence, method=method, horizon_s=_horizon(horizon_s, RESPONSE_HORIZON_S, clock))
+    return Durations("tickets", "created_at", w["start"], w["end"], pos=facts.of(ds).reply_wait_pos,
+                     horizon=_horizon(horizon_s, RESPONSE_HORIZON_S, clock))
 
 
 def _check_res(col):
@@ -310,10 +275,8 @@ def first_resolution_time(ds, *, period="M", by=None, basis=None, clock=None, co
     """First resolution time: creation to the first time the ticket is solved (default clock
     calendar); tickets never solved by the cut-off are censored."""
     f = ticket_facts(ds)
-    return _duration_kpi(ds, first_resolution_time.spec, start=f["created_at"], end=f["first_resolved"],
-                         period=period, by=by,
-                         basis=basis, clock=clock, confidence=confidence, method=method,
-                         horizon_s=_horizon(horizon_s, RESOLUTION_HORIZON_S, clock))
+    return Durations("tickets", "created_at", f["created_at"], f["first_resolved"],
+                     horizon=_horizon(horizon_s, RESOLUTION_HORIZON_S, clock))
 
 
 @register(
@@ -330,10 +293,8 @@ def full_resolution_time(ds, *, period="M", by=None, basis=None, clock=None, con
     """Full resolution time: creation to the final resolution after any reopens (default clock
     calendar); tickets open at the cut-off, reopened ones included, are censored."""
     f = ticket_facts(ds)
-    return _duration_kpi(ds, full_resolution_time.spec, start=f["created_at"], end=f["resolved"],
-                         period=period, by=by,
-                         basis=basis, clock=clock, confidence=confidence, method=method,
-                         horizon_s=_horizon(horizon_s, RESOLUTION_HORIZON_S, clock))
+    return Durations("tickets", "created_at", f["created_at"], f["resolved"],
+                     horizon=_horizon(horizon_s, RESOLUTION_HORIZON_S, clock))
 
 
 def _status_time(ds, spec, statuses, *, period, by, basis, clock, confidence, method, horizon_s):
