@@ -969,15 +969,22 @@ def _intervals(stat: str, method: str, confidence: float, frame: pd.DataFrame) -
 
 def _join_notes(index: pd.Index, *parts) -> pd.Series:
     """Row-wise '; '-join of notes (Series of str/None, or one str for all rows); None when empty."""
-    acc = pd.Series("", index=index, dtype=object)
+    n = len(index)
+    acc = np.full(n, "", dtype=object)
     for p in parts:
         if p is None:
             continue
-        s = p if isinstance(p, pd.Series) else pd.Series(p, index=index, dtype=object)
-        s = s.astype(object).where(s.notna(), "")
-        sep = np.where((acc != "") & (s != ""), "; ", "")
-        acc = acc + sep + s
-    return acc.where(acc != "", None).astype("str")
+        if isinstance(p, pd.Series):
+            arr = p.to_numpy(dtype=object)
+            miss = pd.isna(arr)
+            if miss.all():  # nothing to add (the usual case): skip the string work
+                continue
+            arr = np.where(miss, "", arr)
+        else:
+            arr = np.full(n, p, dtype=object)
+        sep = np.where((acc != "") & (arr != ""), "; ", "")
+        acc = acc + sep + arr
+    return pd.Series(np.where(acc != "", acc, None), index=index, dtype=object).astype("str")
 
 
 def finish(

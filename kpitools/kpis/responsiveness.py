@@ -299,22 +299,30 @@ def full_resolution_time(ds, *, period="M", by=None, basis=None, clock=None, con
 
 def _status_time(ds, spec, statuses, *, period, by, basis, clock, confidence, method, horizon_s):
     iv = status_intervals(ds)
+    fx = facts.of(ds)
     f = ticket_facts(ds)
-    res = iv["ticket_id"].map(f.set_index("ticket_id")["resolved"])
+    code = fx.status_interval_code  # each span's ticket (distinct id), once per dataset
+    first_row = np.flatnonzero(~f["ticket_id"].duplicated().to_numpy())
+    res = f["resolved"].take(first_row[np.maximum(code, 0)]).reset_index(drop=True).where(code >= 0)
     # spans after the final resolution do not count; a solved ticket's time is complete
-    sel = iv["status"].isin(statuses)
+    sel = iv["status"].isin(statuses).to_numpy()
     end = iv["end"].where(res.isna() | (iv["end"] <= res), res)
-    part = iv.loc[sel, ["ticket_id"]].assign(
-        sec=np.clip(elapsed(ds, iv.loc[sel, "start"], end[sel], clock), 0, None))
-    total = f["ticket_id"].map(part.groupby("ticket_id")["sec"].sum()).fillna(0.0)
+    sec = np.nan_to_num(np.clip(elapsed(ds, iv.loc[sel, "start"], end[sel], clock), 0, None))  # NaN adds 0
+    known = code[sel] >= 0
+    total = pd.Series(np.bincount(code[sel][known], weights=sec[known], minlength=len(fx.ticket_index))[fx.ticket_code])
     observed = f["resolved"].notna() & (f["resolved"] <= ds.cutoff)
     tz = ds.settings.timezone
-    when = f["created_at"] if basis == "created" else f["resolved"].where(observed)
+    if basis == "created":
+        when = f["created_at"]
+        per = fx.period("tickets", "created_at", period)
+    else:
+        when = f["resolved"].where(observed)
+        per = to_period(when, period, tz)
     ok = when.notna()
     if basis == "event":
         ok &= observed
     seg = ticket_segments(ds, by)
-    rows = pd.concat([pd.DataFrame({"period": to_period(when, period, tz).where(ok), "duration": total,
+    rows = pd.concat([pd.DataFrame({"period": per.where(ok), "duration": total,
                                     "observed": observed}), seg], axis=1)
     agg = Agg.from_durations(rows, by=by, periods=span(f["created_at"], when[ok], period=period, tz=tz),
                              levels=_ticket_levels(ds, by), horizon=_horizon(horizon_s, RESOLUTION_HORIZON_S, clock),
