@@ -26,6 +26,18 @@ function runs (``by`` arrives as a list, ``basis``/``clock`` defaulted from the 
 Counts (``stat="count"``) show 0 for empty cells (n = 0, note "no data"); every other stat
 shows NaN there.
 
+A KPI may instead *declare* what it reduces and let the wrapper do the rest: it returns
+:class:`Sums` (a facts table, the timestamp of its periods, per-row measures to add up and the
+population) or :class:`Durations` (start/end pairs censored at the cut-off); the wrapper groups
+through :func:`cells` (one cell code per row, built once per table, timestamp, period and segments
+and shared by every KPI of that table), completes the grid, estimates and presents::
+
+    def ticket_volume(ds, *, period="M", by=None, ...):
+        return Sums("tickets", "created_at", sums={"n": np.ones(len(ds.tickets))})
+
+Rows, periods, segments and ticket-event facts come from :mod:`kpitools.facts` (built once per
+dataset); the estimate step is the table :data:`ESTIMATORS` (stat -> estimator).
+
 The three layers (``docs``: aggregate -> estimate -> present):
 
 1. the KPI function builds per-row data and :class:`Agg` (sufficient statistics per period and
