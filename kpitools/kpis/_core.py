@@ -26,6 +26,18 @@ function runs (``by`` arrives as a list, ``basis``/``clock`` defaulted from the 
 Counts (``stat="count"``) show 0 for empty cells (n = 0, note "no data"); every other stat
 shows NaN there.
 
+A KPI may instead *declare* what it reduces and let the wrapper do the rest: it returns
+:class:`Sums` (a facts table, the timestamp of its periods, per-row measures to add up and the
+population) or :class:`Durations` (start/end pairs censored at the cut-off); the wrapper groups
+through :func:`cells` (one cell code per row, built once per table, timestamp, period and segments
+and shared by every KPI of that table), completes the grid, estimates and presents::
+
+    def ticket_volume(ds, *, period="M", by=None, ...):
+        return Sums("tickets", "created_at", sums={"n": np.ones(len(ds.tickets))})
+
+Rows, periods, segments and ticket-event facts come from :mod:`kpitools.facts` (built once per
+dataset); the estimate step is the table :data:`ESTIMATORS` (stat -> estimator).
+
 The three layers (``docs``: aggregate -> estimate -> present):
 
 1. the KPI function builds per-row data and :class:`Agg` (sufficient statistics per period and
@@ -50,6 +62,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from kpitools import facts
+
 __all__ = [
     "KPISpec",
     "Agg",
@@ -63,6 +77,14 @@ __all__ = [
     "MISSING",
     "register",
     "finish",
+    "Sums",
+    "Durations",
+    "reduce_durations",
+    "cells",
+    "reduce_sums",
+    "ESTIMATORS",
+    "Cells",
+    "Estimate",
     "to_period",
     "period_range",
     "period_bounds",
@@ -76,7 +98,6 @@ __all__ = [
     "catalogue",
     "kpi_table",
     "skipped_kpis",
-    "cache",
     "elapsed",
 ]
 
@@ -292,8 +313,14 @@ def register(
             reason = missing_requirements(ds, spec, by_list)
             if reason:
                 raise KPIUnavailable(f"{name}: {reason}")
-            return func(ds, period=period, by=by_list, basis=basis, clock=clock,
-                        confidence=confidence, method=method, **options)
+            out = func(ds, period=period, by=by_list, basis=basis, clock=clock,
+                       confidence=confidence, method=method, **options)
+            if isinstance(out, Sums | Durations):  # a declaration: group, estimate, present here
+                agg = (reduce_sums(ds, out, period=period, by=by_list) if isinstance(out, Sums) else
+                       reduce_durations(ds, out, period=period, by=by_list, basis=basis, clock=clock))
+                out = finish(agg, spec=spec, ds=ds, period=period, by=by_list, basis=basis, clock=clock,
+                             confidence=confidence, method=method)
+            return out
 
         spec = KPISpec(
             name=name, title=title, group=group, definition=definition, formula=formula, unit=unit,
@@ -493,18 +520,6 @@ def elapsed(ds, start, end, clock: str) -> np.ndarray:
     return ((end - start) / pd.Timedelta(seconds=1)).to_numpy(dtype="float64", na_value=np.nan)
 
 
-def cache(ds) -> dict:
-    """The Dataset's shared cache dict (``ds.cache``), created on first use."""
-    c = getattr(ds, "cache", None)
-    if c is None:
-        c = {}
-        try:
-            ds.cache = c
-        except AttributeError:  # pragma: no cover - a Dataset without attribute slots
-            pass
-    return c
-
-
 # ----------------------------------------------------------------------------------------------
 # segments
 # ----------------------------------------------------------------------------------------------
@@ -535,25 +550,30 @@ def segment_frame(ds, df: pd.DataFrame, by: Sequence[str], *, ts: pd.Series | No
                 tickets = _table(ds, "tickets")
             if tickets is None or "ticket_id" not in df.columns or col not in tickets.columns:
                 raise KPIUnavailable(f"segment {col!r} is not a column of {main!r} (nor of tickets via ticket_id)")
-            lookup = tickets.drop_duplicates("ticket_id").set_index("ticket_id")[col]
-            s = df["ticket_id"].map(lookup)
+            s = _borrow(ds, df["ticket_id"], col)
         s = pd.Series(s, index=df.index).astype("str")
         s = s.where(pd.Series(s).notna() & (s != "") & (s != "<NA>") & (s != "nan"), MISSING)
         out[col] = s.astype("str")
     return out
 
 
+def _borrow(ds, ticket_id: pd.Series, col: str) -> pd.Series:
+    """Ticket segment ``col`` (text, :data:`MISSING` for empty) for each id in ``ticket_id``."""
+    f = facts.of(ds)
+    code = f.ticket_index.get_indexer(ticket_id)
+    first_row = np.flatnonzero(~f.table("tickets")["ticket_id"].duplicated().to_numpy())
+    vals = f.segment("tickets", col).to_numpy()[first_row[np.maximum(code, 0)]] if len(first_row) else \
+        np.full(len(code), MISSING, dtype=object)
+    return pd.Series(np.where(code >= 0, vals, MISSING), index=ticket_id.index, dtype="str")
+
+
 def ticket_segments(ds, by: Sequence[str]) -> pd.DataFrame:
-    """:func:`segment_frame` of ``ds.tickets`` (positional index 0..n-1), cached on ``ds.cache``.
+    """:func:`segment_frame` of ``ds.tickets`` (positional index 0..n-1), from the dataset's facts
+    (:meth:`kpitools.facts.Facts.segments`, each column built once).
 
     Derived ``hour``/``weekday`` come from ``created_at``.
     """
-    key = ("kpis.ticket_segments", tuple(by))
-    c = cache(ds)
-    if key not in c:
-        t = ds.tickets.reset_index(drop=True)
-        c[key] = segment_frame(ds, t, by, ts=t["created_at"])
-    return c[key]
+    return facts.of(ds).segments("tickets", by, ts="created_at")
 
 
 def ticket_levels(ds, by: Sequence[str]) -> dict[str, list[str]]:
@@ -602,6 +622,20 @@ class Agg:
         ``value`` (``from_values(..., keep_values=True)``).
     horizon : float, optional
         Duration KPIs: horizon of the restricted mean in seconds (None: no ``rmst``).
+    empty_when : str, optional
+        Column of ``table`` whose zero makes a cell "no data" (default ``n``), e.g. the active
+        agents of a workload: agents with nothing handled are a value 0, not missing data.
+    relabel : dict, optional
+        Count column -> (note text, replacement) where the count is positive, e.g. a zero
+        denominator explained as "all items pending".
+    period_notes : dict, optional
+        Period -> note appended to every cell of that period (a period not over at the cut-off).
+    clock : str or dict, optional
+        Echoed ``clock`` instead of the caller's: one text, or ``{segment column: {level: clock}}``.
+    flags : dict, optional
+        Output column -> function of the value array giving a boolean flag (NA where no value).
+    constants : dict, optional
+        Output column -> one value for every row (e.g. where the agents came from).
     """
 
     table: pd.DataFrame
@@ -614,6 +648,12 @@ class Agg:
     notes: dict[str, str] = field(default_factory=dict)
     values: pd.DataFrame | None = None
     horizon: float | None = None
+    empty_when: str | None = None
+    relabel: dict[str, tuple[str, str]] = field(default_factory=dict)
+    period_notes: dict = field(default_factory=dict)
+    clock: Any = None
+    flags: dict[str, Callable[[np.ndarray], np.ndarray]] = field(default_factory=dict)
+    constants: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_rows(
@@ -706,6 +746,173 @@ class Agg:
                    horizon=None if horizon is None else float(horizon), **kw)
 
 
+# ----------------------------------------------------------------------------------------------
+# declarations: what a KPI reduces (the register wrapper does the rest)
+# ----------------------------------------------------------------------------------------------
+@dataclass
+class Sums:
+    """A KPI's declaration: sums of per-row measures of one facts table per period x segment.
+
+    A KPI function returns a ``Sums`` instead of a DataFrame; the :func:`register` wrapper then
+    groups (:func:`cells`: one cell code per row, built once per table, timestamp, period and
+    segments, and shared by every KPI of that table), completes the grid, estimates
+    (:data:`ESTIMATORS`), and sets targets and notes (:func:`finish`).
+
+    Attributes
+    ----------
+    table : str
+        Facts table (``tickets``, ``contacts``, ``surveys``...); its rows are the measures' rows.
+    when : str
+        Timestamp column of ``table`` giving each row's period (and ``hour``/``weekday``).
+    sums : dict
+        Output column of :class:`Agg` ``table`` -> per-row measure (array of bool or float, one
+        value per row of ``table``), summed per cell.
+    population : array of bool, optional
+        The KPI's rows (default: every row); levels and cell presence come from them.
+    span : tuple of Series, optional
+        Timestamps whose periods to show, first to last (default: ``when`` over the whole table).
+    ts : str, optional
+        Timestamp column of ``hour``/``weekday`` segments (default: ``when``).
+    agg : dict
+        Further :class:`Agg` fields (``denominator_label``, ``extras``, ``note``, ``notes``...).
+    """
+
+    table: str
+    when: str
+    sums: dict[str, Any]
+    population: np.ndarray | None = None
+    span: tuple | None = None
+    ts: str | None = None
+    agg: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Durations:
+    """A KPI's declaration: a (start, end) pair per item, censored at the cut-off (Kaplan-Meier).
+
+    The :func:`register` wrapper censors with :func:`kpitools.facts.censor` on the KPI's clock,
+    cuts periods by basis (``created``: the period of the item's row of ``table`` at ``when``;
+    ``event``: the period of the end, completed items only), takes segments from that row and
+    finishes (median, p90, restricted mean).
+
+    Attributes
+    ----------
+    table : str
+        Facts table of the items' rows (``tickets``); segments and levels come from it.
+    when : str
+        Timestamp column of ``table`` for the created basis and ``hour``/``weekday``.
+    start, end : Series of UTC timestamps
+        One per item; a missing end is still running.
+    pos : array of int, optional
+        Row of ``table`` of each item (default: the items are the table's rows).
+    include : array of bool, optional
+        Items to measure (others are left out).
+    horizon : float, optional
+        Horizon of the restricted mean, seconds.
+    note : str, optional
+        Note on every row.
+    """
+
+    table: str
+    when: str
+    start: Any
+    end: Any
+    pos: np.ndarray | None = None
+    include: np.ndarray | None = None
+    horizon: float | None = None
+    note: str | None = None
+
+
+def reduce_durations(ds, decl: Durations, *, period: str, by: Sequence[str], basis: str, clock: str) -> Agg:
+    """:class:`Agg` of a :class:`Durations` declaration (censored durations per period x segment)."""
+    f = facts.of(ds)
+    tz = ds.settings.timezone
+    end = facts.to_utc(decl.end).reset_index(drop=True)
+    dur, observed = facts.censor(decl.start, end, ds.cutoff, clock, calendar=ds.calendar, include=decl.include)
+    ok = ~np.isnan(dur)
+    take = np.arange(len(f.table(decl.table))) if decl.pos is None else np.asarray(decl.pos)
+    if basis == "event":
+        per = to_period(end.where(observed), period, tz)
+        when = end[observed & ok]
+        ok &= observed
+        bnote = "event basis: completed in the period (no censoring)"
+    else:
+        per = pd.Series(f.period(decl.table, decl.when, period).array.take(take, allow_fill=True))
+        when = f.ts(decl.table, decl.when).take(take[ok & (take >= 0)])
+        bnote = None
+    seg = pd.DataFrame({c: f.segment(decl.table, c, ts=decl.when).to_numpy()[np.maximum(take, 0)] for c in by},
+                       index=per.index).astype("str")
+    rows = pd.concat([pd.DataFrame({"period": per.where(ok), "duration": dur, "observed": observed}), seg], axis=1)
+    levels = {c: list(f.codes(decl.table, c, ts=decl.when)[1]) for c in by}
+    return Agg.from_durations(rows, by=by, periods=span(f.ts(decl.table, decl.when), when, period=period, tz=tz),
+                              levels=levels, horizon=decl.horizon,
+                              note="; ".join(x for x in (decl.note, bnote) if x) or None)
+
+
+def cells(ds, table: str, when: str, period: str, by: Sequence[str], ts: str | None = None
+          ) -> tuple[np.ndarray, pd.DataFrame]:
+    """Cell code of every row of ``table`` per (period of ``when``, *by), and the cells' keys.
+
+    Built once per (table, when, period, by) on the dataset's facts and shared by all KPIs that
+    reduce that table. Returns ``(code, keys)``: ``code`` int64 per row (-1 where the period is
+    missing), ``keys`` one row per code with ``period`` and the segment columns (text).
+    """
+    f = facts.of(ds)
+    ts = ts or when
+    return f.memo((cells, table, when, period, tuple(by), ts), lambda: _build_cells(f, table, when, period, by, ts))
+
+
+def _build_cells(f, table: str, when: str, period: str, by: Sequence[str], ts: str
+                 ) -> tuple[np.ndarray, pd.DataFrame]:
+    per = f.period(table, when, period)
+    ordinal = per.array.asi8
+    ok = ~per.isna().to_numpy()
+    key = np.zeros(len(per), dtype=np.int64)
+    lo = int(ordinal[ok].min()) if ok.any() else 0
+    key[ok] = ordinal[ok] - lo
+    segs = []
+    for c in by:
+        codes, levels = f.codes(table, c, ts=ts)
+        key = key * max(len(levels), 1) + codes
+        segs.append((c, codes, levels))
+    uniq, inv = np.unique(key[ok], return_inverse=True)
+    code = np.full(len(per), -1, dtype=np.int64)
+    code[ok] = inv
+    rest = uniq
+    cols = {}
+    for c, _, levels in reversed(segs):
+        n = max(len(levels), 1)
+        cols[c] = pd.Series(levels.to_numpy()[rest % n], dtype="str")
+        rest = rest // n
+    keys = pd.DataFrame({"period": pd.PeriodIndex.from_ordinals(rest + lo, freq=PERIODS[period])})
+    for c, *_ in segs:
+        keys[c] = cols[c]
+    return code, keys
+
+
+def reduce_sums(ds, decl: Sums, *, period: str, by: Sequence[str]) -> Agg:
+    """:class:`Agg` of a :class:`Sums` declaration (the aggregate step of a declared KPI)."""
+    f = facts.of(ds)
+    code, keys = cells(ds, decl.table, decl.when, period, by, decl.ts)
+    n_rows = len(code)
+    pop = np.ones(n_rows, dtype=bool) if decl.population is None else np.asarray(decl.population, dtype=bool)
+    valid = pop & (code >= 0)
+    c = code[valid]
+    k = len(keys)
+    present = np.bincount(c, minlength=k) > 0
+    table = keys[present].reset_index(drop=True)
+    for out, measure in decl.sums.items():
+        w = np.asarray(measure, dtype="float64")[valid]
+        table[out] = np.bincount(c, weights=w, minlength=k)[present]
+    levels = {}
+    for col in by:
+        codes, lv = f.codes(decl.table, col, ts=decl.ts or decl.when)
+        levels[col] = list(lv.to_numpy()[np.unique(codes[pop])])
+    spans = decl.span if decl.span is not None else (f.ts(decl.table, decl.when),)
+    periods = span(*spans, period=period, tz=ds.settings.timezone)
+    return Agg(table=table, periods=periods, levels=levels, **decl.agg)
+
+
 def _grid(periods: pd.PeriodIndex, levels: dict[str, list[str]], by: Sequence[str]) -> pd.DataFrame:
     arrays = [pd.PeriodIndex(periods)] + [pd.Index(levels.get(c, []), dtype="str") for c in by]
     if len(arrays[0]) == 0 or any(len(a) == 0 for a in arrays):
@@ -713,6 +920,32 @@ def _grid(periods: pd.PeriodIndex, levels: dict[str, list[str]], by: Sequence[st
         return pd.DataFrame(cols)
     mi = pd.MultiIndex.from_product(arrays, names=["period", *by])
     return mi.to_frame(index=False)
+
+
+def _align(grid: pd.DataFrame, table: pd.DataFrame, periods: pd.PeriodIndex, levels: dict, by: Sequence[str]
+           ) -> tuple[pd.DataFrame, np.ndarray]:
+    """The aggregate's rows placed on the complete grid (a left join by position, not a merge).
+
+    The grid is the product periods x levels (period-major), so a row's grid position follows
+    from the position of its period and of each segment value; rows outside the grid are left out.
+    """
+    freq = grid["period"].dtype.freq
+    pos = pd.PeriodIndex(periods).asfreq(freq).get_indexer(pd.PeriodIndex(table["period"]).asfreq(freq))
+    for c in by:
+        lv = pd.Index(levels.get(c, []), dtype="str")
+        li = lv.get_indexer(table[c].astype("str"))
+        pos = np.where((pos >= 0) & (li >= 0), pos * len(lv) + li, -1)
+    inside = pos >= 0
+    if len(np.unique(pos[inside])) != int(inside.sum()):
+        raise KPIError("finish: the aggregate has more than one row for a period x segment cell")
+    row = np.full(len(grid), -1, dtype=np.int64)
+    row[pos[inside]] = np.flatnonzero(inside)
+    df = grid.copy()
+    keys = {"period", *by}
+    for c in table.columns:
+        if c not in keys:
+            df[c] = table[c].reset_index(drop=True).reindex(row).to_numpy()
+    return df, row >= 0
 
 
 def _intervals(stat: str, method: str, confidence: float, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -748,15 +981,22 @@ def _intervals(stat: str, method: str, confidence: float, frame: pd.DataFrame) -
 
 def _join_notes(index: pd.Index, *parts) -> pd.Series:
     """Row-wise '; '-join of notes (Series of str/None, or one str for all rows); None when empty."""
-    acc = pd.Series("", index=index, dtype=object)
+    n = len(index)
+    acc = np.full(n, "", dtype=object)
     for p in parts:
         if p is None:
             continue
-        s = p if isinstance(p, pd.Series) else pd.Series(p, index=index, dtype=object)
-        s = s.astype(object).where(s.notna(), "")
-        sep = np.where((acc != "") & (s != ""), "; ", "")
-        acc = acc + sep + s
-    return acc.where(acc != "", None).astype("str")
+        if isinstance(p, pd.Series):
+            arr = p.to_numpy(dtype=object)
+            miss = pd.isna(arr)
+            if miss.all():  # nothing to add (the usual case): skip the string work
+                continue
+            arr = np.where(miss, "", arr)
+        else:
+            arr = np.full(n, p, dtype=object)
+        sep = np.where((acc != "") & (arr != ""), "; ", "")
+        acc = acc + sep + arr
+    return pd.Series(np.where(acc != "", acc, None), index=index, dtype=object).astype("str")
 
 
 def finish(
@@ -832,12 +1072,7 @@ def finish(
     keys = ["period", *by]
     grid = _grid(agg.periods, agg.levels, by)
     if len(agg.table) and len(grid):
-        t = agg.table.copy()
-        for c in by:
-            t[c] = t[c].astype("str")
-        t["period"] = pd.PeriodIndex(t["period"]).asfreq(grid["period"].dtype.freq) if len(t) else t["period"]
-        df = grid.merge(t, on=keys, how="left", validate="one_to_one", indicator="__present")
-        present = (df.pop("__present") == "both").to_numpy()
+        df, present = _align(grid, agg.table, agg.periods, agg.levels, by)
     else:
         df = grid.copy()
         present = np.zeros(len(df), dtype=bool)
@@ -848,125 +1083,230 @@ def finish(
         method = spec.method or DEFAULT_METHOD.get(stat)
     if stat == "mean":
         _check_choice("method", method, MEAN_METHODS if agg.values is not None else ("t",))
+    cells = Cells(df=df, present=present, agg=agg, keys=keys, confidence=confidence, method=method,
+                  seed=seed, n_boot=n_boot)
+    est = ESTIMATORS[stat](cells)
+    return _present(est, cells, spec=spec, ds=ds, by=by, basis=basis, clock=clock)
 
-    # ---- n, value, numerator, denominator per stat --------------------------------------------
-    def col(name, fill=np.nan):
-        if name in df.columns:
-            return pd.to_numeric(df[name], errors="coerce").astype("float64").fillna(fill)
-        return pd.Series(fill, index=df.index, dtype="float64")
 
-    extras: dict[str, pd.Series] = {}
-    note_data = None
-    if stat == "duration":
-        out = _durations(agg, df, keys, confidence)
-        # an all-censored cell says so already; otherwise explain a missing restricted mean
-        unknown_rmst = (out["events"] > 0) & out["rmst"].isna() & (agg.horizon is not None)
-        value, numerator, denominator = out["median"], col("__none__"), col("__none__")
-        n = out["n"]
-        ci_low, ci_high = out["median_ci_low"], out["median_ci_high"]
-        for c in STAT_EXTRAS["duration"]:
-            extras[c] = out[c]
-        note_data = _join_notes(
-            df.index,
-            pd.Series(np.where((n > 0) & (out["events"] == 0), "all censored", None), index=df.index),
-            pd.Series(np.where(unknown_rmst, "rmst: follow-up shorter than horizon", None), index=df.index))
-    else:
-        if stat == "nps":
-            d, s, p = col("detractors", 0.0), col("passives", 0.0), col("promoters", 0.0)
-            n = d + s + p
-            numerator, denominator = p - d, n
-            value = 100.0 * numerator / denominator.where(denominator > 0)
-            extras.update(detractors=d, passives=s, promoters=p)
-        elif stat == "mean":
-            n = col("n", 0.0)
-            numerator, denominator = col("numerator"), col("denominator", 0.0)
-            value = col("mean").where(n > 0)
-            extras.update(mean=col("mean"), sd=col("sd"))
-        elif stat == "count":
-            n = col("n", 0.0) if "n" in df.columns else col("numerator", 0.0)
-            numerator = col("numerator", 0.0) if "numerator" in df.columns else n
-            denominator = col("denominator", 0.0) if "denominator" in df.columns else col("__none__")
-            value = col("value", 0.0) if "value" in df.columns else numerator.copy()
-        elif stat in ("proportion", "ratio"):
-            numerator, denominator = col("numerator", 0.0), col("denominator", 0.0)
-            n = col("n", 0.0) if "n" in df.columns else denominator
-            value = numerator / denominator.where(denominator != 0)
-        else:  # money, level: value supplied directly
-            n = col("n", 0.0)
-            numerator = col("numerator") if "numerator" in df.columns else col("__none__")
-            denominator = col("denominator") if "denominator" in df.columns else col("__none__")
-            value = col("value").where(n > 0)
-        if stat == "mean" and method == "bootstrap":
-            ci_low, ci_high = _bootstrap_cells(agg, df, keys, confidence, n_boot=n_boot, seed=seed)
-        elif stat in ("proportion", "nps", "mean"):
-            ci_low, ci_high = _intervals(stat, method, confidence, pd.DataFrame(
-                {"numerator": numerator, "denominator": denominator, "n": n,
-                 **{k: v for k, v in extras.items()}}))
-            ci_low, ci_high = pd.Series(ci_low, index=df.index), pd.Series(ci_high, index=df.index)
-        else:
-            ci_low = ci_high = pd.Series(np.nan, index=df.index)
-        if stat in ("proportion", "ratio"):
-            zero = (n > 0) & (denominator == 0)
-            note_data = pd.Series(np.where(zero, f"zero denominator: {agg.denominator_label}", None), index=df.index)
-            value = value.where(~zero)
+@dataclass
+class Cells:
+    """The complete period x segment grid with the aggregate's columns, input of an estimator."""
 
-    if stat not in ("proportion", "nps", "mean", "duration"):
-        method_out = None
-    else:
-        method_out = method
-    if stat == "mean" and method == "bootstrap":  # cells above BOOTSTRAP_MAX_N values: t interval
+    df: pd.DataFrame
+    present: np.ndarray
+    agg: Agg
+    keys: list[str]
+    confidence: float
+    method: str | None
+    seed: int | None = BOOTSTRAP_SEED
+    n_boot: int = BOOTSTRAP_N
+
+    @property
+    def index(self) -> pd.Index:
+        return self.df.index
+
+    def col(self, name: str, fill=np.nan) -> pd.Series:
+        """Column ``name`` as float (``fill`` for empty cells), or ``fill`` everywhere when absent."""
+        if name in self.df.columns:
+            return pd.to_numeric(self.df[name], errors="coerce").astype("float64").fillna(fill)
+        return pd.Series(fill, index=self.df.index, dtype="float64")
+
+    def has(self, name: str) -> bool:
+        return name in self.df.columns
+
+
+@dataclass
+class Estimate:
+    """Output of an estimator: the per-cell statistics of the tidy result."""
+
+    value: pd.Series
+    numerator: pd.Series
+    denominator: pd.Series
+    n: pd.Series
+    ci_low: pd.Series
+    ci_high: pd.Series
+    method: Any = None
+    extras: dict[str, pd.Series] = field(default_factory=dict)
+    note: pd.Series | None = None
+    empty: pd.Series | None = None
+
+
+def _nan(c: Cells) -> pd.Series:
+    return pd.Series(np.nan, index=c.index, dtype="float64")
+
+
+def _ci(stat: str, c: Cells, **cols) -> tuple[pd.Series, pd.Series]:
+    lo, hi = _intervals(stat, c.method, c.confidence, pd.DataFrame(cols))
+    return pd.Series(lo, index=c.index), pd.Series(hi, index=c.index)
+
+
+def _zero_denominator(c: Cells, value, n, denominator) -> tuple[pd.Series, pd.Series]:
+    zero = (n > 0) & (denominator == 0)
+    note = pd.Series(np.where(zero, f"zero denominator: {c.agg.denominator_label}", None), index=c.index)
+    return value.where(~zero), note
+
+
+def _est_duration(c: Cells) -> Estimate:
+    """Kaplan-Meier median (value) with p90, restricted mean and censored counts as extras."""
+    out = _durations(c.agg, c.df, c.keys, c.confidence)
+    unknown_rmst = (out["events"] > 0) & out["rmst"].isna() & (c.agg.horizon is not None)
+    note = _join_notes(
+        c.index,
+        pd.Series(np.where((out["n"] > 0) & (out["events"] == 0), "all censored", None), index=c.index),
+        pd.Series(np.where(unknown_rmst, "rmst: follow-up shorter than horizon", None), index=c.index))
+    return Estimate(value=out["median"], numerator=_nan(c), denominator=_nan(c), n=out["n"],
+                    ci_low=out["median_ci_low"], ci_high=out["median_ci_high"], method=c.method,
+                    extras={k: out[k] for k in STAT_EXTRAS["duration"]}, note=note)
+
+
+def _est_nps(c: Cells) -> Estimate:
+    """100 (promoters - detractors) / answers, adjusted-Wald interval by default."""
+    d, s, p = c.col("detractors", 0.0), c.col("passives", 0.0), c.col("promoters", 0.0)
+    n = d + s + p
+    value = 100.0 * (p - d) / n.where(n > 0)
+    lo, hi = _ci("nps", c, numerator=p - d, denominator=n, n=n, detractors=d, passives=s, promoters=p)
+    return Estimate(value=value, numerator=p - d, denominator=n, n=n, ci_low=lo, ci_high=hi, method=c.method,
+                    extras={"detractors": d, "passives": s, "promoters": p})
+
+
+def _est_mean(c: Cells) -> Estimate:
+    """Mean with the t interval, or the seeded bootstrap of the cell's value counts."""
+    n = c.col("n", 0.0)
+    mean, sd = c.col("mean"), c.col("sd")
+    if c.method == "bootstrap":
         from kpitools.stats.intervals import BOOTSTRAP_MAX_N
 
-        method_out = np.where(n.to_numpy() > BOOTSTRAP_MAX_N, f"t (n > {BOOTSTRAP_MAX_N})", "bootstrap")
-    if stat == "count":  # a count of nothing is 0; cells absent from the aggregate say so
-        empty = pd.Series(~present, index=df.index)
+        lo, hi = _bootstrap_cells(c.agg, c.df, c.keys, c.confidence, n_boot=c.n_boot, seed=c.seed)
+        method = np.where(n.to_numpy() > BOOTSTRAP_MAX_N, f"t (n > {BOOTSTRAP_MAX_N})", "bootstrap")
     else:
-        empty = n.fillna(0) <= 0
+        lo, hi = _ci("mean", c, n=n, mean=mean, sd=sd)
+        method = c.method
+    return Estimate(value=mean.where(n > 0), numerator=c.col("numerator"), denominator=c.col("denominator", 0.0),
+                    n=n, ci_low=lo, ci_high=hi, method=method, extras={"mean": mean, "sd": sd})
+
+
+def _est_count(c: Cells) -> Estimate:
+    """A count: 0 for cells without rows (n = 0, note "no data")."""
+    n = c.col("n", 0.0) if c.has("n") else c.col("numerator", 0.0)
+    numerator = c.col("numerator", 0.0) if c.has("numerator") else n
+    denominator = c.col("denominator", 0.0) if c.has("denominator") else _nan(c)
+    value = c.col("value", 0.0) if c.has("value") else numerator.copy()
+    return Estimate(value=value, numerator=numerator, denominator=denominator, n=n, ci_low=_nan(c),
+                    ci_high=_nan(c), empty=pd.Series(~c.present, index=c.index))
+
+
+def _est_proportion(c: Cells) -> Estimate:
+    """numerator / denominator with the Wilson interval by default."""
+    numerator, denominator = c.col("numerator", 0.0), c.col("denominator", 0.0)
+    n = c.col("n", 0.0) if c.has("n") else denominator
+    lo, hi = _ci("proportion", c, numerator=numerator, denominator=denominator, n=n)
+    value, note = _zero_denominator(c, numerator / denominator.where(denominator != 0), n, denominator)
+    return Estimate(value=value, numerator=numerator, denominator=denominator, n=n, ci_low=lo, ci_high=hi,
+                    method=c.method, note=note)
+
+
+def _est_ratio(c: Cells) -> Estimate:
+    """numerator / denominator without an interval."""
+    numerator, denominator = c.col("numerator", 0.0), c.col("denominator", 0.0)
+    n = c.col("n", 0.0) if c.has("n") else denominator
+    value, note = _zero_denominator(c, numerator / denominator.where(denominator != 0), n, denominator)
+    return Estimate(value=value, numerator=numerator, denominator=denominator, n=n, ci_low=_nan(c),
+                    ci_high=_nan(c), note=note)
+
+
+def _est_value(c: Cells) -> Estimate:
+    """A value supplied by the aggregate (money, level)."""
+    n = c.col("n", 0.0)
+    numerator = c.col("numerator") if c.has("numerator") else _nan(c)
+    denominator = c.col("denominator") if c.has("denominator") else _nan(c)
+    return Estimate(value=c.col("value").where(n > 0), numerator=numerator, denominator=denominator, n=n,
+                    ci_low=_nan(c), ci_high=_nan(c))
+
+
+#: The estimate step: stat -> estimator(cells) -> :class:`Estimate` (docs/methods.md).
+ESTIMATORS: dict[str, Callable[[Cells], Estimate]] = {
+    "proportion": _est_proportion,
+    "nps": _est_nps,
+    "mean": _est_mean,
+    "count": _est_count,
+    "duration": _est_duration,
+    "ratio": _est_ratio,
+    "money": _est_value,
+    "level": _est_value,
+}
+
+
+def _present(est: Estimate, c: Cells, *, spec: KPISpec, ds, by, basis, clock) -> pd.DataFrame:
+    """Shared for every stat: empty cells, scale, targets, echoed columns, notes, extras."""
+    agg, df, stat = c.agg, c.df, spec.stat
+    n, value = est.n, est.value
+    empty = n.fillna(0) <= 0 if est.empty is None else est.empty
+    if agg.empty_when is not None:
+        empty = c.col(agg.empty_when, 0.0) <= 0
+    if stat != "count" or agg.empty_when is not None:
         value = value.where(~empty)
     no_data = pd.Series(np.where(empty, "no data", None), index=df.index)
+    extras = dict(est.extras)
     for name, fill in agg.extras.items():
-        if name in df.columns:
-            extras[name] = pd.to_numeric(df[name], errors="coerce").astype("float64").fillna(fill)
-        else:
-            extras[name] = pd.Series(fill, index=df.index, dtype="float64")
+        extras[name] = c.col(name, fill) if name in df.columns else pd.Series(fill, index=df.index, dtype="float64")
+    scale = 100.0 if spec.unit == "percent" else 1.0
+    value, ci_low, ci_high = value * scale, est.ci_low * scale, est.ci_high * scale
 
     target = ds.settings.target(spec.name) if hasattr(ds, "settings") else None
+    v = value.to_numpy(float)
     if target is None or spec.higher_is_better is None:
         met = pd.array([pd.NA] * len(df), dtype="boolean")
     else:
-        v = value.to_numpy(float)
         ok = v >= target if spec.higher_is_better else v <= target
         met = pd.array(np.where(np.isnan(v), None, ok), dtype="boolean")
 
     res = pd.DataFrame({"kpi": pd.Series(spec.name, index=df.index, dtype="str"), "period": df["period"]})
-    for c in by:
-        res[c] = df[c].astype("str")
+    for col in by:
+        res[col] = df[col].astype("str")
     res["value"] = value.astype("float64")
-    res["numerator"] = pd.Series(numerator, index=df.index).astype("float64")
-    res["denominator"] = pd.Series(denominator, index=df.index).astype("float64")
+    res["numerator"] = pd.Series(est.numerator, index=df.index).astype("float64")
+    res["denominator"] = pd.Series(est.denominator, index=df.index).astype("float64")
     res["n"] = pd.Series(n, index=df.index).fillna(0).astype("int64")
     res["unit"] = pd.Series(spec.unit, index=df.index, dtype="str")
     res["stat"] = pd.Series(stat, index=df.index, dtype="str")
     res["basis"] = pd.Series(basis, index=df.index, dtype="str")
-    res["clock"] = pd.Series(clock, index=df.index, dtype="str")
+    if isinstance(agg.clock, dict):  # one clock per level of a segment column
+        col_, ck = next(iter(agg.clock.items()))
+        res["clock"] = res[col_].map(ck).astype("str")
+    else:
+        res["clock"] = pd.Series(clock if agg.clock is None else agg.clock, index=df.index, dtype="str")
     res["ci_low"] = ci_low.astype("float64")
     res["ci_high"] = ci_high.astype("float64")
-    res["method"] = pd.Series(method_out, index=df.index, dtype="str")
-    res["confidence"] = confidence
+    res["method"] = pd.Series(est.method if stat in DEFAULT_METHOD else None, index=df.index, dtype="str")
+    res["confidence"] = c.confidence
     res["target"] = np.nan if target is None else float(target)
     res["target_met"] = met
     cell_notes = []
-    for c, template in agg.notes.items():
-        k = col(c, 0.0)
-        txt = pd.Series([template.format(k=int(v)) if v > 0 else None for v in k.to_numpy()],
-                        index=df.index, dtype=object)
-        cell_notes.append(txt)
-    res["note"] = _join_notes(df.index, no_data, note_data, *cell_notes, agg.note)
-    for c in STAT_EXTRAS.get(stat, ()):
-        res[c] = pd.Series(extras[c], index=df.index).astype("float64")
-    for c in agg.extras:
-        if c not in res.columns:
-            res[c] = pd.Series(extras[c], index=df.index)
+    for col, template in agg.notes.items():
+        k = c.col(col, 0.0).to_numpy()
+        txt = np.full(len(k), None, dtype=object)
+        for u in np.unique(k[k > 0]):  # one format per distinct count, not per row
+            txt[k == u] = template.format(k=int(u))
+        cell_notes.append(pd.Series(txt, index=df.index))
+    note = _join_notes(df.index, no_data, est.note, *cell_notes, agg.note)
+    for col, (old, new) in agg.relabel.items():  # a cell-specific wording of a generic note
+        m = (c.col(col, 0.0) > 0).to_numpy() & note.notna().to_numpy()
+        if m.any():
+            note = note.where(~m, note.str.replace(old, new, regex=False))
+    if agg.period_notes:
+        add = res["period"].map(agg.period_notes).astype(object)
+        note = _join_notes(df.index, note, add.where(add.notna(), None))
+    res["note"] = note
+    for col in STAT_EXTRAS.get(stat, ()):
+        res[col] = pd.Series(extras[col], index=df.index).astype("float64")
+    for col in agg.extras:
+        if col not in res.columns:
+            res[col] = pd.Series(extras[col], index=df.index)
+    for col, fn in agg.flags.items():
+        res[col] = pd.array(np.where(np.isnan(v), None, fn(v)), dtype="boolean")
+    for col, const in agg.constants.items():
+        res[col] = const
     return res.reset_index(drop=True)
 
 

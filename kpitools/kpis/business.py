@@ -24,12 +24,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from kpitools import facts
 from kpitools.kpis._core import (
     PERIODS,
     Agg,
     KPIError,
     KPIUnavailable,
-    cache,
     finish,
     levels_of,
     period_range,
@@ -67,17 +67,9 @@ def _monthly(period: str, name: str) -> None:
 
 
 def _finish(spec, agg, ds, period, by, basis, clock, confidence, method) -> pd.DataFrame:
-    res = finish(agg, spec=spec, ds=ds, period=period, by=by, basis=basis, clock=clock,
-                 confidence=confidence, method=method)
-    if spec.unit == "percent":
-        for c in ("value", "ci_low", "ci_high"):
-            res[c] = res[c] * 100.0
-        target = ds.settings.target(spec.name)
-        if target is not None and spec.higher_is_better is not None:
-            v = res["value"].to_numpy(float)
-            ok = v >= target if spec.higher_is_better else v <= target
-            res["target_met"] = pd.array(np.where(np.isnan(v), None, ok), dtype="boolean")
-    return res
+    """:func:`finish` (percent units are scaled there: value and interval x 100, target on the percent)."""
+    return finish(agg, spec=spec, ds=ds, period=period, by=by, basis=basis, clock=clock,
+                  confidence=confidence, method=method)
 
 
 def _date_period(dates: pd.Series, period: str) -> pd.Series:
@@ -93,19 +85,19 @@ def _date_span(dates: pd.Series, period: str) -> pd.PeriodIndex:
 
 def _customer_months(ds) -> pd.DataFrame:
     """One row per active customer-month: customer_id, month, mrr (summed), plan (last listed)."""
-    c = cache(ds)
-    key = "kpis.customer_months"
-    if key not in c:
-        s = ds.subscriptions
-        cols = {"mrr": ("mrr", "sum")}
-        if "plan" in s.columns:
-            cols["plan"] = ("plan", "last")
-        g = s.groupby(["customer_id", "month"], sort=True, observed=True).agg(**cols).reset_index()
-        if "plan" not in g.columns:
-            g["plan"] = pd.Series(pd.NA, index=g.index, dtype="str")
-        g["mrr"] = g["mrr"].astype("float64")
-        c[key] = g
-    return c[key]
+    return facts.of(ds).memo((_customer_months,), lambda: _build_customer_months(ds))
+
+
+def _build_customer_months(ds) -> pd.DataFrame:
+    s = ds.subscriptions
+    cols = {"mrr": ("mrr", "sum")}
+    if "plan" in s.columns:
+        cols["plan"] = ("plan", "last")
+    g = s.groupby(["customer_id", "month"], sort=True, observed=True).agg(**cols).reset_index()
+    if "plan" not in g.columns:
+        g["plan"] = pd.Series(pd.NA, index=g.index, dtype="str")
+    g["mrr"] = g["mrr"].astype("float64")
+    return g
 
 
 def subscription_cohorts(ds, *, period="M") -> pd.DataFrame:
@@ -132,10 +124,10 @@ def subscription_cohorts(ds, *, period="M") -> pd.DataFrame:
     have an empty start cohort (zero denominators).
     """
     _monthly(period, "subscription_cohorts")
-    key = f"kpis.subscription_cohorts.{period}"
-    store = cache(ds)
-    if key in store:
-        return store[key].copy()
+    return facts.of(ds).memo((subscription_cohorts, period), lambda: _subscription_cohorts(ds, period)).copy()
+
+
+def _subscription_cohorts(ds, period) -> pd.DataFrame:
     cm = _customer_months(ds)
     last = cm["month"].max()
     periods = _periods(ds, period)
@@ -161,8 +153,7 @@ def subscription_cohorts(ds, *, period="M") -> pd.DataFrame:
            pd.DataFrame(columns=["period", "customer_id", "start_mrr", "end_mrr", "plan", "start_month", "end_month"]))
     out["start"] = out["start_mrr"].notna().to_numpy(dtype=bool)
     out["end"] = out["end_mrr"].notna().to_numpy(dtype=bool)
-    store[key] = out
-    return out.copy()
+    return out
 
 
 def _periods(ds, period) -> pd.PeriodIndex:
@@ -184,20 +175,19 @@ def _cohort_rows(ds, period, by, name):
     return rows, levels_of(seg, by), _periods(ds, period)
 
 
-def _no_start_note(res: pd.DataFrame, rows: pd.DataFrame, by) -> pd.DataFrame:
+def _no_start_note(agg: Agg, rows: pd.DataFrame, by) -> Agg:
     """Cells with customers only at the end (e.g. the first month of data): the start cohort is
-    empty, which is a zero denominator, not "no data"."""
+    empty, which is a zero denominator, not "no data" (declared as a relabelled note)."""
     keys = ["period", *by]
-    if res.empty or rows.empty:
-        return res
-    cust = rows.assign(_one=1.0).groupby(keys, observed=True)["_one"].sum()
-    idx = pd.MultiIndex.from_frame(res[keys].astype({c: "str" for c in by})) if by else pd.Index(res["period"])
-    if by:
-        cust.index = cust.index.set_levels([lvl.astype("str") for lvl in cust.index.levels[1:]], level=list(range(1, len(keys))))
-    has = pd.Series(cust.reindex(idx).fillna(0.0).to_numpy() > 0, index=res.index)
-    fix = has & (res["n"] == 0)
-    res.loc[fix, "note"] = res.loc[fix, "note"].str.replace("no data", "zero denominator: customers at start", regex=False)
-    return res
+    if rows.empty:
+        return agg
+    cust = rows.assign(_customers=1.0).groupby(keys, observed=True)["_customers"].sum().reset_index()
+    if len(agg.table):
+        agg.table = agg.table.merge(cust, on=keys, how="outer")
+    else:
+        agg.table = cust
+    agg.relabel = {"_customers": ("no data", "zero denominator: customers at start")}
+    return agg
 
 
 # ----------------------------------------------------------------------------------------------
@@ -245,8 +235,7 @@ def retention_rate(ds, *, period="M", by=None, basis=None, clock=None, confidenc
                                            "customers_end": "end", "new_customers": "new"},
                         periods=periods, levels=levels, denominator_label="customers at start",
                         extras={"customers_end": 0.0, "new_customers": 0.0})
-    res = _finish(retention_rate.spec, agg, ds, period, by, basis, clock, confidence, method)
-    return _no_start_note(res, rows, by)
+    return _finish(retention_rate.spec, _no_start_note(agg, rows, by), ds, period, by, basis, clock, confidence, method)
 
 
 @register(
@@ -280,8 +269,7 @@ def churn_rate(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.
     rows["lost"] = rows["start"] & ~rows["end"]
     agg = Agg.from_rows(rows, by=by, sums={"numerator": "lost", "denominator": "start"},
                         periods=periods, levels=levels, denominator_label="customers at start")
-    res = _finish(churn_rate.spec, agg, ds, period, by, basis, clock, confidence, method)
-    return _no_start_note(res, rows, by)
+    return _finish(churn_rate.spec, _no_start_note(agg, rows, by), ds, period, by, basis, clock, confidence, method)
 
 
 @register(
@@ -320,8 +308,7 @@ def revenue_churn_rate(ds, *, period="M", by=None, basis=None, clock=None, confi
     agg = Agg.from_rows(rows, by=by, sums={"numerator": "lost_mrr", "denominator": "start_mrr0", "n": "start"},
                         periods=periods, levels=levels, denominator_label="starting MRR",
                         note=f"currency {ds.settings.currency}")
-    res = _finish(revenue_churn_rate.spec, agg, ds, period, by, basis, clock, confidence, method)
-    return _no_start_note(res, rows, by)
+    return _finish(revenue_churn_rate.spec, _no_start_note(agg, rows, by), ds, period, by, basis, clock, confidence, method)
 
 
 def _revenue_rows(rows: pd.DataFrame) -> pd.DataFrame:
@@ -375,8 +362,7 @@ def nrr(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, met
                         periods=periods, levels=levels, denominator_label="starting MRR",
                         extras={"expansion": 0.0, "contraction": 0.0, "churned_revenue": 0.0},
                         note=f"currency {ds.settings.currency}")
-    res = _finish(nrr.spec, agg, ds, period, by, basis, clock, confidence, method)
-    return _no_start_note(res, rows, by)
+    return _finish(nrr.spec, _no_start_note(agg, rows, by), ds, period, by, basis, clock, confidence, method)
 
 
 @register(
@@ -415,8 +401,7 @@ def grr(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, met
                         periods=periods, levels=levels, denominator_label="starting MRR",
                         extras={"contraction": 0.0, "churned_revenue": 0.0},
                         note=f"currency {ds.settings.currency}")
-    res = _finish(grr.spec, agg, ds, period, by, basis, clock, confidence, method)
-    return _no_start_note(res, rows, by)
+    return _finish(grr.spec, _no_start_note(agg, rows, by), ds, period, by, basis, clock, confidence, method)
 
 
 @register(
@@ -699,10 +684,10 @@ def deflection(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.
 # ----------------------------------------------------------------------------------------------
 def _activity(ds, period) -> pd.DataFrame:
     """Per period: distinct users, mean DAU, WAU and MAU over the days of the period (cached)."""
-    c = cache(ds)
-    key = f"kpis.activity.{period}"
-    if key in c:
-        return c[key].copy()
+    return facts.of(ds).memo((_activity, period), lambda: _build_activity(ds, period)).copy()
+
+
+def _build_activity(ds, period) -> pd.DataFrame:
     ua = ds.user_activity
     d = pd.Series(pd.to_datetime(ua["date"]).dt.normalize().to_numpy(), name="d")
     # integer user codes: grouping on strings costs seconds at 10^5 rows, on ints milliseconds
@@ -727,8 +712,7 @@ def _activity(ds, period) -> pd.DataFrame:
     out["days"] = g.size().astype("float64")
     out["users"] = distinct(d.dt.to_period(PERIODS[period])).reindex(out.index).fillna(0).astype("float64")
     out = out.reset_index()
-    c[key] = out
-    return out.copy()
+    return out
 
 
 _UA = dict(group="business", basis=None, segments=(), tables=("user_activity",), columns={})

@@ -39,6 +39,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from kpitools import facts
 from kpitools.kpis._core import (
     BOOTSTRAP_N,
     BOOTSTRAP_SEED,
@@ -46,7 +47,7 @@ from kpitools.kpis._core import (
     Agg,
     KPIError,
     KPIUnavailable,
-    cache,
+    Sums,
     finish,
     levels_of,
     local_times,
@@ -92,7 +93,7 @@ def _seconds(end: pd.Series, start: pd.Series) -> np.ndarray:
 
 
 def contact_facts(ds) -> pd.DataFrame:
-    """Per-contact facts shared by the contact-centre KPIs (cached on ``ds.cache``).
+    """Per-contact facts shared by the contact-centre KPIs (built once: :attr:`kpitools.facts.Facts.contacts`).
 
     Parameters
     ----------
@@ -113,41 +114,14 @@ def contact_facts(ds) -> pd.DataFrame:
           (hold and wrap-up count 0 where empty); NaN otherwise
         - ``acw_s``: after-contact work of answered contacts (NaN when not recorded)
     """
-    c = cache(ds)
-    key = "kpis.contact_facts"
-    if key in c:
-        return c[key]
-    t = ds.contacts
-    abandoned = t["abandoned"].astype("boolean").fillna(False).to_numpy(dtype=bool)
-    has_answer = t["answered_at"].notna().to_numpy() if "answered_at" in t.columns else np.zeros(len(t), bool)
-    answered = ~abandoned & has_answer
-    wait = np.full(len(t), np.nan)
-    if "answered_at" in t.columns:
-        wait = np.where(answered, _seconds(t["answered_at"], t["queued_at"]), wait)
-    if "ended_at" in t.columns:
-        wait = np.where(abandoned, _seconds(t["ended_at"], t["queued_at"]), wait)
-    talk, hold, acw = _floats(t, "talk_s"), _floats(t, "hold_s"), _floats(t, "acw_s")
-    handle = np.where(answered & ~np.isnan(talk), talk + np.nan_to_num(hold) + np.nan_to_num(acw), np.nan)
-    out = pd.DataFrame(
-        {
-            "abandoned": abandoned,
-            "answered": answered,
-            "outcome": abandoned | answered,
-            "wait_s": wait,
-            "handle_s": handle,
-            "acw_s": np.where(answered, acw, np.nan),
-        },
-        index=t.index,
-    )
-    c[key] = out
-    return out
+    return facts.of(ds).contacts
 
 
 def _rows(ds, by, *, mask=None, ts_col="queued_at") -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
     """(contacts, facts, segments) restricted to ``mask``, plus the period column on facts."""
     t = ds.contacts
     f = contact_facts(ds)
-    seg = segment_frame(ds, t, by, ts=t[ts_col], main="contacts")
+    seg = facts.of(ds).segments("contacts", by, ts=ts_col, index=t.index)
     if mask is not None:
         t, f, seg = t[mask], f[mask], seg[mask]
     return t, f, seg
@@ -249,21 +223,17 @@ def abandon_rate(ds, *, period="M", by=None, basis=None, clock=None, confidence=
     if not isinstance(exclude_short, bool):
         raise KPIError(f"exclude_short must be True or False, got {exclude_short!r}")
     thr = _option(ds, short_abandon_s, "short_abandon_s", "short_abandon_s")
-    t, f, seg = _rows(ds, by)
-    short = f["abandoned"] & (f["wait_s"] < thr)
-    counted = f["outcome"] & ~(short & exclude_short)
-    rows = _frame(to_period(t["queued_at"], period, ds.settings.timezone), seg,
-                  num=f["abandoned"] & counted, den=counted, short=short, none=~f["outcome"],
-                  one=pd.Series(True, index=t.index))
+    f = contact_facts(ds)
+    abandoned, outcome = f["abandoned"].to_numpy(), f["outcome"].to_numpy()
+    short = abandoned & (f["wait_s"].to_numpy() < thr)
+    counted = outcome & ~(short & exclude_short)
     note = (f"short abandons (< {thr:g} s) excluded" if exclude_short
             else f"short abandons (< {thr:g} s) included")
-    agg = Agg.from_rows(rows, by=by, sums={"numerator": "num", "denominator": "den", "n": "one",
-                                           "short_abandons": "short", "no_outcome": "none"},
-                        periods=_span_contacts(ds, period), levels=levels_of(seg, by),
-                        denominator_label="queued contacts", extras={"short_abandons": 0.0, "no_outcome": 0.0},
-                        note=note)
-    return finish(agg, spec=abandon_rate.spec, ds=ds, period=period, by=by, basis=basis, clock=clock,
-                  confidence=confidence, method=method)
+    return Sums("contacts", "queued_at",
+                sums={"numerator": abandoned & counted, "denominator": counted, "n": np.ones(len(f)),
+                      "short_abandons": short, "no_outcome": ~outcome},
+                agg={"denominator_label": "queued contacts", "note": note,
+                     "extras": {"short_abandons": 0.0, "no_outcome": 0.0}})
 
 
 @register(
@@ -351,20 +321,14 @@ def service_level(ds, *, period="M", by=None, basis=None, clock=None, confidence
     after T (conservative).
     """
     thr = _option(ds, threshold_s, "service_level_s", "threshold_s")
-    t, f, seg = _rows(ds, by)
-    wait = f["wait_s"]
-    within = f["answered"] & (wait <= thr)
-    ab_within = f["abandoned"] & (wait <= thr)
-    den = f["answered"] | (f["abandoned"] & ~ab_within)
-    rows = _frame(to_period(t["queued_at"], period, ds.settings.timezone), seg,
-                  num=within, den=den, abw=ab_within, none=~f["outcome"], one=pd.Series(True, index=t.index))
-    agg = Agg.from_rows(rows, by=by, sums={"numerator": "num", "denominator": "den", "n": "one",
-                                           "abandoned_within_t": "abw", "no_outcome": "none"},
-                        periods=_span_contacts(ds, period), levels=levels_of(seg, by),
-                        denominator_label="answered + abandoned after T",
-                        extras={"abandoned_within_t": 0.0, "no_outcome": 0.0}, note=f"T = {thr:g} s")
-    return finish(agg, spec=service_level.spec, ds=ds, period=period, by=by, basis=basis, clock=clock,
-                  confidence=confidence, method=method)
+    f = contact_facts(ds)
+    answered, abandoned, wait = f["answered"].to_numpy(), f["abandoned"].to_numpy(), f["wait_s"].to_numpy()
+    ab_within = abandoned & (wait <= thr)
+    return Sums("contacts", "queued_at",
+                sums={"numerator": answered & (wait <= thr), "denominator": answered | (abandoned & ~ab_within),
+                      "n": np.ones(len(f)), "abandoned_within_t": ab_within, "no_outcome": ~f["outcome"].to_numpy()},
+                agg={"denominator_label": "answered + abandoned after T", "note": f"T = {thr:g} s",
+                     "extras": {"abandoned_within_t": 0.0, "no_outcome": 0.0}})
 
 
 def _has_chats(ds) -> str | None:
@@ -402,15 +366,11 @@ def chat_abandonment(ds, *, period="M", by=None, basis=None, clock=None, confide
     :func:`abandon_rate` no short-abandon exclusion applies and chats still queued count as not
     completed.
     """
-    is_chat = ds.contacts["channel"].astype("str").str.lower() == "chat"
-    t, f, seg = _rows(ds, by, mask=is_chat)
-    rows = _frame(to_period(t["queued_at"], period, ds.settings.timezone), seg,
-                  num=~f["answered"], den=pd.Series(True, index=t.index))
-    agg = Agg.from_rows(rows, by=by, sums={"numerator": "num", "denominator": "den"},
-                        periods=_span_contacts(ds, period), levels=levels_of(seg, by),
-                        denominator_label="initiated chats")
-    return finish(agg, spec=chat_abandonment.spec, ds=ds, period=period, by=by, basis=basis,
-                  clock=clock, confidence=confidence, method=method)
+    is_chat = (ds.contacts["channel"].astype("str").str.lower() == "chat").to_numpy(dtype=bool)
+    answered = contact_facts(ds)["answered"].to_numpy()
+    return Sums("contacts", "queued_at", population=is_chat,
+                sums={"numerator": is_chat & ~answered, "denominator": is_chat},
+                agg={"denominator_label": "initiated chats"})
 
 
 # ----------------------------------------------------------------------------------------------
@@ -776,11 +736,9 @@ def utilization(ds, *, period="M", by=None, basis=None, clock=None, confidence=0
         agg.table = t
     agg.extras = {"agents": 0.0, "agents_over_threshold": 0.0}
     agg.note = f"burnout threshold {thr:g}"
-    res = finish(agg, spec=utilization.spec, ds=ds, period=period, by=by, basis=basis, clock=clock,
-                 confidence=confidence, method=method)
-    v = res["value"].to_numpy(float)
-    res["burnout_flag"] = pd.array(np.where(np.isnan(v), None, v > thr), dtype="boolean")
-    return res
+    agg.flags = {"burnout_flag": lambda v: v > thr}
+    return finish(agg, spec=utilization.spec, ds=ds, period=period, by=by, basis=basis, clock=clock,
+                  confidence=confidence, method=method)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1108,10 +1066,14 @@ def _staffing_rows(ds, *, month, channel, thr, service_level, shrinkage, source,
     """Per-interval table for one channel (or all) and month; cached on the dataset."""
     key = ("kpis.staffing_rows", None if month is None else str(month), channel, thr, float(service_level),
            float(shrinkage), source, interval_s, patience_s, bool(by_weekday))
-    c = cache(ds)
-    if key in c:
-        iv, length, outside = c[key]
-        return iv.copy(), length, source, outside
+    iv, length, outside = facts.of(ds).memo((_staffing_rows, *key[1:]), lambda: _build_staffing_rows(
+        ds, month=month, channel=channel, thr=thr, service_level=service_level, shrinkage=shrinkage,
+        source=source, interval_s=interval_s, patience_s=patience_s, by_weekday=by_weekday))
+    return iv.copy(), length, source, outside
+
+
+def _build_staffing_rows(ds, *, month, channel, thr, service_level, shrinkage, source, interval_s, patience_s,
+                         by_weekday) -> tuple[pd.DataFrame, float, int]:
     tz = ds.settings.timezone
     if source == ROSTER:
         iv, length, outside = _roster_table(ds, channel=channel, threshold_s=thr, month=month, interval_s=interval_s)
@@ -1145,8 +1107,7 @@ def _staffing_rows(ds, *, month, channel, thr, service_level, shrinkage, source,
     iv["target_s"] = thr
     iv["service_level_target"] = float(service_level)
     iv = iv.sort_values("interval_start", kind="stable").reset_index(drop=True)
-    c[key] = (iv, length, outside)
-    return iv.copy(), length, source, outside
+    return iv, length, outside
 
 
 def _staffing_args(ds, *, month, channel, target_s, service_level, shrinkage, source, interval_s, patience_s):
@@ -1509,8 +1470,6 @@ def staffing_gap(ds, *, period="M", by=None, basis=None, clock=None, confidence=
     if len(agg.table):
         agg.table = agg.table.merge(ext[[*keys, "understaffed", "sl_observed", "sl_modelled"]], on=keys, how="left")
     agg.extras = {"understaffed": 0.0, "sl_observed": np.nan, "sl_modelled": np.nan}
-    res = finish(agg, spec=staffing_gap.spec, ds=ds, period=period, by=by, basis=basis, clock=clock,
-                 confidence=confidence, method=method)
-    res["agents_source"] = src
-    res["interval_s"] = length
-    return res
+    agg.constants = {"agents_source": src, "interval_s": length}
+    return finish(agg, spec=staffing_gap.spec, ds=ds, period=period, by=by, basis=basis, clock=clock,
+                  confidence=confidence, method=method)

@@ -385,13 +385,9 @@ def agent_workload(ds, *, period="M", by=None, basis=None, clock=None, confidenc
     table["n"] = table["numerator"]
     # work periods: from the first to the last work item (agent_days may extend it)
     periods = _periods_of(rows["period"], period)
-    agg = Agg(table=table, periods=periods, levels=levels_of(seg, by), denominator_label="active agents",
-              extras={"tickets": 0.0, "contacts": 0.0})
-    res = finish(agg, spec=agent_workload.spec, ds=ds, period=period, by=by, basis=basis, clock=clock,
-                 confidence=confidence, method=method)
     # active agents with nothing handled: 0 items per agent, not "no data"
-    zero = (res["denominator"] > 0) & (res["numerator"] == 0)
-    res.loc[zero, "value"] = 0.0
-    res.loc[zero, "note"] = None
-    return res
+    agg = Agg(table=table, periods=periods, levels=levels_of(seg, by), denominator_label="active agents",
+              extras={"tickets": 0.0, "contacts": 0.0}, empty_when="denominator")
+    return finish(agg, spec=agent_workload.spec, ds=ds, period=period, by=by, basis=basis, clock=clock,
+                  confidence=confidence, method=method)
 

@@ -13,11 +13,12 @@ import re
 import numpy as np
 import pandas as pd
 
+from kpitools import facts
 from kpitools.kpis._core import (
     Agg,
     KPIError,
     KPIUnavailable,
-    cache,
+    Sums,
     finish,
     levels_of,
     register,
@@ -161,10 +162,10 @@ def repeat_timeline(ds, *, window_days=None, across_channels=None) -> dict[str, 
     days = _window_days(ds, window_days)
     w = pd.Timedelta(days=days)
     across = _across(ds, across_channels)
-    key = ("kpis.repeat_timeline", days, across)
-    c = cache(ds)
-    if key in c:
-        return c[key]
+    return facts.of(ds).memo((repeat_timeline, days, across), lambda: _repeat_timeline(ds, w, across))
+
+
+def _repeat_timeline(ds, w: pd.Timedelta, across: bool) -> dict[str, pd.DataFrame]:
     tables = [name for name in ("tickets", "contacts") if ds.has(name)]
     items = {name: _items(ds, name) for name in tables}
     groups = [tables] if across else [[name] for name in tables]
@@ -183,7 +184,6 @@ def repeat_timeline(ds, *, window_days=None, across_channels=None) -> dict[str, 
             res.loc[pos, "repeat"] = repeat[sel]
             res["window_complete"] = (ts + w <= ds.cutoff).to_numpy(dtype=bool)
             out[name] = res
-    c[key] = out
     return out
 
 
@@ -501,16 +501,46 @@ def _survey_rows(ds, name: str, by, period, basis):
     return rows, levels, periods, ("; ".join(notes) or None), spec
 
 
+def _survey_answers(ds, name: str, basis: str):
+    """Answers of one survey as per-row measures over the whole surveys table (facts rows).
+
+    Returns (population, score, keep, other, when, span, note, declared scale): ``population`` the
+    rows of survey ``name``; ``score`` NaN for answers left out; ``keep`` and ``other`` (a per-row
+    scale differing from the declared one) as bool arrays; ``when`` the facts timestamp of the
+    period (``submitted_at``, or the ticket's ``created_at`` on the created basis).
+    """
+    sv = ds.settings.survey(name)
+    f = facts.of(ds)
+    s = f.table("surveys")
+    pop = (s["survey"] == name).to_numpy(dtype=bool)
+    keep = s["score"].notna().to_numpy(dtype=bool) & pop
+    other = np.zeros(len(s), dtype=bool)
+    if "scale" in s.columns and s.loc[pop, "scale"].notna().any():
+        m = s["scale"].astype("str").str.extract(_SCALE)
+        lo, hi = pd.to_numeric(m[0], errors="coerce"), pd.to_numeric(m[1], errors="coerce")
+        other = (s["scale"].notna() & ~((lo == float(sv["min"])) & (hi == float(sv["max"])))).to_numpy(dtype=bool) & pop
+        keep &= ~other
+    note = None
+    when = "submitted_at"
+    if basis == "created":
+        if "ticket_id" not in s.columns or not ds.has("tickets"):
+            raise KPIUnavailable(f"{name}: created basis needs surveys.ticket_id and tickets")
+        when = "ticket:created_at"
+        k = int((keep & f.ts("surveys", when).isna().to_numpy()).sum())
+        note = f"{k} answer(s) without a known ticket left out (created basis)" if k else None
+    # the grid spans the whole surveys table, so months without answers to this survey show n = 0
+    spans = (f.ts("surveys", "submitted_at"), f.ts("surveys", when)[pop])
+    score = s["score"].astype("float64").where(keep).to_numpy()
+    return pop, score, keep, other, when, spans, note, sv
+
+
 def _top_box_kpi(ds, spec, name, *, period, by, basis, confidence, method):
-    rows, levels, periods, note, sv = _survey_rows(ds, name, by, period, basis)
+    pop, score, keep, other, when, spans, note, sv = _survey_answers(ds, name, basis)
     if "top_box" not in sv:
         raise KPIUnavailable(f"{name}: surveys.{name}.top_box is not declared in the settings")
-    rows = rows.assign(top=(rows["score"] >= float(sv["top_box"])).astype(float))
-    agg = Agg.from_rows(rows, by=by, sums={"numerator": "top", "denominator": "keep", "other_scale": "other_scale"},
-                        periods=periods, levels=levels, denominator_label="answers", note=note,
-                        notes=_NOTES)
-    return finish(agg, spec=spec, ds=ds, period=period, by=by, basis=basis, clock=None,
-                  confidence=confidence, method=method)
+    return Sums("surveys", when, ts="submitted_at", population=pop, span=spans,
+                sums={"numerator": score >= float(sv["top_box"]), "denominator": keep, "other_scale": other},
+                agg={"denominator_label": "answers", "note": note, "notes": _NOTES})
 
 
 _NOTES = {"other_scale": "{k} answer(s) on another scale left out"}
@@ -598,17 +628,14 @@ def csat_response_rate(ds, *, period="M", by=None, basis=None, clock=None, confi
 def nps(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None):
     """NPS in points with the adjusted-Wald interval (``method`` as in
     :func:`kpitools.stats.intervals.nps_interval`); extras detractors, passives, promoters."""
-    rows, levels, periods, note, sv = _survey_rows(ds, "nps", by, period, basis)
+    pop, sc, keep, other, when, spans, note, sv = _survey_answers(ds, "nps", basis)
     if float(sv["min"]) != 0 or float(sv["max"]) != 10:
         raise KPIUnavailable(f"nps: the declared scale is {sv['min']}-{sv['max']}; NPS needs 0-10")
-    sc = rows["score"]
-    rows = rows.assign(d=(sc <= 6).astype(float), s=((sc >= 7) & (sc <= 8)).astype(float), p=(sc >= 9).astype(float))
     # NaN scores (answers left out) compare False everywhere: they count in no group
-    agg = Agg.from_rows(rows, by=by, sums={"detractors": "d", "passives": "s", "promoters": "p",
-                                           "other_scale": "other_scale"},
-                        periods=periods, levels=levels, note=note, notes=_NOTES)
-    return finish(agg, spec=nps.spec, ds=ds, period=period, by=by, basis=basis, clock=None,
-                  confidence=confidence, method=method)
+    return Sums("surveys", when, ts="submitted_at", population=pop, span=spans,
+                sums={"detractors": sc <= 6, "passives": (sc >= 7) & (sc <= 8), "promoters": sc >= 9,
+                      "other_scale": other},
+                agg={"note": note, "notes": _NOTES})
 
 
 @register(

@@ -1,8 +1,7 @@
 """Responsiveness KPIs: first response, reply time, resolution times, wait and on-hold time, effort.
 
 Also the ticket-level facts shared by the helpdesk KPIs (:func:`ticket_facts`, :func:`reply_waits`,
-:func:`status_intervals`), derived once per dataset from ``ticket_events`` when present and cached
-on ``ds.cache``.
+:func:`status_intervals`), derived once per dataset from ``ticket_events`` when present (:mod:`kpitools.facts`).
 
 Definitions (``metrics.md``):
 
@@ -20,12 +19,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from kpitools import facts
 from kpitools.kpis._core import (
     BOOTSTRAP_N,
     BOOTSTRAP_SEED,
     Agg,
+    Durations,
     KPIUnavailable,
-    cache,
     elapsed,
     finish,
     register,
@@ -62,20 +62,12 @@ def _has(df: pd.DataFrame | None, col: str) -> bool:
 
 
 def _events(ds) -> pd.DataFrame | None:
-    ev = ds.ticket_events if ds.has("ticket_events") else None
-    if ev is None or len(ev) == 0:
-        return None
-    key = "kpis.events_sorted"
-    c = cache(ds)
-    if key not in c:
-        order = {"customer_message": 0, "bot_message": 1, "internal_note": 2, "agent_reply": 3, "status_change": 4}
-        e = ev.assign(_k=ev["kind"].map(order).astype("int64"))
-        c[key] = e.sort_values(["ticket_id", "at", "_k"], kind="stable").drop(columns="_k").reset_index(drop=True)
-    return c[key]
+    """``ticket_events`` sorted by ticket, time and kind (the dataset's facts; None when absent)."""
+    return facts.of(ds).events
 
 
 def ticket_facts(ds) -> pd.DataFrame:
-    """Per-ticket facts used by the helpdesk KPIs (cached on ``ds.cache``).
+    """Per-ticket facts used by the helpdesk KPIs (built once: :attr:`kpitools.facts.Facts.ticket`).
 
     Returns
     -------
@@ -94,95 +86,13 @@ def ticket_facts(ds) -> pd.DataFrame:
         - ``reopens``: times the ticket went from solved/closed back to an open status
         - ``source``: "events" or "tickets" (where response facts came from)
     """
-    c = cache(ds)
-    if "kpis.ticket_facts" in c:
-        return c["kpis.ticket_facts"]
-    t = ds.tickets
-    t = t.reset_index(drop=True)
-    out = pd.DataFrame({"ticket_id": t["ticket_id"], "created_at": t["created_at"]})
-    out["created_at"] = pd.to_datetime(out["created_at"], utc=True).dt.as_unit("ns")
-    ev = _events(ds)
-    nat = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns, UTC]")
-    if ev is not None:
-        tid = out["ticket_id"]
-        cust = ev[ev["kind"] == "customer_message"]
-        agent = ev[ev["kind"] == "agent_reply"]
-        first_cust = tid.map(cust.groupby("ticket_id")["at"].min())
-        first_agent = tid.map(agent.groupby("ticket_id")["at"].min())
-        agent_opened = first_agent.notna() & (first_cust.isna() | (first_agent < first_cust))
-        start = out["created_at"].where(~agent_opened, first_cust)
-        # first agent reply at or after the start
-        a = agent[["ticket_id", "at"]].assign(start=agent["ticket_id"].map(pd.Series(start.array, index=tid)))
-        a = a[a["at"] >= a["start"]]
-        out["frt_start"] = pd.to_datetime(start, utc=True).dt.as_unit("ns")
-        out["frt_end"] = pd.to_datetime(tid.map(a.groupby("ticket_id")["at"].min()), utc=True).dt.as_unit("ns")
-        out["agent_opened"] = agent_opened.to_numpy(dtype=bool)
-        out["replies"] = tid.map(agent.groupby("ticket_id").size()).fillna(0).astype("float64")
-        agents = (set(ev.loc[ev["kind"].isin(["agent_reply", "internal_note"]), "author_id"].dropna())
-                  if "author_id" in ev.columns else set())  # without author_id: agent_touches is skipped
-        if ds.has("agents"):
-            agents |= set(ds.agents["agent_id"].dropna())
-        st = ev["kind"] == "status_change"
-        by_agent = st & ev["author_id"].isin(list(agents)) if "author_id" in ev.columns else st & False
-        touch = ev["kind"].isin(["agent_reply", "internal_note"]) | by_agent
-        out["touches"] = tid.map(ev[touch].groupby("ticket_id").size()).fillna(0).astype("float64")
-        out["source"] = "events"
-    else:
-        out["frt_start"] = out["created_at"]
-        out["frt_end"] = t["first_response_at"] if "first_response_at" in t.columns else nat
-        out["frt_end"] = pd.to_datetime(out["frt_end"], utc=True).dt.as_unit("ns")
-        out["agent_opened"] = False
-        out["replies"] = (t["agent_replies"].astype("Float64").astype("float64").to_numpy(na_value=np.nan)
-                          if "agent_replies" in t.columns else np.nan)
-        out["touches"] = np.nan
-        out["source"] = "tickets"
-    # resolution facts: ticket columns when filled, else status events
-    res = _resolution_from_events(ds, out["ticket_id"]) if has_status_events(ds) else None
-    for col, src in (("first_resolved", "first_resolved_at"), ("resolved", "resolved_at")):
-        if _has(t, src):
-            out[col] = t[src]
-        elif res is not None:
-            out[col] = res[col]
-        else:
-            out[col] = nat
-        out[col] = pd.to_datetime(out[col], utc=True).dt.as_unit("ns")
-    if _has(t, "reopen_count"):
-        out["reopens"] = t["reopen_count"].astype("Float64").astype("float64").to_numpy(na_value=np.nan)
-    elif res is not None:
-        out["reopens"] = res["reopens"].to_numpy()
-    else:
-        out["reopens"] = np.nan
-    if out["replies"].isna().all() and _has(t, "agent_replies"):
-        out["replies"] = t["agent_replies"].astype("Float64").astype("float64").to_numpy(na_value=np.nan)
-    c["kpis.ticket_facts"] = out
-    return out
+    return facts.of(ds).ticket
 
 
 def has_status_events(ds) -> bool:
     """True when ``ticket_events`` has ``status_change`` rows with a ``status`` (resolutions and
     reopens can be derived from them)."""
-    ev = _events(ds)
-    return (ev is not None and "status" in ev.columns
-            and bool((ev["status"].notna() & (ev["kind"] == "status_change")).any()))
-
-
-def _resolution_from_events(ds, tid: pd.Series) -> pd.DataFrame:
-    """First and final resolution and reopen count from status_change events."""
-    ev = _events(ds)
-    st = ev.loc[(ev["kind"] == "status_change") & ev["status"].notna(), ["ticket_id", "at", "status"]]
-    solved = st["status"].isin(SOLVED)
-    prev_solved = solved.groupby(st["ticket_id"]).shift(1, fill_value=False).astype(bool)
-    into_solved = solved & ~prev_solved
-    reopen = ~solved & prev_solved
-    first = st[into_solved].groupby("ticket_id")["at"].min()
-    last_into = st[into_solved].groupby("ticket_id")["at"].max()
-    last_status_solved = solved.groupby(st["ticket_id"]).last()
-    final = last_into.where(last_status_solved.reindex(last_into.index).fillna(False).astype(bool))
-    return pd.DataFrame({
-        "first_resolved": tid.map(first),
-        "resolved": tid.map(final),
-        "reopens": tid.map(reopen.groupby(st["ticket_id"]).sum()).fillna(0).astype("float64").to_numpy(),
-    })
+    return facts.of(ds).has_status_events
 
 
 def reply_waits(ds) -> pd.DataFrame:
@@ -201,31 +111,9 @@ def reply_waits(ds) -> pd.DataFrame:
         ``ticket_id``, ``start``, ``end`` (NaT: unanswered), ``first`` (the wait ends in or is the
         ticket's first response, i.e. it is measured by first response time).
     """
-    c = cache(ds)
-    if "kpis.reply_waits" in c:
-        return c["kpis.reply_waits"]
-    ev = _events(ds)
-    if ev is None:
+    if _events(ds) is None:
         raise KPIUnavailable("table 'ticket_events' absent (reply waits need the message history)")
-    pub = ev.loc[ev["kind"].isin(["customer_message", "agent_reply"]), ["ticket_id", "at", "kind"]].reset_index(drop=True)
-    is_cust = pub["kind"] == "customer_message"
-    prev_kind = pub.groupby("ticket_id")["kind"].shift(1)
-    starts = is_cust & (prev_kind.isna() | (prev_kind == "agent_reply"))
-    agent_at = pub["at"].where(pub["kind"] == "agent_reply")
-    next_agent = agent_at.groupby(pub["ticket_id"]).bfill()
-    w = pd.DataFrame({"ticket_id": pub.loc[starts, "ticket_id"], "start": pub.loc[starts, "at"],
-                      "end": next_agent[starts]}).reset_index(drop=True)
-    facts = ticket_facts(ds).set_index("ticket_id")
-    # solved at the cut-off: an unanswered message is not waiting (metrics.md "reply time": only
-    # customer messages waiting for an answer count), whether it came before the final
-    # resolution or after it without reopening the ticket
-    resolved = w["ticket_id"].map(facts["resolved"])
-    drop = w["end"].isna() & resolved.notna() & (resolved <= ds.cutoff)
-    w = w[~drop].reset_index(drop=True)
-    # the ticket's first wait is the one its first response answers (or is still waiting for)
-    w["first"] = w.groupby("ticket_id").cumcount().eq(0).to_numpy()
-    c["kpis.reply_waits"] = w
-    return w
+    return facts.of(ds).reply_waits
 
 
 def status_intervals(ds) -> pd.DataFrame:
@@ -240,24 +128,9 @@ def status_intervals(ds) -> pd.DataFrame:
         ``ticket_id``, ``status``, ``start``, ``end`` (UTC), ``open_end`` (True when the span
         runs to the cut-off).
     """
-    c = cache(ds)
-    if "kpis.status_intervals" in c:
-        return c["kpis.status_intervals"]
-    ev = _events(ds)
-    if ev is None:
+    if _events(ds) is None:
         raise KPIUnavailable("table 'ticket_events' absent (status times need status_change events)")
-    st = ev.loc[(ev["kind"] == "status_change") & ev["status"].notna(), ["ticket_id", "at", "status"]]
-    t = ticket_facts(ds)
-    first = pd.DataFrame({"ticket_id": t["ticket_id"], "at": t["created_at"], "status": "new"})
-    s = pd.concat([first, st], ignore_index=True).sort_values(["ticket_id", "at"], kind="stable").reset_index(drop=True)
-    s["status"] = s["status"].astype("str")
-    nxt = s.groupby("ticket_id")["at"].shift(-1)
-    cutoff = ds.cutoff
-    out = pd.DataFrame({"ticket_id": s["ticket_id"], "status": s["status"], "start": s["at"],
-                        "end": nxt.fillna(cutoff), "open_end": nxt.isna().to_numpy()})
-    out = out[out["end"] >= out["start"]].reset_index(drop=True)
-    c["kpis.status_intervals"] = out
-    return out
+    return facts.of(ds).status_intervals
 
 
 # ----------------------------------------------------------------------------------------------
@@ -289,41 +162,6 @@ _RESOLUTION_OPTION = _HORIZON_OPTION.format(cal=RESOLUTION_HORIZON_S["calendar"]
 def _horizon(horizon_s, defaults: dict[str, float], clock: str) -> float:
     """The caller's horizon, else the default for the clock (seconds)."""
     return defaults[clock] if horizon_s is None else horizon_s
-
-
-def _duration_kpi(ds, spec, *, start, end, ticket_id, created, period, by, basis, clock,
-                  confidence, method, note=None, include=None, horizon_s=None) -> pd.DataFrame:
-    """Duration KPI over tickets (or waits): censor at the cut-off, cut by basis, finish."""
-    tz = ds.settings.timezone
-    cutoff = ds.cutoff
-    start = pd.Series(pd.to_datetime(start, utc=True)).reset_index(drop=True)
-    end = pd.Series(pd.to_datetime(end, utc=True)).reset_index(drop=True)
-    created = pd.Series(pd.to_datetime(created, utc=True)).reset_index(drop=True)
-    ticket_id = pd.Series(ticket_id).reset_index(drop=True)
-    ok = start.notna() & (start <= cutoff)
-    if include is not None:
-        ok &= pd.Series(include).reset_index(drop=True).astype(bool)
-    observed = end.notna() & (end <= cutoff)
-    stop = end.where(observed, cutoff)
-    dur = pd.Series(np.nan, index=start.index)
-    if ok.any():
-        dur[ok] = elapsed(ds, start[ok], stop[ok], clock)
-    frame = pd.DataFrame({"ticket_id": ticket_id})
-    seg = _segments(ds, frame, by, ts=created)
-    if basis == "event":
-        when = end.where(observed)
-        ok &= observed
-        bnote = "event basis: completed in the period (no censoring)"
-    else:
-        when = created
-        bnote = None
-    rows = pd.concat([pd.DataFrame({"period": to_period(when, period, tz).where(ok),
-                                    "duration": dur, "observed": observed}), seg], axis=1)
-    per = span(ds.tickets["created_at"], when[ok], period=period, tz=tz)
-    agg = Agg.from_durations(rows, by=by, periods=per, levels=_ticket_levels(ds, by), horizon=horizon_s,
-                             note="; ".join(x for x in (note, bnote) if x) or None)
-    return finish(agg, spec=spec, ds=ds, period=period, by=by, basis=basis, clock=clock,
-                  confidence=confidence, method=method)
 
 
 _DUR_COLS = {"tickets": ("created_at",)}
@@ -390,10 +228,8 @@ def first_response_time(ds, *, period="M", by=None, basis=None, clock=None, conf
     applicable = f["frt_start"].notna()
     k = int((~applicable).sum())
     note = f"{k} agent-opened ticket(s) without a customer message excluded" if k else None
-    return _duration_kpi(ds, first_response_time.spec, start=f["frt_start"], end=f["frt_end"],
-                         ticket_id=f["ticket_id"], created=f["created_at"], period=period, by=by,
-                         basis=basis, clock=clock, confidence=confidence, method=method, note=note,
-                         include=applicable, horizon_s=_horizon(horizon_s, RESPONSE_HORIZON_S, clock))
+    return Durations("tickets", "created_at", f["frt_start"], f["frt_end"], include=applicable.to_numpy(),
+                     note=note, horizon=_horizon(horizon_s, RESPONSE_HORIZON_S, clock))
 
 
 @register(
@@ -414,10 +250,8 @@ def reply_time(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.
     period the reply was given.
     """
     w = reply_waits(ds)
-    created = w["ticket_id"].map(ticket_facts(ds).set_index("ticket_id")["created_at"])
-    return _duration_kpi(ds, reply_time.spec, start=w["start"], end=w["end"], ticket_id=w["ticket_id"],
-                         created=created, period=period, by=by, basis=basis, clock=clock,
-                         confidence=confidence, method=method, horizon_s=_horizon(horizon_s, RESPONSE_HORIZON_S, clock))
+    return Durations("tickets", "created_at", w["start"], w["end"], pos=facts.of(ds).reply_wait_pos,
+                     horizon=_horizon(horizon_s, RESPONSE_HORIZON_S, clock))
 
 
 def _check_res(col):
@@ -441,10 +275,8 @@ def first_resolution_time(ds, *, period="M", by=None, basis=None, clock=None, co
     """First resolution time: creation to the first time the ticket is solved (default clock
     calendar); tickets never solved by the cut-off are censored."""
     f = ticket_facts(ds)
-    return _duration_kpi(ds, first_resolution_time.spec, start=f["created_at"], end=f["first_resolved"],
-                         ticket_id=f["ticket_id"], created=f["created_at"], period=period, by=by,
-                         basis=basis, clock=clock, confidence=confidence, method=method,
-                         horizon_s=_horizon(horizon_s, RESOLUTION_HORIZON_S, clock))
+    return Durations("tickets", "created_at", f["created_at"], f["first_resolved"],
+                     horizon=_horizon(horizon_s, RESOLUTION_HORIZON_S, clock))
 
 
 @register(
@@ -461,30 +293,36 @@ def full_resolution_time(ds, *, period="M", by=None, basis=None, clock=None, con
     """Full resolution time: creation to the final resolution after any reopens (default clock
     calendar); tickets open at the cut-off, reopened ones included, are censored."""
     f = ticket_facts(ds)
-    return _duration_kpi(ds, full_resolution_time.spec, start=f["created_at"], end=f["resolved"],
-                         ticket_id=f["ticket_id"], created=f["created_at"], period=period, by=by,
-                         basis=basis, clock=clock, confidence=confidence, method=method,
-                         horizon_s=_horizon(horizon_s, RESOLUTION_HORIZON_S, clock))
+    return Durations("tickets", "created_at", f["created_at"], f["resolved"],
+                     horizon=_horizon(horizon_s, RESOLUTION_HORIZON_S, clock))
 
 
 def _status_time(ds, spec, statuses, *, period, by, basis, clock, confidence, method, horizon_s):
     iv = status_intervals(ds)
+    fx = facts.of(ds)
     f = ticket_facts(ds)
-    res = iv["ticket_id"].map(f.set_index("ticket_id")["resolved"])
+    code = fx.status_interval_code  # each span's ticket (distinct id), once per dataset
+    first_row = np.flatnonzero(~f["ticket_id"].duplicated().to_numpy())
+    res = f["resolved"].take(first_row[np.maximum(code, 0)]).reset_index(drop=True).where(code >= 0)
     # spans after the final resolution do not count; a solved ticket's time is complete
-    sel = iv["status"].isin(statuses)
+    sel = iv["status"].isin(statuses).to_numpy()
     end = iv["end"].where(res.isna() | (iv["end"] <= res), res)
-    part = iv.loc[sel, ["ticket_id"]].assign(
-        sec=np.clip(elapsed(ds, iv.loc[sel, "start"], end[sel], clock), 0, None))
-    total = f["ticket_id"].map(part.groupby("ticket_id")["sec"].sum()).fillna(0.0)
+    sec = np.nan_to_num(np.clip(elapsed(ds, iv.loc[sel, "start"], end[sel], clock), 0, None))  # NaN adds 0
+    known = code[sel] >= 0
+    total = pd.Series(np.bincount(code[sel][known], weights=sec[known], minlength=len(fx.ticket_index))[fx.ticket_code])
     observed = f["resolved"].notna() & (f["resolved"] <= ds.cutoff)
     tz = ds.settings.timezone
-    when = f["created_at"] if basis == "created" else f["resolved"].where(observed)
+    if basis == "created":
+        when = f["created_at"]
+        per = fx.period("tickets", "created_at", period)
+    else:
+        when = f["resolved"].where(observed)
+        per = to_period(when, period, tz)
     ok = when.notna()
     if basis == "event":
         ok &= observed
     seg = ticket_segments(ds, by)
-    rows = pd.concat([pd.DataFrame({"period": to_period(when, period, tz).where(ok), "duration": total,
+    rows = pd.concat([pd.DataFrame({"period": per.where(ok), "duration": total,
                                     "observed": observed}), seg], axis=1)
     agg = Agg.from_durations(rows, by=by, periods=span(f["created_at"], when[ok], period=period, tz=tz),
                              levels=_ticket_levels(ds, by), horizon=_horizon(horizon_s, RESOLUTION_HORIZON_S, clock),

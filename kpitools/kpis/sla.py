@@ -16,13 +16,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from kpitools import facts
 from kpitools.kpis._core import (
+    MISSING,
     Agg,
     KPIUnavailable,
-    elapsed,
     finish,
     register,
-    segment_frame,
     span,
     ticket_levels,
     to_period,
@@ -61,19 +61,16 @@ def sla_items(ds, target: str, *, clock: str | None = None) -> pd.DataFrame:
                               "priority": prio})
     elif target == "next_reply":
         w = reply_waits(ds)
-        w = w[~w["first"]]
-        items = pd.DataFrame({"ticket_id": w["ticket_id"].to_numpy(), "start": w["start"].to_numpy(),
-                              "end": w["end"].to_numpy()})
-        items["priority"] = items["ticket_id"].map(pd.Series(prio.to_numpy(), index=f["ticket_id"])).astype("str")
+        later = ~w["first"].to_numpy()
+        pos = facts.of(ds).reply_wait_pos[later]
+        items = pd.DataFrame({"ticket_id": w["ticket_id"].to_numpy()[later], "start": w["start"].to_numpy()[later],
+                              "end": w["end"].to_numpy()[later]})
+        items["priority"] = pd.Series(prio.to_numpy()[np.maximum(pos, 0)]).where(pos >= 0).astype("str")
     else:  # pragma: no cover - guarded by the KPI functions
         raise ValueError(f"target must be first_response, next_reply or resolution, got {target!r}")
     for c in ("start", "end"):
         items[c] = pd.to_datetime(items[c], utc=True).dt.as_unit("ns")
     items = items[items["start"].notna() & (items["start"] <= ds.cutoff)].reset_index(drop=True)
-    cutoff = ds.cutoff
-    done = items["end"].notna() & (items["end"] <= cutoff)
-    items["end"] = items["end"].where(done)
-    stop = items["end"].where(done, cutoff)
     conf = {}
     for p in pd.unique(items["priority"]):
         v = ds.settings.sla(target, p)
@@ -81,11 +78,10 @@ def sla_items(ds, target: str, *, clock: str | None = None) -> pd.DataFrame:
             conf[p] = (v[0], clock or v[1])
     items["target_s"] = items["priority"].map({p: v[0] for p, v in conf.items()}).astype("float64")
     items["clock"] = items["priority"].map({p: v[1] for p, v in conf.items()}).astype("str")
-    el = np.full(len(items), np.nan)
-    for ck in ("business", "calendar"):
-        m = (items["clock"] == ck).to_numpy()
-        if m.any():
-            el[m] = elapsed(ds, items.loc[m, "start"], stop[m], ck)
+    el, done = facts.censor(items["start"], items["end"], ds.cutoff, items["clock"].to_numpy(dtype=object),
+                            calendar=ds.calendar, include=items["clock"].isin(["business", "calendar"]).to_numpy())
+    done = pd.Series(done, index=items.index)
+    items["end"] = items["end"].where(done)
     items["elapsed_s"] = el
     has = items["target_s"].notna().to_numpy()
     over = el > items["target_s"].to_numpy()
@@ -103,9 +99,15 @@ def _sla(ds, spec, target, *, period, by, basis, clock, confidence, method, per_
         by = [*by, "priority"]
     items = sla_items(ds, target, clock=clock)
     tz = ds.settings.timezone
-    created = items["ticket_id"].map(ticket_facts(ds).set_index("ticket_id")["created_at"])
+    # the items' ticket rows, once: periods and segments come from the ticket facts
+    f = facts.of(ds)
+    code = f.ticket_index.get_indexer(items["ticket_id"])
+    first_row = np.flatnonzero(~f.table("tickets")["ticket_id"].duplicated().to_numpy())
+    pos = np.where(code >= 0, first_row[np.maximum(code, 0)], -1)
+    created = f.ts("tickets", "created_at").take(np.maximum(pos, 0)).reset_index(drop=True).where(pos >= 0)
     has = items["status"].notna()
-    seg = segment_frame(ds, items, by, ts=created, main="tickets")
+    seg = pd.DataFrame({c: np.where(pos >= 0, f.segment("tickets", c, ts="created_at").to_numpy()[np.maximum(pos, 0)],
+                                    MISSING) for c in by}, index=items.index).astype("str")
     st = items["status"]
     rows = pd.concat([pd.DataFrame({
         "period": to_period(created, period, tz), "no_target": (~has).astype(float),
@@ -125,22 +127,19 @@ def _sla(ds, spec, target, *, period, by, basis, clock, confidence, method, per_
     med = rows[rows["breach_min"].notna() & rows["period"].notna()].groupby(["period", *by], observed=True)[
         "breach_min"].median().rename("breach_minutes_median").reset_index()
     agg.table = agg.table.merge(med, on=["period", *by], how="left")
-    res = finish(agg, spec=spec, ds=ds, period=period, by=by, basis=basis, clock=clock, confidence=confidence,
-                 method=method)
     # echo each row's clock: the priority's configured clock (or the override)
     if "priority" in by:
-        ck = {p: (clock or (ds.settings.sla(target, p) or (None, None))[1]) for p in pd.unique(res["priority"])}
-        res["clock"] = res["priority"].map(ck).astype("str")
+        agg.clock = {"priority": {p: (clock or (ds.settings.sla(target, p) or (None, None))[1])
+                                  for p in levels["priority"]}}
     elif clock is None:
         clocks = sorted({v[1] for p in ticket_levels(ds, ["priority"])["priority"]
                          if (v := ds.settings.sla(target, p)) is not None})
-        res["clock"] = clocks[0] if len(clocks) == 1 else "per priority"
-    res["pending"] = res["pending"].astype("float64")
-    # all pending: say so instead of a bare "zero denominator"
-    allp = (res["denominator"] == 0) & (res["pending"] > 0)
-    res.loc[allp, "note"] = res.loc[allp, "note"].fillna("").str.replace(
-        "zero denominator: applicable (achieved + breached)", "zero denominator: all items pending", regex=False)
-    return res
+        agg.clock = clocks[0] if len(clocks) == 1 else "per priority"
+    # all pending (no achieved or breached item): say so instead of a bare "zero denominator"
+    agg.relabel = {"pending": ("zero denominator: applicable (achieved + breached)",
+                               "zero denominator: all items pending")}
+    return finish(agg, spec=spec, ds=ds, period=period, by=by, basis=basis, clock=clock, confidence=confidence,
+                  method=method)
 
 
 

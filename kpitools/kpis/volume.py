@@ -14,6 +14,7 @@ from kpitools.kpis._core import (
     PERIODS,
     Agg,
     KPIError,
+    Sums,
     finish,
     period_bounds,
     period_range,
@@ -83,11 +84,7 @@ def ticket_volume(ds, *, period="M", by=None, basis=None, clock=None, confidence
     DataFrame
         Columns of :func:`kpitools.kpis._core.finish`; ``value`` = ``n`` = tickets created.
     """
-    t = ds.tickets
-    rows = _tickets_rows(ds, by, period, t["created_at"], one=np.ones(len(t)))
-    agg = Agg.from_rows(rows, by=by, sums={"n": "one"}, levels=_levels(ds, by),
-                        periods=span(t["created_at"], period=period, tz=ds.settings.timezone))
-    return _finish(agg, ticket_volume.spec, ds, period, by, basis, confidence, method)
+    return Sums("tickets", "created_at", sums={"n": np.ones(len(ds.tickets))})
 
 
 def _complaint_flag(ds) -> tuple[pd.Series, str]:
@@ -112,13 +109,10 @@ def _complaint_flag(ds) -> tuple[pd.Series, str]:
 )
 def complaints(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None):
     """Complaint tickets created per period; ``denominator`` = all tickets created."""
-    t = ds.tickets
     flag, how = _complaint_flag(ds)
-    rows = _tickets_rows(ds, by, period, t["created_at"], c=flag.astype(float).to_numpy(), one=np.ones(len(t)))
-    agg = Agg.from_rows(rows, by=by, sums={"numerator": "c", "n": "c", "denominator": "one"},
-                        levels=_levels(ds, by), note=f"complaints by {how}",
-                        periods=span(t["created_at"], period=period, tz=ds.settings.timezone))
-    return _finish(agg, complaints.spec, ds, period, by, basis, confidence, method)
+    c = flag.to_numpy(dtype=bool)
+    return Sums("tickets", "created_at", sums={"numerator": c, "n": c, "denominator": np.ones(len(c))},
+                agg={"note": f"complaints by {how}"})
 
 
 @register(
@@ -257,14 +251,10 @@ def backlog(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95,
     periods, levels, net = _backlog_table(ds, by, period)
     net["n"] = net["backlog"]
     _, end = period_bounds(periods, ds.settings.timezone)
-    agg = Agg(table=net[["period", *by, "n"]], periods=periods, levels=levels)
-    res = _finish(agg, backlog.spec, ds, period, by, basis, confidence, method)
-    if len(end) and end[-1] > ds.cutoff:
-        last = res["period"] == periods[-1]
-        txt = f"counted at the cut-off {ds.cutoff:%Y-%m-%d %H:%M} UTC (period not over)"
-        res.loc[last, "note"] = res.loc[last, "note"].where(res.loc[last, "note"].isna(),
-                                                            res.loc[last, "note"] + "; ").fillna("") + txt
-    return res
+    notes = ({periods[-1]: f"counted at the cut-off {ds.cutoff:%Y-%m-%d %H:%M} UTC (period not over)"}
+             if len(end) and end[-1] > ds.cutoff else {})
+    agg = Agg(table=net[["period", *by, "n"]], periods=periods, levels=levels, period_notes=notes)
+    return _finish(agg, backlog.spec, ds, period, by, basis, confidence, method)
 
 
 def _created_resolved(ds, by, period):

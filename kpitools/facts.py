@@ -1,0 +1,502 @@
+"""Typed facts per main table, built once per dataset and shared by every KPI (issue 8).
+
+``kpitools.facts.of(ds)`` returns the dataset's :class:`Facts`, created on first use and kept on
+the Dataset object. Each fact is computed on first request and cached, so that the KPIs of one
+``kpi_table`` call derive rows, segments, periods and ticket-event facts once, not once per KPI:
+
+- per table and timestamp column: UTC timestamps (``ts``), epoch nanoseconds (``ns``, int64 with
+  ``NAT`` for missing), wall-clock times in the business timezone and the period of each row per
+  period kind (``period``);
+- per table and segment column: integer codes into the sorted levels (``codes``), missing values
+  as the level ``"(missing)"``; segments of tables that carry ``ticket_id`` are borrowed from the
+  ticket through row positions computed once (``ticket_pos``), not a join per KPI;
+- ticket-event facts (:attr:`Facts.ticket`): first public human reply, agent-opened tickets,
+  replies, touches, resolutions and reopens; customer waits (:attr:`Facts.reply_waits`) and
+  status spans (:attr:`Facts.status_intervals`);
+- contact facts (:attr:`Facts.contacts`): outcome, wait, handle and wrap-up times.
+
+The censoring rule of every duration is :func:`censor`.
+
+Definitions (docs/methods.md#censoring): a duration that has not ended by the cut-off is
+right-censored at the cut-off (``observed=False``), never dropped; a start after the cut-off has
+no duration yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["Facts", "of", "censor", "NAT", "MISSING", "to_ns", "from_ns"]
+
+#: int64 value of a missing timestamp in the ``ns`` arrays (numpy's NaT).
+NAT = np.iinfo(np.int64).min
+#: Segment level of rows whose segment column is empty (same as :data:`kpitools.kpis._core.MISSING`).
+MISSING = "(missing)"
+#: Order of event kinds at the same instant (a customer message before the reply to it).
+KIND_ORDER = {"customer_message": 0, "bot_message": 1, "internal_note": 2, "agent_reply": 3, "status_change": 4}
+SOLVED = ("solved", "closed")
+DERIVED_SEGMENTS = ("hour", "weekday")
+WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+PERIODS: dict[str, str] = {"D": "D", "W": "W-SUN", "M": "M", "Q": "Q-DEC"}
+
+
+# ----------------------------------------------------------------------------------------------
+# typed conversions
+# ----------------------------------------------------------------------------------------------
+def to_utc(s) -> pd.Series:
+    """Timestamps as a ``datetime64[ns, UTC]`` Series (positional index kept from ``s``)."""
+    s = pd.Series(s)
+    if not isinstance(s.dtype, pd.DatetimeTZDtype):
+        s = pd.to_datetime(s, utc=True)
+    elif str(s.dtype.tz) != "UTC":
+        s = s.dt.tz_convert("UTC")
+    return s.dt.as_unit("ns")
+
+
+def to_ns(s) -> np.ndarray:
+    """Timestamps -> int64 epoch nanoseconds, :data:`NAT` where missing."""
+    return to_utc(s).array.asi8.copy()
+
+
+def from_ns(ns: np.ndarray, index=None) -> pd.Series:
+    """int64 epoch nanoseconds (:data:`NAT` = missing) -> ``datetime64[ns, UTC]`` Series."""
+    return pd.Series(np.asarray(ns, dtype=np.int64).view("M8[ns]"), index=index).dt.tz_localize("UTC")
+
+
+def _segment_strings(s: pd.Series) -> pd.Series:
+    """Segment values as text; empty values (None, NaN, "") become :data:`MISSING`."""
+    s = pd.Series(s).astype("str")
+    return s.where(s.notna() & (s != "") & (s != "<NA>") & (s != "nan"), MISSING).astype("str")
+
+
+def _group_min(code: np.ndarray, ns: np.ndarray, n: int) -> np.ndarray:
+    """Minimum of ``ns`` per group code 0..n-1 (:data:`NAT` for groups without a value)."""
+    out = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    ok = ns != NAT
+    np.minimum.at(out, code[ok], ns[ok])
+    out[out == np.iinfo(np.int64).max] = NAT
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# the censoring rule
+# ----------------------------------------------------------------------------------------------
+def censor(start, end, cutoff, clock="calendar", *, calendar=None, include=None
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """Duration and observed flag of spans ``[start, end)`` seen at ``cutoff``: the one censoring rule.
+
+    Parameters
+    ----------
+    start, end : array-like of UTC timestamps
+        Start and end of each span; a missing ``end`` means not ended yet.
+    cutoff : Timestamp
+        The export time (``ds.cutoff``).
+    clock : {"calendar", "business"} or array-like of them, default "calendar"
+        Calendar seconds, or the part inside opening hours (needs ``calendar``); one clock for
+        all spans or one per span (SLA targets set the clock per priority).
+    calendar : BusinessCalendar, optional
+        ``ds.calendar``; required for ``clock="business"``.
+    include : array-like of bool, optional
+        Spans to measure at all; the others get NaN.
+
+    Returns
+    -------
+    duration : ndarray of float
+        Seconds from ``start`` to ``end`` when the span ended by the cut-off (observed), else to
+        the cut-off (censored); NaN when ``start`` is missing or after the cut-off, or not included.
+    observed : ndarray of bool
+        True when ``end`` is present and not after the cut-off.
+
+    Notes
+    -----
+    docs/methods.md#censoring: spans still running at the cut-off are right-censored there,
+    never dropped; the survival estimators (Kaplan-Meier) take ``(duration, observed)``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> cut = pd.Timestamp("2026-01-02", tz="UTC")
+    >>> censor(pd.Series(pd.to_datetime(["2026-01-01"], utc=True)), pd.Series([pd.NaT]), cut)
+    (array([86400.]), array([False]))
+    """
+    start = to_utc(start).reset_index(drop=True)
+    end = to_utc(end).reset_index(drop=True)
+    cutoff = pd.Timestamp(cutoff)
+    cutoff = cutoff.tz_localize("UTC") if cutoff.tzinfo is None else cutoff.tz_convert("UTC")
+    ok = (start.notna() & (start <= cutoff)).to_numpy()
+    if include is not None:
+        ok = ok & np.asarray(include, dtype=bool)
+    observed = (end.notna() & (end <= cutoff)).to_numpy()
+    stop = end.where(observed, cutoff)
+    clocks = np.broadcast_to(np.asarray(clock, dtype=object), (len(start),))
+    bad = ok & ~np.isin(clocks, ["business", "calendar"])
+    if bad.any():
+        raise ValueError(f"clock must be one of ['business', 'calendar'], got {clocks[bad][0]!r}")
+    dur = np.full(len(start), np.nan)
+    for ck in ("business", "calendar"):
+        m = ok & (clocks == ck)
+        if not m.any():
+            continue
+        if ck == "business":
+            if calendar is None:
+                raise ValueError("censor: clock='business' needs calendar=ds.calendar")
+            dur[m] = np.asarray(calendar.duration(start[m].reset_index(drop=True),
+                                                  stop[m].reset_index(drop=True)), dtype="float64")
+        else:
+            dur[m] = ((stop[m] - start[m]) / pd.Timedelta(seconds=1)).to_numpy(dtype="float64", na_value=np.nan)
+    return dur, observed
+
+
+# ----------------------------------------------------------------------------------------------
+# the facts object
+# ----------------------------------------------------------------------------------------------
+def of(ds) -> Facts:
+    """The facts of ``ds``, built on first use and kept on the Dataset object."""
+    f = ds.__dict__.get("_facts")
+    if f is None:
+        f = Facts(ds)
+        ds.__dict__["_facts"] = f
+    return f
+
+
+class Facts:
+    """Typed facts of one dataset, computed lazily and cached (see the module docstring).
+
+    Parameters
+    ----------
+    ds : kpitools.io.Dataset
+    """
+
+    def __init__(self, ds):
+        self._ds = ds
+        self._memo: dict = {}
+
+    def _get(self, key, build):
+        if key not in self._memo:
+            self._memo[key] = build()
+        return self._memo[key]
+
+    def memo(self, key: tuple, build):
+        """A derived table of one KPI module, built once: ``key`` is ``(function, *arguments)``
+        (the function object that derives it, not a string), ``build()`` computes it."""
+        return self._get(key, build)
+
+    @property
+    def tz(self) -> str:
+        return self._ds.settings.timezone
+
+    def table(self, name: str) -> pd.DataFrame:
+        """The table with a positional index 0..n-1 (the row order of every fact)."""
+        return self._get(("table", name), lambda: getattr(self._ds, name).reset_index(drop=True))
+
+    # ---- timestamps and periods ----------------------------------------------------------
+    def ts(self, table: str, col: str) -> pd.Series:
+        """``datetime64[ns, UTC]`` of ``table[col]`` (positional index); ``"ticket:<col>"`` is the
+        column of the row's ticket (NaT where the ticket is unknown)."""
+        def build():
+            if col.startswith("ticket:"):
+                pos = self.ticket_pos(table)
+                ns = self.ns("tickets", col[len("ticket:"):])[np.maximum(pos, 0)] if len(pos) else np.zeros(0, np.int64)
+                return from_ns(np.where(pos >= 0, ns, NAT))
+            return to_utc(self.table(table)[col])
+        return self._get(("ts", table, col), build)
+
+    def ns(self, table: str, col: str) -> np.ndarray:
+        """int64 epoch nanoseconds of ``table[col]`` (:data:`NAT` where missing)."""
+        return self._get(("ns", table, col), lambda: self.ts(table, col).array.asi8)
+
+    def local(self, table: str, col: str) -> pd.Series:
+        """Naive wall-clock times of ``table[col]`` in the business timezone."""
+        return self._get(("local", table, col),
+                         lambda: self.ts(table, col).dt.tz_convert(self.tz).dt.tz_localize(None))
+
+    def period(self, table: str, col: str, period: str) -> pd.Series:
+        """Period (business timezone) of every row of ``table[col]``; NaT stays NaT."""
+        return self._get(("period", table, col, period),
+                         lambda: self.local(table, col).dt.to_period(PERIODS[period]))
+
+    # ---- ids and segments ------------------------------------------------------------------
+    @property
+    def ticket_index(self) -> pd.Index:
+        """Distinct ticket ids (first occurrence order) of ``tickets``."""
+        def build():
+            tid = self.table("tickets")["ticket_id"]
+            return pd.Index(tid[~tid.duplicated()])
+        return self._get("ticket_index", build)
+
+    @property
+    def ticket_code(self) -> np.ndarray:
+        """Per ticket row: its position in :attr:`ticket_index` (equal ids share one code)."""
+        return self._get("ticket_code", lambda: self.ticket_index.get_indexer(self.table("tickets")["ticket_id"]))
+
+    def ticket_pos(self, table: str) -> np.ndarray:
+        """Per row of ``table``: the row of its ticket (first row with that id), -1 if unknown."""
+        def build():
+            tid = self.table("tickets")["ticket_id"]
+            first_row = np.flatnonzero(~tid.duplicated().to_numpy())
+            code = self.ticket_index.get_indexer(self.table(table)["ticket_id"])
+            return np.where(code >= 0, first_row[np.maximum(code, 0)], -1)
+        return self._get(("ticket_pos", table), build)
+
+    def segment(self, table: str, col: str, *, ts: str | None = None) -> pd.Series:
+        """Segment ``col`` of every row of ``table`` as text (:data:`MISSING` for empty values).
+
+        Columns of the table itself come first; ``hour``/``weekday`` derive from timestamp column
+        ``ts``; other columns are borrowed from the row's ticket (``ticket_id``).
+        """
+        def build():
+            df = self.table(table)
+            if col in df.columns:
+                return _segment_strings(df[col])
+            if col in DERIVED_SEGMENTS:
+                loc = self.local(table, ts)
+                if col == "hour":
+                    return _segment_strings(loc.dt.hour.astype("Int64").astype(str).str.zfill(2))
+                names = np.asarray(WEEKDAY_NAMES, dtype=object)[loc.dt.day_of_week.to_numpy()]
+                return _segment_strings(pd.Series(names))
+            ticket = self.segment("tickets", col)
+            pos = self.ticket_pos(table)
+            vals = ticket.to_numpy()[np.maximum(pos, 0)]
+            return pd.Series(np.where(pos >= 0, vals, MISSING), dtype="str")
+        return self._get(("segment", table, col, ts if col in DERIVED_SEGMENTS else None), build)
+
+    def codes(self, table: str, col: str, *, ts: str | None = None) -> tuple[np.ndarray, pd.Index]:
+        """Integer codes of :meth:`segment` into its sorted levels: ``(codes, levels)``."""
+        def build():
+            s = self.segment(table, col, ts=ts)
+            levels = pd.Index(sorted(pd.unique(s)), dtype="str")
+            return levels.get_indexer(s), levels
+        return self._get(("codes", table, col, ts), build)
+
+    def segments(self, table: str, by: Sequence[str], *, ts: str | None = None, index=None) -> pd.DataFrame:
+        """:meth:`segment` of every column of ``by`` as one DataFrame (positional index, or
+        ``index``: e.g. the table's own)."""
+        n = len(self.table(table))
+        idx = pd.RangeIndex(n) if index is None else index
+        return pd.DataFrame({c: self.segment(table, c, ts=ts).to_numpy() for c in by}, index=idx).astype("str")
+
+    # ---- ticket events -----------------------------------------------------------------
+    @property
+    def events(self) -> pd.DataFrame | None:
+        """``ticket_events`` sorted by ticket, time and kind order (None when absent or empty)."""
+        def build():
+            ds = self._ds
+            ev = ds.ticket_events if ds.has("ticket_events") else None
+            if ev is None or len(ev) == 0:
+                return None
+            k = ev["kind"].map(KIND_ORDER).astype("int64")
+            return ev.assign(_k=k).sort_values(["ticket_id", "at", "_k"], kind="stable").drop(
+                columns="_k").reset_index(drop=True)
+        return self._get("events", build)
+
+    @property
+    def event_code(self) -> np.ndarray:
+        """Per sorted event: its ticket's code in :attr:`ticket_index` (-1: unknown ticket)."""
+        return self._get("event_code", lambda: self.ticket_index.get_indexer(self.events["ticket_id"]))
+
+    @property
+    def has_status_events(self) -> bool:
+        """``ticket_events`` has ``status_change`` rows with a ``status``."""
+        def build():
+            ev = self.events
+            return (ev is not None and "status" in ev.columns
+                    and bool((ev["status"].notna() & (ev["kind"] == "status_change")).any()))
+        return self._get("has_status_events", build)
+
+    @property
+    def ticket(self) -> pd.DataFrame:
+        """Per-ticket facts (rows and order of ``ds.tickets``); see
+        :func:`kpitools.kpis.responsiveness.ticket_facts` for the columns."""
+        return self._get("ticket", self._ticket_facts)
+
+    def _ticket_facts(self) -> pd.DataFrame:
+        ds = self._ds
+        t = self.table("tickets")
+        n = len(t)
+        out = pd.DataFrame({"ticket_id": t["ticket_id"], "created_at": self.ts("tickets", "created_at")})
+        ev = self.events
+        nat = from_ns(np.full(n, NAT))
+        tcode = self.ticket_code
+        m = len(self.ticket_index)
+        if ev is not None:
+            code = self.event_code
+            known = code >= 0
+            at = to_ns(ev["at"])
+            kind = ev["kind"].to_numpy(dtype=object)
+            is_cust = (kind == "customer_message") & known
+            is_agent = (kind == "agent_reply") & known
+            first_cust = _group_min(code[is_cust], at[is_cust], m)[tcode]
+            first_agent = _group_min(code[is_agent], at[is_agent], m)[tcode]
+            agent_opened = (first_agent != NAT) & ((first_cust == NAT) | (first_agent < first_cust))
+            created = self.ns("tickets", "created_at")
+            start = np.where(agent_opened, first_cust, created)
+            # first agent reply at or after the start (start per distinct id: first ticket row)
+            first_row = np.flatnonzero(~t["ticket_id"].duplicated().to_numpy())
+            ev_start = start[first_row][np.maximum(code, 0)]
+            after = is_agent & (ev_start != NAT) & (at != NAT) & (at >= ev_start)
+            out["frt_start"] = from_ns(start)
+            out["frt_end"] = from_ns(_group_min(code[after], at[after], m)[tcode])
+            out["agent_opened"] = agent_opened
+            out["replies"] = np.bincount(code[is_agent], minlength=m)[tcode].astype("float64")
+            note_or_reply = np.isin(kind, ["agent_reply", "internal_note"])
+            if "author_id" in ev.columns:  # without author_id: agent_touches is skipped
+                authors = ev.loc[note_or_reply, "author_id"].dropna()
+                agents = pd.Index(authors.unique())
+                if ds.has("agents"):
+                    agents = agents.append(pd.Index(ds.agents["agent_id"].dropna().unique()))
+                by_agent = (kind == "status_change") & ev["author_id"].isin(agents).to_numpy()
+            else:
+                by_agent = np.zeros(len(ev), dtype=bool)
+            touch = (note_or_reply | by_agent) & known
+            out["touches"] = np.bincount(code[touch], minlength=m)[tcode].astype("float64")
+            out["source"] = "events"
+        else:
+            out["frt_start"] = out["created_at"]
+            out["frt_end"] = to_utc(t["first_response_at"]) if "first_response_at" in t.columns else nat
+            out["agent_opened"] = False
+            out["replies"] = (t["agent_replies"].astype("Float64").astype("float64").to_numpy(na_value=np.nan)
+                              if "agent_replies" in t.columns else np.nan)
+            out["touches"] = np.nan
+            out["source"] = "tickets"
+        res = self._resolution_from_events() if self.has_status_events else None
+        for col, src in (("first_resolved", "first_resolved_at"), ("resolved", "resolved_at")):
+            if _has(t, src):
+                out[col] = to_utc(t[src])
+            elif res is not None:
+                out[col] = from_ns(res[col][tcode])
+            else:
+                out[col] = nat
+        if _has(t, "reopen_count"):
+            out["reopens"] = t["reopen_count"].astype("Float64").astype("float64").to_numpy(na_value=np.nan)
+        elif res is not None:
+            out["reopens"] = res["reopens"][tcode]
+        else:
+            out["reopens"] = np.nan
+        if out["replies"].isna().all() and _has(t, "agent_replies"):
+            out["replies"] = t["agent_replies"].astype("Float64").astype("float64").to_numpy(na_value=np.nan)
+        return out
+
+    def _resolution_from_events(self) -> dict[str, np.ndarray]:
+        """Per distinct ticket id: first and final resolution (ns) and reopens from status events."""
+        ev = self.events
+        m = len(self.ticket_index)
+        sel = ((ev["kind"] == "status_change") & ev["status"].notna()).to_numpy() & (self.event_code >= 0)
+        code = self.event_code[sel]
+        at = to_ns(ev["at"])[sel]
+        solved = ev["status"].isin(SOLVED).to_numpy()[sel]
+        # events are sorted by ticket: the previous row of the same ticket is the previous status
+        same = np.r_[False, code[1:] == code[:-1]]
+        prev_solved = np.r_[False, solved[:-1]] & same
+        into = solved & ~prev_solved
+        reopen = ~solved & prev_solved
+        first = _group_min(code[into], at[into], m)
+        last_into = np.full(m, NAT, dtype=np.int64)
+        np.maximum.at(last_into, code[into], at[into])
+        last_row = np.r_[code[1:] != code[:-1], True] if len(code) else np.zeros(0, bool)
+        last_solved = np.zeros(m, dtype=bool)
+        last_solved[code[last_row]] = solved[last_row]
+        final = np.where(last_solved, last_into, NAT)
+        return {"first_resolved": first, "resolved": final,
+                "reopens": np.bincount(code[reopen], minlength=m).astype("float64")}
+
+    @property
+    def reply_waits(self) -> pd.DataFrame:
+        """Every customer wait for a public agent reply; see
+        :func:`kpitools.kpis.responsiveness.reply_waits` (ticket rows: :attr:`reply_wait_pos`)."""
+        return self._get("reply_waits", self._reply_waits)
+
+    def _reply_waits(self) -> pd.DataFrame:
+        ev = self.events
+        pub_sel = ev["kind"].isin(["customer_message", "agent_reply"]).to_numpy()
+        pub = ev.loc[pub_sel, ["ticket_id", "at", "kind"]].reset_index(drop=True)
+        code = self.event_code[pub_sel]
+        is_cust = (pub["kind"] == "customer_message").to_numpy()
+        same = np.r_[False, code[1:] == code[:-1]]
+        prev_cust = np.r_[False, is_cust[:-1]]
+        starts = is_cust & (~same | ~prev_cust)
+        agent_at = pub["at"].where(~is_cust)
+        next_agent = agent_at.groupby(code).bfill()
+        w = pd.DataFrame({"ticket_id": pub.loc[starts, "ticket_id"], "start": pub.loc[starts, "at"],
+                          "end": next_agent[starts]}).reset_index(drop=True)
+        first_row = np.flatnonzero(~self.table("tickets")["ticket_id"].duplicated().to_numpy())
+        wcode = code[starts]
+        pos = np.where(wcode >= 0, first_row[np.maximum(wcode, 0)], -1)
+        resolved = self.ticket["resolved"].to_numpy()[np.maximum(pos, 0)]
+        resolved = pd.Series(resolved).where(pos >= 0)
+        cutoff = self._ds.cutoff
+        # solved at the cut-off: an unanswered message is not waiting (docs/methods.md: only
+        # customer messages waiting for an answer count)
+        drop = (w["end"].isna() & resolved.notna() & (resolved <= cutoff)).to_numpy()
+        w = w[~drop].reset_index(drop=True)
+        wcode = wcode[~drop]
+        w["first"] = np.r_[True, wcode[1:] != wcode[:-1]] if len(w) else np.zeros(0, bool)
+        self._memo["reply_wait_pos"] = pos[~drop]
+        return w
+
+    @property
+    def reply_wait_pos(self) -> np.ndarray:
+        """Per row of :attr:`reply_waits`: the row of its ticket (-1 if unknown)."""
+        _ = self.reply_waits
+        return self._memo["reply_wait_pos"]
+
+    @property
+    def status_intervals(self) -> pd.DataFrame:
+        """Status spans per ticket; see :func:`kpitools.kpis.responsiveness.status_intervals`."""
+        return self._get("status_intervals", self._status_intervals)
+
+    @property
+    def status_interval_code(self) -> np.ndarray:
+        """Per row of :attr:`status_intervals`: its ticket's code in :attr:`ticket_index`."""
+        return self._get("status_interval_code",
+                         lambda: self.ticket_index.get_indexer(self.status_intervals["ticket_id"]))
+
+    def _status_intervals(self) -> pd.DataFrame:
+        ev = self.events
+        st = ev.loc[(ev["kind"] == "status_change") & ev["status"].notna(), ["ticket_id", "at", "status"]]
+        t = self.ticket
+        first = pd.DataFrame({"ticket_id": t["ticket_id"], "at": t["created_at"], "status": "new"})
+        s = pd.concat([first, st], ignore_index=True).sort_values(["ticket_id", "at"], kind="stable").reset_index(drop=True)
+        s["status"] = s["status"].astype("str")
+        nxt = s.groupby("ticket_id")["at"].shift(-1)
+        out = pd.DataFrame({"ticket_id": s["ticket_id"], "status": s["status"], "start": s["at"],
+                            "end": nxt.fillna(self._ds.cutoff), "open_end": nxt.isna().to_numpy()})
+        return out[out["end"] >= out["start"]].reset_index(drop=True)
+
+    # ---- contacts ------------------------------------------------------------------------
+    @property
+    def contacts(self) -> pd.DataFrame:
+        """Per-contact facts; see :func:`kpitools.kpis.contact_centre.contact_facts`."""
+        return self._get("contacts", self._contact_facts)
+
+    def _contact_facts(self) -> pd.DataFrame:
+        t = self._ds.contacts
+        abandoned = t["abandoned"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+        has_answer = t["answered_at"].notna().to_numpy() if "answered_at" in t.columns else np.zeros(len(t), bool)
+        answered = ~abandoned & has_answer
+        wait = np.full(len(t), np.nan)
+        if "answered_at" in t.columns:
+            wait = np.where(answered, _seconds(t["answered_at"], t["queued_at"]), wait)
+        if "ended_at" in t.columns:
+            wait = np.where(abandoned, _seconds(t["ended_at"], t["queued_at"]), wait)
+        talk, hold, acw = _floats(t, "talk_s"), _floats(t, "hold_s"), _floats(t, "acw_s")
+        handle = np.where(answered & ~np.isnan(talk), talk + np.nan_to_num(hold) + np.nan_to_num(acw), np.nan)
+        return pd.DataFrame({"abandoned": abandoned, "answered": answered, "outcome": abandoned | answered,
+                             "wait_s": wait, "handle_s": handle, "acw_s": np.where(answered, acw, np.nan)},
+                            index=t.index)
+
+
+def _has(df: pd.DataFrame | None, col: str) -> bool:
+    return df is not None and col in df.columns and bool(df[col].notna().any())
+
+
+def _floats(df: pd.DataFrame, col: str) -> np.ndarray:
+    if col not in df.columns:
+        return np.full(len(df), np.nan)
+    return pd.to_numeric(df[col], errors="coerce").astype("float64").to_numpy(na_value=np.nan)
+
+
+def _seconds(end: pd.Series, start: pd.Series) -> np.ndarray:
+    return ((end - start) / pd.Timedelta(seconds=1)).to_numpy(dtype="float64", na_value=np.nan)
