@@ -19,6 +19,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+import pyarrow.parquet as pq
 
 from kpitools.schema import MISSING, REASONS, SEGMENT_COLUMNS, TABLES, Column, Table
 from kpitools.settings import DURATION_UNITS, Settings, fold
@@ -267,8 +271,8 @@ def _is_utf8(encoding: str) -> bool:
     return codecs.lookup(encoding).name == "utf-8"
 
 
-def _decode(data: bytes, path: Path, opts: dict) -> str:
-    """Decode a CSV file's bytes.
+def _to_utf8(data: bytes, path: Path, opts: dict) -> bytes:
+    """A CSV file's bytes as UTF-8 without byte-order mark (what pyarrow's CSV reader reads).
 
     A table's own ``csv.<table>.encoding`` is always used. Otherwise a file that is valid UTF-8
     (with or without byte-order mark) is read as UTF-8, whatever the folder-wide encoding says,
@@ -280,7 +284,10 @@ def _decode(data: bytes, path: Path, opts: dict) -> str:
     err = None
     for cand in candidates:
         try:
-            return data.decode("utf-8-sig" if _is_utf8(cand) else cand)
+            if _is_utf8(cand):
+                codecs.utf_8_decode(data, "strict", True)  # validate only; pyarrow reads the bytes
+                return data[3:] if data.startswith(codecs.BOM_UTF8) else data
+            return data.decode(cand).encode("utf-8")
         except UnicodeDecodeError as e:
             err = e
     off = err.start
@@ -297,8 +304,57 @@ def _decode(data: bytes, path: Path, opts: dict) -> str:
     )
 
 
-def _read_file(path: Path, settings: Settings, table: str | None = None) -> pd.DataFrame:
-    """Read one table file as text columns (CSV) or as stored (Parquet)."""
+def _used_columns(settings: Settings, table: str, names: list[str]) -> list[str]:
+    """The file columns the loader uses: contract columns, mapped sources, durations and ratings."""
+    st = settings
+    spec = TABLES[table]
+    used = set(spec.names) | set(st.mapping(table))
+    for block in (st.durations(table), st.ratings(table)):
+        for col, sub in block.items():
+            used.add(col)
+            used.update(c for c in (sub.get("submitted_at"), sub.get("sent_at")) if c)
+    return [c for c in names if c in used]
+
+
+def _arrow_to_pandas(tbl: pa.Table) -> pd.DataFrame:
+    """An Arrow table as pandas: strings as ``str``, timestamps kept as stored (no Python objects)."""
+    for i, f in enumerate(tbl.schema):
+        if pa.types.is_null(f.type):  # an all-empty column written without a type
+            tbl = tbl.set_column(i, f.name, pa.nulls(len(tbl), pa.large_string()))
+        elif pa.types.is_dictionary(f.type):
+            tbl = tbl.set_column(i, f.name, tbl[f.name].cast(f.type.value_type))
+    return tbl.to_pandas(split_blocks=True, self_destruct=True)
+
+
+def _read_parquet(path: Path, settings: Settings, table: str) -> tuple[pd.DataFrame, list[str]]:
+    try:
+        pf = pq.ParquetFile(path)
+        names = list(pf.schema_arrow.names)
+        tbl = pf.read(columns=_used_columns(settings, table, names))
+    except Exception as e:  # pyarrow raises many types for a broken file
+        raise DataError(f"{path}: cannot be read as Parquet ({e}). Re-export the file.",
+                        file=str(path)) from None
+    return _arrow_to_pandas(tbl), names
+
+
+def _csv_header(data: bytes, sep: str) -> list[str]:
+    """The column names of the first record (which may span lines inside quotes)."""
+    import csv
+
+    first = data[:1 << 20].decode("utf-8", errors="replace").splitlines(keepends=True)
+    try:
+        return next(csv.reader(_io.StringIO("".join(first)), delimiter=sep))
+    except StopIteration:
+        return []
+
+
+def _read_file(path: Path, settings: Settings, table: str | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """Read one table file: CSV as text columns (through pyarrow), Parquet as stored.
+
+    Returns the frame and every column name of the file. A Parquet file is read with column
+    pruning: only the columns the loader uses (see :func:`_used_columns`); the names of the others
+    are returned so that they are listed as unmapped.
+    """
     table = table or path.name.split(".")[0]
     if path.stat().st_size == 0:
         raise DataError(
@@ -307,11 +363,7 @@ def _read_file(path: Path, settings: Settings, table: str | None = None) -> pd.D
             file=str(path),
         )
     if path.name.endswith(".parquet"):
-        try:
-            return pd.read_parquet(path)
-        except Exception as e:  # pyarrow raises many types for a broken file
-            raise DataError(f"{path}: cannot be read as Parquet ({e}). Re-export the file.",
-                            file=str(path)) from None
+        return _read_parquet(path, settings, table)
     opts = settings.csv(table)
     sep = opts["sep"]
     data = path.read_bytes()
@@ -321,22 +373,38 @@ def _read_file(path: Path, settings: Settings, table: str | None = None) -> pd.D
         except (OSError, EOFError) as e:
             raise DataError(f"{path}: not a valid gzip file ({e}). Re-export it, or save it as plain "
                             f"{table}.csv.", file=str(path)) from None
-    text = _decode(data, path, opts)
+    data = _to_utf8(data, path, opts)
+    no_header = DataError(
+        f"{path}: the file has no header line. Expected comma-separated values whose first "
+        "line names the columns.",
+        file=str(path),
+    )
+    header = _csv_header(data, sep)
+    if not header or all(not h.strip() for h in header):
+        raise no_header
+    names = [h if h else f"Unnamed: {i}" for i, h in enumerate(header)]
     try:
-        df = pd.read_csv(_io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                         na_values=[""], skipinitialspace=False)
-    except pd.errors.EmptyDataError:
-        raise DataError(
-            f"{path}: the file has no header line. Expected comma-separated values whose first "
-            "line names the columns.",
-            file=str(path),
-        ) from None
-    except pd.errors.ParserError as e:
-        raise DataError(
-            f"{path}: not valid CSV ({e}). Check the delimiter (dataset.yml `csv: {{sep: ';'}}` or "
-            f"`csv: {{{table}: {{sep: ';'}}}}`) and quoting of text that contains the delimiter.",
-            file=str(path),
-        ) from None
+        tbl = pcsv.read_csv(
+            pa.BufferReader(data),
+            read_options=pcsv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 24),
+            parse_options=pcsv.ParseOptions(delimiter=sep, newlines_in_values=True),
+            convert_options=pcsv.ConvertOptions(
+                column_types={n: pa.large_string() for n in names}, null_values=[""],
+                strings_can_be_null=True, quoted_strings_can_be_null=True),
+        )
+        df = _arrow_to_pandas(tbl)
+    except pa.ArrowInvalid:
+        # rows with fewer fields than the header (pandas fills them with missing values) or a
+        # malformed file: pandas' reader gives the same result as before or the precise error
+        try:
+            df = pd.read_csv(_io.BytesIO(data), sep=sep, dtype=str, keep_default_na=False,
+                             na_values=[""], skipinitialspace=False, encoding="utf-8")
+        except pd.errors.ParserError as e:
+            raise DataError(
+                f"{path}: not valid CSV ({e}). Check the delimiter (dataset.yml `csv: {{sep: ';'}}` or "
+                f"`csv: {{{table}: {{sep: ';'}}}}`) and quoting of text that contains the delimiter.",
+                file=str(path),
+            ) from None
     if df.shape[1] == 1:
         header = str(df.columns[0])
         for cand, label in ((";", "semicolon"), ("\t", "tab"), ("|", "pipe"), (",", "comma")):
@@ -349,7 +417,7 @@ def _read_file(path: Path, settings: Settings, table: str | None = None) -> pd.D
                     file=str(path),
                 )
     df.columns = [str(c).strip() for c in df.columns]
-    return df
+    return df, list(df.columns)
 
 
 def load_dataset(path: str | Path = "data/sample", *, settings: Settings | dict | None = None) -> Dataset:
@@ -399,7 +467,8 @@ def load_dataset(path: str | Path = "data/sample", *, settings: Settings | dict 
     for name in TABLES:
         f = _find_file(folder, name)
         if f is not None:
-            loader.add(name, _read_file(f, settings, name), file=f.name, path=f)
+            df, names = _read_file(f, settings, name)
+            loader.add(name, df, file=f.name, path=f, columns=names)
     if not loader.pending:
         listing = ", ".join(sorted(p.name for p in folder.iterdir())[:10]) or "nothing"
         raise DataError(
@@ -536,6 +605,7 @@ class _Loader:
         self.row_no: dict[str, np.ndarray] = {}
         self.unmapped: dict[str, list[str]] = {}
         self.derived: dict[str, list[tuple[pd.DataFrame, str, np.ndarray]]] = {}
+        self.file_columns: dict[str, list[str]] = {}
 
     # --- the quality log ---------------------------------------------------------------
     def record(self, table: str, pos, column: str, values, reason: str, detail, action: str):
@@ -560,16 +630,22 @@ class _Loader:
             "reason": [reason], "detail": [detail], "action": ["note"]}))
 
     # --- input ---------------------------------------------------------------------------
-    def add(self, name: str, df: pd.DataFrame, *, file: str, path: Path | None = None) -> None:
-        """Queue one table; :meth:`finish` converts and checks all of them, tickets first."""
+    def add(self, name: str, df: pd.DataFrame, *, file: str, path: Path | None = None,
+            columns: list[str] | None = None) -> None:
+        """Queue one table; :meth:`finish` converts and checks all of them, tickets first.
+
+        ``columns`` are all column names of the file when only some of them were read.
+        """
         self.pending[name] = (df, file, path)
+        self.file_columns[name] = [str(c) for c in (df.columns if columns is None else columns)]
 
     def _prepare(self, name: str, df: pd.DataFrame) -> pd.DataFrame:
         """Rename, add defaults and duration placeholders; check the required columns."""
         table = TABLES[name]
         where = self.paths[name]
         st = self.settings
-        cols = [str(c) for c in df.columns]
+        cols = self.file_columns.get(name) or [str(c) for c in df.columns]
+        unread = [c for c in cols if c not in df.columns]  # pruned at reading: never used
 
         def need(key: str, col: str) -> bool:  # a user-named export column must exist
             return not st.is_preset_only(key, name, col)
@@ -622,20 +698,21 @@ class _Loader:
         if missing:
             hints = []
             for m in missing:
-                lower = {str(c).lower().replace(" ", "_"): str(c) for c in df.columns}
+                lower = {str(c).lower().replace(" ", "_"): str(c) for c in [*df.columns, *unread]}
                 close = difflib.get_close_matches(m, list(lower), n=1, cutoff=0.6)
                 if close:
                     hints.append(f"{lower[close[0]]!r} -> {m}")
             hint = (f" Did you mean: {', '.join(hints)}? " if hints else " ")
             raise DataError(
                 f"{where}: table {name!r} is missing required column(s) {missing}. "
-                f"Required: {table.required}; found: {list(df.columns)}.{hint}"
+                f"Required: {table.required}; found: {list(df.columns) + unread}.{hint}"
                 f"Rename the column(s) in the export, or map them in dataset.yml under "
                 f"`mapping: {{{name}: {{<your column>: <contract column>}}}}`, or give a value for "
                 f"every row under `defaults: {{{name}: {{{missing[0]}: <value>}}}}`.",
                 file=where, column=missing[0],
             )
-        self.unmapped[name] = [c for c in df.columns if c not in table.names and c not in used]
+        renamed = [mapping.get(c, c) for c in cols]
+        self.unmapped[name] = [c for c in renamed if c not in table.names and c not in used]
         return df
 
     def _values(self, name: str, out: pd.DataFrame) -> None:
