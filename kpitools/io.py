@@ -564,22 +564,64 @@ def parse_timestamps(s: pd.Series, *, timezone: str = "UTC", datetime_format: st
 # ------------------------------------------------------------------------------------
 # Conversion and checks
 # ------------------------------------------------------------------------------------
+def _fold_text(txt: pd.Series) -> pd.Series:
+    """``txt.str.casefold()`` computed once per distinct value (``str`` dtype, missing stays missing)."""
+    codes, uniques = pd.factorize(txt, use_na_sentinel=True)
+    folded = pd.Series(np.asarray(uniques, dtype=object), dtype="str").str.casefold()
+    return pd.Series(folded.array.take(codes, allow_fill=True), index=txt.index, dtype="str")
+
+
 def _lookup(txt: pd.Series, mapping: dict, *, folded: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Positions of ``txt`` found among the keys of ``mapping`` and their mapped values (vectorised)."""
+    """Positions of ``txt`` found among the keys of ``mapping`` and their mapped values (vectorised).
+
+    The keys are matched once per distinct value of ``txt``; the mapped values come back as an
+    array indexed like ``txt`` (meaningful where found).
+    """
     keys = [fold(k) if folded else str(k).strip() for k in mapping]
     vals = list(mapping.values())
-    idx = pd.Index(keys)
+    idx = pd.Index(keys, dtype="str")
     if not idx.is_unique:  # folded keys may coincide ("High" and "high"): the first wins
         first = ~idx.duplicated()
         keys = [k for k, f in zip(keys, first, strict=True) if f]
         vals = [v for v, f in zip(vals, first, strict=True) if f]
-        idx = pd.Index(keys)
-    probe = txt.str.casefold() if folded else txt
-    codes = idx.get_indexer(probe.fillna("\0"))
-    found = codes >= 0
-    out = np.empty(len(txt), dtype=object)
-    out[found] = np.asarray(vals + [None], dtype=object)[codes[found]]
+        idx = pd.Index(keys, dtype="str")
+    codes, uniques = pd.factorize(txt, use_na_sentinel=True)
+    probe = pd.Series(np.asarray(uniques, dtype=object), dtype="str")
+    if folded:
+        probe = probe.str.casefold()
+    ucodes = np.append(idx.get_indexer(probe), -1)  # the last entry serves missing values
+    hit = ucodes[codes]
+    found = hit >= 0
+    table = np.asarray(vals)
+    if table.dtype.kind not in "biufU":  # mixed or None values
+        table = np.asarray(vals, dtype=object)
+    out = table[np.where(found, hit, 0)] if len(vals) else np.empty(len(txt), dtype=object)
     return found, out
+
+
+def _at(s: pd.Series | np.ndarray, where: np.ndarray) -> np.ndarray:
+    """Values of ``s`` at a mask or positions, converting only those (not the whole column)."""
+    if isinstance(s, pd.Series):
+        return s.iloc[where].to_numpy()
+    return np.asarray(s)[where]
+
+
+def _arrow(s: pd.Series) -> pa.Array | pa.ChunkedArray:
+    """A Series as Arrow data (zero-copy for Arrow-backed strings)."""
+    return pa.array(s, from_pandas=True) if not hasattr(s.array, "_pa_array") else s.array._pa_array
+
+
+def _isin(s: pd.Series, values: Any) -> np.ndarray:
+    """``s.isin(values)`` as a bool array, hashed in Arrow (missing values are never in)."""
+    vals = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype="str")
+    if not (pd.api.types.is_string_dtype(s) and pd.api.types.is_string_dtype(vals)):
+        return s.isin(vals).to_numpy(dtype=bool)
+    a = _arrow(s.astype("str"))
+    v = _arrow(vals.astype("str"))
+    if isinstance(v, pa.ChunkedArray):
+        v = v.combine_chunks()
+    got = pc.is_in(a, value_set=v.cast(a.type), skip_nulls=True)
+    return pc.fill_null(got, False).to_numpy(zero_copy_only=False).astype(bool, copy=False)
 
 
 def _as_text(v: Any) -> Any:
@@ -615,7 +657,7 @@ class _Loader:
             return
         raw = self.raw_frames.get(table)
         if raw is not None and column in raw.columns:  # show the value as it stood in the input
-            values = raw[column].to_numpy()[pos]
+            values = _at(raw[column], pos)
         vals = (pd.Series(values, dtype=object).fillna("").astype(str).to_numpy() if values is not None
                 else [""] * pos.size)
         self.issues.append(pd.DataFrame({
@@ -723,33 +765,27 @@ class _Loader:
             if col_name not in out.columns or not mapping:
                 continue
             col = table.column(col_name)
-            txt = out[col_name].astype("str").str.strip().where(out[col_name].notna())
-            found, vals = _lookup(txt, {k: _as_text(v) for k, v in mapping.items()}, folded=False)
+            txt = out[col_name].astype("str").str.strip()
+            text_map = {k: _as_text(v) for k, v in mapping.items()}
+            found, vals = _lookup(txt, text_map, folded=False)
             if fold_case and col.categorical:
-                f2, v2 = _lookup(txt, {k: _as_text(v) for k, v in mapping.items()}, folded=True)
-                add = f2 & ~found
-                found, vals[add] = found | f2, v2[add]
+                f2, v2 = _lookup(txt, text_map, folded=True)
+                vals = np.where(found, vals, v2)
+                found = found | f2
             if found.any():
-                new = out[col_name].astype(object).to_numpy(copy=True)
-                new[found] = vals[found]
-                out[col_name] = pd.Series(new, index=out.index, dtype=object)
+                new = pd.Series(vals, index=out.index, dtype="str")
+                out[col_name] = out[col_name].astype("str").where(~found, new)
         if not fold_case:
             return
         for col in table.columns:
             if not col.categorical or col.name not in out.columns:
                 continue
-            s = out[col.name]
-            if isinstance(s.dtype, pd.CategoricalDtype):
-                s = s.astype(object)
-            present = s.notna().to_numpy()
-            txt = s.astype("str").str.strip().where(present)
-            if col.allowed:
+            txt = out[col.name].astype("str").str.strip()
+            if col.allowed:  # an allowed value in any case becomes that value; others stay as written
                 found, vals = _lookup(txt, {a: a for a in col.allowed}, folded=True)
-                new = txt.astype(object).to_numpy(copy=True)
-                new[found] = vals[found]
-                out[col.name] = pd.Series(new, index=out.index, dtype=object).where(present)
+                out[col.name] = txt.where(~found, pd.Series(vals, index=out.index, dtype="str"))
             else:
-                out[col.name] = txt.str.casefold().astype(object).where(present)
+                out[col.name] = _fold_text(txt)
 
     def _process(self, name: str, df: pd.DataFrame, row_file: np.ndarray, row_no: np.ndarray) -> None:
         """Convert and check one table; ``row_file``/``row_no`` label each input row for the log."""
@@ -804,10 +840,10 @@ class _Loader:
         for col in table.columns:
             if col.allowed and col.name in out.columns:
                 v = out[col.name]
-                wrong = (v.notna() & ~v.isin(col.allowed)).to_numpy() & ~bad
+                wrong = v.notna().to_numpy() & ~_isin(v, col.allowed) & ~bad
                 if wrong.any():
                     action = "excluded" if col.required else "set to missing"
-                    self.record(name, np.flatnonzero(wrong), col.name, v.to_numpy()[wrong], "unknown_value",
+                    self.record(name, np.flatnonzero(wrong), col.name, _at(v, wrong), "unknown_value",
                                 f"allowed: {', '.join(col.allowed)}", action)
                     if col.required:
                         bad |= wrong
@@ -820,7 +856,7 @@ class _Loader:
                 if neg.any():
                     reason = "negative_duration" if col.name.endswith("_s") else "negative_value"
                     action = "excluded" if col.required else "set to missing"
-                    self.record(name, np.flatnonzero(neg), col.name, out[col.name].to_numpy()[neg], reason,
+                    self.record(name, np.flatnonzero(neg), col.name, _at(out[col.name], neg), reason,
                                 f"{col.name} must be >= 0", action)
                     if col.required:
                         bad |= neg
@@ -882,7 +918,7 @@ class _Loader:
                     wrong = (out[e] < out[start]).fillna(False).to_numpy(dtype=bool) & ~bad
                     if wrong.any():
                         required = TABLES[name].column(e).required
-                        self.record(name, np.flatnonzero(wrong), e, out[e].to_numpy()[wrong], reason,
+                        self.record(name, np.flatnonzero(wrong), e, _at(out[e], wrong), reason,
                                     f"{e} lies before {start}", "excluded" if required else "set to missing")
                         if required:
                             bad |= wrong
@@ -896,7 +932,7 @@ class _Loader:
             valid = ~bad
             dup = out[key].where(valid).duplicated(keep="first").to_numpy() & valid & out[key].notna().to_numpy()
             if dup.any():
-                self.record(name, np.flatnonzero(dup), key, out[key].to_numpy()[dup], "duplicate_id",
+                self.record(name, np.flatnonzero(dup), key, _at(out[key], dup), "duplicate_id",
                             f"{key} occurs earlier in the input; the first occurrence is kept", "excluded")
                 bad |= dup
         out.attrs["_bad"] = bad
@@ -920,15 +956,15 @@ class _Loader:
             hi[has] = sc.loc[has, 1].astype(float)
         nodecl = (lo.isna() & out["survey"].notna()).to_numpy() & ~bad
         if nodecl.any():
-            self.record(name, np.flatnonzero(nodecl), "survey", out["survey"].to_numpy()[nodecl],
+            self.record(name, np.flatnonzero(nodecl), "survey", _at(out["survey"], nodecl),
                         "unknown_value", "no scale declared for this survey in dataset.yml `surveys:`",
                         "excluded")
             bad |= nodecl
         score = out["score"]
         wrong = ((score < lo) | (score > hi)).fillna(False).to_numpy(dtype=bool) & ~bad
         if wrong.any():
-            det = [f"{k} scale is {a:g}-{b:g}" for k, a, b in zip(out["survey"].to_numpy()[wrong],
-                                                               lo.to_numpy()[wrong], hi.to_numpy()[wrong],
+            det = [f"{k} scale is {a:g}-{b:g}" for k, a, b in zip(_at(out["survey"], wrong),
+                                                               _at(lo, wrong), _at(hi, wrong),
                                                                strict=True)]
             self.record(name, np.flatnonzero(wrong), "score", None, "out_of_scale", det, "excluded")
             bad |= wrong
@@ -936,7 +972,7 @@ class _Loader:
         off = ((k - k.round()).abs() > 1e-9).fillna(False).to_numpy(dtype=bool) & ~bad
         if off.any():
             det = [f"{sv} scale is {a:g}-{b:g} in steps of {d:g}" for sv, a, b, d in zip(
-                out["survey"].to_numpy()[off], lo.to_numpy()[off], hi.to_numpy()[off], step.to_numpy()[off],
+                _at(out["survey"], off), _at(lo, off), _at(hi, off), _at(step, off),
                 strict=True)]
             self.record(name, np.flatnonzero(off), "score", None, "not_on_scale_step", det, "excluded")
             bad |= off
@@ -982,8 +1018,8 @@ class _Loader:
             else:
                 low = s.astype("str").str.strip().str.lower()
                 conv = pd.Series(pd.NA, index=s.index, dtype="boolean")
-                conv[low.isin(_TRUE).to_numpy()] = True
-                conv[low.isin(_FALSE).to_numpy()] = False
+                conv[_isin(low, _TRUE)] = True
+                conv[_isin(low, _FALSE)] = False
         else:  # pragma: no cover - guarded by Column
             raise TypeError(col.dtype)
         failed = present & conv.isna().to_numpy()
@@ -998,7 +1034,7 @@ class _Loader:
             raise DataError(
                 f"{self.paths[table]}: column {col.name!r} of table {table!r} cannot be read as "
                 f"{col.dtype}: {n_failed:,} of {n_present:,} values fail, first "
-                f"{_rows_text(self.row_no[table][pos], s.to_numpy()[pos])} (data rows, header not counted). "
+                f"{_rows_text(self.row_no[table][pos], _at(s, pos))} (data rows, header not counted). "
                 f"Expected {_EXPECT[col.dtype]}.{fix} Fix the export's format for this column, or map "
                 f"the right column onto {col.name!r} in dataset.yml `mapping:`.",
                 file=self.paths[table], column=col.name, rows=list(self.row_no[table][pos[:_MAX_SHOWN]]),
@@ -1039,7 +1075,7 @@ class _Loader:
             def ticket_col(c: str, m: np.ndarray) -> Any:
                 if c not in t.columns:
                     return None
-                v = t[c].to_numpy()[m]
+                v = _at(t[c], m)
                 return pd.Series(v, dtype=object).where(pd.Series(v, dtype=object) != MISSING).to_numpy()
 
             rows = np.asarray(self.row_no["tickets"])
@@ -1047,14 +1083,14 @@ class _Loader:
             answers = pd.DataFrame({
                 "response_id": (survey + ":" + t["ticket_id"].astype("str")).to_numpy()[m],
                 "survey": survey, "score": pd.Series(score[m], dtype=object).astype("str").to_numpy(),
-                "submitted_at": iso(submitted)[m], "ticket_id": t["ticket_id"].to_numpy()[m]})
+                "submitted_at": iso(submitted)[m], "ticket_id": _at(t["ticket_id"], m)})
             for c in ("customer_id", "agent_id", "channel"):
                 v = ticket_col(c, m)
                 if v is not None:
                     answers[c] = v
             self.derived.setdefault("surveys", []).append((answers, label, rows[m]))
             s = (found | offered) & keep
-            sends = pd.DataFrame({"survey": survey, "sent_at": iso(sent)[s], "ticket_id": t["ticket_id"].to_numpy()[s]})
+            sends = pd.DataFrame({"survey": survey, "sent_at": iso(sent)[s], "ticket_id": _at(t["ticket_id"], s)})
             v = ticket_col("customer_id", s)
             if v is not None:
                 sends["customer_id"] = v
@@ -1110,13 +1146,14 @@ class _Loader:
                 tb = t.attrs["_bad"]
                 kept_ids = t.loc[~tb, "ticket_id"]
                 all_ids = t["ticket_id"]
-                unknown = (~ev["ticket_id"].isin(all_ids)).to_numpy() & ~bad
-                parent = (ev["ticket_id"].isin(all_ids) & ~ev["ticket_id"].isin(kept_ids)).to_numpy() & ~bad
+                in_all = _isin(ev["ticket_id"], all_ids)
+                unknown = ~in_all & ~bad
+                parent = in_all & ~_isin(ev["ticket_id"], kept_ids) & ~bad
                 self.record("ticket_events", np.flatnonzero(unknown), "ticket_id",
-                            ev["ticket_id"].to_numpy()[unknown], "unknown_ticket",
+                            _at(ev["ticket_id"], unknown), "unknown_ticket",
                             "ticket_id not found in tickets", "excluded")
                 self.record("ticket_events", np.flatnonzero(parent), "ticket_id",
-                            ev["ticket_id"].to_numpy()[parent], "parent_excluded",
+                            _at(ev["ticket_id"], parent), "parent_excluded",
                             "the ticket was excluded (see its own row in this log)", "excluded")
                 ev.attrs["_bad"] = bad | unknown | parent
         tables = {}
