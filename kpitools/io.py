@@ -510,6 +510,27 @@ def _parse_naive(txt: pd.Series, fmt: str | None) -> pd.Series:
     return pd.to_datetime(txt, format="ISO8601", errors="coerce")
 
 
+def _arrow_timestamps(txt: pd.Series, timezone: str) -> pd.Series | None:
+    """All values ISO 8601 with a zone (or all without one): Arrow's parser reads them at once.
+
+    None when some value is in another form; the general path then reads each form.
+    """
+    a = _arrow(txt)
+    try:
+        return pd.Series(pd.array(pc.cast(a, pa.timestamp("ns", "UTC"))), index=txt.index,
+                         dtype="datetime64[ns, UTC]")
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    if txt.str.contains(_ZONE_END).fillna(False).any():
+        return None
+    try:
+        naive = pd.Series(pd.array(pc.cast(a, pa.timestamp("ns"))), index=txt.index, dtype="datetime64[ns]")
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    loc = naive.dt.tz_localize(timezone, ambiguous=np.ones(len(naive), bool), nonexistent="shift_forward")
+    return loc.dt.tz_convert("UTC").dt.as_unit("ns")
+
+
 def parse_timestamps(s: pd.Series, *, timezone: str = "UTC", datetime_format: str | None = None) -> pd.Series:
     """Text or datetimes -> ``datetime64[ns, UTC]``; NaT where a value cannot be read.
 
@@ -534,6 +555,10 @@ def parse_timestamps(s: pd.Series, *, timezone: str = "UTC", datetime_format: st
         return out.dt.tz_convert("UTC").dt.as_unit("ns")
     present = s.notna().to_numpy()
     txt = s.astype("str").str.strip().where(present)
+    if not datetime_format:
+        fast = _arrow_timestamps(txt, timezone)
+        if fast is not None:
+            return fast
     out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns, UTC]")
     if datetime_format and re.search(r"%[zZ]", datetime_format):  # the format reads the zone itself
         return pd.to_datetime(txt, format=datetime_format, errors="coerce", utc=True).dt.as_unit("ns")
@@ -1005,7 +1030,15 @@ class _Loader:
                     d = d.dt.tz_localize(None)
                 conv = d.dt.to_period("M")
         elif col.dtype in ("float", "int"):
-            conv = pd.to_numeric(s, errors="coerce")
+            conv = None
+            if pd.api.types.is_string_dtype(s) and not isinstance(s.dtype, pd.CategoricalDtype):
+                try:  # every value a plain number: Arrow reads them at once
+                    conv = pd.Series(pc.cast(_arrow(s.astype("str")), pa.float64()).to_numpy(zero_copy_only=False),
+                                     index=s.index)
+                except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                    conv = None
+            if conv is None:
+                conv = pd.to_numeric(s, errors="coerce")
             if col.dtype == "int":
                 nonint = (conv.notna() & (conv != np.floor(conv))).to_numpy()
                 conv = conv.where(~nonint)
