@@ -341,9 +341,9 @@ def _csv_header(data: bytes, sep: str) -> list[str]:
     """The column names of the first record (which may span lines inside quotes)."""
     import csv
 
-    first = data[:1 << 20].decode("utf-8", errors="replace").splitlines(keepends=True)
+    first = data[:1 << 20].decode("utf-8", errors="replace")
     try:
-        return next(csv.reader(_io.StringIO("".join(first)), delimiter=sep))
+        return next(csv.reader(_io.StringIO(first), delimiter=sep))
     except StopIteration:
         return []
 
@@ -668,7 +668,7 @@ class _Loader:
         self.input_rows: dict[str, int] = {}
         self.issues: list[pd.DataFrame] = []
         self.raw_frames: dict[str, pd.DataFrame] = {}
-        self.row_file: dict[str, np.ndarray] = {}
+        self.row_file: dict[str, pd.Categorical] = {}
         self.row_no: dict[str, np.ndarray] = {}
         self.unmapped: dict[str, list[str]] = {}
         self.derived: dict[str, list[tuple[pd.DataFrame, str, np.ndarray]]] = {}
@@ -686,7 +686,7 @@ class _Loader:
         vals = (pd.Series(values, dtype=object).fillna("").astype(str).to_numpy() if values is not None
                 else [""] * pos.size)
         self.issues.append(pd.DataFrame({
-            "table": table, "file": self.row_file[table][pos], "row": self.row_no[table][pos],
+            "table": table, "file": np.asarray(self.row_file[table].take(pos), dtype=object), "row": self.row_no[table][pos],
             "column": column, "value": vals, "reason": reason, "detail": detail, "action": action,
         }))
 
@@ -812,7 +812,7 @@ class _Loader:
             else:
                 out[col.name] = _fold_text(txt)
 
-    def _process(self, name: str, df: pd.DataFrame, row_file: np.ndarray, row_no: np.ndarray) -> None:
+    def _process(self, name: str, df: pd.DataFrame, row_file: pd.Categorical, row_no: np.ndarray) -> None:
         """Convert and check one table; ``row_file``/``row_no`` label each input row for the log."""
         table = TABLES[name]
         st = self.settings
@@ -1150,7 +1150,7 @@ class _Loader:
                 self.files[name] = file
                 self.paths[name] = str(fpath) if fpath else file
                 df = self._prepare(name, df)
-                parts.append((df, np.full(len(df), file, dtype=object), np.arange(1, len(df) + 1)))
+                parts.append((df, file, np.arange(1, len(df) + 1)))
             for df, label, rows in self.derived.get(name, []):
                 if name not in self.files:
                     self.files[name] = label
@@ -1158,14 +1158,17 @@ class _Loader:
                     self.unmapped[name] = []
                 elif label not in self.files[name]:
                     self.files[name] = f"{self.files[name]} + {label}"
-                parts.append((df, np.full(len(df), label, dtype=object), np.asarray(rows, dtype=np.int64)))
+                parts.append((df, label, np.asarray(rows, dtype=np.int64)))
             if not parts:
                 continue
+            labels = list(dict.fromkeys(p[1] for p in parts))
+            codes = np.repeat(np.array([labels.index(p[1]) for p in parts], dtype=np.int32),
+                              [len(p[0]) for p in parts])
+            rf = pd.Categorical.from_codes(codes, categories=labels)  # file of each row, one label per file
             if len(parts) == 1:
-                df, rf, rn = parts[0]
+                df, rn = parts[0][0], parts[0][2]
             else:
                 df = pd.concat([p[0].astype(object) for p in parts], ignore_index=True)
-                rf = np.concatenate([p[1] for p in parts])
                 rn = np.concatenate([p[2] for p in parts])
             self._process(name, df, rf, np.asarray(rn, dtype=np.int64))
             if name == "tickets":
