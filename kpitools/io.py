@@ -649,6 +649,14 @@ def _isin(s: pd.Series, values: Any) -> np.ndarray:
     return pc.fill_null(got, False).to_numpy(zero_copy_only=False).astype(bool, copy=False)
 
 
+def _per_distinct(fmt: Any, *columns: np.ndarray) -> np.ndarray:
+    """``fmt(*values)`` for each row, evaluated once per distinct combination of the values."""
+    frame = pd.DataFrame({i: c for i, c in enumerate(columns)})
+    codes, uniques = pd.factorize(pd.MultiIndex.from_frame(frame))
+    texts = np.array([fmt(*u) for u in uniques] + [""], dtype=object)
+    return texts[codes]
+
+
 def _as_text(v: Any) -> Any:
     """A YAML value as the text a CSV would hold (true -> 'true', 5 -> '5', null -> missing)."""
     if v is None:
@@ -988,17 +996,15 @@ class _Loader:
         score = out["score"]
         wrong = ((score < lo) | (score > hi)).fillna(False).to_numpy(dtype=bool) & ~bad
         if wrong.any():
-            det = [f"{k} scale is {a:g}-{b:g}" for k, a, b in zip(_at(out["survey"], wrong),
-                                                               _at(lo, wrong), _at(hi, wrong),
-                                                               strict=True)]
+            det = _per_distinct(lambda k, a, b: f"{k} scale is {a:g}-{b:g}",
+                                _at(out["survey"], wrong), _at(lo, wrong), _at(hi, wrong))
             self.record(name, np.flatnonzero(wrong), "score", None, "out_of_scale", det, "excluded")
             bad |= wrong
         k = (score - lo) / step
         off = ((k - k.round()).abs() > 1e-9).fillna(False).to_numpy(dtype=bool) & ~bad
         if off.any():
-            det = [f"{sv} scale is {a:g}-{b:g} in steps of {d:g}" for sv, a, b, d in zip(
-                _at(out["survey"], off), _at(lo, off), _at(hi, off), _at(step, off),
-                strict=True)]
+            det = _per_distinct(lambda k, a, b, d: f"{k} scale is {a:g}-{b:g} in steps of {d:g}",
+                                _at(out["survey"], off), _at(lo, off), _at(hi, off), _at(step, off))
             self.record(name, np.flatnonzero(off), "score", None, "not_on_scale_step", det, "excluded")
             bad |= off
         return bad
