@@ -323,7 +323,9 @@ def _arrow_to_pandas(tbl: pa.Table) -> pd.DataFrame:
             tbl = tbl.set_column(i, f.name, pa.nulls(len(tbl), pa.large_string()))
         elif pa.types.is_dictionary(f.type):
             tbl = tbl.set_column(i, f.name, tbl[f.name].cast(f.type.value_type))
-    return tbl.to_pandas(split_blocks=True, self_destruct=True)
+    # without the pandas metadata of the writer: its dtype reconstruction of string columns costs
+    # far more than the read (30 s for 7 million events); the columns read are plain columns
+    return tbl.replace_schema_metadata(None).to_pandas(split_blocks=True, self_destruct=True)
 
 
 def _read_parquet(path: Path, settings: Settings, table: str) -> tuple[pd.DataFrame, list[str]]:
