@@ -591,11 +591,21 @@ def parse_timestamps(s: pd.Series, *, timezone: str = "UTC", datetime_format: st
 # ------------------------------------------------------------------------------------
 # Conversion and checks
 # ------------------------------------------------------------------------------------
-def _fold_text(txt: pd.Series) -> pd.Series:
-    """``txt.str.casefold()`` computed once per distinct value (``str`` dtype, missing stays missing)."""
+_NO_MATCH = object()
+
+
+def _map_distinct(txt: pd.Series, func: Any) -> tuple[np.ndarray, pd.Series]:
+    """``func`` applied once per distinct value of a text column, spread back to the rows.
+
+    ``func`` returns the new text (None: missing) or ``_NO_MATCH``. Returns the rows whose
+    value matched and the mapped values (``str`` dtype, missing where nothing matched).
+    """
     codes, uniques = pd.factorize(txt, use_na_sentinel=True)
-    folded = pd.Series(np.asarray(uniques, dtype=object), dtype="str").str.casefold()
-    return pd.Series(folded.array.take(codes, allow_fill=True), index=txt.index, dtype="str")
+    got = [func(u) for u in uniques]  # distinct values only
+    hit = np.array([g is not _NO_MATCH for g in got] + [False], dtype=bool)
+    new = pd.array([None if g is _NO_MATCH else g for g in got], dtype="str")
+    mapped = pd.Series(new.take(codes, allow_fill=True), index=txt.index, dtype="str")
+    return hit[codes], mapped
 
 
 def _lookup(txt: pd.Series, mapping: dict, *, folded: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -793,22 +803,30 @@ class _Loader:
         return df
 
     def _values(self, name: str, out: pd.DataFrame) -> None:
-        """``values:`` replacements, then case-insensitive matching of categorical columns."""
+        """``values:`` replacements, then case-insensitive matching of categorical columns.
+
+        Each rule is evaluated once per distinct value of the column, not per row.
+        """
         table = TABLES[name]
         fold_case = bool(self.settings.raw.get("ignore_case", True))
         for col_name, mapping in self.settings.values(name).items():
             if col_name not in out.columns or not mapping:
                 continue
             col = table.column(col_name)
-            txt = out[col_name].astype("str").str.strip()
-            text_map = {k: _as_text(v) for k, v in mapping.items()}
-            found, vals = _lookup(txt, text_map, folded=False)
-            if fold_case and col.categorical:
-                f2, v2 = _lookup(txt, text_map, folded=True)
-                vals = np.where(found, vals, v2)
-                found = found | f2
+            exact: dict[str, Any] = {}
+            folded: dict[str, Any] = {}
+            for k, v in mapping.items():  # keys that coincide after trimming or folding: the first wins
+                exact.setdefault(str(k).strip(), _as_text(v))
+                folded.setdefault(fold(k), _as_text(v))
+            use_fold = fold_case and col.categorical
+
+            def rule(u: str, exact=exact, folded=folded, use_fold=use_fold) -> Any:
+                if u in exact:
+                    return exact[u]
+                return folded.get(fold(u), _NO_MATCH) if use_fold else _NO_MATCH
+
+            found, new = _map_distinct(out[col_name].astype("str").str.strip(), rule)
             if found.any():
-                new = pd.Series(vals, index=out.index, dtype="str")
                 out[col_name] = out[col_name].astype("str").where(~found, new)
         if not fold_case:
             return
@@ -817,10 +835,11 @@ class _Loader:
                 continue
             txt = out[col.name].astype("str").str.strip()
             if col.allowed:  # an allowed value in any case becomes that value; others stay as written
-                found, vals = _lookup(txt, {a: a for a in col.allowed}, folded=True)
-                out[col.name] = txt.where(~found, pd.Series(vals, index=out.index, dtype="str"))
+                allowed = {fold(a): a for a in reversed(col.allowed)}
+                found, new = _map_distinct(txt, lambda u, allowed=allowed: allowed.get(fold(u), _NO_MATCH))
+                out[col.name] = txt.where(~found, new)
             else:
-                out[col.name] = _fold_text(txt)
+                out[col.name] = _map_distinct(txt, fold)[1]
 
     def _process(self, name: str, df: pd.DataFrame, row_file: pd.Categorical, row_no: np.ndarray) -> None:
         """Convert and check one table; ``row_file``/``row_no`` label each input row for the log."""
