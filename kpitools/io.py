@@ -669,6 +669,16 @@ def _per_distinct(fmt: Any, *columns: np.ndarray) -> np.ndarray:
     return texts[codes]
 
 
+def _blank(s: pd.Series) -> np.ndarray:
+    """Text that is empty or only whitespace (missing values are not blank)."""
+    if isinstance(s.dtype, pd.StringDtype) and hasattr(s.array, "_pa_array"):
+        a = s.array._pa_array
+        got = pc.or_(pc.equal(pc.utf8_length(a), 0), pc.utf8_is_space(a))
+        return pc.fill_null(got, False).to_numpy(zero_copy_only=False).astype(bool, copy=False)
+    txt = s.astype("str").str.strip()
+    return (txt == "").fillna(False).to_numpy(dtype=bool)
+
+
 def _as_text(v: Any) -> Any:
     """A YAML value as the text a CSV would hold (true -> 'true', 5 -> '5', null -> missing)."""
     if v is None:
@@ -855,8 +865,9 @@ class _Loader:
         out = df[keep + extra].copy()
         for c in out.columns:  # blank text is a missing value, as in a CSV
             if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
-                txt = out[c].astype("str").str.strip()
-                out[c] = out[c].where(~(txt == "").fillna(False).to_numpy(dtype=bool))
+                blank = _blank(out[c])
+                if blank.any():
+                    out[c] = out[c].where(~blank)
         self._values(name, out)
         raw = out.copy()
         self.raw_frames[name] = raw
@@ -984,7 +995,8 @@ class _Loader:
         key = TABLES[name].key
         if key:
             valid = ~bad
-            dup = out[key].where(valid).duplicated(keep="first").to_numpy() & valid & out[key].notna().to_numpy()
+            keys = out[key].where(valid) if not valid.all() else out[key]
+            dup = keys.duplicated(keep="first").to_numpy() & valid & out[key].notna().to_numpy()
             if dup.any():
                 self.record(name, np.flatnonzero(dup), key, _at(out[key], dup), "duplicate_id",
                             f"{key} occurs earlier in the input; the first occurrence is kept", "excluded")
@@ -1222,7 +1234,7 @@ class _Loader:
         tables = {}
         for name, df in self.frames.items():
             bad = df.attrs.pop("_bad")
-            kept = df.loc[~bad].copy()
+            kept = df.loc[~bad].copy() if bad.any() else df.copy()
             kept.attrs = {}
             tables[name] = kept
         quality = (pd.concat(self.issues, ignore_index=True) if self.issues
