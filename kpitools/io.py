@@ -594,18 +594,15 @@ def parse_timestamps(s: pd.Series, *, timezone: str = "UTC", datetime_format: st
 _NO_MATCH = object()
 
 
-def _map_distinct(txt: pd.Series, func: Any) -> tuple[np.ndarray, pd.Series]:
+def _map_distinct(s: pd.Series, func: Any) -> pd.Series:
     """``func`` applied once per distinct value of a text column, spread back to the rows.
 
-    ``func`` returns the new text (None: missing) or ``_NO_MATCH``. Returns the rows whose
-    value matched and the mapped values (``str`` dtype, missing where nothing matched).
+    ``func`` gets the value as written and returns the new text (None: missing); missing values
+    stay missing. The result has ``str`` dtype.
     """
-    codes, uniques = pd.factorize(txt, use_na_sentinel=True)
-    got = [func(u) for u in uniques]  # distinct values only
-    hit = np.array([g is not _NO_MATCH for g in got] + [False], dtype=bool)
-    new = pd.array([None if g is _NO_MATCH else g for g in got], dtype="str")
-    mapped = pd.Series(new.take(codes, allow_fill=True), index=txt.index, dtype="str")
-    return hit[codes], mapped
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    new = pd.array([func(str(u)) for u in uniques], dtype="str")  # distinct values only
+    return pd.Series(new.take(codes, allow_fill=True), index=s.index, dtype="str")
 
 
 def _lookup(txt: pd.Series, mapping: dict, *, folded: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -830,26 +827,29 @@ class _Loader:
                 folded.setdefault(fold(k), _as_text(v))
             use_fold = fold_case and col.categorical
 
-            def rule(u: str, exact=exact, folded=folded, use_fold=use_fold) -> Any:
-                if u in exact:
-                    return exact[u]
-                return folded.get(fold(u), _NO_MATCH) if use_fold else _NO_MATCH
+            hits: list[str] = []
 
-            found, new = _map_distinct(out[col_name].astype("str").str.strip(), rule)
-            if found.any():
-                out[col_name] = out[col_name].astype("str").where(~found, new)
+            def rule(u: str, exact=exact, folded=folded, use_fold=use_fold, hits=hits) -> Any:
+                t = u.strip()
+                if t in exact or (use_fold and fold(t) in folded):
+                    hits.append(u)
+                    return exact[t] if t in exact else folded[fold(t)]
+                return u  # no rule: the value as written
+
+            new = _map_distinct(out[col_name].astype("str"), rule)
+            if hits:  # a column no rule applies to keeps its dtype
+                out[col_name] = new
         if not fold_case:
             return
         for col in table.columns:
             if not col.categorical or col.name not in out.columns:
                 continue
-            txt = out[col.name].astype("str").str.strip()
-            if col.allowed:  # an allowed value in any case becomes that value; others stay as written
+            if col.allowed:  # an allowed value in any case becomes that value; others stay trimmed
                 allowed = {fold(a): a for a in reversed(col.allowed)}
-                found, new = _map_distinct(txt, lambda u, allowed=allowed: allowed.get(fold(u), _NO_MATCH))
-                out[col.name] = txt.where(~found, new)
+                out[col.name] = _map_distinct(out[col.name].astype("str"),
+                                              lambda u, allowed=allowed: allowed.get(fold(u), u.strip()))
             else:
-                out[col.name] = _map_distinct(txt, fold)[1]
+                out[col.name] = _map_distinct(out[col.name].astype("str"), fold)
 
     def _process(self, name: str, df: pd.DataFrame, row_file: pd.Categorical, row_no: np.ndarray) -> None:
         """Convert and check one table; ``row_file``/``row_no`` label each input row for the log."""
@@ -1048,7 +1048,8 @@ class _Loader:
         present = s.notna().to_numpy()
         if col.dtype == "string":
             conv = s.astype("str")
-            conv = conv.where(present, other=None) if not present.all() else conv
+            if not present.all() and not pd.api.types.is_string_dtype(s):
+                conv = conv.where(present, other=None)
             conv = conv.str.strip()
             return conv, np.zeros(len(s), bool)
         if col.dtype == "timestamp":
@@ -1234,7 +1235,7 @@ class _Loader:
         tables = {}
         for name, df in self.frames.items():
             bad = df.attrs.pop("_bad")
-            kept = df.loc[~bad].copy() if bad.any() else df.copy()
+            kept = df.loc[~bad].copy() if bad.any() else df  # the loader's own frame: no copy needed
             kept.attrs = {}
             tables[name] = kept
         quality = (pd.concat(self.issues, ignore_index=True) if self.issues
