@@ -103,7 +103,8 @@ class Dataset:
         Rows read per table (file rows plus rows derived from ratings).
     unmapped : dict of str -> list of str
         Export columns per table that are neither contract columns nor used by ``durations:`` or
-        ``ratings:`` (kept in the table, ignored by the KPIs).
+        ``ratings:`` (ignored by the KPIs; kept in the table when read from CSV, not read at all
+        from Parquet, whose columns are pruned to the used ones).
     """
 
     tables: dict[str, pd.DataFrame]
