@@ -19,6 +19,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+import pyarrow.parquet as pq
 
 from kpitools.schema import MISSING, REASONS, SEGMENT_COLUMNS, TABLES, Column, Table
 from kpitools.settings import DURATION_UNITS, Settings, fold
@@ -99,7 +103,8 @@ class Dataset:
         Rows read per table (file rows plus rows derived from ratings).
     unmapped : dict of str -> list of str
         Export columns per table that are neither contract columns nor used by ``durations:`` or
-        ``ratings:`` (kept in the table, ignored by the KPIs).
+        ``ratings:`` (ignored by the KPIs; kept in the table when read from CSV, not read at all
+        from Parquet, whose columns are pruned to the used ones).
     """
 
     tables: dict[str, pd.DataFrame]
@@ -267,8 +272,8 @@ def _is_utf8(encoding: str) -> bool:
     return codecs.lookup(encoding).name == "utf-8"
 
 
-def _decode(data: bytes, path: Path, opts: dict) -> str:
-    """Decode a CSV file's bytes.
+def _to_utf8(data: bytes, path: Path, opts: dict) -> bytes:
+    """A CSV file's bytes as UTF-8 without byte-order mark (what pyarrow's CSV reader reads).
 
     A table's own ``csv.<table>.encoding`` is always used. Otherwise a file that is valid UTF-8
     (with or without byte-order mark) is read as UTF-8, whatever the folder-wide encoding says,
@@ -280,7 +285,10 @@ def _decode(data: bytes, path: Path, opts: dict) -> str:
     err = None
     for cand in candidates:
         try:
-            return data.decode("utf-8-sig" if _is_utf8(cand) else cand)
+            if _is_utf8(cand):
+                codecs.utf_8_decode(data, "strict", True)  # validate only; pyarrow reads the bytes
+                return data[3:] if data.startswith(codecs.BOM_UTF8) else data
+            return data.decode(cand).encode("utf-8")
         except UnicodeDecodeError as e:
             err = e
     off = err.start
@@ -297,8 +305,59 @@ def _decode(data: bytes, path: Path, opts: dict) -> str:
     )
 
 
-def _read_file(path: Path, settings: Settings, table: str | None = None) -> pd.DataFrame:
-    """Read one table file as text columns (CSV) or as stored (Parquet)."""
+def _used_columns(settings: Settings, table: str, names: list[str]) -> list[str]:
+    """The file columns the loader uses: contract columns, mapped sources, durations and ratings."""
+    st = settings
+    spec = TABLES[table]
+    used = set(spec.names) | set(st.mapping(table))
+    for block in (st.durations(table), st.ratings(table)):
+        for col, sub in block.items():
+            used.add(col)
+            used.update(c for c in (sub.get("submitted_at"), sub.get("sent_at")) if c)
+    return [c for c in names if c in used]
+
+
+def _arrow_to_pandas(tbl: pa.Table) -> pd.DataFrame:
+    """An Arrow table as pandas: strings as ``str``, timestamps kept as stored (no Python objects)."""
+    for i, f in enumerate(tbl.schema):
+        if pa.types.is_null(f.type):  # an all-empty column written without a type
+            tbl = tbl.set_column(i, f.name, pa.nulls(len(tbl), pa.large_string()))
+        elif pa.types.is_dictionary(f.type):
+            tbl = tbl.set_column(i, f.name, tbl[f.name].cast(f.type.value_type))
+    # without the pandas metadata of the writer: its dtype reconstruction of string columns costs
+    # far more than the read (30 s for 7 million events); the columns read are plain columns
+    return tbl.replace_schema_metadata(None).to_pandas(split_blocks=True, self_destruct=True)
+
+
+def _read_parquet(path: Path, settings: Settings, table: str) -> tuple[pd.DataFrame, list[str]]:
+    try:
+        pf = pq.ParquetFile(path)
+        names = list(pf.schema_arrow.names)
+        tbl = pf.read(columns=_used_columns(settings, table, names))
+    except Exception as e:  # pyarrow raises many types for a broken file
+        raise DataError(f"{path}: cannot be read as Parquet ({e}). Re-export the file.",
+                        file=str(path)) from None
+    return _arrow_to_pandas(tbl), names
+
+
+def _csv_header(data: bytes, sep: str) -> list[str]:
+    """The column names of the first record (which may span lines inside quotes)."""
+    import csv
+
+    first = data[:1 << 20].decode("utf-8", errors="replace")
+    try:
+        return next(csv.reader(_io.StringIO(first), delimiter=sep))
+    except StopIteration:
+        return []
+
+
+def _read_file(path: Path, settings: Settings, table: str | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """Read one table file: CSV as text columns (through pyarrow), Parquet as stored.
+
+    Returns the frame and every column name of the file. A Parquet file is read with column
+    pruning: only the columns the loader uses (see :func:`_used_columns`); the names of the others
+    are returned so that they are listed as unmapped.
+    """
     table = table or path.name.split(".")[0]
     if path.stat().st_size == 0:
         raise DataError(
@@ -307,11 +366,7 @@ def _read_file(path: Path, settings: Settings, table: str | None = None) -> pd.D
             file=str(path),
         )
     if path.name.endswith(".parquet"):
-        try:
-            return pd.read_parquet(path)
-        except Exception as e:  # pyarrow raises many types for a broken file
-            raise DataError(f"{path}: cannot be read as Parquet ({e}). Re-export the file.",
-                            file=str(path)) from None
+        return _read_parquet(path, settings, table)
     opts = settings.csv(table)
     sep = opts["sep"]
     data = path.read_bytes()
@@ -321,22 +376,38 @@ def _read_file(path: Path, settings: Settings, table: str | None = None) -> pd.D
         except (OSError, EOFError) as e:
             raise DataError(f"{path}: not a valid gzip file ({e}). Re-export it, or save it as plain "
                             f"{table}.csv.", file=str(path)) from None
-    text = _decode(data, path, opts)
+    data = _to_utf8(data, path, opts)
+    no_header = DataError(
+        f"{path}: the file has no header line. Expected comma-separated values whose first "
+        "line names the columns.",
+        file=str(path),
+    )
+    header = _csv_header(data, sep)
+    if not header or all(not h.strip() for h in header):
+        raise no_header
+    names = [h if h else f"Unnamed: {i}" for i, h in enumerate(header)]
     try:
-        df = pd.read_csv(_io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                         na_values=[""], skipinitialspace=False)
-    except pd.errors.EmptyDataError:
-        raise DataError(
-            f"{path}: the file has no header line. Expected comma-separated values whose first "
-            "line names the columns.",
-            file=str(path),
-        ) from None
-    except pd.errors.ParserError as e:
-        raise DataError(
-            f"{path}: not valid CSV ({e}). Check the delimiter (dataset.yml `csv: {{sep: ';'}}` or "
-            f"`csv: {{{table}: {{sep: ';'}}}}`) and quoting of text that contains the delimiter.",
-            file=str(path),
-        ) from None
+        tbl = pcsv.read_csv(
+            pa.BufferReader(data),
+            read_options=pcsv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 24),
+            parse_options=pcsv.ParseOptions(delimiter=sep, newlines_in_values=True),
+            convert_options=pcsv.ConvertOptions(
+                column_types={n: pa.large_string() for n in names}, null_values=[""],
+                strings_can_be_null=True, quoted_strings_can_be_null=True),
+        )
+        df = _arrow_to_pandas(tbl)
+    except pa.ArrowInvalid:
+        # rows with fewer fields than the header (pandas fills them with missing values) or a
+        # malformed file: pandas' reader gives the same result as before or the precise error
+        try:
+            df = pd.read_csv(_io.BytesIO(data), sep=sep, dtype=str, keep_default_na=False,
+                             na_values=[""], skipinitialspace=False, encoding="utf-8")
+        except pd.errors.ParserError as e:
+            raise DataError(
+                f"{path}: not valid CSV ({e}). Check the delimiter (dataset.yml `csv: {{sep: ';'}}` or "
+                f"`csv: {{{table}: {{sep: ';'}}}}`) and quoting of text that contains the delimiter.",
+                file=str(path),
+            ) from None
     if df.shape[1] == 1:
         header = str(df.columns[0])
         for cand, label in ((";", "semicolon"), ("\t", "tab"), ("|", "pipe"), (",", "comma")):
@@ -349,7 +420,7 @@ def _read_file(path: Path, settings: Settings, table: str | None = None) -> pd.D
                     file=str(path),
                 )
     df.columns = [str(c).strip() for c in df.columns]
-    return df
+    return df, list(df.columns)
 
 
 def load_dataset(path: str | Path = "data/sample", *, settings: Settings | dict | None = None) -> Dataset:
@@ -399,7 +470,8 @@ def load_dataset(path: str | Path = "data/sample", *, settings: Settings | dict 
     for name in TABLES:
         f = _find_file(folder, name)
         if f is not None:
-            loader.add(name, _read_file(f, settings, name), file=f.name, path=f)
+            df, names = _read_file(f, settings, name)
+            loader.add(name, df, file=f.name, path=f, columns=names)
     if not loader.pending:
         listing = ", ".join(sorted(p.name for p in folder.iterdir())[:10]) or "nothing"
         raise DataError(
@@ -441,6 +513,27 @@ def _parse_naive(txt: pd.Series, fmt: str | None) -> pd.Series:
     return pd.to_datetime(txt, format="ISO8601", errors="coerce")
 
 
+def _arrow_timestamps(txt: pd.Series, timezone: str) -> pd.Series | None:
+    """All values ISO 8601 with a zone (or all without one): Arrow's parser reads them at once.
+
+    None when some value is in another form; the general path then reads each form.
+    """
+    a = _arrow(txt)
+    try:
+        return pd.Series(pd.array(pc.cast(a, pa.timestamp("ns", "UTC"))), index=txt.index,
+                         dtype="datetime64[ns, UTC]")
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    if txt.str.contains(_ZONE_END).fillna(False).any():
+        return None
+    try:
+        naive = pd.Series(pd.array(pc.cast(a, pa.timestamp("ns"))), index=txt.index, dtype="datetime64[ns]")
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    loc = naive.dt.tz_localize(timezone, ambiguous=np.ones(len(naive), bool), nonexistent="shift_forward")
+    return loc.dt.tz_convert("UTC").dt.as_unit("ns")
+
+
 def parse_timestamps(s: pd.Series, *, timezone: str = "UTC", datetime_format: str | None = None) -> pd.Series:
     """Text or datetimes -> ``datetime64[ns, UTC]``; NaT where a value cannot be read.
 
@@ -465,6 +558,10 @@ def parse_timestamps(s: pd.Series, *, timezone: str = "UTC", datetime_format: st
         return out.dt.tz_convert("UTC").dt.as_unit("ns")
     present = s.notna().to_numpy()
     txt = s.astype("str").str.strip().where(present)
+    if not datetime_format:
+        fast = _arrow_timestamps(txt, timezone)
+        if fast is not None:
+            return fast
     out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns, UTC]")
     if datetime_format and re.search(r"%[zZ]", datetime_format):  # the format reads the zone itself
         return pd.to_datetime(txt, format=datetime_format, errors="coerce", utc=True).dt.as_unit("ns")
@@ -495,22 +592,89 @@ def parse_timestamps(s: pd.Series, *, timezone: str = "UTC", datetime_format: st
 # ------------------------------------------------------------------------------------
 # Conversion and checks
 # ------------------------------------------------------------------------------------
+_NO_MATCH = object()
+
+
+def _map_distinct(s: pd.Series, func: Any) -> pd.Series:
+    """``func`` applied once per distinct value of a text column, spread back to the rows.
+
+    ``func`` gets the value as written and returns the new text (None: missing); missing values
+    stay missing. The result has ``str`` dtype.
+    """
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    new = pd.array([func(str(u)) for u in uniques], dtype="str")  # distinct values only
+    return pd.Series(new.take(codes, allow_fill=True), index=s.index, dtype="str")
+
+
 def _lookup(txt: pd.Series, mapping: dict, *, folded: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Positions of ``txt`` found among the keys of ``mapping`` and their mapped values (vectorised)."""
+    """Positions of ``txt`` found among the keys of ``mapping`` and their mapped values (vectorised).
+
+    The keys are matched once per distinct value of ``txt``; the mapped values come back as an
+    array indexed like ``txt`` (meaningful where found).
+    """
     keys = [fold(k) if folded else str(k).strip() for k in mapping]
     vals = list(mapping.values())
-    idx = pd.Index(keys)
+    idx = pd.Index(keys, dtype="str")
     if not idx.is_unique:  # folded keys may coincide ("High" and "high"): the first wins
         first = ~idx.duplicated()
         keys = [k for k, f in zip(keys, first, strict=True) if f]
         vals = [v for v, f in zip(vals, first, strict=True) if f]
-        idx = pd.Index(keys)
-    probe = txt.str.casefold() if folded else txt
-    codes = idx.get_indexer(probe.fillna("\0"))
-    found = codes >= 0
-    out = np.empty(len(txt), dtype=object)
-    out[found] = np.asarray(vals + [None], dtype=object)[codes[found]]
+        idx = pd.Index(keys, dtype="str")
+    codes, uniques = pd.factorize(txt, use_na_sentinel=True)
+    probe = pd.Series(np.asarray(uniques, dtype=object), dtype="str")
+    if folded:
+        probe = probe.str.casefold()
+    ucodes = np.append(idx.get_indexer(probe), -1)  # the last entry serves missing values
+    hit = ucodes[codes]
+    found = hit >= 0
+    table = np.asarray(vals)
+    if table.dtype.kind not in "biufU":  # mixed or None values
+        table = np.asarray(vals, dtype=object)
+    out = table[np.where(found, hit, 0)] if len(vals) else np.empty(len(txt), dtype=object)
     return found, out
+
+
+def _at(s: pd.Series | np.ndarray, where: np.ndarray) -> np.ndarray:
+    """Values of ``s`` at a mask or positions, converting only those (not the whole column)."""
+    if isinstance(s, pd.Series):
+        return s.iloc[where].to_numpy()
+    return np.asarray(s)[where]
+
+
+def _arrow(s: pd.Series) -> pa.Array | pa.ChunkedArray:
+    """A Series as Arrow data (zero-copy for Arrow-backed strings)."""
+    return pa.array(s, from_pandas=True) if not hasattr(s.array, "_pa_array") else s.array._pa_array
+
+
+def _isin(s: pd.Series, values: Any) -> np.ndarray:
+    """``s.isin(values)`` as a bool array, hashed in Arrow (missing values are never in)."""
+    vals = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype="str")
+    if not (pd.api.types.is_string_dtype(s) and pd.api.types.is_string_dtype(vals)):
+        return s.isin(vals).to_numpy(dtype=bool)
+    a = _arrow(s.astype("str"))
+    v = _arrow(vals.astype("str"))
+    if isinstance(v, pa.ChunkedArray):
+        v = v.combine_chunks()
+    got = pc.is_in(a, value_set=v.cast(a.type), skip_nulls=True)
+    return pc.fill_null(got, False).to_numpy(zero_copy_only=False).astype(bool, copy=False)
+
+
+def _per_distinct(fmt: Any, *columns: np.ndarray) -> np.ndarray:
+    """``fmt(*values)`` for each row, evaluated once per distinct combination of the values."""
+    frame = pd.DataFrame({i: c for i, c in enumerate(columns)})
+    codes, uniques = pd.factorize(pd.MultiIndex.from_frame(frame))
+    texts = np.array([fmt(*u) for u in uniques] + [""], dtype=object)
+    return texts[codes]
+
+
+def _blank(s: pd.Series) -> np.ndarray:
+    """Text that is empty or only whitespace (missing values are not blank)."""
+    if isinstance(s.dtype, pd.StringDtype) and hasattr(s.array, "_pa_array"):
+        a = s.array._pa_array
+        got = pc.or_(pc.equal(pc.utf8_length(a), 0), pc.utf8_is_space(a))
+        return pc.fill_null(got, False).to_numpy(zero_copy_only=False).astype(bool, copy=False)
+    txt = s.astype("str").str.strip()
+    return (txt == "").fillna(False).to_numpy(dtype=bool)
 
 
 def _as_text(v: Any) -> Any:
@@ -532,10 +696,11 @@ class _Loader:
         self.input_rows: dict[str, int] = {}
         self.issues: list[pd.DataFrame] = []
         self.raw_frames: dict[str, pd.DataFrame] = {}
-        self.row_file: dict[str, np.ndarray] = {}
+        self.row_file: dict[str, pd.Categorical] = {}
         self.row_no: dict[str, np.ndarray] = {}
         self.unmapped: dict[str, list[str]] = {}
         self.derived: dict[str, list[tuple[pd.DataFrame, str, np.ndarray]]] = {}
+        self.file_columns: dict[str, list[str]] = {}
 
     # --- the quality log ---------------------------------------------------------------
     def record(self, table: str, pos, column: str, values, reason: str, detail, action: str):
@@ -545,11 +710,11 @@ class _Loader:
             return
         raw = self.raw_frames.get(table)
         if raw is not None and column in raw.columns:  # show the value as it stood in the input
-            values = raw[column].to_numpy()[pos]
+            values = _at(raw[column], pos)
         vals = (pd.Series(values, dtype=object).fillna("").astype(str).to_numpy() if values is not None
                 else [""] * pos.size)
         self.issues.append(pd.DataFrame({
-            "table": table, "file": self.row_file[table][pos], "row": self.row_no[table][pos],
+            "table": table, "file": np.asarray(self.row_file[table].take(pos), dtype=object), "row": self.row_no[table][pos],
             "column": column, "value": vals, "reason": reason, "detail": detail, "action": action,
         }))
 
@@ -560,16 +725,22 @@ class _Loader:
             "reason": [reason], "detail": [detail], "action": ["note"]}))
 
     # --- input ---------------------------------------------------------------------------
-    def add(self, name: str, df: pd.DataFrame, *, file: str, path: Path | None = None) -> None:
-        """Queue one table; :meth:`finish` converts and checks all of them, tickets first."""
+    def add(self, name: str, df: pd.DataFrame, *, file: str, path: Path | None = None,
+            columns: list[str] | None = None) -> None:
+        """Queue one table; :meth:`finish` converts and checks all of them, tickets first.
+
+        ``columns`` are all column names of the file when only some of them were read.
+        """
         self.pending[name] = (df, file, path)
+        self.file_columns[name] = [str(c) for c in (df.columns if columns is None else columns)]
 
     def _prepare(self, name: str, df: pd.DataFrame) -> pd.DataFrame:
         """Rename, add defaults and duration placeholders; check the required columns."""
         table = TABLES[name]
         where = self.paths[name]
         st = self.settings
-        cols = [str(c) for c in df.columns]
+        cols = self.file_columns.get(name) or [str(c) for c in df.columns]
+        unread = [c for c in cols if c not in df.columns]  # pruned at reading: never used
 
         def need(key: str, col: str) -> bool:  # a user-named export column must exist
             return not st.is_preset_only(key, name, col)
@@ -622,59 +793,66 @@ class _Loader:
         if missing:
             hints = []
             for m in missing:
-                lower = {str(c).lower().replace(" ", "_"): str(c) for c in df.columns}
+                lower = {str(c).lower().replace(" ", "_"): str(c) for c in [*df.columns, *unread]}
                 close = difflib.get_close_matches(m, list(lower), n=1, cutoff=0.6)
                 if close:
                     hints.append(f"{lower[close[0]]!r} -> {m}")
             hint = (f" Did you mean: {', '.join(hints)}? " if hints else " ")
             raise DataError(
                 f"{where}: table {name!r} is missing required column(s) {missing}. "
-                f"Required: {table.required}; found: {list(df.columns)}.{hint}"
+                f"Required: {table.required}; found: {list(df.columns) + unread}.{hint}"
                 f"Rename the column(s) in the export, or map them in dataset.yml under "
                 f"`mapping: {{{name}: {{<your column>: <contract column>}}}}`, or give a value for "
                 f"every row under `defaults: {{{name}: {{{missing[0]}: <value>}}}}`.",
                 file=where, column=missing[0],
             )
-        self.unmapped[name] = [c for c in df.columns if c not in table.names and c not in used]
+        renamed = [mapping.get(c, c) for c in cols]
+        self.unmapped[name] = [c for c in renamed if c not in table.names and c not in used]
         return df
 
     def _values(self, name: str, out: pd.DataFrame) -> None:
-        """``values:`` replacements, then case-insensitive matching of categorical columns."""
+        """``values:`` replacements, then case-insensitive matching of categorical columns.
+
+        Each rule is evaluated once per distinct value of the column, not per row.
+        """
         table = TABLES[name]
         fold_case = bool(self.settings.raw.get("ignore_case", True))
         for col_name, mapping in self.settings.values(name).items():
             if col_name not in out.columns or not mapping:
                 continue
             col = table.column(col_name)
-            txt = out[col_name].astype("str").str.strip().where(out[col_name].notna())
-            found, vals = _lookup(txt, {k: _as_text(v) for k, v in mapping.items()}, folded=False)
-            if fold_case and col.categorical:
-                f2, v2 = _lookup(txt, {k: _as_text(v) for k, v in mapping.items()}, folded=True)
-                add = f2 & ~found
-                found, vals[add] = found | f2, v2[add]
-            if found.any():
-                new = out[col_name].astype(object).to_numpy(copy=True)
-                new[found] = vals[found]
-                out[col_name] = pd.Series(new, index=out.index, dtype=object)
+            exact: dict[str, Any] = {}
+            folded: dict[str, Any] = {}
+            for k, v in mapping.items():  # keys that coincide after trimming or folding: the first wins
+                exact.setdefault(str(k).strip(), _as_text(v))
+                folded.setdefault(fold(k), _as_text(v))
+            use_fold = fold_case and col.categorical
+
+            hits: list[str] = []
+
+            def rule(u: str, exact=exact, folded=folded, use_fold=use_fold, hits=hits) -> Any:
+                t = u.strip()
+                if t in exact or (use_fold and fold(t) in folded):
+                    hits.append(u)
+                    return exact[t] if t in exact else folded[fold(t)]
+                return u  # no rule: the value as written
+
+            new = _map_distinct(out[col_name].astype("str"), rule)
+            if hits:  # a column no rule applies to keeps its dtype
+                out[col_name] = new
         if not fold_case:
             return
         for col in table.columns:
             if not col.categorical or col.name not in out.columns:
                 continue
-            s = out[col.name]
-            if isinstance(s.dtype, pd.CategoricalDtype):
-                s = s.astype(object)
-            present = s.notna().to_numpy()
-            txt = s.astype("str").str.strip().where(present)
-            if col.allowed:
-                found, vals = _lookup(txt, {a: a for a in col.allowed}, folded=True)
-                new = txt.astype(object).to_numpy(copy=True)
-                new[found] = vals[found]
-                out[col.name] = pd.Series(new, index=out.index, dtype=object).where(present)
+            if col.allowed:  # an allowed value in any case becomes that value; others stay trimmed
+                allowed = {fold(a): a for a in reversed(col.allowed)}
+                out[col.name] = _map_distinct(out[col.name].astype("str"),
+                                              lambda u, allowed=allowed: allowed.get(fold(u), u.strip()))
             else:
-                out[col.name] = txt.str.casefold().astype(object).where(present)
+                out[col.name] = _map_distinct(out[col.name].astype("str"), fold)
 
-    def _process(self, name: str, df: pd.DataFrame, row_file: np.ndarray, row_no: np.ndarray) -> None:
+    def _process(self, name: str, df: pd.DataFrame, row_file: pd.Categorical, row_no: np.ndarray) -> None:
         """Convert and check one table; ``row_file``/``row_no`` label each input row for the log."""
         table = TABLES[name]
         st = self.settings
@@ -688,8 +866,9 @@ class _Loader:
         out = df[keep + extra].copy()
         for c in out.columns:  # blank text is a missing value, as in a CSV
             if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
-                txt = out[c].astype("str").str.strip()
-                out[c] = out[c].where(~(txt == "").fillna(False).to_numpy(dtype=bool))
+                blank = _blank(out[c])
+                if blank.any():
+                    out[c] = out[c].where(~blank)
         self._values(name, out)
         raw = out.copy()
         self.raw_frames[name] = raw
@@ -727,10 +906,10 @@ class _Loader:
         for col in table.columns:
             if col.allowed and col.name in out.columns:
                 v = out[col.name]
-                wrong = (v.notna() & ~v.isin(col.allowed)).to_numpy() & ~bad
+                wrong = v.notna().to_numpy() & ~_isin(v, col.allowed) & ~bad
                 if wrong.any():
                     action = "excluded" if col.required else "set to missing"
-                    self.record(name, np.flatnonzero(wrong), col.name, v.to_numpy()[wrong], "unknown_value",
+                    self.record(name, np.flatnonzero(wrong), col.name, _at(v, wrong), "unknown_value",
                                 f"allowed: {', '.join(col.allowed)}", action)
                     if col.required:
                         bad |= wrong
@@ -743,7 +922,7 @@ class _Loader:
                 if neg.any():
                     reason = "negative_duration" if col.name.endswith("_s") else "negative_value"
                     action = "excluded" if col.required else "set to missing"
-                    self.record(name, np.flatnonzero(neg), col.name, out[col.name].to_numpy()[neg], reason,
+                    self.record(name, np.flatnonzero(neg), col.name, _at(out[col.name], neg), reason,
                                 f"{col.name} must be >= 0", action)
                     if col.required:
                         bad |= neg
@@ -805,7 +984,7 @@ class _Loader:
                     wrong = (out[e] < out[start]).fillna(False).to_numpy(dtype=bool) & ~bad
                     if wrong.any():
                         required = TABLES[name].column(e).required
-                        self.record(name, np.flatnonzero(wrong), e, out[e].to_numpy()[wrong], reason,
+                        self.record(name, np.flatnonzero(wrong), e, _at(out[e], wrong), reason,
                                     f"{e} lies before {start}", "excluded" if required else "set to missing")
                         if required:
                             bad |= wrong
@@ -817,9 +996,10 @@ class _Loader:
         key = TABLES[name].key
         if key:
             valid = ~bad
-            dup = out[key].where(valid).duplicated(keep="first").to_numpy() & valid & out[key].notna().to_numpy()
+            keys = out[key].where(valid) if not valid.all() else out[key]
+            dup = keys.duplicated(keep="first").to_numpy() & valid & out[key].notna().to_numpy()
             if dup.any():
-                self.record(name, np.flatnonzero(dup), key, out[key].to_numpy()[dup], "duplicate_id",
+                self.record(name, np.flatnonzero(dup), key, _at(out[key], dup), "duplicate_id",
                             f"{key} occurs earlier in the input; the first occurrence is kept", "excluded")
                 bad |= dup
         out.attrs["_bad"] = bad
@@ -843,24 +1023,22 @@ class _Loader:
             hi[has] = sc.loc[has, 1].astype(float)
         nodecl = (lo.isna() & out["survey"].notna()).to_numpy() & ~bad
         if nodecl.any():
-            self.record(name, np.flatnonzero(nodecl), "survey", out["survey"].to_numpy()[nodecl],
+            self.record(name, np.flatnonzero(nodecl), "survey", _at(out["survey"], nodecl),
                         "unknown_value", "no scale declared for this survey in dataset.yml `surveys:`",
                         "excluded")
             bad |= nodecl
         score = out["score"]
         wrong = ((score < lo) | (score > hi)).fillna(False).to_numpy(dtype=bool) & ~bad
         if wrong.any():
-            det = [f"{k} scale is {a:g}-{b:g}" for k, a, b in zip(out["survey"].to_numpy()[wrong],
-                                                               lo.to_numpy()[wrong], hi.to_numpy()[wrong],
-                                                               strict=True)]
+            det = _per_distinct(lambda k, a, b: f"{k} scale is {a:g}-{b:g}",
+                                _at(out["survey"], wrong), _at(lo, wrong), _at(hi, wrong))
             self.record(name, np.flatnonzero(wrong), "score", None, "out_of_scale", det, "excluded")
             bad |= wrong
         k = (score - lo) / step
         off = ((k - k.round()).abs() > 1e-9).fillna(False).to_numpy(dtype=bool) & ~bad
         if off.any():
-            det = [f"{sv} scale is {a:g}-{b:g} in steps of {d:g}" for sv, a, b, d in zip(
-                out["survey"].to_numpy()[off], lo.to_numpy()[off], hi.to_numpy()[off], step.to_numpy()[off],
-                strict=True)]
+            det = _per_distinct(lambda k, a, b, d: f"{k} scale is {a:g}-{b:g} in steps of {d:g}",
+                                _at(out["survey"], off), _at(lo, off), _at(hi, off), _at(step, off))
             self.record(name, np.flatnonzero(off), "score", None, "not_on_scale_step", det, "excluded")
             bad |= off
         return bad
@@ -871,7 +1049,8 @@ class _Loader:
         present = s.notna().to_numpy()
         if col.dtype == "string":
             conv = s.astype("str")
-            conv = conv.where(present, other=None) if not present.all() else conv
+            if not present.all() and not pd.api.types.is_string_dtype(s):
+                conv = conv.where(present, other=None)
             conv = conv.str.strip()
             return conv, np.zeros(len(s), bool)
         if col.dtype == "timestamp":
@@ -892,7 +1071,15 @@ class _Loader:
                     d = d.dt.tz_localize(None)
                 conv = d.dt.to_period("M")
         elif col.dtype in ("float", "int"):
-            conv = pd.to_numeric(s, errors="coerce")
+            conv = None
+            if pd.api.types.is_string_dtype(s) and not isinstance(s.dtype, pd.CategoricalDtype):
+                try:  # every value a plain number: Arrow reads them at once
+                    conv = pd.Series(pc.cast(_arrow(s.astype("str")), pa.float64()).to_numpy(zero_copy_only=False),
+                                     index=s.index)
+                except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                    conv = None
+            if conv is None:
+                conv = pd.to_numeric(s, errors="coerce")
             if col.dtype == "int":
                 nonint = (conv.notna() & (conv != np.floor(conv))).to_numpy()
                 conv = conv.where(~nonint)
@@ -905,8 +1092,8 @@ class _Loader:
             else:
                 low = s.astype("str").str.strip().str.lower()
                 conv = pd.Series(pd.NA, index=s.index, dtype="boolean")
-                conv[low.isin(_TRUE).to_numpy()] = True
-                conv[low.isin(_FALSE).to_numpy()] = False
+                conv[_isin(low, _TRUE)] = True
+                conv[_isin(low, _FALSE)] = False
         else:  # pragma: no cover - guarded by Column
             raise TypeError(col.dtype)
         failed = present & conv.isna().to_numpy()
@@ -921,7 +1108,7 @@ class _Loader:
             raise DataError(
                 f"{self.paths[table]}: column {col.name!r} of table {table!r} cannot be read as "
                 f"{col.dtype}: {n_failed:,} of {n_present:,} values fail, first "
-                f"{_rows_text(self.row_no[table][pos], s.to_numpy()[pos])} (data rows, header not counted). "
+                f"{_rows_text(self.row_no[table][pos], _at(s, pos))} (data rows, header not counted). "
                 f"Expected {_EXPECT[col.dtype]}.{fix} Fix the export's format for this column, or map "
                 f"the right column onto {col.name!r} in dataset.yml `mapping:`.",
                 file=self.paths[table], column=col.name, rows=list(self.row_no[table][pos[:_MAX_SHOWN]]),
@@ -962,7 +1149,7 @@ class _Loader:
             def ticket_col(c: str, m: np.ndarray) -> Any:
                 if c not in t.columns:
                     return None
-                v = t[c].to_numpy()[m]
+                v = _at(t[c], m)
                 return pd.Series(v, dtype=object).where(pd.Series(v, dtype=object) != MISSING).to_numpy()
 
             rows = np.asarray(self.row_no["tickets"])
@@ -970,14 +1157,14 @@ class _Loader:
             answers = pd.DataFrame({
                 "response_id": (survey + ":" + t["ticket_id"].astype("str")).to_numpy()[m],
                 "survey": survey, "score": pd.Series(score[m], dtype=object).astype("str").to_numpy(),
-                "submitted_at": iso(submitted)[m], "ticket_id": t["ticket_id"].to_numpy()[m]})
+                "submitted_at": iso(submitted)[m], "ticket_id": _at(t["ticket_id"], m)})
             for c in ("customer_id", "agent_id", "channel"):
                 v = ticket_col(c, m)
                 if v is not None:
                     answers[c] = v
             self.derived.setdefault("surveys", []).append((answers, label, rows[m]))
             s = (found | offered) & keep
-            sends = pd.DataFrame({"survey": survey, "sent_at": iso(sent)[s], "ticket_id": t["ticket_id"].to_numpy()[s]})
+            sends = pd.DataFrame({"survey": survey, "sent_at": iso(sent)[s], "ticket_id": _at(t["ticket_id"], s)})
             v = ticket_col("customer_id", s)
             if v is not None:
                 sends["customer_id"] = v
@@ -1004,7 +1191,7 @@ class _Loader:
                 self.files[name] = file
                 self.paths[name] = str(fpath) if fpath else file
                 df = self._prepare(name, df)
-                parts.append((df, np.full(len(df), file, dtype=object), np.arange(1, len(df) + 1)))
+                parts.append((df, file, np.arange(1, len(df) + 1)))
             for df, label, rows in self.derived.get(name, []):
                 if name not in self.files:
                     self.files[name] = label
@@ -1012,14 +1199,17 @@ class _Loader:
                     self.unmapped[name] = []
                 elif label not in self.files[name]:
                     self.files[name] = f"{self.files[name]} + {label}"
-                parts.append((df, np.full(len(df), label, dtype=object), np.asarray(rows, dtype=np.int64)))
+                parts.append((df, label, np.asarray(rows, dtype=np.int64)))
             if not parts:
                 continue
+            labels = list(dict.fromkeys(p[1] for p in parts))
+            codes = np.repeat(np.array([labels.index(p[1]) for p in parts], dtype=np.int32),
+                              [len(p[0]) for p in parts])
+            rf = pd.Categorical.from_codes(codes, categories=labels)  # file of each row, one label per file
             if len(parts) == 1:
-                df, rf, rn = parts[0]
+                df, rn = parts[0][0], parts[0][2]
             else:
                 df = pd.concat([p[0].astype(object) for p in parts], ignore_index=True)
-                rf = np.concatenate([p[1] for p in parts])
                 rn = np.concatenate([p[2] for p in parts])
             self._process(name, df, rf, np.asarray(rn, dtype=np.int64))
             if name == "tickets":
@@ -1033,19 +1223,20 @@ class _Loader:
                 tb = t.attrs["_bad"]
                 kept_ids = t.loc[~tb, "ticket_id"]
                 all_ids = t["ticket_id"]
-                unknown = (~ev["ticket_id"].isin(all_ids)).to_numpy() & ~bad
-                parent = (ev["ticket_id"].isin(all_ids) & ~ev["ticket_id"].isin(kept_ids)).to_numpy() & ~bad
+                in_all = _isin(ev["ticket_id"], all_ids)
+                unknown = ~in_all & ~bad
+                parent = in_all & ~_isin(ev["ticket_id"], kept_ids) & ~bad
                 self.record("ticket_events", np.flatnonzero(unknown), "ticket_id",
-                            ev["ticket_id"].to_numpy()[unknown], "unknown_ticket",
+                            _at(ev["ticket_id"], unknown), "unknown_ticket",
                             "ticket_id not found in tickets", "excluded")
                 self.record("ticket_events", np.flatnonzero(parent), "ticket_id",
-                            ev["ticket_id"].to_numpy()[parent], "parent_excluded",
+                            _at(ev["ticket_id"], parent), "parent_excluded",
                             "the ticket was excluded (see its own row in this log)", "excluded")
                 ev.attrs["_bad"] = bad | unknown | parent
         tables = {}
         for name, df in self.frames.items():
             bad = df.attrs.pop("_bad")
-            kept = df.loc[~bad].copy()
+            kept = df.loc[~bad].copy() if bad.any() else df  # the loader's own frame: no copy needed
             kept.attrs = {}
             tables[name] = kept
         quality = (pd.concat(self.issues, ignore_index=True) if self.issues

@@ -661,3 +661,26 @@ def test_blank_team_is_the_missing_level_of_breakdowns():
     assert len(ds.tickets) == 3  # team is optional: blanks stay blank in the table ...
     vol = ticket_volume(ds, period="M", by=["team"]).set_index("team")["value"]
     assert vol.to_dict() == {MISSING: 2.0, "tier1": 1.0}  # ... and are the level (missing) by team
+
+
+def test_parquet_reads_the_used_columns_with_their_timestamp_type(tmp_path):
+    # a typed Parquet export: the timestamps are read as stored (microseconds, UTC) and only converted
+    # to nanoseconds; an export column the contract does not use is not read but listed as unmapped
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    created = pd.to_datetime(["2026-10-01 08:00", "2026-10-02 09:30"]).tz_localize("UTC").as_unit("us")
+    tbl = pa.table({"ticket_id": ["T1", "T2"], "created_at": pa.array(created),
+                    "channel": ["Email", "chat"], "category": ["billing", "bug"], "priority": ["normal", "high"],
+                    "Tags": ["a", "b"]})
+    folder = tmp_path / "ds"
+    folder.mkdir()
+    pq.write_table(tbl, folder / "tickets.parquet")
+    ds = load_dataset(folder)
+    t = ds.tickets
+    assert str(t["created_at"].dtype) == "datetime64[ns, UTC]"
+    # the values written above, unchanged
+    assert list(t["created_at"]) == [pd.Timestamp("2026-10-01 08:00", tz="UTC"),
+                                     pd.Timestamp("2026-10-02 09:30", tz="UTC")]
+    assert list(t["channel"]) == ["email", "chat"]   # categorical values still case-folded
+    assert ds.unmapped["tickets"] == ["Tags"] and "Tags" not in t.columns
