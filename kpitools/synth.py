@@ -738,7 +738,9 @@ class _Gen:
             req = _erlang_required(A_fc, aht, target=0.85, t=20.0)
             # shortfalls: some half-days short by 1-2 agents, a few over
             half = (slot_d * 2 + (slot_h >= 12)).astype(np.int64)
-            u = _rng(self.seed, 900 + (ch == "chat")).random(half.max() + 1)
+            # short or over-staffed half-days are the organisation's (shared by its shards)
+            org = self.shard.org_seed if self.shard else self.seed
+            u = _rng(org, 900 + (ch == "chat")).random(half.max() + 1)
             short = np.where(u < 0.04, 2, np.where(u < 0.13, 1, 0))[half]
             over = np.where(u > 0.93, 1, 0)[half]
             staffed = np.maximum(req - short + over, 1)
@@ -2111,10 +2113,30 @@ def write_dataset(res: SynthResult, out_dir: str | Path, *, fmt: str = "csv") ->
     return written
 
 
+_SHARD_TICKETS = 1_000_000
+# tables keyed by month, day or interval: summed over shards (launches: the shared schedule)
+_KEYED = ("launches", "costs", "web_days", "staffing")
+
+
+@dataclass
+class _Shard:
+    """One part of a large organisation generated on its own (see :func:`_synth_sharded`).
+
+    ``width`` is the organisation's id width per prefix, ``off`` the last id number used by
+    the parts before, ``count`` the ids this part used (filled while it is generated).
+    """
+
+    org_seed: int
+    n_org: int
+    width: dict[str, int]
+    off: dict[str, int] = field(default_factory=dict)
+    count: dict[str, int] = field(default_factory=dict)
+
+
 def synth_to(out_dir: str | Path, *, n_tickets: int | None = None, seed: int = SAMPLE_SEED,
              fmt: str = "parquet", start: str = "2025-04-01", end: str = "2026-10-31",
              timezone: str = "Europe/Berlin", dirty: bool = True,
-             exported_at: str | None = None) -> list[Path]:
+             exported_at: str | None = None, shard_tickets: int = _SHARD_TICKETS) -> list[Path]:
     """Generate a dataset and write it table by table, month by month (bounded memory).
 
     The same data as ``write_dataset(generate(...), out_dir, fmt=fmt)`` for the same arguments,
@@ -2131,11 +2153,27 @@ def synth_to(out_dir: str | Path, *, n_tickets: int | None = None, seed: int = S
         As for :func:`generate`.
     fmt : {"parquet", "csv"}
         ``"csv"`` formats each table whole (as :func:`write_dataset`), so it saves no memory.
+    shard_tickets : int
+        Parquet only: above this many tickets the organisation is generated in independent
+        shards of at most this size (see Notes), so memory is bounded by one shard.
 
     Returns
     -------
     list of Path
         The files written, as :func:`write_dataset` returns them.
+
+    Notes
+    -----
+    A sharded organisation is ``k = ceil(n_tickets / shard_tickets)`` sub-organisations of
+    near-equal size, each with its own customers, agents and id ranges (disjoint, one id
+    width for the whole organisation) and its own seed (``numpy.random.SeedSequence(seed)
+    .spawn(k)``); all share the launch and incident schedule drawn from ``seed``. Tables with
+    ids are appended shard after shard (so rows are in time order within a shard); the tables
+    keyed by month, day or interval (``costs``, ``web_days``, ``staffing``) are summed per key
+    over the shards, and ``launches`` is written once. Dirty rows are planted in the last
+    shard; ``truth.json`` adds up the shards' counts and recomputes the rates (abandonment in
+    understaffed intervals from the summed staffing). Up to one shard the output is that of
+    the unsharded generator.
 
     Examples
     --------
@@ -2144,9 +2182,136 @@ def synth_to(out_dir: str | Path, *, n_tickets: int | None = None, seed: int = S
     """
     if fmt not in ("csv", "parquet"):
         raise ValueError(f"fmt must be 'csv' or 'parquet', got {fmt!r}")
-    res = _generate(n_tickets=n_tickets, seed=seed, start=start, end=end, timezone=timezone,
-                    dirty=dirty, exported_at=exported_at, lazy=True)
+    if not isinstance(shard_tickets, int | np.integer) or shard_tickets < 100:
+        raise ValueError(f"shard_tickets must be an integer >= 100, got {shard_tickets!r}")
+    kw = {"start": start, "end": end, "timezone": timezone, "exported_at": exported_at}
+    if fmt == "parquet" and n_tickets is not None and n_tickets > shard_tickets:
+        return _synth_sharded(out_dir, n_tickets=n_tickets, seed=seed, dirty=dirty,
+                              shard_tickets=int(shard_tickets), **kw)
+    res = _generate(n_tickets=n_tickets, seed=seed, dirty=dirty, lazy=True, **kw)
     return write_dataset(res, out_dir, fmt=fmt)
+
+
+def _synth_sharded(out_dir, *, n_tickets, seed, dirty, shard_tickets, **kw) -> list[Path]:
+    """Parquet dataset of ``n_tickets`` written shard by shard (see :func:`synth_to`)."""
+    import gc
+    import math
+
+    if not isinstance(n_tickets, int | np.integer) or n_tickets < 100:
+        raise ValueError(f"n_tickets must be None or an integer >= 100, got {n_tickets!r}")
+    k = math.ceil(n_tickets / shard_tickets)
+    sizes = np.diff(np.round(np.linspace(0, n_tickets, k + 1)).astype(np.int64))
+    seeds = [int(c.generate_state(1, np.uint64)[0]) for c in np.random.SeedSequence(seed).spawn(k)]
+    w = len(str(4 * n_tickets))  # ids stay below 4x the tickets (contacts ~1.6x, surveys < 1x)
+    width = {"T": max(6, w), "C": max(6, w), "R": max(6, w), "CUS": max(5, w), "U": max(5, w),
+             "A": max(2, len(str(4 * n_tickets // 1000 + 100)))}
+    shard = _Shard(org_seed=int(seed), n_org=int(n_tickets), width=width)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    for name in _TABLE_ORDER:
+        for suf in (".csv", ".csv.gz"):
+            (out / f"{name}{suf}").unlink(missing_ok=True)
+    app = _ParquetAppender()
+    rows = dict.fromkeys(_TABLE_ORDER, 0)
+    keyed: dict[str, pd.DataFrame] = {}
+    truths, stats, notes, dirty_rows = [], [], [], []
+    try:
+        for i in range(k):
+            res = _generate(n_tickets=int(sizes[i]), seed=seeds[i], dirty=dirty and i == k - 1,
+                            lazy=True, shard=shard, **kw)
+            for r in res.truth["dirty_rows"]:  # rows of the earlier shards come first
+                dirty_rows.append(dict(r, row=r["row"] + rows[r["table"]]))
+            for name in _TABLE_ORDER:
+                if name in _KEYED:
+                    continue
+                app.append(name, res.tables[name], out / _file_name(name, "parquet"),
+                           res.meta["placed"].get(name, []))
+                rows[name] += len(res.tables[name])
+            raw = res.meta["keyed"]
+            keyed = _add_keyed(keyed, raw)
+            if i == 0:
+                keyed["launches"] = res.tables["launches"]
+            gen = res.meta["gen"]
+            truths.append(res.truth)
+            stats.append(dict(gen.stats, seed=seeds[i], tickets=shard.count["T"],
+                              slow=str(gen.ag_ids[gen.ag_slow]), weak=str(gen.ag_ids[gen.ag_weak])))
+            notes.append(res.truth["notes"])
+            for p_, c_ in shard.count.items():
+                shard.off[p_] = shard.off.get(p_, 0) + c_
+            settings = res.settings
+            del res, raw
+            gc.collect()
+        small = gen._keyed_tables(keyed["costs"], keyed["web_days"], keyed["staffing"])
+        small["launches"] = keyed["launches"]
+        for name in _KEYED:
+            app.append(name, small[name], out / _file_name(name, "parquet"))
+    finally:
+        app.close()
+    truth = dict(_combine_truth(truths, stats, keyed["staffing"], dirty_rows), seed=int(seed))
+    written = [out / _file_name(name, "parquet") for name in _TABLE_ORDER]
+    res = SynthResult(tables={}, settings=settings, truth=truth)
+    return written + write_dataset(res, out, fmt="parquet")
+
+
+def _add_keyed(acc: dict, raw: dict) -> dict:
+    """Sum one shard's keyed tables into ``acc`` (same keys in the same order in every shard)."""
+    add = {"costs": ("m", "category"), "web_days": ("day",),
+           "staffing": ("interval_start", "channel")}
+    out = dict(acc)
+    for name, key in add.items():
+        df = raw[name].reset_index(drop=True)
+        if name not in acc:
+            out[name] = df.copy()
+            continue
+        a = acc[name]
+        same = all(np.array_equal(a[c].to_numpy(), df[c].to_numpy()) for c in key)
+        if len(a) != len(df) or not same:
+            raise RuntimeError(f"synth shards disagree on the keys {key} of {name}")
+        num = [c for c in df.columns if c not in key]
+        a = a.copy()
+        for c in num:
+            a[c] = a[c].to_numpy() + df[c].to_numpy()
+        if name == "costs":
+            a["amount"] = np.round(a["amount"].to_numpy(), 2)
+        if name == "staffing":
+            a["forecast_contacts"] = np.round(a["forecast_contacts"].to_numpy(), 3)
+            a["expected_contacts"] = np.round(a["expected_contacts"].to_numpy(), 3)
+        out[name] = a
+    return out
+
+
+def _combine_truth(truths: list[dict], stats: list[dict], staffing: pd.DataFrame,
+                   dirty_rows: list[dict]) -> dict:
+    """``truth.json`` of a sharded organisation: counts added up, rates recomputed."""
+    t0 = truths[0]
+    launches = [dict(la, excess_total=float(sum(t["launches"][j]["excess_total"] for t in truths)))
+                for j, la in enumerate(t0["launches"])]
+    incidents = [dict(inc, extra_tickets=int(sum(t["incidents"][j]["extra_tickets"] for t in truths)),
+                      extra_on_day=int(sum(t["incidents"][j]["extra_on_day"] for t in truths)))
+                 for j, inc in enumerate(t0["incidents"])]
+    notes = dict(t0["notes"])
+    ns = [t["notes"] for t in truths]
+    notes["scale"] = round(sum(n["scale"] for n in ns), 6)
+    notes["ticket_handle_factor"] = [n["ticket_handle_factor"] for n in ns]
+    notes["utilisation_by_agent"] = {a: u for n in ns for a, u in n["utilisation_by_agent"].items()}
+    notes["support_driven_churn_customers"] = sum(n["support_driven_churn_customers"] for n in ns)
+    inv = sum(s["csat_invited"] for s in stats)
+    notes["csat_true_top2_all_invited"] = round(sum(s["csat_top2"] for s in stats) / inv, 4) \
+        if inv else None
+    under = staffing["staffed_agents"].to_numpy() < staffing["required_agents"].to_numpy()
+    n_c = staffing["contacts"].to_numpy().astype(float)
+    n_ab = staffing["abandoned"].to_numpy()
+    notes["understaffed_interval_share"] = round(float(under.mean()), 4)
+    notes["abandon_rate_understaffed"] = round(float(n_ab[under].sum() / n_c[under].sum()), 4) \
+        if n_c[under].sum() else None
+    notes["abandon_rate_staffed"] = round(float(n_ab[~under].sum() / n_c[~under].sum()), 4)
+    notes["abandon_rate"] = round(float(n_ab.sum() / n_c.sum()), 4)
+    notes["planted_slow_agents"] = [s["slow"] for s in stats]
+    notes["planted_low_quality_agents"] = [s["weak"] for s in stats]
+    notes["shards"] = [{"seed": s["seed"], "tickets": s["tickets"], "scale": n["scale"]}
+                       for s, n in zip(stats, ns, strict=True)]
+    dirty_rows = sorted(dirty_rows, key=lambda r: (_TABLE_ORDER.index(r["table"]), r["row"]))
+    return dict(t0, launches=launches, incidents=incidents, dirty_rows=dirty_rows, notes=notes)
 
 
 def make_sample(out_dir: str | Path = "data/sample") -> list[Path]:
