@@ -2139,10 +2139,10 @@ def synth_to(out_dir: str | Path, *, n_tickets: int | None = None, seed: int = S
              exported_at: str | None = None, shard_tickets: int = _SHARD_TICKETS) -> list[Path]:
     """Generate a dataset and write it table by table, month by month (bounded memory).
 
-    The same data as ``write_dataset(generate(...), out_dir, fmt=fmt)`` for the same arguments,
-    without ever holding a whole table as text: the generated arrays (int64 epoch seconds,
-    small integer codes) stay in memory and each table's rows are formatted and written one
-    month at a time (Parquet: one or more row groups per month, typed columns), with the
+    Up to ``shard_tickets`` tickets, the same data as ``write_dataset(generate(...), out_dir,
+    fmt=fmt)`` for the same arguments, without ever holding a whole table as text: the
+    generated arrays (int64 epoch seconds, small integer codes) stay in memory and each
+    table's rows are formatted and written one month at a time (Parquet: one or more row groups per month, typed columns), with the
     planted dirty rows spliced in on the way. ``kpitools synth --format parquet`` uses this.
 
     Parameters
