@@ -253,22 +253,25 @@ def _take(labels, idx: np.ndarray) -> pd.Series:
     return pd.Series(pc.take(lab, pa.array(idx, mask=idx < 0)), dtype="str")
 
 
-def _ids(prefix: str, n: int, width: int | None = None) -> np.ndarray:
+def _ids(prefix: str, n: int, width: int | None = None, start: int = 0) -> np.ndarray:
+    """Ids ``prefix`` + zero-padded numbers ``start + 1 .. start + n``."""
     width = width or max(4, len(str(n)))
-    return np.char.add(prefix, np.char.zfill(np.arange(1, n + 1).astype(str), width)).astype(object)
+    return np.char.add(prefix, np.char.zfill(np.arange(start + 1, start + n + 1).astype(str),
+                                             width)).astype(object)
 
 
-def _ids_range(prefix: str, n: int, width: int, sl: slice) -> np.ndarray:
-    """``_ids(prefix, n, width)[sl]`` without building the other ids."""
-    num = np.arange(1, n + 1)[sl]
+def _ids_range(prefix: str, n: int, width: int, sl: slice, start: int = 0) -> np.ndarray:
+    """``_ids(prefix, n, width, start)[sl]`` without building the other ids."""
+    num = np.arange(start + 1, start + n + 1)[sl]
     return np.char.add(prefix, np.char.zfill(num.astype(str), width)).astype(object)
 
 
-def _ids_arrow(prefix: str, n: int, width: int) -> pa.Array:
-    """The ids ``_ids(prefix, n, width)`` as one Arrow string array (built 1M at a time)."""
+def _ids_arrow(prefix: str, n: int, width: int, start: int = 0) -> pa.Array:
+    """The ids ``_ids(prefix, n, width, start)`` as one Arrow string array (1M at a time)."""
     step = 1_000_000
-    return pa.concat_arrays([pa.array(_ids_range(prefix, n, width, slice(lo, lo + step)).astype(str))
-                             for lo in range(0, max(n, 1), step)])
+    return pa.concat_arrays([
+        pa.array(_ids_range(prefix, n, width, slice(lo, lo + step), start).astype(str))
+        for lo in range(0, max(n, 1), step)])
 
 
 class _LazyTable:
@@ -467,7 +470,7 @@ def generate(*, n_tickets: int | None = None, seed: int = SAMPLE_SEED, start: st
                      dirty=dirty, exported_at=exported_at)
 
 
-def _generate(*, n_tickets, seed, start, end, timezone, dirty, exported_at, lazy=False):
+def _generate(*, n_tickets, seed, start, end, timezone, dirty, exported_at, lazy=False, shard=None):
     if n_tickets is not None and (not isinstance(n_tickets, int | np.integer) or n_tickets < 100):
         raise ValueError(f"n_tickets must be None or an integer >= 100, got {n_tickets!r}")
     try:
@@ -478,13 +481,18 @@ def _generate(*, n_tickets, seed, start, end, timezone, dirty, exported_at, lazy
         raise ValueError(f"end must be at least 60 days after start, got start={start}, end={end}")
     if exported_at is None:
         exported_at = (t1 + pd.Timedelta(days=2, hours=8)).tz_localize(timezone).isoformat()
-    g = _Gen(seed=int(seed), start=start, end=end, tz=timezone, exported_at=exported_at)
+    g = _Gen(seed=int(seed), start=start, end=end, tz=timezone, exported_at=exported_at,
+             shard=shard)
     return g.run(n_tickets=n_tickets, dirty=dirty, lazy=lazy)
 
 
 class _Gen:
-    def __init__(self, *, seed, start, end, tz, exported_at):
+    def __init__(self, *, seed, start, end, tz, exported_at, shard=None):
         self.seed, self.start, self.end, self.tz = seed, start, end, tz
+        # shard of a larger organisation (see _Shard): own seed, id offsets and widths; the
+        # launch/incident schedule is drawn from the organisation's seed
+        self.shard = shard
+        self.stats: dict[str, Any] = {}
         self.settings = _settings(start, end, tz, exported_at)
         self.cutoff = int(pd.Timestamp(exported_at).tz_convert("UTC").value // 10**9)
         self.days = _days(start, end, tz, HOLIDAYS_DE)
@@ -493,6 +501,17 @@ class _Gen:
         s, e, _, _ = _open_intervals(self.xdays)
         self.clock = _Clock(s, e)
         self.notes: dict[str, Any] = {}
+
+    def _idw(self, prefix: str, n: int, width: int) -> tuple[int, int]:
+        """Width and first number of this part's ``n`` ids of ``prefix`` (a shard's own range)."""
+        if self.shard is None:
+            return width, 0
+        self.shard.count[prefix] = int(n)
+        return self.shard.width[prefix], self.shard.off.get(prefix, 0)
+
+    def id_end(self, prefix: str, n: int) -> int:
+        """Last id number used by a table of ``n`` rows (new dirty-row ids come after it)."""
+        return n + (self.shard.off.get(prefix, 0) if self.shard else 0)
 
     # ---------------------------------------------------------------- volume model
     def _base_rate(self) -> np.ndarray:
@@ -574,7 +593,7 @@ class _Gen:
         counts = {t: max(1, int(round(c * max(scale, 0.3)))) for t, c in _N_AGENTS.items()}
         team = np.concatenate([[t] * c for t, c in counts.items()])
         na = len(team)
-        ids = _ids("A", na, max(2, len(str(na))))
+        ids = _ids("A", na, *self._idw("A", na, max(2, len(str(na)))))
         speed = _lognormal(rng, 1.0, 0.18, na)
         quality = rng.normal(0, 0.35, na)
         # planted standouts: one slow agent, one low-quality agent (among tier1)
@@ -659,7 +678,8 @@ class _Gen:
         sday = first_day[start_m] + np.floor(rng.random(nc) * dim[start_m]).astype(int)
         sday[:n0] = 0
         propensity = _PLAN_TICKETS[plan] * rng.gamma(4.0, 0.25, nc)
-        return {"n": nc, "ids": _ids("CUS", nc, max(5, len(str(nc)))), "start_m": start_m,
+        return {"n": nc, "ids": _ids("CUS", nc, *self._idw("CUS", nc, max(5, len(str(nc))))),
+                "start_m": start_m,
                 "end_m": end_m, "plan": plan, "mrr0": mrr0, "sday": sday, "prop": propensity,
                 "n0": n0}
 
@@ -718,7 +738,9 @@ class _Gen:
             req = _erlang_required(A_fc, aht, target=0.85, t=20.0)
             # shortfalls: some half-days short by 1-2 agents, a few over
             half = (slot_d * 2 + (slot_h >= 12)).astype(np.int64)
-            u = _rng(self.seed, 900 + (ch == "chat")).random(half.max() + 1)
+            # short or over-staffed half-days are the organisation's (shared by its shards)
+            org = self.shard.org_seed if self.shard else self.seed
+            u = _rng(org, 900 + (ch == "chat")).random(half.max() + 1)
             short = np.where(u < 0.04, 2, np.where(u < 0.13, 1, 0))[half]
             over = np.where(u > 0.93, 1, 0)[half]
             staffed = np.maximum(req - short + over, 1)
@@ -746,7 +768,8 @@ class _Gen:
             staff_rows.append(pd.DataFrame({
                 "interval_start": slot_s, "channel": ch, "forecast_contacts": np.round(fc, 3),
                 "expected_contacts": np.round(tot_lam, 3), "contacts": cnt.sum(axis=1),
-                "required_agents": req, "staffed_agents": staffed}))
+                "required_agents": req, "staffed_agents": staffed,
+                "abandoned": np.bincount(slot_of, weights=aband, minlength=len(slot_s))}))
         c = pd.concat(frames, ignore_index=True)
         n = len(c)
         # category/team/agent
@@ -927,7 +950,7 @@ class _Gen:
     def run(self, *, n_tickets, dirty, lazy=False):
         seed = self.seed
         d = self.days
-        rng = _rng(seed, 1)
+        rng = _rng(self.shard.org_seed if self.shard else seed, 1)
         launches, incidents, comps, rel = self._schedule(rng)
         # natural expected tickets (scale 1) to derive the scale
         base = self._base_rate()
@@ -936,6 +959,9 @@ class _Gen:
                     + (np.where(d.dow == 6, 0, base)[:, None] * rel).sum() * contact_tickets)
         scale = 1.0 if n_tickets is None else n_tickets / nat
         self.notes["scale"] = round(scale, 6)
+        # organisation-wide scale (truths and fixed costs) and this part's share of it
+        self.org_scale = self.shard.n_org / nat if self.shard else self.notes["scale"]
+        self.share = n_tickets / self.shard.n_org if self.shard else 1.0
         ag = self._agents(_rng(seed, 2), scale)
         self.ag_ids, self.ag_slow, self.ag_weak = ag["ids"], ag["slow"], ag["weak"]
         cust = self._customers(_rng(seed, 3), scale)
@@ -961,7 +987,9 @@ class _Gen:
             plans, dirty_rows = _plan_dirty(_rng(seed, 13), tables, self) if dirty else ({}, [])
             truth["dirty_rows"] = dirty_rows
             return SynthResult(tables=tables, settings=self.settings, truth=truth,
-                               meta={"scale": scale, "placed": plans})
+                               meta={"scale": scale, "placed": plans, "gen": self,
+                                     "keyed": {"staffing": staffing, "web_days": web,
+                                               "costs": costs}})
         if dirty:
             tables, dirty_rows = _inject_dirty(_rng(seed, 13), tables, self)
         else:
@@ -1326,6 +1354,8 @@ class _Gen:
         self.notes["csat_latent_drivers"] = ("z = 2.6 + agent quality - 0.3 log1p(FRT business h) "
                                              "- 1.3 reopened - 0.4 escalated - 1.6 complaint")
         self.notes["csat_response_prob_by_score"] = {"1": 0.42, "2": 0.30, "3": 0.18, "4": 0.20, "5": 0.31}
+        self.stats["csat_invited"] = int(m_csat.sum())
+        self.stats["csat_top2"] = int((csat[m_csat] >= 4).sum())
         self.notes["csat_true_top2_all_invited"] = round(float((csat[m_csat] >= 4).mean()), 4) \
             if m_csat.any() else None
         return sv, sd, bad_exp
@@ -1434,14 +1464,14 @@ class _Gen:
         train = np.bincount(m, weights=agent_days["training_spend"].to_numpy(), minlength=len(d.months))
         heads = pd.DataFrame({"a": agent_days["agent"], "m": m}).drop_duplicates().groupby("m").size()
         heads = heads.reindex(range(len(d.months)), fill_value=0).to_numpy()
-        tools = 450.0 + 95.0 * heads
+        tools = 450.0 * self.share + 95.0 * heads
         ph = contacts["channel"].to_numpy() == "phone"
         cm = d.month[contacts["day"].to_numpy()]
         mins = (contacts["talk"].fillna(0) + contacts["hold"].fillna(0)).to_numpy() / 60
-        tel = 250.0 + np.bincount(cm[ph], weights=mins[ph] * 0.012, minlength=len(d.months))
+        tel = 250.0 * self.share + np.bincount(cm[ph], weights=mins[ph] * 0.012, minlength=len(d.months))
         soc = np.bincount(d.month[T["day"].to_numpy()], weights=(T["channel"].to_numpy() == 4) * 6.5,
                           minlength=len(d.months))
-        outs = 3800.0 * self.notes["scale"] ** 0.5 + soc
+        outs = 3800.0 * self.org_scale ** 0.5 * self.share + soc
         rows = []
         for cat, v in (("salaries", sal), ("tools", tools), ("telephony", tel),
                        ("outsourcing", outs), ("training", train)):
@@ -1466,7 +1496,7 @@ class _Gen:
         """
         d = self.days
         n = len(T)
-        tid = _ids_arrow("T", n, max(6, len(str(n))))
+        tid = _ids_arrow("T", n, *self._idw("T", n, max(6, len(str(n)))))
         cid = pa.array(np.asarray(cust["ids"]).astype(str))
         aid = ag["ids"]
         aid_pa = pa.array(np.asarray(aid).astype(str))
@@ -1484,7 +1514,8 @@ class _Gen:
             return lambda sl: _iso(t[sl])
 
         def ids(prefix, n_, width):
-            return lambda sl: _ids_range(prefix, n_, width, sl)
+            width, start = self._idw(prefix, n_, width)
+            return lambda sl: _ids_range(prefix, n_, width, sl, start)
 
         def month_of(t):  # month index (from the data start) of epoch seconds, for write cuts
             day = np.clip(np.searchsorted(d.mid, np.asarray(t), side="right") - 1, 0, len(d.mid) - 1)
@@ -1584,9 +1615,6 @@ class _Gen:
                                         "month": col(mstr[sub_m]),
                                         "mrr": col(subs["mrr"].to_numpy()[so]),
                                         "plan": col(subs["plan"].to_numpy()[so])}, sub_m)
-        ctab2 = _LazyTable.of(pd.DataFrame({
-            "month": mstr[costs["m"].to_numpy()], "category": costs["category"].to_numpy(),
-            "amount": costs["amount"].to_numpy(), "currency": "EUR"}))
         atab = _LazyTable.of(pd.DataFrame({"agent_id": aid, "team": ag["team"].astype(object),
                                            "hourly_cost": ag["hourly"], "hired_at": _iso(ag["hired"]),
                                            "left_at": _iso(ag["left"]), "name": ag["names"]}))
@@ -1597,12 +1625,9 @@ class _Gen:
             "staffed_s": col(agent_days["staffed_s"].to_numpy()[ado]),
             "handle_s": col(agent_days["handle_s"].to_numpy()[ado]),
             "training_spend": col(agent_days["training_spend"].to_numpy()[ado])}, d.month[ad_d[ado]])
-        wtab = web.copy()
-        wtab.insert(0, "date", dstr[web["day"].to_numpy()])
-        wtab = _LazyTable.of(wtab.drop(columns="day"))
         nu = int(users["nu"].iloc[0]) if len(users) else 0
         u_day = users["day"].to_numpy()
-        uid = _ids_arrow("U", max(nu, 1), max(5, len(str(nu))))
+        uid = _ids_arrow("U", max(nu, 1), *self._idw("U", max(nu, 1), max(5, len(str(nu)))))
         utab = _LazyTable(len(users), {"user_id": take(uid, users["user"].to_numpy()),
                                        "date": col(dstr[u_day])}, d.month[u_day])
         mtab = _LazyTable(len(mentions), {"mentioned_at": iso(mentions["t"].to_numpy()),
@@ -1610,17 +1635,37 @@ class _Gen:
                                           "needs_reply": col(mentions["needs_reply"].to_numpy()),
                                           "replied_at": iso(mentions["replied"].to_numpy())},
                           month_of(mentions["t"].to_numpy()))
-        sttab = _LazyTable(len(staffing), {
-            "interval_start": iso(staffing["interval_start"].to_numpy()),
-            "channel": col(staffing["channel"].to_numpy().astype(object)),
-            "staffed_agents": col(staffing["staffed_agents"].to_numpy().astype(float)),
-            "forecast_contacts": col(staffing["forecast_contacts"].to_numpy()),
-            "required_agents": col(staffing["required_agents"].to_numpy().astype(float))},
-            month_of(staffing["interval_start"].to_numpy()))
+        keyed = self._keyed_tables(costs, web, staffing)
         return {"tickets": tickets, "ticket_events": events, "contacts": ctab, "surveys": stab,
-                "survey_sends": sdtab, "launches": ltab, "subscriptions": subtab, "costs": ctab2,
-                "agents": atab, "agent_days": adtab, "web_days": wtab, "user_activity": utab,
-                "mentions": mtab, "staffing": sttab}
+                "survey_sends": sdtab, "launches": ltab, "subscriptions": subtab,
+                "costs": keyed["costs"], "agents": atab, "agent_days": adtab,
+                "web_days": keyed["web_days"], "user_activity": utab, "mentions": mtab,
+                "staffing": keyed["staffing"]}
+
+    def _keyed_tables(self, costs, web, staffing) -> dict[str, _LazyTable]:
+        """The tables keyed by month, day or interval (not by ids) as written.
+
+        Shards of one organisation share these keys; :func:`_synth_sharded` sums them first.
+        """
+        d = self.days
+        mstr = np.array([str(p) for p in d.months], dtype=object)
+        dstr = np.array(d.dates.strftime("%Y-%m-%d"), dtype=object)
+        ctab = _LazyTable.of(pd.DataFrame({
+            "month": mstr[costs["m"].to_numpy()], "category": costs["category"].to_numpy(),
+            "amount": costs["amount"].to_numpy(), "currency": "EUR"}))
+        wtab = web.copy()
+        wtab.insert(0, "date", dstr[web["day"].to_numpy()])
+        wtab = _LazyTable.of(wtab.drop(columns="day"))
+        ist = staffing["interval_start"].to_numpy()
+        day = np.clip(np.searchsorted(d.mid, ist, side="right") - 1, 0, len(d.mid) - 1)
+        sttab = _LazyTable(len(staffing), {
+            "interval_start": lambda sl: _iso(ist[sl]),
+            "channel": lambda sl: staffing["channel"].to_numpy().astype(object)[sl],
+            "staffed_agents": lambda sl: staffing["staffed_agents"].to_numpy().astype(float)[sl],
+            "forecast_contacts": lambda sl: staffing["forecast_contacts"].to_numpy()[sl],
+            "required_agents": lambda sl: staffing["required_agents"].to_numpy().astype(float)[sl]},
+            d.month[day].astype(np.int16))
+        return {"costs": ctab, "web_days": wtab, "staffing": sttab}
 
     def _truth(self, T, launches, incidents, comps, contacts, staffing):
         d = self.days
@@ -1631,7 +1676,7 @@ class _Gen:
                 # peak extra = peak_frac x the mean expected base tickets of a weekday (Mon-Fri,
             # not a holiday) in the launch week; weekend days get proportionally less
             wk = np.flatnonzero((np.abs(np.arange(len(base)) - la["day"]) <= 3) & (d.dow < 5) & ~d.holiday)
-            day_base = self.notes["scale"] * base[wk].mean() * (_L0 * 0.78 + sum(
+            day_base = self.org_scale * base[wk].mean() * (_L0 * 0.78 + sum(
                 _CONTACT_L0[c] * _LINK_P[c] * 0.93 for c in _CONTACT_L0))
             lt.append({
                 "launch_id": la["launch_id"], "name": la["name"],
@@ -1732,8 +1777,9 @@ def _plan_dirty(rng: np.random.Generator, tables, gen: _Gen):
     tk = tables["tickets"]
     n = len(tk)
     width = len(tk["ticket_id"].iloc[0]) - 1
-    new_tid = [f"T{n + i:0{width}d}" for i in range(1, 4)]
-    ghost_tid = [f"T{n + i:0{width}d}" for i in (57, 58)]
+    n_id = gen.id_end("T", n)  # new ids after every id of the organisation
+    new_tid = [f"T{n_id + i:0{width}d}" for i in range(1, 4)]
+    ghost_tid = [f"T{n_id + i:0{width}d}" for i in (57, 58)]
     # tickets: unparseable created_at (2), resolution before creation (1), duplicate ids (2)
     templ = tk.iloc[int(rng.integers(0, n))].to_dict()
     for i, bad in enumerate(_BAD_TS[:2]):
@@ -1768,32 +1814,34 @@ def _plan_dirty(rng: np.random.Generator, tables, gen: _Gen):
     ct = tables["contacts"]
     nc = len(ct)
     width_c = len(ct["contact_id"].iloc[0]) - 1
+    nc_id = gen.id_end("C", nc)
     cand = np.flatnonzero((~ct["abandoned"].to_numpy()) & ct["ticket_id"].isna().to_numpy())
     for k in range(2):
         p = int(rng.choice(cand))
-        r = dict(ct.iloc[p].to_dict(), contact_id=f"C{nc + 1 + k:0{width_c}d}", talk_s=-30.0 - 15 * k)
+        r = dict(ct.iloc[p].to_dict(), contact_id=f"C{nc_id + 1 + k:0{width_c}d}", talk_s=-30.0 - 15 * k)
         add("contacts", p, r, "talk_s", "negative_duration", str(-30.0 - 15 * k))
     p = int(rng.choice(cand))
     r = dict(ct.iloc[p].to_dict(), agent_id=ct["agent_id"].iloc[int(rng.choice(cand))])
     add("contacts", min(p + int(rng.integers(3, 100)), nc - 1), r, "contact_id", "duplicate_id",
         r["contact_id"])
     p = int(rng.choice(cand))
-    r = dict(ct.iloc[p].to_dict(), contact_id=f"C{nc + 3:0{width_c}d}", queued_at=_BAD_TS[3])
+    r = dict(ct.iloc[p].to_dict(), contact_id=f"C{nc_id + 3:0{width_c}d}", queued_at=_BAD_TS[3])
     add("contacts", p, r, "queued_at", "unparseable", _BAD_TS[3])
     # surveys: CSAT 6 (2), NPS 11 (1), duplicate response id (1)
     sv = tables["surveys"]
     ns = len(sv)
     width_r = len(sv["response_id"].iloc[0]) - 1
+    ns_id = gen.id_end("R", ns)
     csat_rows = np.flatnonzero(sv["survey"].to_numpy() == "csat")
     nps_rows = np.flatnonzero(sv["survey"].to_numpy() == "nps")
     for k in range(2):
         p = int(rng.choice(csat_rows))
-        r = dict(sv.iloc[p].to_dict(), response_id=f"R{ns + 1 + k:0{width_r}d}", score=6.0,
+        r = dict(sv.iloc[p].to_dict(), response_id=f"R{ns_id + 1 + k:0{width_r}d}", score=6.0,
                  comment_category=None)
         add("surveys", p, r, "score", "out_of_scale", "6.0")
     if len(nps_rows):
         p = int(rng.choice(nps_rows))
-        r = dict(sv.iloc[p].to_dict(), response_id=f"R{ns + 3:0{width_r}d}", score=11.0,
+        r = dict(sv.iloc[p].to_dict(), response_id=f"R{ns_id + 3:0{width_r}d}", score=11.0,
                  comment_category=None)
         add("surveys", p, r, "score", "out_of_scale", "11.0")
     p = int(rng.choice(csat_rows))
@@ -1927,8 +1975,8 @@ def _month_cuts(table: str, df: pd.DataFrame) -> np.ndarray:
     return np.unique(np.concatenate(cuts + [[n]]))
 
 
-def _write_parquet(table: str, src, path: Path, placed=()) -> None:
-    """Write one table as typed Parquet, month by month (one or more row groups per month).
+def _parquet_batches(table: str, src, placed=()):
+    """Typed Arrow tables of ``src``, month by month (an empty table when it has no rows).
 
     ``src`` is a DataFrame of written values or a :class:`_LazyTable`, whose rows are formatted
     one month at a time; ``placed`` are dirty rows ``(cut, row)`` spliced in before row ``cut``.
@@ -1937,24 +1985,47 @@ def _write_parquet(table: str, src, path: Path, placed=()) -> None:
         cuts, rows = src.month_cuts(_ROW_GROUP), src.frame
     else:
         cuts, rows = _month_cuts(table, src), (lambda sl: src.iloc[sl])
-    writer = None
+    any_rows = False
+    for lo, hi in zip(cuts[:-1], cuts[1:], strict=True):
+        part = rows(slice(int(lo), int(hi)))
+        part = _splice(part, [(cut - lo, r) for cut, r in placed if lo < cut <= hi])
+        any_rows = True
+        yield pa.table({c: _arrow_column(table, c, part[c]) for c in part.columns})
+        del part
+    if not any_rows:  # an empty table still gets its typed columns
+        part = rows(slice(0, 0))
+        yield pa.table({c: _arrow_column(table, c, part[c]) for c in part.columns})
+
+
+class _ParquetAppender:
+    """One open :class:`pyarrow.parquet.ParquetWriter` per table; batches are appended."""
+
+    def __init__(self):
+        self.writers: dict[str, pq.ParquetWriter] = {}
+
+    def append(self, table: str, src, path: Path, placed=()) -> None:
+        for batch in _parquet_batches(table, src, placed):
+            w = self.writers.get(table)
+            if w is None:
+                w = self.writers[table] = pq.ParquetWriter(path, batch.schema)
+            elif batch.num_rows == 0:
+                continue
+            w.write_table(batch, row_group_size=_ROW_GROUP)
+            del batch
+
+    def close(self) -> None:
+        for w in self.writers.values():
+            w.close()
+        self.writers.clear()
+
+
+def _write_parquet(table: str, src, path: Path, placed=()) -> None:
+    """Write one table as typed Parquet, month by month (one or more row groups per month)."""
+    app = _ParquetAppender()
     try:
-        for lo, hi in zip(cuts[:-1], cuts[1:], strict=True):
-            part = rows(slice(int(lo), int(hi)))
-            part = _splice(part, [(cut - lo, r) for cut, r in placed if lo < cut <= hi])
-            batch = pa.table({c: _arrow_column(table, c, part[c]) for c in part.columns})
-            if writer is None:
-                writer = pq.ParquetWriter(path, batch.schema)
-            writer.write_table(batch, row_group_size=_ROW_GROUP)
-            del part, batch
-        if writer is None:  # an empty table still gets its typed columns
-            part = rows(slice(0, 0))
-            batch = pa.table({c: _arrow_column(table, c, part[c]) for c in part.columns})
-            writer = pq.ParquetWriter(path, batch.schema)
-            writer.write_table(batch)
+        app.append(table, src, path, placed)
     finally:
-        if writer is not None:
-            writer.close()
+        app.close()
 
 
 def _typed_dirty_record(r: dict) -> dict:
@@ -2042,16 +2113,36 @@ def write_dataset(res: SynthResult, out_dir: str | Path, *, fmt: str = "csv") ->
     return written
 
 
+_SHARD_TICKETS = 1_000_000
+# tables keyed by month, day or interval: summed over shards (launches: the shared schedule)
+_KEYED = ("launches", "costs", "web_days", "staffing")
+
+
+@dataclass
+class _Shard:
+    """One part of a large organisation generated on its own (see :func:`_synth_sharded`).
+
+    ``width`` is the organisation's id width per prefix, ``off`` the last id number used by
+    the parts before, ``count`` the ids this part used (filled while it is generated).
+    """
+
+    org_seed: int
+    n_org: int
+    width: dict[str, int]
+    off: dict[str, int] = field(default_factory=dict)
+    count: dict[str, int] = field(default_factory=dict)
+
+
 def synth_to(out_dir: str | Path, *, n_tickets: int | None = None, seed: int = SAMPLE_SEED,
              fmt: str = "parquet", start: str = "2025-04-01", end: str = "2026-10-31",
              timezone: str = "Europe/Berlin", dirty: bool = True,
-             exported_at: str | None = None) -> list[Path]:
+             exported_at: str | None = None, shard_tickets: int = _SHARD_TICKETS) -> list[Path]:
     """Generate a dataset and write it table by table, month by month (bounded memory).
 
-    The same data as ``write_dataset(generate(...), out_dir, fmt=fmt)`` for the same arguments,
-    without ever holding a whole table as text: the generated arrays (int64 epoch seconds,
-    small integer codes) stay in memory and each table's rows are formatted and written one
-    month at a time (Parquet: one or more row groups per month, typed columns), with the
+    Up to ``shard_tickets`` tickets, the same data as ``write_dataset(generate(...), out_dir,
+    fmt=fmt)`` for the same arguments, without ever holding a whole table as text: the
+    generated arrays (int64 epoch seconds, small integer codes) stay in memory and each
+    table's rows are formatted and written one month at a time (Parquet: one or more row groups per month, typed columns), with the
     planted dirty rows spliced in on the way. ``kpitools synth --format parquet`` uses this.
 
     Parameters
@@ -2062,11 +2153,27 @@ def synth_to(out_dir: str | Path, *, n_tickets: int | None = None, seed: int = S
         As for :func:`generate`.
     fmt : {"parquet", "csv"}
         ``"csv"`` formats each table whole (as :func:`write_dataset`), so it saves no memory.
+    shard_tickets : int
+        Parquet only: above this many tickets the organisation is generated in independent
+        shards of at most this size (see Notes), so memory is bounded by one shard.
 
     Returns
     -------
     list of Path
         The files written, as :func:`write_dataset` returns them.
+
+    Notes
+    -----
+    A sharded organisation is ``k = ceil(n_tickets / shard_tickets)`` sub-organisations of
+    near-equal size, each with its own customers, agents and id ranges (disjoint, one id
+    width for the whole organisation) and its own seed (``numpy.random.SeedSequence(seed)
+    .spawn(k)``); all share the launch and incident schedule drawn from ``seed``. Tables with
+    ids are appended shard after shard (so rows are in time order within a shard); the tables
+    keyed by month, day or interval (``costs``, ``web_days``, ``staffing``) are summed per key
+    over the shards, and ``launches`` is written once. Dirty rows are planted in the last
+    shard; ``truth.json`` adds up the shards' counts and recomputes the rates (abandonment in
+    understaffed intervals from the summed staffing). Up to one shard the output is that of
+    the unsharded generator.
 
     Examples
     --------
@@ -2075,9 +2182,136 @@ def synth_to(out_dir: str | Path, *, n_tickets: int | None = None, seed: int = S
     """
     if fmt not in ("csv", "parquet"):
         raise ValueError(f"fmt must be 'csv' or 'parquet', got {fmt!r}")
-    res = _generate(n_tickets=n_tickets, seed=seed, start=start, end=end, timezone=timezone,
-                    dirty=dirty, exported_at=exported_at, lazy=True)
+    if not isinstance(shard_tickets, int | np.integer) or shard_tickets < 100:
+        raise ValueError(f"shard_tickets must be an integer >= 100, got {shard_tickets!r}")
+    kw = {"start": start, "end": end, "timezone": timezone, "exported_at": exported_at}
+    if fmt == "parquet" and n_tickets is not None and n_tickets > shard_tickets:
+        return _synth_sharded(out_dir, n_tickets=n_tickets, seed=seed, dirty=dirty,
+                              shard_tickets=int(shard_tickets), **kw)
+    res = _generate(n_tickets=n_tickets, seed=seed, dirty=dirty, lazy=True, **kw)
     return write_dataset(res, out_dir, fmt=fmt)
+
+
+def _synth_sharded(out_dir, *, n_tickets, seed, dirty, shard_tickets, **kw) -> list[Path]:
+    """Parquet dataset of ``n_tickets`` written shard by shard (see :func:`synth_to`)."""
+    import gc
+    import math
+
+    if not isinstance(n_tickets, int | np.integer) or n_tickets < 100:
+        raise ValueError(f"n_tickets must be None or an integer >= 100, got {n_tickets!r}")
+    k = math.ceil(n_tickets / shard_tickets)
+    sizes = np.diff(np.round(np.linspace(0, n_tickets, k + 1)).astype(np.int64))
+    seeds = [int(c.generate_state(1, np.uint64)[0]) for c in np.random.SeedSequence(seed).spawn(k)]
+    w = len(str(4 * n_tickets))  # ids stay below 4x the tickets (contacts ~1.6x, surveys < 1x)
+    width = {"T": max(6, w), "C": max(6, w), "R": max(6, w), "CUS": max(5, w), "U": max(5, w),
+             "A": max(2, len(str(4 * n_tickets // 1000 + 100)))}
+    shard = _Shard(org_seed=int(seed), n_org=int(n_tickets), width=width)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    for name in _TABLE_ORDER:
+        for suf in (".csv", ".csv.gz"):
+            (out / f"{name}{suf}").unlink(missing_ok=True)
+    app = _ParquetAppender()
+    rows = dict.fromkeys(_TABLE_ORDER, 0)
+    keyed: dict[str, pd.DataFrame] = {}
+    truths, stats, notes, dirty_rows = [], [], [], []
+    try:
+        for i in range(k):
+            res = _generate(n_tickets=int(sizes[i]), seed=seeds[i], dirty=dirty and i == k - 1,
+                            lazy=True, shard=shard, **kw)
+            for r in res.truth["dirty_rows"]:  # rows of the earlier shards come first
+                dirty_rows.append(dict(r, row=r["row"] + rows[r["table"]]))
+            for name in _TABLE_ORDER:
+                if name in _KEYED:
+                    continue
+                app.append(name, res.tables[name], out / _file_name(name, "parquet"),
+                           res.meta["placed"].get(name, []))
+                rows[name] += len(res.tables[name])
+            raw = res.meta["keyed"]
+            keyed = _add_keyed(keyed, raw)
+            if i == 0:
+                keyed["launches"] = res.tables["launches"]
+            gen = res.meta["gen"]
+            truths.append(res.truth)
+            stats.append(dict(gen.stats, seed=seeds[i], tickets=shard.count["T"],
+                              slow=str(gen.ag_ids[gen.ag_slow]), weak=str(gen.ag_ids[gen.ag_weak])))
+            notes.append(res.truth["notes"])
+            for p_, c_ in shard.count.items():
+                shard.off[p_] = shard.off.get(p_, 0) + c_
+            settings = res.settings
+            del res, raw
+            gc.collect()
+        small = gen._keyed_tables(keyed["costs"], keyed["web_days"], keyed["staffing"])
+        small["launches"] = keyed["launches"]
+        for name in _KEYED:
+            app.append(name, small[name], out / _file_name(name, "parquet"))
+    finally:
+        app.close()
+    truth = dict(_combine_truth(truths, stats, keyed["staffing"], dirty_rows), seed=int(seed))
+    written = [out / _file_name(name, "parquet") for name in _TABLE_ORDER]
+    res = SynthResult(tables={}, settings=settings, truth=truth)
+    return written + write_dataset(res, out, fmt="parquet")
+
+
+def _add_keyed(acc: dict, raw: dict) -> dict:
+    """Sum one shard's keyed tables into ``acc`` (same keys in the same order in every shard)."""
+    add = {"costs": ("m", "category"), "web_days": ("day",),
+           "staffing": ("interval_start", "channel")}
+    out = dict(acc)
+    for name, key in add.items():
+        df = raw[name].reset_index(drop=True)
+        if name not in acc:
+            out[name] = df.copy()
+            continue
+        a = acc[name]
+        same = all(np.array_equal(a[c].to_numpy(), df[c].to_numpy()) for c in key)
+        if len(a) != len(df) or not same:
+            raise RuntimeError(f"synth shards disagree on the keys {key} of {name}")
+        num = [c for c in df.columns if c not in key]
+        a = a.copy()
+        for c in num:
+            a[c] = a[c].to_numpy() + df[c].to_numpy()
+        if name == "costs":
+            a["amount"] = np.round(a["amount"].to_numpy(), 2)
+        if name == "staffing":
+            a["forecast_contacts"] = np.round(a["forecast_contacts"].to_numpy(), 3)
+            a["expected_contacts"] = np.round(a["expected_contacts"].to_numpy(), 3)
+        out[name] = a
+    return out
+
+
+def _combine_truth(truths: list[dict], stats: list[dict], staffing: pd.DataFrame,
+                   dirty_rows: list[dict]) -> dict:
+    """``truth.json`` of a sharded organisation: counts added up, rates recomputed."""
+    t0 = truths[0]
+    launches = [dict(la, excess_total=float(sum(t["launches"][j]["excess_total"] for t in truths)))
+                for j, la in enumerate(t0["launches"])]
+    incidents = [dict(inc, extra_tickets=int(sum(t["incidents"][j]["extra_tickets"] for t in truths)),
+                      extra_on_day=int(sum(t["incidents"][j]["extra_on_day"] for t in truths)))
+                 for j, inc in enumerate(t0["incidents"])]
+    notes = dict(t0["notes"])
+    ns = [t["notes"] for t in truths]
+    notes["scale"] = round(sum(n["scale"] for n in ns), 6)
+    notes["ticket_handle_factor"] = [n["ticket_handle_factor"] for n in ns]
+    notes["utilisation_by_agent"] = {a: u for n in ns for a, u in n["utilisation_by_agent"].items()}
+    notes["support_driven_churn_customers"] = sum(n["support_driven_churn_customers"] for n in ns)
+    inv = sum(s["csat_invited"] for s in stats)
+    notes["csat_true_top2_all_invited"] = round(sum(s["csat_top2"] for s in stats) / inv, 4) \
+        if inv else None
+    under = staffing["staffed_agents"].to_numpy() < staffing["required_agents"].to_numpy()
+    n_c = staffing["contacts"].to_numpy().astype(float)
+    n_ab = staffing["abandoned"].to_numpy()
+    notes["understaffed_interval_share"] = round(float(under.mean()), 4)
+    notes["abandon_rate_understaffed"] = round(float(n_ab[under].sum() / n_c[under].sum()), 4) \
+        if n_c[under].sum() else None
+    notes["abandon_rate_staffed"] = round(float(n_ab[~under].sum() / n_c[~under].sum()), 4)
+    notes["abandon_rate"] = round(float(n_ab.sum() / n_c.sum()), 4)
+    notes["planted_slow_agents"] = [s["slow"] for s in stats]
+    notes["planted_low_quality_agents"] = [s["weak"] for s in stats]
+    notes["shards"] = [{"seed": s["seed"], "tickets": s["tickets"], "scale": n["scale"]}
+                       for s, n in zip(stats, ns, strict=True)]
+    dirty_rows = sorted(dirty_rows, key=lambda r: (_TABLE_ORDER.index(r["table"]), r["row"]))
+    return dict(t0, launches=launches, incidents=incidents, dirty_rows=dirty_rows, notes=notes)
 
 
 def make_sample(out_dir: str | Path = "data/sample") -> list[Path]:

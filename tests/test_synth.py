@@ -558,3 +558,130 @@ def test_synth_to_csv_equals_write_dataset(tmp_path, pq_pair):
     csvdir, _ = pq_pair
     synth_to(tmp_path, fmt="csv", **_PQ_KW)
     assert _digest(tmp_path) == _digest(csvdir)
+
+
+# ---------------------------------------------------------------------------- sharded Parquet
+_SH_KW = dict(_PQ_KW, n_tickets=3000)
+
+
+@pytest.fixture(scope="module")
+def sharded(tmp_path_factory) -> Path:
+    """The Parquet dataset of _PQ_KW forced into 3 shards of at most 1,000 tickets."""
+    from kpitools.synth import synth_to
+
+    out = tmp_path_factory.mktemp("sharded")
+    synth_to(out, fmt="parquet", shard_tickets=1000, **_SH_KW)
+    return out
+
+
+def _pq(folder: Path, table: str) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
+    return pq.read_table(folder / f"{table}.parquet").to_pandas()
+
+
+def test_one_shard_or_less_is_the_unsharded_output(tmp_path, pq_pair):
+    # reference: the bytes of synth_to without sharding (the default shard size is far above)
+    from kpitools.synth import synth_to
+
+    _, pqdir = pq_pair
+    synth_to(tmp_path, fmt="parquet", shard_tickets=_SH_KW["n_tickets"], **_SH_KW)
+    assert _digest(tmp_path) == _digest(pqdir)
+
+
+def test_shards_have_disjoint_ids_and_rows_that_add_up(sharded):
+    # reference: the shard sizes recorded in truth.json plus the planted dirty rows, counted by
+    # hand from truth["dirty_rows"]; uniqueness checked with pandas on the written files
+    truth = json.loads((sharded / "truth.json").read_text())
+    shards = truth["notes"]["shards"]
+    assert len(shards) == 3 and len({s["seed"] for s in shards}) == 3
+    assert abs(sum(s["tickets"] for s in shards) - 3000) < 300  # ~n_tickets, as unsharded
+    planted = pd.DataFrame(truth["dirty_rows"])
+    per_table = planted.groupby("table").size()
+    tk = _pq(sharded, "tickets")
+    # 2 unparseable + 1 resolved-before-created + 2 duplicates are extra rows
+    assert len(tk) == sum(s["tickets"] for s in shards) + per_table["tickets"] == \
+        sum(s["tickets"] for s in shards) + 5
+    dup = planted[(planted["table"] == "tickets") & (planted["reason"] == "duplicate_id")]
+    assert tk["ticket_id"].duplicated().sum() == len(dup) == 2
+    # the rows of each shard form one block; the blocks' ids do not overlap
+    cut = np.cumsum([0] + [s["tickets"] for s in shards])
+    clean = tk[~tk["ticket_id"].isin(dup["value"])]
+    num = clean["ticket_id"].str[1:].astype(int).to_numpy()
+    blocks = [num[cut[i]:cut[i + 1]] for i in range(3)]
+    assert blocks[0].max() < blocks[1].min() and blocks[1].max() < blocks[2].min()
+    ct = _pq(sharded, "contacts")
+    assert ct["contact_id"].duplicated().sum() == 1  # the planted duplicate contact
+    sv = _pq(sharded, "surveys")
+    assert sv["response_id"].duplicated().sum() == 1  # the planted duplicate response
+    ag = _pq(sharded, "agents")
+    assert ag["agent_id"].is_unique and len(ag) == len(truth["notes"]["utilisation_by_agent"])
+    assert set(truth["notes"]["planted_slow_agents"]) <= set(ag["agent_id"])
+    assert set(tk["agent_id"].dropna()) <= set(ag["agent_id"])
+    subs = _pq(sharded, "subscriptions")
+    assert not subs.duplicated(["customer_id", "month"]).any()
+    assert set(tk["customer_id"].dropna()) <= set(subs["customer_id"])
+    ad = _pq(sharded, "agent_days")
+    assert not ad[ad["staffed_s"] >= 0].duplicated(["agent_id", "date"]).any()
+    ev = _pq(sharded, "ticket_events")
+    ghosts = set(ev["ticket_id"]) - set(tk["ticket_id"])
+    assert len(ghosts) == 2  # the planted unknown_ticket events
+    ua = _pq(sharded, "user_activity")
+    assert not ua.duplicated(["user_id", "date"]).any()
+
+
+def test_keyed_tables_are_summed_over_shards(sharded):
+    # reference: one row per key (months x 5 cost categories, days, intervals x 2 queues) and
+    # the fixed cost parts written once for the organisation: tools = 450 + 95 x agents
+    # working in the month, counted by hand from agent_days (the generator's cost model)
+    truth = json.loads((sharded / "truth.json").read_text())
+    costs = _pq(sharded, "costs")
+    assert len(costs) == 5 * 5 and not costs.duplicated(["month", "category"]).any()
+    ad = _pq(sharded, "agent_days")
+    ad = ad[ad["staffed_s"] >= 0]
+    heads = ad.assign(m=pd.to_datetime(ad["date"]).dt.strftime("%Y-%m")) \
+        .drop_duplicates(["agent_id", "m"]).groupby("m").size()
+    tools = costs[costs["category"] == "tools"].set_index("month")["amount"]
+    np.testing.assert_allclose(tools.reindex(heads.index).to_numpy(), 450 + 95 * heads.to_numpy(),
+                               atol=0.02)
+    # salaries = staffed hours x hourly cost, summed over all shards' agents
+    hourly = _pq(sharded, "agents").set_index("agent_id")["hourly_cost"]
+    sal = (ad["staffed_s"] / 3600 * ad["agent_id"].map(hourly).to_numpy()) \
+        .groupby(pd.to_datetime(ad["date"]).dt.strftime("%Y-%m")).sum()
+    got = costs[costs["category"] == "salaries"].set_index("month")["amount"].reindex(sal.index)
+    np.testing.assert_allclose(got.to_numpy(), sal.to_numpy(), atol=0.05)
+    web = _pq(sharded, "web_days")
+    assert len(web) == 153 and web["date"].is_unique  # 2025-04-01 .. 2025-08-31
+    assert (web["self_service_resolved"] <= web["self_service_sessions"]).all()
+    st = _pq(sharded, "staffing")
+    assert not st.duplicated(["interval_start", "channel"]).any()
+    one = generate(**dict(_SH_KW, n_tickets=1000), dirty=False).tables["staffing"]
+    assert len(st) == len(one)  # the same interval grid as one shard
+    under = st["staffed_agents"] < st["required_agents"]
+    assert truth["notes"]["understaffed_interval_share"] == round(float(under.mean()), 4)
+    assert len(_pq(sharded, "launches")) == len(truth["launches"])
+    assert [la["launch_id"] for la in truth["launches"]] == _pq(sharded, "launches")["launch_id"].tolist()
+
+
+def test_sharded_dataset_loads_with_exactly_the_planted_rows(sharded):
+    # reference: truth.json's dirty rows (the loader must find exactly those); abandonment
+    # recounted from the loaded contacts, understaffed intervals from the loaded staffing
+    from kpitools.io import load_dataset
+
+    truth = json.loads((sharded / "truth.json").read_text())
+    ds = load_dataset(sharded)
+    q = ds.quality
+    got = set(zip(q["file"], q["row"], q["column"], q["reason"], strict=True))
+    assert got == {(r["file"], r["row"], r["column"], r["reason"]) for r in truth["dirty_rows"]}
+    ct = ds.tables["contacts"]
+    assert truth["notes"]["abandon_rate"] == round(float(ct["abandoned"].astype(bool).mean()), 4)
+    st = ds.tables["staffing"]
+    under = st.loc[st["staffed_agents"] < st["required_agents"], ["interval_start", "channel"]]
+    start = ct["queued_at"].dt.floor("30min")
+    key = pd.MultiIndex.from_arrays([start, ct["channel"].astype(str)])
+    ukey = pd.MultiIndex.from_arrays([under["interval_start"], under["channel"].astype(str)])
+    in_under = key.isin(ukey)
+    if in_under.any():
+        want = round(float(ct["abandoned"].astype(bool)[in_under].mean()), 4)
+        assert truth["notes"]["abandon_rate_understaffed"] == want
+    assert truth["seed"] == _SH_KW["seed"]
