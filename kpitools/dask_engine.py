@@ -3,7 +3,10 @@
 ``load_dataset(path, engine="dask")`` (:func:`load_dataset`) reads every table file, or every
 Parquet file of a table folder (``tickets/part-0.parquet``, ...), as one Dask partition and
 validates each partition with the pandas loader's own code, so the rules, messages and quality log
-are those of the pandas path (file and row of each logged row are the partition file's).
+are those of the pandas path (file and row of each logged row are the partition file's). The
+loader's whole-column rule (a column where every value, or most of more than ten, fail to read
+raises instead of excluding rows) applies per file; the duplicate-id rule and the events of unknown
+or excluded tickets are applied across files (:func:`_cross_file_duplicates`, :func:`_orphan_events`).
 The tables of the returned :class:`DaskDataset` are Dask DataFrames, persisted on the workers of the
 current ``dask.distributed`` client when there is one, else in Dask's default scheduler.
 
@@ -53,6 +56,13 @@ KEYED_TABLES = ("tickets", "ticket_events", "contacts", "surveys", "survey_sends
 #: computed from the whole table): not computed on the Dask engine.
 UNSUPPORTED_STATS = {"money": "an amount computed over the whole table does not add across partitions",
                      "level": "a level computed over the whole table does not add across partitions"}
+#: Tables some KPI bodies read beyond their declared ones; a KPI that so combines keyed and
+#: broadcast tables would count the broadcast totals once per partition, or see one partition's
+#: keyed rows: it needs the pandas engine.
+BODY_TABLES = {"staffing_gap": ("staffing",), "cost_per_contact": ("tickets", "contacts"),
+               "agent_workload": ("tickets", "contacts")}
+#: Per-cell order statistics a mean KPI adds from its values: recomputed from the merged value counts.
+QUANTILES = {"median": 0.5, "p90": 0.9}
 _ROW = "_kpitools_row"  # original order: file number x 2**40 + row in file
 _PART = "_kpitools_part"
 _KEY = "_kpitools_key"
@@ -254,8 +264,10 @@ def load_dataset(path: str | Path, *, settings: Settings | dict | None = None) -
         tables[name] = dd.from_delayed(frames, meta=meta, verify_meta=False)
         i += len(ps)
     quality = [q for q in logs if len(q)]
-    if "tickets" in tables:
-        _check_duplicate_tickets(tables["tickets"])
+    for name in list(tables):
+        if len(parts[name]) > 1:
+            tables[name], extra = _cross_file_duplicates(tables[name], name, names)
+            quality += extra
     if "ticket_events" in tables and "tickets" in tables:
         tables["ticket_events"], extra = _orphan_events(tables["ticket_events"], tables["tickets"],
                                                         np.concatenate(excluded) if excluded else np.array([]), names)
@@ -272,15 +284,28 @@ def load_dataset(path: str | Path, *, settings: Settings | dict | None = None) -
     return ds
 
 
-def _check_duplicate_tickets(tickets) -> None:
-    """One ticket_id in two partition files: the pandas loader's duplicate rule needs all rows at once."""
-    counts = tickets["ticket_id"].value_counts()
-    dup = counts[counts > 1].head(5, npartitions=-1)
-    if len(dup):
-        raise io.DataError(
-            f"tickets: ticket_id value(s) {list(dup.index)} occur in more than one partition file "
-            "(a duplicate within one file is handled as on the pandas engine). Dedupe the partitions, "
-            "or write each ticket's rows into one file.", file="tickets", column="ticket_id")
+def _cross_file_duplicates(df, name: str, names: dict[int, str]) -> tuple[Any, list[pd.DataFrame]]:
+    """The pandas loader's duplicate rule across partition files: the first occurrence (file order,
+    then row) is kept, the later ones are logged ``duplicate_id`` and left out. Within one file the
+    loader already applied it; only the ids counted more than once (few) reach the client."""
+    key = TABLES[name].key
+    if not key or key not in df.columns:
+        return df, []
+    counts = df[key].value_counts()
+    dup_ids = counts[counts > 1].compute()
+    if not len(dup_ids):
+        return df, []
+    ids = set(dup_ids.index.astype("str"))
+    rows = df.loc[df[key].astype("str").isin(list(ids)), [key, _ROW]].compute().sort_values(_ROW, kind="stable")
+    later = rows.loc[rows[key].duplicated(keep="first")]
+    drop = set(later[_ROW].tolist())
+    out = df.loc[~df[_ROW].isin(list(drop))]
+    nums = later[_ROW].to_numpy() >> 40
+    return out, [pd.DataFrame({
+        "table": name, "file": [names[int(n)] for n in nums],
+        "row": later[_ROW].to_numpy() & ((1 << 40) - 1), "column": key,
+        "value": later[key].astype("str").to_numpy(), "reason": "duplicate_id",
+        "detail": f"{key} occurs earlier in the input; the first occurrence is kept", "action": "excluded"})]
 
 
 def _orphan_events(events, tickets, excluded_ids: np.ndarray, names: dict[int, str]) -> tuple[Any, list[pd.DataFrame]]:
@@ -337,7 +362,8 @@ def _own_key(df: pd.DataFrame, first: str, then: str) -> pd.Series:
     key = _hash(df[then]) if then in df.columns else np.zeros(len(df), dtype=np.uint64)
     if has.any():
         key = np.where(has, _hash(df[first].where(pd.Series(has, index=df.index), "")), key)
-    return pd.Series((key >> np.uint64(1)).astype(np.int64), index=df.index, name=_KEY)
+    # 52 bits: exact also where a left merge turns the column into float64 (unmatched rows)
+    return pd.Series((key >> np.uint64(12)).astype(np.int64), index=df.index, name=_KEY)
 
 
 def _with_key(df: pd.DataFrame, first: str, then: str) -> pd.DataFrame:
@@ -409,26 +435,34 @@ def _sub_dataset(frames: dict, small: dict, settings: Settings, cutoff: pd.Times
     return ds
 
 
-def _run_partition(frames: dict, small: dict, settings: Settings, cutoff, jobs: list) -> dict:
-    """Every job's aggregate on one partition, reduced to mergeable sufficient statistics."""
+def _run_partition(frames: dict, small: dict, settings: Settings, cutoff, jobs: list, first: bool) -> dict:
+    """Every job's aggregate on one partition, reduced to mergeable sufficient statistics.
+
+    KPIs of broadcast tables only run on the first partition (which holds those tables whole).
+    """
     from kpitools.kpis import _core
 
     ds = _sub_dataset(frames, small, settings, cutoff)
     out = {}
-    for name, kwargs in jobs:
+    for job, name, kwargs in jobs:
         spec = _core.REGISTRY[name]
+        if not first and not any(t in KEYED_TABLES for t in spec.tables):
+            continue
         try:
             with _core.capture_aggregates():
                 spec.func(ds, **kwargs)
-            out[name] = ("uncaptured", "its result is not finished from one aggregate")
+            out[job] = ("uncaptured", "its result is not finished from one aggregate")
         except _core.CapturedAggregate as c:
             if c.arguments["spec"].name != name:
-                out[name] = ("uncaptured", f"its result is built from the KPI {c.arguments['spec'].name}")
+                out[job] = ("uncaptured", f"its result is built from the KPI {c.arguments['spec'].name}")
             else:
                 args = {k: v for k, v in c.arguments.items() if k != "spec"}
-                out[name] = ("ok", _Partial.of(c.agg, spec.stat), args)
+                try:
+                    out[job] = ("ok", _Partial.of(c.agg, spec.stat), args)
+                except _NotMergeable as e:
+                    out[job] = ("uncaptured", str(e))
         except _core.KPIUnavailable as e:
-            out[name] = ("unavailable", str(e).split(": ", 1)[-1])
+            out[job] = ("unavailable", str(e).split(": ", 1)[-1])
     return out
 
 
@@ -438,6 +472,7 @@ class _Partial:
 
     agg: Any  # the Agg with table (means: plus _m2), durations and values as value counts
     stat: str
+    quantiles: tuple = ()  # QUANTILES columns to recompute from the values
 
     @classmethod
     def of(cls, agg, stat: str) -> _Partial:
@@ -445,6 +480,13 @@ class _Partial:
 
         keys = ["period", *agg.levels]
         table = agg.table.copy()
+        quant = [c for c in table.columns if c in QUANTILES]
+        if quant and (stat != "mean" or agg.values is None):
+            raise _NotMergeable(f"its aggregate's {quant} are per-cell quantiles of values it does not keep")
+        table = table.drop(columns=quant)
+        median_like = [c for c in table.columns if "median" in c or c.startswith("p9")]
+        if median_like:
+            raise _NotMergeable(f"its aggregate's {median_like} are per-cell quantiles of values it does not keep")
         if stat == "mean" and {"n", "mean", "sd"} <= set(table.columns):
             n = table["n"].to_numpy(float)
             table["_m2"] = np.where(n > 1, table["sd"].to_numpy(float) ** 2 * (n - 1), 0.0)
@@ -455,7 +497,7 @@ class _Partial:
         values = agg.values
         if values is not None:
             values = _counts(values, [*keys, "value"])
-        return cls(replace(agg, table=table, durations=durations, values=values), stat)
+        return cls(replace(agg, table=table, durations=durations, values=values), stat, tuple(quant))
 
     def merge(self, other: _Partial) -> _Partial:
         from dataclasses import replace
@@ -484,7 +526,7 @@ class _Partial:
         notes = {**a.period_notes, **b.period_notes}
         flags = {**a.flags, **b.flags}
         return _Partial(replace(a, table=table, levels=levels, periods=span, durations=durations,
-                                values=values, period_notes=notes, flags=flags), self.stat)
+                                values=values, period_notes=notes, flags=flags), self.stat, self.quantiles)
 
     def finished_agg(self):
         """The merged Agg in the form ``finish`` takes (sd from the pooled squares, rows from counts)."""
@@ -499,6 +541,11 @@ class _Partial:
             table["sd"] = sd
         durations = _expand(agg.durations)
         values = _expand(agg.values)
+        if self.quantiles:  # the mean KPIs' median and p90: pandas' linear quantile of the same values
+            keys = ["period", *agg.levels]
+            g = values.groupby(keys, observed=True, sort=True, dropna=False)["value"]
+            q = pd.DataFrame({c: g.quantile(QUANTILES[c]) for c in self.quantiles}).reset_index()
+            table = table.merge(q, on=keys, how="left")
         return replace(agg, table=table, durations=durations, values=values)
 
 
@@ -585,7 +632,7 @@ def _tree_merge(parts: list, key: str):
 
 
 def _pick(results: dict, key: str) -> list:
-    return [results[key]]
+    return [results[key]] if key in results else []
 
 
 def _combine(a: list, b: list) -> list:
@@ -636,7 +683,7 @@ class _FinishView:
     settings: Settings
 
 
-def _jobs(ds, specs, *, period, by, confidence, seed, options=None) -> list:
+def _jobs(ds, specs, *, period, by, confidence, seed, options=None, tag="") -> list:
     import inspect
 
     jobs = []
@@ -646,7 +693,7 @@ def _jobs(ds, specs, *, period, by, confidence, seed, options=None) -> list:
             kw.update(options)
         elif "seed" in inspect.signature(spec.func.__wrapped__).parameters:
             kw["seed"] = seed
-        jobs.append((spec.name, kw))
+        jobs.append((f"{spec.name}{tag}", spec.name, kw))
     return jobs
 
 
@@ -663,19 +710,31 @@ def _compute(ds: DaskDataset, jobs: list, npartitions: int | None = None) -> dic
     small = {t: _plain(df) for t, df in small.items()}
     small_d = dask.delayed(small, traverse=False)
     per = [dask.delayed(_run_partition, pure=True)({t: parts[i] for t, parts in shuffled.items()}, small_d,
-                                                   ds.settings, ds.cutoff, jobs) for i in range(n)]
-    merged = [_tree_merge(per, name) for name, _ in jobs]
+                                                   ds.settings, ds.cutoff, jobs, i == 0) for i in range(n)]
+    merged = [_tree_merge(per, job) for job, *_ in jobs]
     values = dask.compute(*merged)
-    return {name: v for (name, _), v in zip(jobs, values, strict=True)}
+    return {job: v for (job, *_), v in zip(jobs, values, strict=True)}
+
+
+def unsupported(spec) -> str | None:
+    """Why the Dask engine does not compute ``spec`` (None when it does)."""
+    if spec.stat in UNSUPPORTED_STATS:
+        return UNSUPPORTED_STATS[spec.stat]
+    broadcast = [t for t in (*spec.tables, *BODY_TABLES.get(spec.name, ())) if t not in KEYED_TABLES]
+    if broadcast and any(t in KEYED_TABLES for t in spec.tables):
+        return (f"it combines the customer-keyed table(s) with the broadcast table(s) {broadcast}, whose "
+                "totals would be counted once per partition")
+    return None
 
 
 def kpi_function(spec, ds: DaskDataset, **kwargs) -> pd.DataFrame:
     """One KPI on a Dask dataset (the per-KPI functions dispatch here), as on the pandas engine."""
     from kpitools.kpis import _core
 
-    if spec.stat in UNSUPPORTED_STATS:
-        raise _core.KPIUnavailable(f"{spec.name}: not computed on the dask engine: {UNSUPPORTED_STATS[spec.stat]}")
-    results = _compute(ds, [(spec.name, kwargs)])[spec.name]
+    why = unsupported(spec)
+    if why:
+        raise _core.KPIUnavailable(f"{spec.name}: not computed on the dask engine: {why}")
+    results = _compute(ds, [(spec.name, spec.name, kwargs)])[spec.name]
     return _outcome(spec, results, {"_settings": ds.settings})
 
 
@@ -686,32 +745,118 @@ def kpi_table(ds: DaskDataset, *, period: str = "M", by=None, confidence: float 
     Returns the same long table as the pandas engine; KPIs this engine cannot compute are in
     ``result.attrs["skipped"]`` with the reason.
     """
+    return kpi_tables(ds, [(period, by)], confidence=confidence, kpis=kpis, seed=seed)[0]
+
+
+def kpi_tables(ds: DaskDataset, cuts, *, confidence: float = 0.95, kpis=None, seed=None) -> list[pd.DataFrame]:
+    """:func:`kpi_table` for several ``(period, by)`` cuts in one pass over the partitions.
+
+    Each partition builds its facts once for all cuts (a report needs months by several segments).
+
+    Parameters
+    ----------
+    ds : DaskDataset
+    cuts : list of (period, by)
+    confidence, kpis, seed
+        As :func:`kpitools.kpi_table`.
+
+    Returns
+    -------
+    list of DataFrame
+        One :func:`kpitools.kpi_table` result per cut, in order.
+    """
     from kpitools.kpis import _core
 
-    _core._check_period(period)
-    by_list = _core._check_by(by)
     _core._check_confidence(confidence)
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0):
         raise _core.KPIError(f"seed must be a non-negative integer or None, got {seed!r}")
-    specs = _core._select(kpis)
-    skipped = [{"kpi": s.name, "reason": f"not computed on the dask engine: {UNSUPPORTED_STATS[s.stat]}"}
-               for s in specs if s.stat in UNSUPPORTED_STATS]
-    specs = [s for s in specs if s.stat not in UNSUPPORTED_STATS]
-    results = _compute(ds, _jobs(ds, specs, period=period, by=by_list, confidence=confidence, seed=seed))
-    parts = []
-    for spec in specs:
-        try:
-            parts.append(_outcome(spec, results[spec.name], {"_settings": ds.settings}))
-        except _core.KPIUnavailable as e:
-            skipped.append({"kpi": spec.name, "reason": str(e).split(": ", 1)[-1]})
-    order = {s.name: i for i, s in enumerate(_core._select(kpis))}
-    skipped.sort(key=lambda r: order[r["kpi"]])
-    parts = [p for p in parts if len(p)]
-    if parts:
-        res = pd.concat(parts, ignore_index=True, sort=False)
-        base = ["kpi", "period", *by_list]
-        res = res[base + [c for c in res.columns if c not in base]]
-    else:
-        res = pd.DataFrame(columns=["kpi", "period", *by_list, *_core.BASE_COLUMNS[2:]])
-    res.attrs["skipped"] = pd.DataFrame(skipped, columns=["kpi", "reason"]).astype("str")
-    return res
+    everything = _core._select(kpis)
+    specs = [s for s in everything if not unsupported(s)]
+    cuts = [(_core._check_period(p), _core._check_by(b)) for p, b in cuts]
+    jobs = []
+    for i, (period, by_list) in enumerate(cuts):
+        jobs += _jobs(ds, specs, period=period, by=by_list, confidence=confidence, seed=seed, tag=f"|{i}")
+    results = _compute(ds, jobs)
+    order = {s.name: i for i, s in enumerate(everything)}
+    out = []
+    for i, (_, by_list) in enumerate(cuts):
+        skipped = [{"kpi": s.name, "reason": f"not computed on the dask engine: {unsupported(s)}"}
+                   for s in everything if unsupported(s)]
+        parts = []
+        for spec in specs:
+            try:
+                parts.append(_outcome(spec, results[f"{spec.name}|{i}"], {"_settings": ds.settings}))
+            except _core.KPIUnavailable as e:
+                skipped.append({"kpi": spec.name, "reason": str(e).split(": ", 1)[-1]})
+        skipped.sort(key=lambda r: order[r["kpi"]])
+        parts = [p for p in parts if len(p)]
+        if parts:
+            res = pd.concat(parts, ignore_index=True, sort=False)
+            base = ["kpi", "period", *by_list]
+            res = res[base + [c for c in res.columns if c not in base]]
+        else:
+            res = pd.DataFrame(columns=["kpi", "period", *by_list, *_core.BASE_COLUMNS[2:]])
+        res.attrs["skipped"] = pd.DataFrame(skipped, columns=["kpi", "reason"]).astype("str")
+        out.append(res)
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# partitioned Parquet
+# ----------------------------------------------------------------------------------------------
+#: Timestamp column that decides the month folder of each table's rows (``partition_by="month"``).
+MONTH_COLUMNS = {"tickets": "created_at", "ticket_events": "at", "contacts": "queued_at",
+                 "surveys": "submitted_at", "survey_sends": "sent_at"}
+
+
+def write_partitioned(src: str | Path, dest: str | Path, *, partition_by: str = "month") -> list[Path]:
+    """Write a dataset folder as partitioned Parquet: ``dest/<table>/month=YYYY-MM/part-0.parquet``.
+
+    Parameters
+    ----------
+    src : str or Path
+        A dataset folder (CSV or Parquet, one file per table), read as it stands (no validation:
+        the files keep their dirty rows for the loader to log).
+    dest : str or Path
+        Output folder; ``dataset.yml`` and ``truth.json`` are copied.
+    partition_by : {"month"}
+        The large tables (:data:`MONTH_COLUMNS`) get one folder per month of their own timestamp
+        (UTC; a row without a readable timestamp goes with the row before it), so a ticket and its later
+        events land in different partitions; other tables are written as one file in a folder.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    import shutil
+
+    if partition_by != "month":
+        raise ValueError(f"partition_by must be 'month', got {partition_by!r}")
+    src, dest = Path(src), Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    settings = Settings.from_yaml(src / "dataset.yml") if (src / "dataset.yml").exists() else Settings()
+    written = []
+    for extra in ("dataset.yml", "truth.json"):
+        if (src / extra).exists():
+            shutil.copy(src / extra, dest / extra)
+    for name in TABLES:
+        f = io._find_file(src, name)
+        if f is None:
+            continue
+        df = io._read_file(f, settings, name)
+        col = settings.mapping(name).get(MONTH_COLUMNS.get(name, ""), MONTH_COLUMNS.get(name))
+        if col is not None and col in df.columns:
+            ts = df[col] if isinstance(df[col].dtype, pd.DatetimeTZDtype) else \
+                pd.to_datetime(df[col], utc=True, errors="coerce", format="ISO8601")
+            # a row without a readable timestamp stays with the row before it (the loader logs it there)
+            month = ts.dt.strftime("%Y-%m").ffill().bfill().fillna("all").to_numpy()
+        else:
+            month = np.full(len(df), "all", dtype=object)
+        for m in sorted(set(month)):
+            part = dest / name / f"month={m}"
+            part.mkdir(parents=True, exist_ok=True)
+            out = part / "part-0.parquet"
+            df.loc[month == m].reset_index(drop=True).to_parquet(out, index=False)
+            written.append(out)
+    return written
