@@ -707,11 +707,12 @@ def write_index(folder: str | os.PathLike, *, name: str | None = None) -> Path:
 def report_main(*, month: str | None = None, start: str | None = None, end: str | None = None,
                 latest: bool = False, data: str | os.PathLike = "data/sample",
                 out: str | os.PathLike = "reports", confidence: float = 0.95,
-                template: str | os.PathLike | None = None, seed: int | None = None) -> int:
+                template: str | os.PathLike | None = None, seed: int | None = None, **params) -> int:
     """Entry point of ``kpitools report``; prints the HTML path(s) and returns an exit code.
 
     Exactly one of ``month``, ``start``/``end`` (both) or ``latest`` must be given. ``seed``
-    (``--seed``) seeds every bootstrap and permutation (see :func:`render_month`).
+    (``--seed``) seeds every bootstrap and permutation (see :func:`render_month`). Further
+    ``params`` go to the template as parameters (``engine``, ``scheduler`` from ``--engine dask``).
 
     Returns
     -------
@@ -727,12 +728,12 @@ def report_main(*, month: str | None = None, start: str | None = None, end: str 
             if start is None or end is None:
                 raise ValueError("report: --from and --to go together; give both (YYYY-MM)")
             paths = render_range(start, end, data=data, out=out, confidence=confidence,
-                                 template=template, seed=seed)
+                                 template=template, seed=seed, **params)
         else:
             if latest:
                 month = latest_complete_month(find_data(data))
             paths = [render_month(month, data=data, out=out, confidence=confidence,
-                                  template=template, seed=seed)]
+                                  template=template, seed=seed, **params)]
     except ReportError as e:
         for p in e.rendered:
             print(p)
