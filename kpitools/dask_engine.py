@@ -89,6 +89,10 @@ class DaskDataset:
     cutoff : Timestamp
         Export time: settings ``exported_at``, else the latest timestamp of any table (computed once).
     input_rows : dict of str -> int
+    partitions : int or None
+        Partitions of the KPI shuffle (one customer's rows per partition); default the largest
+        input partition count of the customer-keyed tables. Fewer partitions mean less fixed cost
+        per partition, more partitions less memory per worker.
     """
 
     tables: dict[str, Any]
@@ -99,6 +103,7 @@ class DaskDataset:
     cutoff: pd.Timestamp | None = None
     input_rows: dict[str, int] = field(default_factory=dict)
     truth: dict | None = None
+    partitions: int | None = None
     cache: dict = field(default_factory=dict, repr=False)
     engine: str = "dask"
 
@@ -702,7 +707,7 @@ def _compute(ds: DaskDataset, jobs: list, npartitions: int | None = None) -> dic
     import dask
 
     keyed = ds.tables.get("tickets")
-    n = npartitions or max(1, keyed.npartitions if keyed is not None else 1,
+    n = npartitions or ds.partitions or max(1, keyed.npartitions if keyed is not None else 1,
                            *(ds.tables[t].npartitions for t in KEYED_TABLES if t in ds.tables))
     shuffled = _keyed(ds, n)
     small_names = [t for t in ds.tables if t not in KEYED_TABLES]

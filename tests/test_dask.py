@@ -26,6 +26,8 @@ distributed = pytest.importorskip("distributed")
 
 FROZEN = Path(__file__).parent / "data" / "frozen"
 CUTS = [("M", None), ("M", "channel"), ("M", "priority"), ("W", None), ("W", "channel"), ("W", "priority")]
+#: data/sample as it is (one file per table, one partition): three of the cuts keep the test short
+SAMPLE_CUTS = [("M", None), ("M", "priority"), ("W", "channel")]
 RTOL = 1e-9
 #: KPIs the Dask engine declines on the sample, each for the reason its message gives
 #: (kpitools.dask_engine.unsupported and the aggregate checks).
@@ -93,6 +95,9 @@ def _assert_equals_frozen(res: pd.DataFrame, period: str, by: str | None) -> Non
     for col in frozen.columns:
         if col in keys:
             continue
+        if col not in now.columns:  # an extra of a declined KPI only
+            assert frozen[col].isna().all(), col
+            continue
         a, b = now[col], frozen[col]
         if pd.api.types.is_numeric_dtype(b) and not pd.api.types.is_bool_dtype(b):
             x, y = a.to_numpy(dtype="float64", na_value=np.nan), b.to_numpy(dtype="float64", na_value=np.nan)
@@ -109,18 +114,19 @@ def _assert_equals_frozen(res: pd.DataFrame, period: str, by: str | None) -> Non
 @pytest.fixture(scope="module")
 def sample_results(client):
     ds = kpitools.load_dataset("data/sample", engine="dask")
-    return ds, dask_engine.kpi_tables(ds, CUTS, seed=BOOTSTRAP_SEED)
+    return ds, dask_engine.kpi_tables(ds, SAMPLE_CUTS, seed=BOOTSTRAP_SEED)
 
 
 @pytest.fixture(scope="module")
 def partitioned_results(client, partitioned):
     ds = kpitools.load_dataset(partitioned, engine="dask")
+    ds.partitions = 8  # the KPI shuffle: 8 customer partitions from the 20 month files
     return ds, dask_engine.kpi_tables(ds, CUTS, seed=BOOTSTRAP_SEED)
 
 
-@pytest.mark.parametrize("cut", range(len(CUTS)), ids=[f"{p}-{b or 'none'}" for p, b in CUTS])
+@pytest.mark.parametrize("cut", range(len(SAMPLE_CUTS)), ids=[f"{p}-{b or 'none'}" for p, b in SAMPLE_CUTS])
 def test_sample_equals_pandas(sample_results, cut):
-    period, by = CUTS[cut]
+    period, by = SAMPLE_CUTS[cut]
     _assert_equals_frozen(sample_results[1][cut], period, by)
 
 
