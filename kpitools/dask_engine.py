@@ -559,6 +559,12 @@ class _NotMergeable(Exception):
 
 
 def _differs(x, y) -> bool:
+    """Whether two aggregate fields differ; NaN equals NaN (pickling between processes makes
+    distinct NaN objects, which a plain dict comparison would call different)."""
+    if isinstance(x, dict) and isinstance(y, dict):
+        return x.keys() != y.keys() or any(_differs(x[k], y[k]) for k in x)
+    if isinstance(x, list | tuple) and isinstance(y, list | tuple):
+        return len(x) != len(y) or any(_differs(a, b) for a, b in zip(x, y, strict=True))
     if isinstance(x, float) and isinstance(y, float):
         return not (x == y or (math.isnan(x) and math.isnan(y)))
     try:
@@ -709,10 +715,18 @@ def _compute(ds: DaskDataset, jobs: list, npartitions: int | None = None) -> dic
     keyed = ds.tables.get("tickets")
     n = npartitions or ds.partitions or max(1, keyed.npartitions if keyed is not None else 1,
                            *(ds.tables[t].npartitions for t in KEYED_TABLES if t in ds.tables))
-    shuffled = _keyed(ds, n)
-    small_names = [t for t in ds.tables if t not in KEYED_TABLES]
-    small = dict(zip(small_names, dask.compute(*[ds.tables[t] for t in small_names]), strict=True))
-    small = {t: _plain(df) for t, df in small.items()}
+    if ("shuffled", n) not in ds.cache:  # once per dataset: the shuffle stays on the workers
+        shuffled = _keyed(ds, n)
+        flat = [(t, i) for t, parts in shuffled.items() for i in range(len(parts))]
+        kept = dask.persist(*[shuffled[t][i] for t, i in flat])
+        persisted: dict[str, list] = {t: [None] * len(parts) for t, parts in shuffled.items()}
+        for (t, i), d in zip(flat, kept, strict=True):
+            persisted[t][i] = d
+        small_names = [t for t in ds.tables if t not in KEYED_TABLES]
+        small = dict(zip(small_names, dask.compute(*[ds.tables[t] for t in small_names]), strict=True))
+        small = {t: _plain(df) for t, df in small.items()}
+        ds.cache[("shuffled", n)] = (persisted, small)
+    shuffled, small = ds.cache[("shuffled", n)]
     small_d = dask.delayed(small, traverse=False)
     per = [dask.delayed(_run_partition, pure=True)({t: parts[i] for t, parts in shuffled.items()}, small_d,
                                                    ds.settings, ds.cutoff, jobs, i == 0) for i in range(n)]
