@@ -447,6 +447,12 @@ class Facts:
         """Status spans per ticket; see :func:`kpitools.kpis.responsiveness.status_intervals`."""
         return self._get("status_intervals", self._status_intervals)
 
+    @property
+    def status_interval_code(self) -> np.ndarray:
+        """Per row of :attr:`status_intervals`: its ticket's code in :attr:`ticket_index`."""
+        return self._get("status_interval_code",
+                         lambda: self.ticket_index.get_indexer(self.status_intervals["ticket_id"]))
+
     def _status_intervals(self) -> pd.DataFrame:
         ev = self.events
         st = ev.loc[(ev["kind"] == "status_change") & ev["status"].notna(), ["ticket_id", "at", "status"]]

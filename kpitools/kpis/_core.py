@@ -26,6 +26,18 @@ function runs (``by`` arrives as a list, ``basis``/``clock`` defaulted from the 
 Counts (``stat="count"``) show 0 for empty cells (n = 0, note "no data"); every other stat
 shows NaN there.
 
+A KPI may instead *declare* what it reduces and let the wrapper do the rest: it returns
+:class:`Sums` (a facts table, the timestamp of its periods, per-row measures to add up and the
+population) or :class:`Durations` (start/end pairs censored at the cut-off); the wrapper groups
+through :func:`cells` (one cell code per row, built once per table, timestamp, period and segments
+and shared by every KPI of that table), completes the grid, estimates and presents::
+
+    def ticket_volume(ds, *, period="M", by=None, ...):
+        return Sums("tickets", "created_at", sums={"n": np.ones(len(ds.tickets))})
+
+Rows, periods, segments and ticket-event facts come from :mod:`kpitools.facts` (built once per
+dataset); the estimate step is the table :data:`ESTIMATORS` (stat -> estimator).
+
 The three layers (``docs``: aggregate -> estimate -> present):
 
 1. the KPI function builds per-row data and :class:`Agg` (sufficient statistics per period and
@@ -68,6 +80,8 @@ __all__ = [
     "register",
     "finish",
     "Sums",
+    "Durations",
+    "reduce_durations",
     "cells",
     "reduce_sums",
     "ESTIMATORS",
@@ -332,9 +346,11 @@ def register(
                 raise KPIUnavailable(f"{name}: {reason}")
             out = func(ds, period=period, by=by_list, basis=basis, clock=clock,
                        confidence=confidence, method=method, **options)
-            if isinstance(out, Sums):  # a declaration: group, estimate, present here
-                out = finish(reduce_sums(ds, out, period=period, by=by_list), spec=spec, ds=ds, period=period,
-                             by=by_list, basis=basis, clock=clock, confidence=confidence, method=method)
+            if isinstance(out, Sums | Durations):  # a declaration: group, estimate, present here
+                agg = (reduce_sums(ds, out, period=period, by=by_list) if isinstance(out, Sums) else
+                       reduce_durations(ds, out, period=period, by=by_list, basis=basis, clock=clock))
+                out = finish(agg, spec=spec, ds=ds, period=period, by=by_list, basis=basis, clock=clock,
+                             confidence=confidence, method=method)
             return out
 
         spec = KPISpec(
@@ -801,6 +817,69 @@ class Sums:
     agg: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass
+class Durations:
+    """A KPI's declaration: a (start, end) pair per item, censored at the cut-off (Kaplan-Meier).
+
+    The :func:`register` wrapper censors with :func:`kpitools.facts.censor` on the KPI's clock,
+    cuts periods by basis (``created``: the period of the item's row of ``table`` at ``when``;
+    ``event``: the period of the end, completed items only), takes segments from that row and
+    finishes (median, p90, restricted mean).
+
+    Attributes
+    ----------
+    table : str
+        Facts table of the items' rows (``tickets``); segments and levels come from it.
+    when : str
+        Timestamp column of ``table`` for the created basis and ``hour``/``weekday``.
+    start, end : Series of UTC timestamps
+        One per item; a missing end is still running.
+    pos : array of int, optional
+        Row of ``table`` of each item (default: the items are the table's rows).
+    include : array of bool, optional
+        Items to measure (others are left out).
+    horizon : float, optional
+        Horizon of the restricted mean, seconds.
+    note : str, optional
+        Note on every row.
+    """
+
+    table: str
+    when: str
+    start: Any
+    end: Any
+    pos: np.ndarray | None = None
+    include: np.ndarray | None = None
+    horizon: float | None = None
+    note: str | None = None
+
+
+def reduce_durations(ds, decl: Durations, *, period: str, by: Sequence[str], basis: str, clock: str) -> Agg:
+    """:class:`Agg` of a :class:`Durations` declaration (censored durations per period x segment)."""
+    f = facts.of(ds)
+    tz = ds.settings.timezone
+    end = facts.to_utc(decl.end).reset_index(drop=True)
+    dur, observed = facts.censor(decl.start, end, ds.cutoff, clock, calendar=ds.calendar, include=decl.include)
+    ok = ~np.isnan(dur)
+    take = np.arange(len(f.table(decl.table))) if decl.pos is None else np.asarray(decl.pos)
+    if basis == "event":
+        per = to_period(end.where(observed), period, tz)
+        when = end[observed & ok]
+        ok &= observed
+        bnote = "event basis: completed in the period (no censoring)"
+    else:
+        per = pd.Series(f.period(decl.table, decl.when, period).array.take(take, allow_fill=True))
+        when = f.ts(decl.table, decl.when).take(take[ok & (take >= 0)])
+        bnote = None
+    seg = pd.DataFrame({c: f.segment(decl.table, c, ts=decl.when).to_numpy()[np.maximum(take, 0)] for c in by},
+                       index=per.index).astype("str")
+    rows = pd.concat([pd.DataFrame({"period": per.where(ok), "duration": dur, "observed": observed}), seg], axis=1)
+    levels = {c: list(f.codes(decl.table, c, ts=decl.when)[1]) for c in by}
+    return Agg.from_durations(rows, by=by, periods=span(f.ts(decl.table, decl.when), when, period=period, tz=tz),
+                              levels=levels, horizon=decl.horizon,
+                              note="; ".join(x for x in (decl.note, bnote) if x) or None)
+
+
 def cells(ds, table: str, when: str, period: str, by: Sequence[str], ts: str | None = None
           ) -> tuple[np.ndarray, pd.DataFrame]:
     """Cell code of every row of ``table`` per (period of ``when``, *by), and the cells' keys.
@@ -933,15 +1012,22 @@ def _intervals(stat: str, method: str, confidence: float, frame: pd.DataFrame) -
 
 def _join_notes(index: pd.Index, *parts) -> pd.Series:
     """Row-wise '; '-join of notes (Series of str/None, or one str for all rows); None when empty."""
-    acc = pd.Series("", index=index, dtype=object)
+    n = len(index)
+    acc = np.full(n, "", dtype=object)
     for p in parts:
         if p is None:
             continue
-        s = p if isinstance(p, pd.Series) else pd.Series(p, index=index, dtype=object)
-        s = s.astype(object).where(s.notna(), "")
-        sep = np.where((acc != "") & (s != ""), "; ", "")
-        acc = acc + sep + s
-    return acc.where(acc != "", None).astype("str")
+        if isinstance(p, pd.Series):
+            arr = p.to_numpy(dtype=object)
+            miss = pd.isna(arr)
+            if miss.all():  # nothing to add (the usual case): skip the string work
+                continue
+            arr = np.where(miss, "", arr)
+        else:
+            arr = np.full(n, p, dtype=object)
+        sep = np.where((acc != "") & (arr != ""), "; ", "")
+        acc = acc + sep + arr
+    return pd.Series(np.where(acc != "", acc, None), index=index, dtype=object).astype("str")
 
 
 def finish(

@@ -24,6 +24,7 @@ from kpitools.kpis._core import (
     BOOTSTRAP_N,
     BOOTSTRAP_SEED,
     Agg,
+    Durations,
     KPIUnavailable,
     elapsed,
     finish,
@@ -163,39 +164,6 @@ def _horizon(horizon_s, defaults: dict[str, float], clock: str) -> float:
     return defaults[clock] if horizon_s is None else horizon_s
 
 
-def _duration_kpi(ds, spec, *, start, end, pos=None, period, by, basis, clock,
-                  confidence, method, note=None, include=None, horizon_s=None) -> pd.DataFrame:
-    """Duration KPI over tickets (or waits): censor at the cut-off, cut by basis, finish.
-
-    ``pos``: the ticket row of each item (default: the items are the tickets' rows); periods of
-    the created basis and segments come from the ticket's facts.
-    """
-    f = facts.of(ds)
-    tz = ds.settings.timezone
-    end = facts.to_utc(end).reset_index(drop=True)
-    dur, observed = facts.censor(start, end, ds.cutoff, clock, calendar=ds.calendar, include=include)
-    ok = ~np.isnan(dur)
-    n = len(f.table("tickets"))
-    take = np.arange(n) if pos is None else np.asarray(pos)
-    if basis == "event":
-        per = to_period(end.where(observed), period, tz)
-        when = end[observed & ok]
-        ok &= observed
-        bnote = "event basis: completed in the period (no censoring)"
-    else:
-        per = pd.Series(f.period("tickets", "created_at", period).array.take(take, allow_fill=True))
-        when = f.ts("tickets", "created_at").take(take[ok & (take >= 0)])
-        bnote = None
-    seg = pd.DataFrame({c: f.segment("tickets", c, ts="created_at").to_numpy()[np.maximum(take, 0)] for c in by},
-                       index=per.index).astype("str")
-    rows = pd.concat([pd.DataFrame({"period": per.where(ok), "duration": dur, "observed": observed}), seg], axis=1)
-    periods = span(f.ts("tickets", "created_at"), when, period=period, tz=tz)
-    agg = Agg.from_durations(rows, by=by, periods=periods, levels=_ticket_levels(ds, by), horizon=horizon_s,
-                             note="; ".join(x for x in (note, bnote) if x) or None)
-    return finish(agg, spec=spec, ds=ds, period=period, by=by, basis=basis, clock=clock,
-                  confidence=confidence, method=method)
-
-
 _DUR_COLS = {"tickets": ("created_at",)}
 
 
@@ -260,10 +228,8 @@ def first_response_time(ds, *, period="M", by=None, basis=None, clock=None, conf
     applicable = f["frt_start"].notna()
     k = int((~applicable).sum())
     note = f"{k} agent-opened ticket(s) without a customer message excluded" if k else None
-    return _duration_kpi(ds, first_response_time.spec, start=f["frt_start"], end=f["frt_end"],
-                         period=period, by=by,
-                         basis=basis, clock=clock, confidence=confidence, method=method, note=note,
-                         include=applicable, horizon_s=_horizon(horizon_s, RESPONSE_HORIZON_S, clock))
+    return Durations("tickets", "created_at", f["frt_start"], f["frt_end"], include=applicable.to_numpy(),
+                     note=note, horizon=_horizon(horizon_s, RESPONSE_HORIZON_S, clock))
 
 
 @register(
@@ -284,9 +250,8 @@ def reply_time(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.
     period the reply was given.
     """
     w = reply_waits(ds)
-    return _duration_kpi(ds, reply_time.spec, start=w["start"], end=w["end"], pos=facts.of(ds).reply_wait_pos,
-                         period=period, by=by, basis=basis, clock=clock,
-                         confidence=confidence, method=method, horizon_s=_horizon(horizon_s, RESPONSE_HORIZON_S, clock))
+    return Durations("tickets", "created_at", w["start"], w["end"], pos=facts.of(ds).reply_wait_pos,
+                     horizon=_horizon(horizon_s, RESPONSE_HORIZON_S, clock))
 
 
 def _check_res(col):
@@ -310,10 +275,8 @@ def first_resolution_time(ds, *, period="M", by=None, basis=None, clock=None, co
     """First resolution time: creation to the first time the ticket is solved (default clock
     calendar); tickets never solved by the cut-off are censored."""
     f = ticket_facts(ds)
-    return _duration_kpi(ds, first_resolution_time.spec, start=f["created_at"], end=f["first_resolved"],
-                         period=period, by=by,
-                         basis=basis, clock=clock, confidence=confidence, method=method,
-                         horizon_s=_horizon(horizon_s, RESOLUTION_HORIZON_S, clock))
+    return Durations("tickets", "created_at", f["created_at"], f["first_resolved"],
+                     horizon=_horizon(horizon_s, RESOLUTION_HORIZON_S, clock))
 
 
 @register(
@@ -330,30 +293,36 @@ def full_resolution_time(ds, *, period="M", by=None, basis=None, clock=None, con
     """Full resolution time: creation to the final resolution after any reopens (default clock
     calendar); tickets open at the cut-off, reopened ones included, are censored."""
     f = ticket_facts(ds)
-    return _duration_kpi(ds, full_resolution_time.spec, start=f["created_at"], end=f["resolved"],
-                         period=period, by=by,
-                         basis=basis, clock=clock, confidence=confidence, method=method,
-                         horizon_s=_horizon(horizon_s, RESOLUTION_HORIZON_S, clock))
+    return Durations("tickets", "created_at", f["created_at"], f["resolved"],
+                     horizon=_horizon(horizon_s, RESOLUTION_HORIZON_S, clock))
 
 
 def _status_time(ds, spec, statuses, *, period, by, basis, clock, confidence, method, horizon_s):
     iv = status_intervals(ds)
+    fx = facts.of(ds)
     f = ticket_facts(ds)
-    res = iv["ticket_id"].map(f.set_index("ticket_id")["resolved"])
+    code = fx.status_interval_code  # each span's ticket (distinct id), once per dataset
+    first_row = np.flatnonzero(~f["ticket_id"].duplicated().to_numpy())
+    res = f["resolved"].take(first_row[np.maximum(code, 0)]).reset_index(drop=True).where(code >= 0)
     # spans after the final resolution do not count; a solved ticket's time is complete
-    sel = iv["status"].isin(statuses)
+    sel = iv["status"].isin(statuses).to_numpy()
     end = iv["end"].where(res.isna() | (iv["end"] <= res), res)
-    part = iv.loc[sel, ["ticket_id"]].assign(
-        sec=np.clip(elapsed(ds, iv.loc[sel, "start"], end[sel], clock), 0, None))
-    total = f["ticket_id"].map(part.groupby("ticket_id")["sec"].sum()).fillna(0.0)
+    sec = np.nan_to_num(np.clip(elapsed(ds, iv.loc[sel, "start"], end[sel], clock), 0, None))  # NaN adds 0
+    known = code[sel] >= 0
+    total = pd.Series(np.bincount(code[sel][known], weights=sec[known], minlength=len(fx.ticket_index))[fx.ticket_code])
     observed = f["resolved"].notna() & (f["resolved"] <= ds.cutoff)
     tz = ds.settings.timezone
-    when = f["created_at"] if basis == "created" else f["resolved"].where(observed)
+    if basis == "created":
+        when = f["created_at"]
+        per = fx.period("tickets", "created_at", period)
+    else:
+        when = f["resolved"].where(observed)
+        per = to_period(when, period, tz)
     ok = when.notna()
     if basis == "event":
         ok &= observed
     seg = ticket_segments(ds, by)
-    rows = pd.concat([pd.DataFrame({"period": to_period(when, period, tz).where(ok), "duration": total,
+    rows = pd.concat([pd.DataFrame({"period": per.where(ok), "duration": total,
                                     "observed": observed}), seg], axis=1)
     agg = Agg.from_durations(rows, by=by, periods=span(f["created_at"], when[ok], period=period, tz=tz),
                              levels=_ticket_levels(ds, by), horizon=_horizon(horizon_s, RESOLUTION_HORIZON_S, clock),

@@ -18,11 +18,11 @@ import pandas as pd
 
 from kpitools import facts
 from kpitools.kpis._core import (
+    MISSING,
     Agg,
     KPIUnavailable,
     finish,
     register,
-    segment_frame,
     span,
     ticket_levels,
     to_period,
@@ -99,9 +99,15 @@ def _sla(ds, spec, target, *, period, by, basis, clock, confidence, method, per_
         by = [*by, "priority"]
     items = sla_items(ds, target, clock=clock)
     tz = ds.settings.timezone
-    created = items["ticket_id"].map(ticket_facts(ds).set_index("ticket_id")["created_at"])
+    # the items' ticket rows, once: periods and segments come from the ticket facts
+    f = facts.of(ds)
+    code = f.ticket_index.get_indexer(items["ticket_id"])
+    first_row = np.flatnonzero(~f.table("tickets")["ticket_id"].duplicated().to_numpy())
+    pos = np.where(code >= 0, first_row[np.maximum(code, 0)], -1)
+    created = f.ts("tickets", "created_at").take(np.maximum(pos, 0)).reset_index(drop=True).where(pos >= 0)
     has = items["status"].notna()
-    seg = segment_frame(ds, items, by, ts=created, main="tickets")
+    seg = pd.DataFrame({c: np.where(pos >= 0, f.segment("tickets", c, ts="created_at").to_numpy()[np.maximum(pos, 0)],
+                                    MISSING) for c in by}, index=items.index).astype("str")
     st = items["status"]
     rows = pd.concat([pd.DataFrame({
         "period": to_period(created, period, tz), "no_target": (~has).astype(float),
