@@ -739,8 +739,9 @@ def unsupported(spec) -> str | None:
     """Why the Dask engine does not compute ``spec`` (None when it does)."""
     if spec.stat in UNSUPPORTED_STATS:
         return UNSUPPORTED_STATS[spec.stat]
-    broadcast = [t for t in (*spec.tables, *BODY_TABLES.get(spec.name, ())) if t not in KEYED_TABLES]
-    if broadcast and any(t in KEYED_TABLES for t in spec.tables):
+    tables = (*spec.tables, *BODY_TABLES.get(spec.name, ()))
+    broadcast = [t for t in tables if t not in KEYED_TABLES]
+    if broadcast and any(t in KEYED_TABLES for t in tables):
         return (f"it combines the customer-keyed table(s) with the broadcast table(s) {broadcast}, whose "
                 "totals would be counted once per partition")
     return None
