@@ -190,3 +190,35 @@ def test_validation_error_names_partition_file_and_rows(client, partitioned, tmp
 def test_unknown_engine():
     with pytest.raises(ValueError, match=r"engine must be one of \['pandas', 'dask'\], got 'spark'"):
         kpitools.load_dataset("data/sample", engine="spark")
+
+
+def test_report_command_passes_engine_and_scheduler(monkeypatch, capsys):
+    import kpitools.report
+    from kpitools.cli import main
+
+    seen = []
+    monkeypatch.setattr(kpitools.report, "report_main", lambda **kw: seen.append(kw) or 0)
+    assert main(["report", "--month", "2026-10", "--engine", "dask", "--scheduler", "tcp://scheduler:8786"]) == 0
+    assert main(["report", "--month", "2026-10"]) == 0
+    assert (seen[0]["engine"], seen[0]["scheduler"]) == ("dask", "tcp://scheduler:8786")
+    assert "engine" not in seen[1]  # the pandas default leaves the template's own parameters
+    assert main(["report", "--month", "2026-10", "--scheduler", "tcp://scheduler:8786"]) == 2
+    assert "--scheduler needs --engine dask" in capsys.readouterr().err
+
+
+def test_synth_partition_by_month(tmp_path, capsys):
+    from kpitools.cli import main
+
+    assert main(["synth", "--tickets", "300", "--out", str(tmp_path / "x"), "--partition-by", "month"]) == 2
+    assert "use it with --format parquet" in capsys.readouterr().err
+    out = tmp_path / "parts"
+    assert main(["synth", "--tickets", "1500", "--seed", "3", "--out", str(out), "--format", "parquet",
+                 "--partition-by", "month"]) == 0
+    months = sorted(p.name for p in (out / "tickets").iterdir())
+    assert len(months) >= 2 and all(m.startswith("month=") for m in months)
+    # every ticket row of the flat write is in exactly one month file
+    files = dask_engine.table_files(out, "tickets")
+    n = sum(len(pd.read_parquet(f)) for f in files)
+    flat = tmp_path / "flat"
+    assert main(["synth", "--tickets", "1500", "--seed", "3", "--out", str(flat), "--format", "parquet"]) == 0
+    assert n == len(pd.read_parquet(flat / "tickets.parquet"))
