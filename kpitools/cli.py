@@ -74,6 +74,15 @@ def _synth(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if args.sample:
         synth.make_sample(out)
+    elif args.partition_by:  # folders of Parquet partitions (kpitools.dask_engine.write_partitioned)
+        import tempfile
+
+        from kpitools.dask_engine import write_partitioned
+
+        res = synth.generate(n_tickets=args.tickets, seed=args.seed)
+        with tempfile.TemporaryDirectory() as tmp:
+            synth.write_dataset(res, tmp, fmt="parquet")
+            write_partitioned(tmp, out, partition_by=args.partition_by)
     elif args.format == "parquet":  # typed columns, written month by month (bounded memory)
         synth.synth_to(out, n_tickets=args.tickets, seed=args.seed, fmt="parquet")
     else:
@@ -86,9 +95,11 @@ def _synth(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from kpitools.report import report_main
 
+    engine = {} if args.engine == "pandas" and args.scheduler is None else \
+        {"engine": args.engine, "scheduler": args.scheduler}  # template parameters (README "Scaling out")
     return report_main(month=args.month, start=args.start, end=args.end, latest=args.latest,
                        data=args.data, out=args.out, confidence=args.confidence, seed=args.seed,
-                       progress=not args.quiet)
+                       progress=not args.quiet, **engine)
 
 
 def _docs(args: argparse.Namespace) -> int:
@@ -116,6 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="csv (gzip for large tables) or parquet: typed columns (timestamps as "
                         "timestamps), written month by month in bounded memory")
     s.add_argument("--sample", action="store_true", help="write the committed sample dataset")
+    s.add_argument("--partition-by", choices=["month"], default=None,
+                   help="write each large table as a folder of Parquet files, one per month (engine dask)")
     s.set_defaults(func=_synth)
 
     r = sub.add_parser("report", help="render the monthly KPI report")
@@ -132,6 +145,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--quiet", action="store_true",
                    help="no progress on stderr (by default: the loading step and a bar through the "
                         "report's sections, or through the months of a range)")
+    r.add_argument("--engine", choices=["pandas", "dask"], default="pandas",
+                   help="pandas (default) or dask: load and compute on a Dask cluster")
+    r.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="with --engine dask: scheduler address (tcp://host:8786); default a LocalCluster")
     r.set_defaults(func=_report)
 
     d = sub.add_parser("docs", help="regenerate docs/ from the code (data contract, KPI catalogue)")
@@ -142,6 +159,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if getattr(args, "partition_by", None) and (args.sample or args.format != "parquet"):
+        print("error: --partition-by writes Parquet folders; use it with --format parquet (not --sample)",
+              file=sys.stderr)
+        return 2
+    if getattr(args, "scheduler", None) and args.engine != "dask":
+        print("error: --scheduler needs --engine dask", file=sys.stderr)
+        return 2
     return int(args.func(args) or 0)
 
 

@@ -423,7 +423,8 @@ def _read_file(path: Path, settings: Settings, table: str | None = None) -> tupl
     return df, list(df.columns)
 
 
-def load_dataset(path: str | Path = "data/sample", *, settings: Settings | dict | None = None) -> Dataset:
+def load_dataset(path: str | Path = "data/sample", *, settings: Settings | dict | None = None,
+                 engine: str = "pandas") -> Dataset:
     """Read, convert and validate a folder of customer-service tables.
 
     Parameters
@@ -433,11 +434,15 @@ def load_dataset(path: str | Path = "data/sample", *, settings: Settings | dict 
         ``contacts.csv.gz`` ...) and optionally ``dataset.yml`` and ``truth.json``.
     settings : Settings or dict, optional
         Overrides ``dataset.yml``.
+    engine : {"pandas", "dask"}, default "pandas"
+        ``"dask"``: tables as Dask DataFrames, a table may be a folder of Parquet files
+        (:func:`kpitools.dask_engine.load_dataset`; README "Scaling out").
 
     Returns
     -------
     Dataset
-        Tables in contract dtypes, settings, and the quality log of excluded/repaired rows.
+        Tables in contract dtypes, settings, and the quality log of excluded/repaired rows
+        (a :class:`kpitools.dask_engine.DaskDataset` for ``engine="dask"``).
 
     Raises
     ------
@@ -457,6 +462,12 @@ def load_dataset(path: str | Path = "data/sample", *, settings: Settings | dict 
     >>> ds = load_dataset("data/sample")       # doctest: +SKIP
     >>> ds.tickets.shape, ds.quality.shape     # doctest: +SKIP
     """
+    if engine == "dask":  # partitioned tables: kpitools.dask_engine
+        from kpitools import dask_engine
+
+        return dask_engine.load_dataset(path, settings=settings)
+    if engine != "pandas":
+        raise ValueError(f"engine must be one of ['pandas', 'dask'], got {engine!r}")
     folder = Path(path)
     if not folder.is_dir():
         raise DataError(f"{folder}: no such folder. Pass the folder that holds the table files "

@@ -575,6 +575,14 @@ def render_month(month: str, *, data: str | os.PathLike = "data/sample",
     p = parse_month(month)
     confidence = _check_confidence(confidence)
     params = _seed_params(seed, params)
+    if params.get("engine", "pandas") != "pandas":
+        # kpi_table runs on a Dask dataset (kpitools.dask_engine), but the report's spike, launch,
+        # staffing and survival sections still read raw tables, which would be collected whole
+        raise ReportError(
+            f"report: engine {params['engine']!r} is not available for the report yet: its spike, "
+            "launch, staffing and survival sections need the pandas engine. Render with --engine "
+            "pandas, or compute kpitools.kpi_table(kpitools.load_dataset(path, engine='dask')) in a "
+            "notebook (README 'Scaling out').")
     tpl = _resolve_template(template)
     data_dir = find_data(data)
     if progress:
@@ -719,13 +727,14 @@ def report_main(*, month: str | None = None, start: str | None = None, end: str 
                 latest: bool = False, data: str | os.PathLike = "data/sample",
                 out: str | os.PathLike = "reports", confidence: float = 0.95,
                 template: str | os.PathLike | None = None, seed: int | None = None,
-                progress: bool = True) -> int:
+                progress: bool = True, **params) -> int:
     """Entry point of ``kpitools report``; prints the HTML path(s) and returns an exit code.
 
     Exactly one of ``month``, ``start``/``end`` (both) or ``latest`` must be given. ``seed``
     (``--seed``) seeds every bootstrap and permutation (see :func:`render_month`). ``progress``
     (off with ``--quiet``) shows on stderr the loading step and a bar through the report's cells
-    for one month, a bar through the months for a range.
+    for one month, a bar through the months for a range. Further ``params`` go to the template as
+    parameters (``engine``, ``scheduler`` from ``--engine dask``).
 
     Returns
     -------
@@ -741,12 +750,12 @@ def report_main(*, month: str | None = None, start: str | None = None, end: str 
             if start is None or end is None:
                 raise ValueError("report: --from and --to go together; give both (YYYY-MM)")
             paths = render_range(start, end, data=data, out=out, confidence=confidence,
-                                 template=template, seed=seed, progress=progress)
+                                 template=template, seed=seed, progress=progress, **params)
         else:
             if latest:
                 month = latest_complete_month(find_data(data))
             paths = [render_month(month, data=data, out=out, confidence=confidence,
-                                  template=template, seed=seed, progress=progress)]
+                                  template=template, seed=seed, progress=progress, **params)]
     except ReportError as e:
         for p in e.rendered:
             print(p)

@@ -939,3 +939,12 @@ def test_equal_age_changes_by_hand():
     assert r["test"] == "newcombe+fisher"                  # expected cells below 5
     # a month ending after the cut-off has no equal-age comparison
     assert report.equal_age_changes(ds, "2026-11").empty
+
+
+def test_report_on_the_dask_engine_says_it_is_not_available_yet(tmp_path):
+    # the report's spike/launch/staffing sections read raw tables; the engine must not be ignored
+    from kpitools.report import ReportError, render_month
+
+    with pytest.raises(ReportError, match="engine 'dask' is not available for the report yet"):
+        render_month("2026-10", data="data/sample", out=tmp_path, engine="dask", scheduler=None)
+    assert not any(tmp_path.iterdir())  # nothing written, no kernel started

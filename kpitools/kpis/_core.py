@@ -56,6 +56,8 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -140,6 +142,30 @@ class KPIError(ValueError):
 
 class KPIUnavailable(KPIError):
     """The dataset lacks a table or column the KPI needs (``kpi_table`` skips such KPIs)."""
+
+
+# --- hook of kpitools.dask_engine: capture a KPI's aggregate before finish ------------------------
+#: True inside :func:`capture_aggregates`: :func:`finish` raises :class:`CapturedAggregate`.
+_CAPTURE: ContextVar[bool] = ContextVar("kpitools_capture_aggregates", default=False)
+
+
+class CapturedAggregate(Exception):  # noqa: N818 (control flow, not an error)
+    """Raised by :func:`finish` under :func:`capture_aggregates`: the :class:`Agg` and finish's arguments."""
+
+    def __init__(self, agg: Agg, arguments: dict):
+        super().__init__(arguments["spec"].name)
+        self.agg, self.arguments = agg, arguments
+
+
+@contextmanager
+def capture_aggregates():
+    """Within this block every KPI call stops at :func:`finish` and raises :class:`CapturedAggregate`
+    (the Dask engine merges the partitions' aggregates, then finishes once)."""
+    token = _CAPTURE.set(True)
+    try:
+        yield
+    finally:
+        _CAPTURE.reset(token)
 
 
 @dataclass(frozen=True)
@@ -290,6 +316,11 @@ def register(
 
         @functools.wraps(func)
         def wrapper(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None, **options):
+            if getattr(ds, "engine", "pandas") == "dask":  # partitioned dataset: kpitools.dask_engine
+                from kpitools import dask_engine
+
+                return dask_engine.kpi_function(spec, ds, period=period, by=by, basis=basis, clock=clock,
+                                                confidence=confidence, method=method, **options)
             period = _check_period(period)
             by_list = _check_by(by)
             if basis is None:
@@ -1067,6 +1098,9 @@ def finish(
     with Brookmeyer-Crowley intervals, via :func:`kpitools.stats.survival.km_summary`; censored =
     still open at the cut-off; restricted mean ``int_0^tau S(u) du`` up to the horizon tau.
     """
+    if _CAPTURE.get():  # kpitools.dask_engine: hand the aggregate over instead of finishing it
+        raise CapturedAggregate(agg, dict(spec=spec, period=period, by=list(by or []), basis=basis, clock=clock,
+                                          confidence=confidence, method=method, seed=seed, n_boot=n_boot))
     by = list(by or [])
     stat = spec.stat
     keys = ["period", *by]
@@ -1470,6 +1504,10 @@ def kpi_table(ds, period: str = "M", by=None, *, confidence: float = 0.95,
         The concatenated KPI results (columns of :func:`finish`; stat-specific extras are NaN
         for other KPIs). ``result.attrs["skipped"]`` is a DataFrame ``kpi, reason``.
     """
+    if getattr(ds, "engine", "pandas") == "dask":  # partitioned dataset: kpitools.dask_engine
+        from kpitools import dask_engine
+
+        return dask_engine.kpi_table(ds, period=period, by=by, confidence=confidence, kpis=kpis, seed=seed)
     _check_period(period)
     by_list = _check_by(by)
     _check_confidence(confidence)

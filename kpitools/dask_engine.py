@@ -1,0 +1,882 @@
+"""The Dask engine: the same datasets and KPIs on partitioned data, on a laptop or a cluster.
+
+``load_dataset(path, engine="dask")`` (:func:`load_dataset`) reads every table file, or every
+Parquet file of a table folder (``tickets/part-0.parquet``, ...), as one Dask partition and
+validates each partition with the pandas loader's own code, so the rules, messages and quality log
+are those of the pandas path (file and row of each logged row are the partition file's). The
+loader's whole-column rule (a column where every value, or most of more than ten, fail to read
+raises instead of excluding rows) applies per file; the duplicate-id rule and the events of unknown
+or excluded tickets are applied across files (:func:`_cross_file_duplicates`, :func:`_orphan_events`).
+The tables of the returned :class:`DaskDataset` are Dask DataFrames, persisted on the workers of the
+current ``dask.distributed`` client when there is one, else in Dask's default scheduler.
+
+KPIs (:func:`kpi_table`, and every per-KPI function, which dispatch here for a
+:class:`DaskDataset`) run in three steps (docs/methods.md#dask-engine):
+
+1. the customer-keyed tables (tickets, ticket_events, contacts, surveys, survey_sends) are
+   shuffled by Dask on a partition key: ``hash(customer_id)`` for a ticket with a customer,
+   ``hash(ticket_id)`` without one; events, surveys and contacts of a ticket take their ticket's
+   key through a Dask merge on ``ticket_id``; rows without a ticket take their own customer (or
+   id). All of one customer's tickets, events, surveys and contacts so land in one partition.
+   The other tables (agents, agent_days, staffing, business tables) are small and broadcast.
+2. on each partition a pandas sub-dataset (the global cut-off and settings) runs every KPI with
+   its aggregate *captured* before :func:`kpitools.kpis._core.finish` (the hook
+   ``_core.capture_aggregates``). The aggregate is reduced to sufficient statistics: sums per
+   (period, segment); n, mean and sum of squared deviations of means; for durations and
+   bootstrapped values the count of each distinct (cell, value, observed). Only these leave a
+   worker; partial results merge pairwise in a tree.
+3. the client runs the same ``finish`` on the merged aggregate, so values, intervals, Kaplan-Meier
+   medians and bootstraps are those of the pandas path.
+
+KPIs whose result is not built from one mergeable aggregate raise
+:class:`~kpitools.kpis._core.KPIUnavailable` on this engine, with the reason (see
+:data:`UNSUPPORTED_STATS`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from kpitools import io
+from kpitools.schema import TABLES
+from kpitools.settings import Settings
+
+__all__ = ["DaskDataset", "load_dataset", "kpi_table", "kpi_function", "table_files",
+           "KEYED_TABLES", "UNSUPPORTED_STATS"]
+
+#: Tables shuffled so that one customer's rows share a partition; the rest are broadcast.
+KEYED_TABLES = ("tickets", "ticket_events", "contacts", "surveys", "survey_sends")
+#: Stats whose aggregate carries values that do not add across partitions (a level, an amount
+#: computed from the whole table): not computed on the Dask engine.
+UNSUPPORTED_STATS = {"money": "an amount computed over the whole table does not add across partitions",
+                     "level": "a level computed over the whole table does not add across partitions"}
+#: Tables some KPI bodies read beyond their declared ones; a KPI that so combines keyed and
+#: broadcast tables would count the broadcast totals once per partition, or see one partition's
+#: keyed rows: it needs the pandas engine.
+BODY_TABLES = {"staffing_gap": ("staffing",), "cost_per_contact": ("tickets", "contacts"),
+               "agent_workload": ("tickets", "contacts")}
+#: Per-cell order statistics a mean KPI adds from its values: recomputed from the merged value counts.
+QUANTILES = {"median": 0.5, "p90": 0.9}
+_ROW = "_kpitools_row"  # original order: file number x 2**40 + row in file
+_PART = "_kpitools_part"
+_KEY = "_kpitools_key"
+_EMPTY = "is empty"  # missing_requirements' wording for a table without rows
+
+
+# ----------------------------------------------------------------------------------------------
+# the dataset
+# ----------------------------------------------------------------------------------------------
+@dataclass
+class DaskDataset:
+    """A validated dataset whose tables are Dask DataFrames (``engine="dask"``).
+
+    Attributes
+    ----------
+    tables : dict of str -> dask DataFrame
+        The tables present, in contract dtypes, one partition per input file.
+    settings : Settings
+    quality : DataFrame
+        The quality log (pandas), the partitions' logs concatenated; file is the partition file.
+    path : Path or None
+    files : dict of str -> str
+        File (or folder) each table came from.
+    cutoff : Timestamp
+        Export time: settings ``exported_at``, else the latest timestamp of any table (computed once).
+    input_rows : dict of str -> int
+    partitions : int or None
+        Partitions of the KPI shuffle (one customer's rows per partition); default the largest
+        input partition count of the customer-keyed tables. Fewer partitions mean less fixed cost
+        per partition, more partitions less memory per worker.
+    """
+
+    tables: dict[str, Any]
+    settings: Settings
+    quality: pd.DataFrame
+    path: Path | None = None
+    files: dict[str, str] = field(default_factory=dict)
+    cutoff: pd.Timestamp | None = None
+    input_rows: dict[str, int] = field(default_factory=dict)
+    truth: dict | None = None
+    partitions: int | None = None
+    cache: dict = field(default_factory=dict, repr=False)
+    engine: str = "dask"
+
+    def __getattr__(self, name: str) -> Any:
+        if name in TABLES:
+            return self.__dict__["tables"].get(name)
+        raise AttributeError(f"DaskDataset has no attribute {name!r}")
+
+    def has(self, *names: str) -> bool:
+        """True when every named table is present."""
+        return all(n in self.tables for n in names)
+
+    @property
+    def calendar(self):
+        """The business-hours calendar of the settings."""
+        if "calendar" not in self.cache:
+            from kpitools.calendar import BusinessCalendar
+
+            self.cache["calendar"] = BusinessCalendar.from_settings(self.settings)
+        return self.cache["calendar"]
+
+    @property
+    def timezone(self) -> str:
+        return self.settings.timezone
+
+    def __repr__(self) -> str:
+        parts = ", ".join(f"{k}: {v.npartitions} partition(s)" for k, v in self.tables.items())
+        return f"<DaskDataset {self.path} ({parts}); cut-off {self.cutoff}>"
+
+
+def table_files(folder: Path, name: str) -> list[Path]:
+    """The input files of table ``name`` in ``folder``: its one file, or the Parquet files of its folder.
+
+    A table folder (``tickets/``, or ``tickets.parquet/`` as Spark and Dask write it) holds Parquet
+    files, also in sub-folders (``month=2026-01/part-0.parquet``); they are read in sorted order.
+    """
+    one = io._find_file(folder, name)
+    dirs = [d for d in (folder / name, folder / f"{name}.parquet") if d.is_dir()]
+    if one is not None and dirs:
+        raise io.DataError(f"{folder}: table {name!r} is there as a file ({one.name}) and as a folder "
+                           f"({dirs[0].name}/); keep one of them", file=str(one))
+    if one is not None:
+        return [one]
+    if not dirs:
+        return []
+    files = sorted(p for p in dirs[0].rglob("*.parquet") if p.is_file())
+    if not files:
+        raise io.DataError(f"{dirs[0]}: a table folder without Parquet files; write the table's "
+                           "partitions there as *.parquet files, or remove the folder", file=str(dirs[0]))
+    return files
+
+
+def _validate_file(name: str, path: str, label: str, settings: Settings, number: int
+                   ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """One partition through the pandas loader: (kept rows, quality log, counts and excluded ids)."""
+    loader = io._Loader(settings)
+    p = Path(path)
+    loader.add(name, io._read_file(p, settings, name), file=label, path=p)
+    ds = loader.finish(path=None, truth=None)
+    df = ds.tables.get(name, pd.DataFrame())
+    # the 1-based row in the file of each kept row: the loader keeps rows in order, so the log's
+    # excluded rows tell which file rows are absent
+    n_in = ds.input_rows.get(name, len(df))
+    q = ds.quality
+    gone = q.loc[(q["table"] == name) & (q["action"] == "excluded"), "row"].to_numpy()
+    keep = np.ones(n_in + 1, dtype=bool)
+    keep[0] = False
+    keep[np.unique(gone[(gone >= 1) & (gone <= n_in)])] = False
+    rows = np.flatnonzero(keep)
+    if len(rows) != len(df):  # the loader excluded rows it did not log by row: keep file order only
+        rows = np.arange(1, len(df) + 1)
+    df = df.reset_index(drop=True)
+    df[_ROW] = np.int64(number) * (1 << 40) + rows.astype(np.int64)
+    info = {"input_rows": n_in, "rows": len(df)}
+    if name == "tickets":
+        info["excluded_ids"] = _excluded_ids(p, settings, name, df)
+    return df, q, info
+
+
+def _excluded_ids(path: Path, settings: Settings, name: str, kept: pd.DataFrame) -> np.ndarray:
+    """ticket_id values of the file whose rows were all excluded (their events are 'parent_excluded')."""
+    raw = io._read_file(path, settings, name)
+    col = settings.mapping(name).get("ticket_id", "ticket_id")
+    if col not in raw.columns:
+        return np.array([], dtype=object)
+    ids = pd.Series(raw[col], dtype="str").str.strip()
+    ids = ids[ids.notna() & (ids != "")]
+    return np.asarray(sorted(set(ids) - set(kept["ticket_id"].astype("str"))), dtype=object)
+
+
+def load_dataset(path: str | Path, *, settings: Settings | dict | None = None) -> DaskDataset:
+    """Read and validate a folder of tables as Dask DataFrames (``kpitools.load_dataset(path, engine="dask")``).
+
+    Parameters
+    ----------
+    path : str or Path
+        Folder with one file per table (as for the pandas engine) or one folder of Parquet files
+        per table (e.g. ``tickets/`` partitioned by month).
+    settings : Settings or dict, optional
+        Overrides ``dataset.yml``.
+
+    Returns
+    -------
+    DaskDataset
+        Tables as Dask DataFrames (one partition per input file, persisted), the quality log,
+        the cut-off.
+
+    Raises
+    ------
+    DataError
+        As the pandas engine, naming the partition file and its rows; also when one ``ticket_id``
+        is in two partition files (dedupe them, or keep a ticket's rows in one file), and for
+        ``ratings:`` in dataset.yml (survey rows derived from tickets need the pandas engine).
+    """
+    import dask
+    from dask import dataframe as dd
+
+    folder = Path(path)
+    if not folder.is_dir():
+        raise io.DataError(f"{folder}: no such folder. Pass the folder that holds the table files "
+                           "(for example data/sample).", file=str(folder))
+    if settings is None:
+        yml = folder / "dataset.yml"
+        settings = Settings.from_yaml(yml) if yml.exists() else Settings()
+    else:
+        settings = io._as_settings(settings)
+    if (settings.raw.get("ratings") or {}):
+        raise io.DataError(f"{folder}: dataset.yml declares `ratings:` (survey rows derived from ticket "
+                           "columns); the dask engine reads surveys only from a surveys table. Load with "
+                           "engine='pandas', or export the ratings as a surveys table.", file=str(folder))
+    parts: dict[str, list] = {}
+    labels: dict[str, str] = {}
+    number = 0
+    names: dict[int, str] = {}
+    for name in TABLES:
+        files = table_files(folder, name)
+        if not files:
+            continue
+        labels[name] = files[0].name if len(files) == 1 and files[0].parent == folder else \
+            f"{files[0].relative_to(folder).parts[0]}/"
+        parts[name] = []
+        for f in files:
+            label = str(f.relative_to(folder))
+            names[number] = label
+            parts[name].append(dask.delayed(_validate_file, nout=3, pure=True)(name, str(f), label, settings, number))
+            number += 1
+    if not parts:
+        listing = ", ".join(sorted(p.name for p in folder.iterdir())[:10]) or "nothing"
+        raise io.DataError(f"{folder}: no table files found (it holds: {listing}). Expected files or "
+                           f"folders named after the tables, e.g. tickets.csv or tickets/; tables: "
+                           f"{', '.join(TABLES)}.", file=str(folder))
+    flat = [p for ps in parts.values() for p in ps]
+    persisted = dask.persist(*[p[0] for p in flat])  # validation errors surface here
+    logs, infos = dask.compute([p[1] for p in flat], [p[2] for p in flat])
+    tables, i = {}, 0
+    input_rows: dict[str, int] = {}
+    excluded: list[np.ndarray] = []
+    for name, ps in parts.items():
+        frames = list(persisted[i:i + len(ps)])
+        input_rows[name] = int(sum(x["input_rows"] for x in infos[i:i + len(ps)]))
+        excluded += [x.get("excluded_ids", np.array([], dtype=object)) for x in infos[i:i + len(ps)]]
+        meta = dask.compute(frames[0])[0].iloc[:0] if len(frames) else None
+        tables[name] = dd.from_delayed(frames, meta=meta, verify_meta=False)
+        i += len(ps)
+    quality = [q for q in logs if len(q)]
+    for name in list(tables):
+        if len(parts[name]) > 1:
+            tables[name], extra = _cross_file_duplicates(tables[name], name, names)
+            quality += extra
+    if "ticket_events" in tables and "tickets" in tables:
+        tables["ticket_events"], extra = _orphan_events(tables["ticket_events"], tables["tickets"],
+                                                        np.concatenate(excluded) if excluded else np.array([]), names)
+        quality += extra
+    quality = (pd.concat(quality, ignore_index=True) if quality else logs[0].iloc[:0])
+    quality = quality.sort_values(["table", "row", "column"], kind="stable", ignore_index=True)
+    ds = DaskDataset(tables=tables, settings=settings, quality=quality, path=folder, files=labels,
+                     input_rows=input_rows)
+    ds.cutoff = _cutoff(ds)
+    if (folder / "truth.json").exists():
+        import json
+
+        ds.truth = json.loads((folder / "truth.json").read_text(encoding="utf-8"))
+    return ds
+
+
+def _cross_file_duplicates(df, name: str, names: dict[int, str]) -> tuple[Any, list[pd.DataFrame]]:
+    """The pandas loader's duplicate rule across partition files: the first occurrence (file order,
+    then row) is kept, the later ones are logged ``duplicate_id`` and left out. Within one file the
+    loader already applied it; only the ids counted more than once (few) reach the client."""
+    key = TABLES[name].key
+    if not key or key not in df.columns:
+        return df, []
+    counts = df[key].value_counts()
+    dup_ids = counts[counts > 1].compute()
+    if not len(dup_ids):
+        return df, []
+    ids = set(dup_ids.index.astype("str"))
+    rows = df.loc[df[key].astype("str").isin(list(ids)), [key, _ROW]].compute().sort_values(_ROW, kind="stable")
+    later = rows.loc[rows[key].duplicated(keep="first")]
+    drop = set(later[_ROW].tolist())
+    out = df.loc[~df[_ROW].isin(list(drop))]
+    nums = later[_ROW].to_numpy() >> 40
+    return out, [pd.DataFrame({
+        "table": name, "file": [names[int(n)] for n in nums],
+        "row": later[_ROW].to_numpy() & ((1 << 40) - 1), "column": key,
+        "value": later[key].astype("str").to_numpy(), "reason": "duplicate_id",
+        "detail": f"{key} occurs earlier in the input; the first occurrence is kept", "action": "excluded"})]
+
+
+def _orphan_events(events, tickets, excluded_ids: np.ndarray, names: dict[int, str]) -> tuple[Any, list[pd.DataFrame]]:
+    """Events of unknown or excluded tickets: logged as on the pandas path and left out (Dask merge)."""
+    ids = tickets[["ticket_id"]].drop_duplicates().assign(_kpitools_known=True)
+    merged = events.merge(ids, on="ticket_id", how="left")
+    known = merged["_kpitools_known"].fillna(False).astype(bool)
+    orphans = merged.loc[~known, ["ticket_id", _ROW]].compute()
+    out = merged.loc[known].drop(columns="_kpitools_known")
+    if not len(orphans):
+        return out, []
+    # file and row of each orphan from its row number (file number x 2**40 + row)
+    nums = orphans[_ROW].to_numpy() >> 40
+    rows = orphans[_ROW].to_numpy() & ((1 << 40) - 1)
+    parent = np.isin(orphans["ticket_id"].astype("str").to_numpy(), excluded_ids.astype("str"))
+    return out, [pd.DataFrame({
+        "table": "ticket_events", "file": [names[int(n)] for n in nums], "row": rows,
+        "column": "ticket_id", "value": orphans["ticket_id"].astype("str").to_numpy(),
+        "reason": np.where(parent, "parent_excluded", "unknown_ticket"),
+        "detail": np.where(parent, "the ticket was excluded (see its own row in this log)",
+                           "ticket_id not found in tickets"),
+        "action": "excluded"})]
+
+
+def _cutoff(ds: DaskDataset) -> pd.Timestamp:
+    """settings ``exported_at``, else the latest timestamp of any table (one Dask computation)."""
+    import dask
+
+    if ds.settings.exported_at is not None:
+        return pd.Timestamp(ds.settings.exported_at).tz_convert("UTC")
+    maxima = []
+    for name, df in ds.tables.items():
+        for c in TABLES[name].columns:
+            if c.dtype == "timestamp" and c.name in df.columns:
+                maxima.append(df[c.name].max())
+    values = [v for v in dask.compute(*maxima) if not pd.isna(v)]
+    return pd.Timestamp(max(values) if values else pd.Timestamp.now(tz="UTC")).tz_convert("UTC")
+
+
+# ----------------------------------------------------------------------------------------------
+# KPIs: shuffle by customer, capture the aggregates per partition, merge, finish once
+# ----------------------------------------------------------------------------------------------
+def _hash(s: pd.Series) -> np.ndarray:
+    """Stable 64-bit hash of text values (the same in every process: pandas' fixed-key hash)."""
+    return pd.util.hash_pandas_object(s.astype("str"), index=False).to_numpy(dtype=np.uint64)
+
+
+def _own_key(df: pd.DataFrame, first: str, then: str) -> pd.Series:
+    """Partition key of rows from column ``first`` where known, else ``then`` (both text ids)."""
+    if first in df.columns:
+        has = (df[first].notna() & (df[first].astype("str") != "")).to_numpy()
+    else:
+        has = np.zeros(len(df), dtype=bool)
+    key = _hash(df[then]) if then in df.columns else np.zeros(len(df), dtype=np.uint64)
+    if has.any():
+        key = np.where(has, _hash(df[first].where(pd.Series(has, index=df.index), "")), key)
+    # 52 bits: exact also where a left merge turns the column into float64 (unmatched rows)
+    return pd.Series((key >> np.uint64(12)).astype(np.int64), index=df.index, name=_KEY)
+
+
+def _with_key(df: pd.DataFrame, first: str, then: str) -> pd.DataFrame:
+    return df.assign(**{_KEY: _own_key(df, first, then)})
+
+
+def _fill_key(df: pd.DataFrame, first: str, then: str) -> pd.DataFrame:
+    """Rows whose ticket was not found take their own key (``first``, else ``then``)."""
+    own = _own_key(df, first, then)
+    key = df[_KEY].astype("Int64") if _KEY in df.columns else pd.Series(pd.NA, index=df.index, dtype="Int64")
+    return df.assign(**{_KEY: key.fillna(own).astype("int64")})
+
+
+def _keyed(ds: DaskDataset, npartitions: int) -> dict[str, list]:
+    """The customer-keyed tables shuffled (Dask) so that partition i holds key % npartitions == i."""
+    tables = {}
+    tickets = ds.tables.get("tickets")
+    tkey = None
+    if tickets is not None:
+        tickets = tickets.map_partitions(_with_key, "customer_id", "ticket_id")
+        tables["tickets"] = tickets
+        tkey = tickets[["ticket_id", _KEY]]
+    # which id a row without a ticket falls back to: contacts by customer first (repeat contacts)
+    own = {"ticket_events": (None, "ticket_id"), "contacts": ("customer_id", "contact_id"),
+           "surveys": ("customer_id", "response_id"), "survey_sends": ("customer_id", "ticket_id")}
+    for name, (first, then) in own.items():
+        df = ds.tables.get(name)
+        if df is None:
+            continue
+        first = first or "ticket_id"
+        if name == "contacts" and "customer_id" in df.columns:
+            # a contact with a customer goes with that customer's tickets; without one, with its ticket
+            df = df.map_partitions(_with_key, "customer_id", "contact_id")
+            if tkey is not None and "ticket_id" in df.columns:
+                df = df.merge(tkey.rename(columns={_KEY: "_kpitools_tkey"}), on="ticket_id", how="left")
+                df = df.map_partitions(_prefer_customer)
+        elif tkey is not None and "ticket_id" in df.columns:
+            df = df.merge(tkey, on="ticket_id", how="left").map_partitions(_fill_key, first, then)
+        else:
+            df = df.map_partitions(_with_key, first, then)
+        tables[name] = df
+    out = {}
+    for name, df in tables.items():
+        df = df.assign(**{_PART: df[_KEY] % npartitions})
+        df = df.set_index(_PART, divisions=list(range(npartitions + 1)))
+        out[name] = df.to_delayed()
+    return out
+
+
+def _prefer_customer(df: pd.DataFrame) -> pd.DataFrame:
+    has = (df["customer_id"].notna() & (df["customer_id"].astype("str") != "")).to_numpy()
+    tk = df["_kpitools_tkey"].astype("Int64")
+    key = np.where(has, df[_KEY].to_numpy(), tk.fillna(df[_KEY]).to_numpy(dtype=np.int64))
+    return df.drop(columns="_kpitools_tkey").assign(**{_KEY: key.astype(np.int64)})
+
+
+def _plain(df: pd.DataFrame) -> pd.DataFrame:
+    """A shuffled partition back in input order, without the engine's columns."""
+    df = df.reset_index(drop=True).sort_values(_ROW, kind="stable")
+    return df.drop(columns=[c for c in (_ROW, _KEY, _PART) if c in df.columns]).reset_index(drop=True)
+
+
+def _sub_dataset(frames: dict, small: dict, settings: Settings, cutoff: pd.Timestamp) -> io.Dataset:
+    tables = {n: _plain(f) for n, f in frames.items()}
+    tables.update(small)
+    tables = {n: tables[n] for n in TABLES if n in tables}
+    ds = io.Dataset(tables=tables, settings=settings, quality=pd.DataFrame(columns=io.QUALITY_COLUMNS))
+    ds.cache["cutoff"] = cutoff  # the global cut-off, not this partition's latest timestamp
+    return ds
+
+
+def _run_partition(frames: dict, small: dict, settings: Settings, cutoff, jobs: list, first: bool) -> dict:
+    """Every job's aggregate on one partition, reduced to mergeable sufficient statistics.
+
+    KPIs of broadcast tables only run on the first partition (which holds those tables whole).
+    """
+    from kpitools.kpis import _core
+
+    ds = _sub_dataset(frames, small, settings, cutoff)
+    out = {}
+    for job, name, kwargs in jobs:
+        spec = _core.REGISTRY[name]
+        if not first and not any(t in KEYED_TABLES for t in spec.tables):
+            continue
+        try:
+            with _core.capture_aggregates():
+                spec.func(ds, **kwargs)
+            out[job] = ("uncaptured", "its result is not finished from one aggregate")
+        except _core.CapturedAggregate as c:
+            if c.arguments["spec"].name != name:
+                out[job] = ("uncaptured", f"its result is built from the KPI {c.arguments['spec'].name}")
+            else:
+                args = {k: v for k, v in c.arguments.items() if k != "spec"}
+                try:
+                    out[job] = ("ok", _Partial.of(c.agg, spec.stat), args)
+                except _NotMergeable as e:
+                    out[job] = ("uncaptured", str(e))
+        except _core.KPIUnavailable as e:
+            out[job] = ("unavailable", str(e).split(": ", 1)[-1])
+    return out
+
+
+@dataclass
+class _Partial:
+    """An :class:`~kpitools.kpis._core.Agg` as mergeable sufficient statistics."""
+
+    agg: Any  # the Agg with table (means: plus _m2), durations and values as value counts
+    stat: str
+    quantiles: tuple = ()  # QUANTILES columns to recompute from the values
+
+    @classmethod
+    def of(cls, agg, stat: str) -> _Partial:
+        from dataclasses import replace
+
+        keys = ["period", *agg.levels]
+        table = agg.table.copy()
+        quant = [c for c in table.columns if c in QUANTILES]
+        if quant and (stat != "mean" or agg.values is None):
+            raise _NotMergeable(f"its aggregate's {quant} are per-cell quantiles of values it does not keep")
+        table = table.drop(columns=quant)
+        median_like = [c for c in table.columns if "median" in c or c.startswith("p9")]
+        if median_like:
+            raise _NotMergeable(f"its aggregate's {median_like} are per-cell quantiles of values it does not keep")
+        if stat == "mean" and {"n", "mean", "sd"} <= set(table.columns):
+            n = table["n"].to_numpy(float)
+            table["_m2"] = np.where(n > 1, table["sd"].to_numpy(float) ** 2 * (n - 1), 0.0)
+            table = table.drop(columns="sd")
+        durations = agg.durations
+        if durations is not None:
+            durations = _counts(durations, [*keys, "duration", "observed"])
+        values = agg.values
+        if values is not None:
+            values = _counts(values, [*keys, "value"])
+        return cls(replace(agg, table=table, durations=durations, values=values), stat, tuple(quant))
+
+    def merge(self, other: _Partial) -> _Partial:
+        from dataclasses import replace
+
+        a, b = self.agg, other.agg
+        for f in fields(a):
+            if f.name in ("table", "periods", "levels", "durations", "values", "period_notes", "flags"):
+                continue
+            if _differs(getattr(a, f.name), getattr(b, f.name)):
+                raise _NotMergeable(f"its aggregate's {f.name} differs between partitions")
+        keys = ["period", *a.levels]
+        table = _merge_table(a.table, b.table, keys, self.stat)
+        levels = {c: sorted(set(a.levels.get(c, [])) | set(b.levels.get(c, []))) for c in a.levels}
+        periods = [p for p in (a.periods, b.periods) if len(p)]
+        if periods:
+            from kpitools.kpis._core import period_range
+
+            freq = periods[0].freq
+            lo = min(p.min() for p in periods)
+            hi = max(p.max() for p in periods)
+            span = pd.period_range(lo, hi, freq=freq) if freq else period_range(lo, hi, "M")
+        else:
+            span = a.periods
+        durations = _sum_counts(a.durations, b.durations, [*keys, "duration", "observed"])
+        values = _sum_counts(a.values, b.values, [*keys, "value"])
+        notes = {**a.period_notes, **b.period_notes}
+        flags = {**a.flags, **b.flags}
+        return _Partial(replace(a, table=table, levels=levels, periods=span, durations=durations,
+                                values=values, period_notes=notes, flags=flags), self.stat, self.quantiles)
+
+    def finished_agg(self):
+        """The merged Agg in the form ``finish`` takes (sd from the pooled squares, rows from counts)."""
+        from dataclasses import replace
+
+        agg = self.agg
+        table = agg.table.copy()
+        if "_m2" in table.columns:
+            n = table["n"].to_numpy(float)
+            sd = np.sqrt(np.where(n > 1, table["_m2"].to_numpy(float), np.nan) / np.where(n > 1, n - 1, np.nan))
+            table = table.drop(columns="_m2")
+            table["sd"] = sd
+        durations = _expand(agg.durations)
+        values = _expand(agg.values)
+        if self.quantiles:  # the mean KPIs' median and p90: pandas' linear quantile of the same values
+            keys = ["period", *agg.levels]
+            g = values.groupby(keys, observed=True, sort=True, dropna=False)["value"]
+            q = pd.DataFrame({c: g.quantile(QUANTILES[c]) for c in self.quantiles}).reset_index()
+            table = table.merge(q, on=keys, how="left")
+        return replace(agg, table=table, durations=durations, values=values)
+
+
+class _NotMergeable(Exception):
+    pass
+
+
+def _differs(x, y) -> bool:
+    """Whether two aggregate fields differ; NaN equals NaN (pickling between processes makes
+    distinct NaN objects, which a plain dict comparison would call different)."""
+    if isinstance(x, dict) and isinstance(y, dict):
+        return x.keys() != y.keys() or any(_differs(x[k], y[k]) for k in x)
+    if isinstance(x, list | tuple) and isinstance(y, list | tuple):
+        return len(x) != len(y) or any(_differs(a, b) for a, b in zip(x, y, strict=True))
+    if isinstance(x, float) and isinstance(y, float):
+        return not (x == y or (math.isnan(x) and math.isnan(y)))
+    try:
+        return bool(x != y)
+    except (TypeError, ValueError):
+        return repr(x) != repr(y)
+
+
+def _counts(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Distinct (cell, value[, observed]) rows with their count ``_w``."""
+    if len(rows) == 0:
+        return rows[keys].assign(_w=np.zeros(0, dtype=np.int64))
+    return rows.groupby(keys, observed=True, sort=False, dropna=False).size().rename("_w").reset_index()
+
+
+def _sum_counts(a: pd.DataFrame | None, b: pd.DataFrame | None, keys: list[str]) -> pd.DataFrame | None:
+    if a is None or b is None:
+        if a is not None or b is not None:
+            raise _NotMergeable("one partition keeps row values, another does not")
+        return None
+    both = pd.concat([x for x in (a, b) if len(x)] or [a], ignore_index=True)
+    if len(both) == 0:
+        return both
+    return both.groupby(keys, observed=True, sort=False, dropna=False)["_w"].sum().reset_index()
+
+
+def _expand(counts: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Rows again from value counts (sorted by cell and value), as the KPI built them."""
+    if counts is None:
+        return None
+    keys = [c for c in counts.columns if c != "_w"]
+    counts = counts.sort_values(keys, kind="stable")
+    rep = counts.index.repeat(counts["_w"].to_numpy(dtype=np.int64))
+    return counts.loc[rep, keys].reset_index(drop=True)
+
+
+def _merge_table(a: pd.DataFrame, b: pd.DataFrame, keys: list[str], stat: str) -> pd.DataFrame:
+    """Cell sums of two partitions; means pooled (n, mean, sum of squared deviations)."""
+    if len(a) == 0:
+        return b
+    if len(b) == 0:
+        return a
+    both = pd.concat([a, b], ignore_index=True)
+    other = [c for c in both.columns if c not in keys]
+    bad = [c for c in other if not pd.api.types.is_numeric_dtype(both[c]) and not pd.api.types.is_bool_dtype(both[c])]
+    if bad:
+        raise _NotMergeable(f"its aggregate holds non-numeric column(s) {bad}")
+    g = both.groupby(keys, observed=True, sort=True, dropna=False)
+    sums = [c for c in other if c not in ("mean", "_m2")]
+    out = g[sums].sum(min_count=1) if sums else g.size().to_frame("_size").drop(columns="_size")
+    if "mean" in both.columns and "_m2" in both.columns:
+        n = both["n"].to_numpy(float)
+        mu = both["mean"].to_numpy(float)
+        w = np.where(n > 0, mu * n, 0.0)
+        s1 = pd.Series(w).groupby([both[k] for k in keys], observed=True, sort=True, dropna=False).sum()
+        ntot = out["n"].to_numpy(float)
+        mean = s1.to_numpy() / np.where(ntot > 0, ntot, np.nan)
+        cell_mean = pd.Series(mean, index=out.index).reindex(pd.MultiIndex.from_frame(both[keys]) if len(keys) > 1
+                                                              else pd.Index(both[keys[0]])).to_numpy()
+        dev = np.where(n > 0, both["_m2"].to_numpy(float) + n * (mu - cell_mean) ** 2, 0.0)
+        m2 = pd.Series(dev).groupby([both[k] for k in keys], observed=True, sort=True, dropna=False).sum()
+        out["mean"] = mean
+        out["_m2"] = m2.to_numpy()
+    return out.reset_index()[list(a.columns)]
+
+
+def _tree_merge(parts: list, key: str):
+    """Pairwise merge of the partitions' partials of one KPI (a Dask tree reduction)."""
+    import dask
+
+    level = [dask.delayed(_pick, pure=True)(p, key) for p in parts]
+    while len(level) > 1:
+        level = [dask.delayed(_combine, pure=True)(level[i], level[i + 1]) if i + 1 < len(level) else level[i]
+                 for i in range(0, len(level), 2)]
+    return level[0]
+
+
+def _pick(results: dict, key: str) -> list:
+    return [results[key]] if key in results else []
+
+
+def _combine(a: list, b: list) -> list:
+    """Merge two lists of partition results: the ok partials into one, other outcomes kept."""
+    ok = [r for r in a + b if r[0] == "ok"]
+    rest = [r for r in a + b if r[0] != "ok"]
+    if len(ok) > 1:
+        try:
+            merged = ok[0][1]
+            for r in ok[1:]:
+                merged = merged.merge(r[1])
+            ok = [("ok", merged, ok[0][2])]
+        except _NotMergeable as e:
+            return rest + [("uncaptured", str(e))]
+    # keep one result per distinct non-ok outcome (they are small texts)
+    seen, kept = set(), []
+    for r in rest:
+        if r[:2] not in seen:
+            seen.add(r[:2])
+            kept.append(r)
+    return ok + kept
+
+
+def _outcome(spec, results: list, kwargs: dict) -> pd.DataFrame:
+    """The KPI's result from its merged partials, or KPIUnavailable with the reason."""
+    from kpitools.kpis import _core
+
+    ok = [r for r in results if r[0] == "ok"]
+    uncaptured = [r[1] for r in results if r[0] == "uncaptured"]
+    unavailable = [r[1] for r in results if r[0] == "unavailable"]
+    if uncaptured:
+        raise _core.KPIUnavailable(f"{spec.name}: not computed on the dask engine: {uncaptured[0]}")
+    real = [u for u in unavailable if _EMPTY not in u]
+    if not ok:
+        raise _core.KPIUnavailable(f"{spec.name}: {(real or unavailable or ['no partition has data'])[0]}")
+    if real:
+        raise _core.KPIUnavailable(f"{spec.name}: not computed on the dask engine: available on some "
+                                   f"partitions only (elsewhere: {real[0]})")
+    args = ok[0][2]
+    agg = ok[0][1].finished_agg()
+    return _core.finish(agg, spec=spec, ds=_FinishView(kwargs["_settings"]), **args)
+
+
+@dataclass
+class _FinishView:
+    """What ``finish`` reads of a dataset: its settings (targets, currency)."""
+
+    settings: Settings
+
+
+def _jobs(ds, specs, *, period, by, confidence, seed, options=None, tag="") -> list:
+    import inspect
+
+    jobs = []
+    for spec in specs:
+        kw = {"period": period, "by": by or None, "confidence": confidence}
+        if options is not None:
+            kw.update(options)
+        elif "seed" in inspect.signature(spec.func.__wrapped__).parameters:
+            kw["seed"] = seed
+        jobs.append((f"{spec.name}{tag}", spec.name, kw))
+    return jobs
+
+
+def _compute(ds: DaskDataset, jobs: list, npartitions: int | None = None) -> dict[str, list]:
+    """Run ``jobs`` on every partition of the shuffled dataset; the merged partials per KPI."""
+    import dask
+
+    keyed = ds.tables.get("tickets")
+    n = npartitions or ds.partitions or max(1, keyed.npartitions if keyed is not None else 1,
+                           *(ds.tables[t].npartitions for t in KEYED_TABLES if t in ds.tables))
+    if ("shuffled", n) not in ds.cache:  # once per dataset: the shuffle stays on the workers
+        shuffled = _keyed(ds, n)
+        flat = [(t, i) for t, parts in shuffled.items() for i in range(len(parts))]
+        kept = dask.persist(*[shuffled[t][i] for t, i in flat])
+        persisted: dict[str, list] = {t: [None] * len(parts) for t, parts in shuffled.items()}
+        for (t, i), d in zip(flat, kept, strict=True):
+            persisted[t][i] = d
+        small_names = [t for t in ds.tables if t not in KEYED_TABLES]
+        small = dict(zip(small_names, dask.compute(*[ds.tables[t] for t in small_names]), strict=True))
+        small = {t: _plain(df) for t, df in small.items()}
+        ds.cache[("shuffled", n)] = (persisted, small)
+    shuffled, small = ds.cache[("shuffled", n)]
+    small_d = dask.delayed(small, traverse=False)
+    per = [dask.delayed(_run_partition, pure=True)({t: parts[i] for t, parts in shuffled.items()}, small_d,
+                                                   ds.settings, ds.cutoff, jobs, i == 0) for i in range(n)]
+    merged = [_tree_merge(per, job) for job, *_ in jobs]
+    values = dask.compute(*merged)
+    return {job: v for (job, *_), v in zip(jobs, values, strict=True)}
+
+
+def unsupported(spec) -> str | None:
+    """Why the Dask engine does not compute ``spec`` (None when it does)."""
+    if spec.stat in UNSUPPORTED_STATS:
+        return UNSUPPORTED_STATS[spec.stat]
+    tables = (*spec.tables, *BODY_TABLES.get(spec.name, ()))
+    broadcast = [t for t in tables if t not in KEYED_TABLES]
+    if broadcast and any(t in KEYED_TABLES for t in tables):
+        return (f"it combines the customer-keyed table(s) with the broadcast table(s) {broadcast}, whose "
+                "totals would be counted once per partition")
+    return None
+
+
+def kpi_function(spec, ds: DaskDataset, **kwargs) -> pd.DataFrame:
+    """One KPI on a Dask dataset (the per-KPI functions dispatch here), as on the pandas engine."""
+    from kpitools.kpis import _core
+
+    why = unsupported(spec)
+    if why:
+        raise _core.KPIUnavailable(f"{spec.name}: not computed on the dask engine: {why}")
+    results = _compute(ds, [(spec.name, spec.name, kwargs)])[spec.name]
+    return _outcome(spec, results, {"_settings": ds.settings})
+
+
+def kpi_table(ds: DaskDataset, *, period: str = "M", by=None, confidence: float = 0.95, kpis=None,
+              seed=None) -> pd.DataFrame:
+    """:func:`kpitools.kpi_table` on a Dask dataset: one pass over the partitions for all KPIs.
+
+    Returns the same long table as the pandas engine; KPIs this engine cannot compute are in
+    ``result.attrs["skipped"]`` with the reason.
+    """
+    return kpi_tables(ds, [(period, by)], confidence=confidence, kpis=kpis, seed=seed)[0]
+
+
+def kpi_tables(ds: DaskDataset, cuts, *, confidence: float = 0.95, kpis=None, seed=None) -> list[pd.DataFrame]:
+    """:func:`kpi_table` for several ``(period, by)`` cuts in one pass over the partitions.
+
+    Each partition builds its facts once for all cuts (a report needs months by several segments).
+
+    Parameters
+    ----------
+    ds : DaskDataset
+    cuts : list of (period, by)
+    confidence, kpis, seed
+        As :func:`kpitools.kpi_table`.
+
+    Returns
+    -------
+    list of DataFrame
+        One :func:`kpitools.kpi_table` result per cut, in order.
+    """
+    from kpitools.kpis import _core
+
+    _core._check_confidence(confidence)
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0):
+        raise _core.KPIError(f"seed must be a non-negative integer or None, got {seed!r}")
+    everything = _core._select(kpis)
+    specs = [s for s in everything if not unsupported(s)]
+    cuts = [(_core._check_period(p), _core._check_by(b)) for p, b in cuts]
+    jobs = []
+    for i, (period, by_list) in enumerate(cuts):
+        jobs += _jobs(ds, specs, period=period, by=by_list, confidence=confidence, seed=seed, tag=f"|{i}")
+    results = _compute(ds, jobs)
+    order = {s.name: i for i, s in enumerate(everything)}
+    out = []
+    for i, (_, by_list) in enumerate(cuts):
+        skipped = [{"kpi": s.name, "reason": f"not computed on the dask engine: {unsupported(s)}"}
+                   for s in everything if unsupported(s)]
+        parts = []
+        for spec in specs:
+            try:
+                parts.append(_outcome(spec, results[f"{spec.name}|{i}"], {"_settings": ds.settings}))
+            except _core.KPIUnavailable as e:
+                skipped.append({"kpi": spec.name, "reason": str(e).split(": ", 1)[-1]})
+        skipped.sort(key=lambda r: order[r["kpi"]])
+        parts = [p for p in parts if len(p)]
+        if parts:
+            res = pd.concat(parts, ignore_index=True, sort=False)
+            base = ["kpi", "period", *by_list]
+            res = res[base + [c for c in res.columns if c not in base]]
+        else:
+            res = pd.DataFrame(columns=["kpi", "period", *by_list, *_core.BASE_COLUMNS[2:]])
+        res.attrs["skipped"] = pd.DataFrame(skipped, columns=["kpi", "reason"]).astype("str")
+        out.append(res)
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# partitioned Parquet
+# ----------------------------------------------------------------------------------------------
+#: Timestamp column that decides the month folder of each table's rows (``partition_by="month"``).
+MONTH_COLUMNS = {"tickets": "created_at", "ticket_events": "at", "contacts": "queued_at",
+                 "surveys": "submitted_at", "survey_sends": "sent_at"}
+
+
+def write_partitioned(src: str | Path, dest: str | Path, *, partition_by: str = "month") -> list[Path]:
+    """Write a dataset folder as partitioned Parquet: ``dest/<table>/month=YYYY-MM/part-0.parquet``.
+
+    Parameters
+    ----------
+    src : str or Path
+        A dataset folder (CSV or Parquet, one file per table), read as it stands (no validation:
+        the files keep their dirty rows for the loader to log).
+    dest : str or Path
+        Output folder; ``dataset.yml`` and ``truth.json`` are copied.
+    partition_by : {"month"}
+        The large tables (:data:`MONTH_COLUMNS`) get one folder per month of their own timestamp
+        (UTC; a row without a readable timestamp goes with the row before it), so a ticket and its later
+        events land in different partitions; other tables are written as one file in a folder.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    import shutil
+
+    if partition_by != "month":
+        raise ValueError(f"partition_by must be 'month', got {partition_by!r}")
+    src, dest = Path(src), Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    settings = Settings.from_yaml(src / "dataset.yml") if (src / "dataset.yml").exists() else Settings()
+    written = []
+    for extra in ("dataset.yml", "truth.json"):
+        if (src / extra).exists():
+            shutil.copy(src / extra, dest / extra)
+    for name in TABLES:
+        f = io._find_file(src, name)
+        if f is None:
+            continue
+        df = io._read_file(f, settings, name)
+        col = settings.mapping(name).get(MONTH_COLUMNS.get(name, ""), MONTH_COLUMNS.get(name))
+        if col is not None and col in df.columns:
+            ts = df[col] if isinstance(df[col].dtype, pd.DatetimeTZDtype) else \
+                pd.to_datetime(df[col], utc=True, errors="coerce", format="ISO8601")
+            # a row without a readable timestamp stays with the row before it (the loader logs it there)
+            month = ts.dt.strftime("%Y-%m").ffill().bfill().fillna("all").to_numpy()
+        else:
+            month = np.full(len(df), "all", dtype=object)
+        for m in sorted(set(month)):
+            part = dest / name / f"month={m}"
+            part.mkdir(parents=True, exist_ok=True)
+            out = part / "part-0.parquet"
+            df.loc[month == m].reset_index(drop=True).to_parquet(out, index=False)
+            written.append(out)
+    return written
