@@ -6,7 +6,7 @@ Not a test. Run with ``.venv/bin/python benchmarks/bench_staffing.py [--repeat 5
 * ``erlang_a``: :func:`kpitools.stats.staffing.erlang_a` (waiting-time absorption by
   uniformisation for short queues) against the former path kept as ``_erlang_a_sparse`` (same
   chain, absorption by ``scipy.sparse.linalg.expm_multiply``),
-  per call, on the statistics.md example (100 calls / 30 min, AHT 180 s, N = 14, patience 3 and
+  per call, on the docs/methods.md#erlang-a example (100 calls / 30 min, AHT 180 s, N = 14, patience 3 and
   10 min) and on 400 random intervals like a month of the report's ``staffing_intervals``;
   the largest relative difference between the two paths is recorded.
 * ``required_n``: ``_required_n`` (one recursion pass) vs ``_required_n_reference`` (Erlang B

@@ -1717,7 +1717,7 @@ def _erlang_c(N: np.ndarray, A: np.ndarray) -> np.ndarray:
     """P(wait) of Erlang C, vectorised; 1 where N <= A.
 
     Erlang B by the recursion 1/B_k = 1 + (k/A)/B_(k-1) (B_0 = 1), then
-    C = N B / (N - A (1 - B)) (Cooper 1981; reference values in statistics.md).
+    C = N B / (N - A (1 - B)) (Cooper 1981; reference values in docs/methods.md#erlang-c).
     """
     N = np.asarray(N, dtype=np.int64)
     A = np.asarray(A, dtype=float)

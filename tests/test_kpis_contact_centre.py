@@ -193,7 +193,7 @@ def test_asa_mean_median_p90_and_t_interval(ds):
 
 
 def test_asa_default_interval_is_seeded_bootstrap(ds):
-    # statistics.md: means of fully observed durations get a seeded bootstrap percentile interval
+    # docs/methods.md#bootstrap: means of fully observed durations get a seeded bootstrap percentile interval
     res = asa(ds)
     oct_ = row(res, "2026-10")
     waits = [10.0, 30.0, 20.0, 5.0]  # c1, c3, c5, c7 (answered)
@@ -528,7 +528,7 @@ def test_sample_abandon_rate_and_service_level_agree_with_plain_python(sample_ds
 def _roster_contacts() -> pd.DataFrame:
     """Phone contacts on Mon 2026-10-05 (CEST, UTC+2) around a small 30-minute roster.
 
-    Interval A, 08:00-08:30 UTC (10:00 local), 14 agents: the statistics.md Erlang C example,
+    Interval A, 08:00-08:30 UTC (10:00 local), 14 agents: the docs/methods.md#erlang-c Erlang C example,
     100 calls with handle 180 s (98 answered: 88 after 0 s, 10 after 100 s; 2 abandoned after
     120 s and 80 s). Interval B, 08:30-09:00 UTC, 13 agents, no call. Interval C, 11:00-11:30 UTC
     (13:00 local), 1 agent: answered after 30 s and 50 s (talk 300 s each), abandoned after 520 s.
@@ -587,7 +587,7 @@ def test_caller_patience_mle_by_hand(ds, roster_ds):
     assert (p["ci_low"], p["ci_high"]) == pytest.approx((34 * np.exp(-1.959964 / np.sqrt(2)),
                                                          34 * np.exp(1.959964 / np.sqrt(2))))
     # roster fixture, phone: waits 10 x 100 + 120 + 80 + 30 + 50 + 520 (+ 88 x 0 + 0) = 1800 s,
-    # 3 abandons -> 600 s (the statistics.md Erlang A example's 10 minutes)
+    # 3 abandons -> 600 s (the docs/methods.md#erlang-a Erlang A example's 10 minutes)
     r = caller_patience(roster_ds, channel="phone").iloc[0]
     assert (r["contacts"], r["abandons"], r["exposure_s"], r["patience_s"]) == (104, 3, 1800.0, 600.0)
     # chat of ds in October: c5 answered 20 s, c6 abandoned 12 s, c7 answered 5 s -> 37 / 1
@@ -608,14 +608,14 @@ def test_staffing_intervals_roster_against_erlang_c_and_a(roster_ds):
     assert iv.attrs["calls_outside_roster"] == 1  # the 14:00 UTC call
     assert (iv["patience_s"] == 600.0).all()
     a, b, c = (iv.iloc[i] for i in range(3))
-    # A: 100 calls, AHT 180 s, A = 10 Erlangs, N = 14 -> statistics.md: SL 0.8884, and N = 13
+    # A: 100 calls, AHT 180 s, A = 10 Erlangs, N = 14 -> docs/methods.md#erlang-c: SL 0.8884, and N = 13
     # gives 0.7956 < 0.8, so 14 are required (gap 0)
     assert (a["calls"], a["answered"], a["abandoned"], a["aht_s"]) == (100, 98, 2, 180.0)
     assert a["traffic"] == pytest.approx(10.0)
     assert a["agents_required"] == 14 == required_agents(100, 1800, 180, 20)
     assert a["sl_modelled"] == pytest.approx(0.8884, abs=5e-5)
     assert a["gap"] == 0 and not a["understaffed"]
-    # Erlang A with 10 min patience at N = 14: statistics.md P(abandon) 0.0088
+    # Erlang A with 10 min patience at N = 14: docs/methods.md#erlang-a P(abandon) 0.0088
     ea = erlang_a(100, 1800, 180, 14, 20, 600)
     assert a["abandon_modelled"] == pytest.approx(0.0088, abs=5e-5)
     assert a["sl_modelled_a"] == pytest.approx(ea["service_level"])
@@ -654,7 +654,7 @@ def test_staffing_by_hour_roster(roster_ds):
     assert h10["traffic"] == pytest.approx(50 * 180 / 1800)
     assert h10["agents_required"] == required_agents(50, 1800, 180, 20)
     assert h10["gap"] == pytest.approx(13.5 - h10["agents_required"])
-    # modelled: only A has calls -> its Erlang C (statistics.md 0.8884) and Erlang A values
+    # modelled: only A has calls -> its Erlang C (docs/methods.md#erlang-c 0.8884) and Erlang A values
     assert h10["sl_modelled"] == pytest.approx(0.8884, abs=5e-5)
     assert h10["sl_modelled_a"] == pytest.approx(erlang_a(100, 1800, 180, 14, 20, 600)["service_level"])
     assert h10["abandon_modelled"] == pytest.approx(0.0088, abs=5e-5)
@@ -789,7 +789,7 @@ def test_roster_placement_counts_add_up(frame, agents, first_slot):
 
 
 def test_fcr_contacts_by_hand():
-    # metrics.md FCR "resolved ... in one call/chat AND no repeat contact by the same customer
+    # docs/methods.md#quality-and-outcome FCR "resolved ... in one call/chat AND no repeat contact by the same customer
     # within 7 days" / all issues received. resolved dispositions: c1, c3, c7, c8 yes; c5 no.
     # c1 (K1) is followed by c2 10 min later, c3 (K2) by c5 25 h later: not first-contact
     # resolutions. c7 (K1, next contact none) and c8 (K3, none) are.

@@ -137,7 +137,7 @@ def test_nps(ds):
     assert _col(r) == pytest.approx({"2026-10": 0.0, "2026-11": 200 / 3})
     assert [int(x) for x in r[["detractors", "passives", "promoters"]].iloc[0]] == [2, 1, 2]
     assert (r["unit"] == "points").all() and (r["method"] == "adjusted_wald").all()
-    # adjusted Wald by hand (statistics.md): add 0.75 d, 1.5 s, 0.75 p -> 2.75, 2.5, 2.75, n 8;
+    # adjusted Wald by hand (docs/methods.md#adjusted-wald-nps): add 0.75 d, 1.5 s, 0.75 p -> 2.75, 2.5, 2.75, n 8;
     # NPS_adj 0; V = (2.75 + 2.75)/8 - 0 = 0.6875; SE = sqrt(V / 8); +- z SE in points
     z = scipy.stats.norm.ppf(0.975)
     half = 100 * z * math.sqrt(0.6875 / 8)

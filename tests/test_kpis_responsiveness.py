@@ -1,6 +1,6 @@
 """Responsiveness KPIs against the hand-made fixture (tests/kpi_fixtures.py) and data/sample.
 
-Kaplan-Meier medians below follow the usual convention (lifelines, statistics.md): the smallest
+Kaplan-Meier medians below follow the usual convention (lifelines, docs/methods.md#censored-durations): the smallest
 time t with S(t) <= 0.5. Working is written as the sorted durations, "+" marking censored ones.
 """
 
@@ -342,7 +342,7 @@ def test_sample_censored_frt_median_against_statsmodels(sample_ds):
 
 
 def test_message_after_final_resolution_is_not_a_wait():
-    # metrics.md "reply time": only customer messages *waiting* for an answer count. A closing
+    # docs/methods.md#responsiveness "reply time": only customer messages *waiting* for an answer count. A closing
     # "thanks" on T1 at Oct 26 11:00 UTC, after its final resolution (10:00) and without a status
     # change, leaves nothing to answer: no wait for it (before the fix it was a wait censored at
     # the cut-off, 8 d 1 h long).

@@ -182,7 +182,7 @@ def test_business_clock_matches_kpitools_calendar():
 
 
 def test_erlang_c_matches_statistics_reference():
-    # statistics.md: 100 calls per 30 min, AHT 180 s (A = 10): N = 13 -> P_wait 0.2853,
+    # docs/methods.md#erlang-c: 100 calls per 30 min, AHT 180 s (A = 10): N = 13 -> P_wait 0.2853,
     # N = 14 -> P_wait 0.1741; SL(20 s) 0.7956 at 13, 0.8884 at 14, so 80/20 needs 14 agents
     p = _erlang_c(np.array([13, 14]), np.array([10.0, 10.0]))
     np.testing.assert_allclose(p, [0.2853, 0.1741], atol=5e-5)
@@ -224,7 +224,7 @@ def _excess(daily: pd.Series, start: pd.Timestamp, days: int) -> tuple[float, fl
 
 def test_launch_effects_are_as_recorded_in_truth(daily, truth):
     # reference: truth.json; observed daily totals over 14 days from the launch against a
-    # weekday-matched median of the 28 days before (an event-study baseline, statistics.md)
+    # weekday-matched median of the 28 days before (an event-study baseline, docs/methods.md#event-study)
     assert 10 <= len(truth["launches"]) <= 14
     effects = [la for la in truth["launches"] if la["effect"]]
     quiet = [la for la in truth["launches"] if not la["effect"]]
@@ -250,7 +250,7 @@ def test_incidents_are_visible_spikes(daily, truth):
 
 def test_abandonment_rises_when_understaffed(sample):
     # reference: the staffing plan in staffing.csv.gz (staffed < Erlang-required agents) joined
-    # to the contacts by 30-minute interval; abandonment = abandoned / queued (metrics.md)
+    # to the contacts by 30-minute interval; abandonment = abandoned / queued (docs/methods.md#contact-centre)
     c = _read(sample, "contacts")
     st = _read(sample, "staffing")
     q = _ts(c["queued_at"])
@@ -348,7 +348,7 @@ def test_surveys_response_rates_and_scales(sample):
 
 def test_business_tables_are_coherent(sample):
     # reference: set differences of customers between consecutive months (churn and new
-    # customers), utilisation = handle / staffed (metrics.md), the brief's 2,000-4,000 customers
+    # customers), utilisation = handle / staffed (docs/methods.md#contact-centre), the brief's 2,000-4,000 customers
     subs = _read(sample, "subscriptions")
     per_month = subs.groupby("month")["customer_id"].nunique()
     assert len(per_month) == 19 and 2000 <= per_month.min() and per_month.max() <= 4000
@@ -418,7 +418,7 @@ def test_escalations_complaints_and_repeat_contacts(sample):
     assert (tk.loc[esc, "team"] == "tier2").all()  # escalated tickets end with tier 2
     assert 0.01 < (tk["is_complaint"] == "True").mean() < 0.08
     # repeat contacts: a ticket by the same customer within 7 days after that customer's
-    # previous ticket (metrics.md "customer callbacks"), computed with a plain groupby diff
+    # previous ticket (docs/methods.md#quality-and-outcome, repeat contacts), computed with a plain groupby diff
     known = tk.dropna(subset=["customer_id"]).assign(t=lambda x: _ts(x["created_at"]))
     known = known.sort_values(["customer_id", "t"])
     gap = known.groupby("customer_id")["t"].diff()
