@@ -63,8 +63,8 @@ def sla_items(ds, target: str, *, clock: str | None = None) -> pd.DataFrame:
         w = reply_waits(ds)
         later = ~w["first"].to_numpy()
         pos = facts.of(ds).reply_wait_pos[later]
-        items = pd.DataFrame({"ticket_id": w["ticket_id"].to_numpy()[later], "start": w["start"].to_numpy()[later],
-                              "end": w["end"].to_numpy()[later]})
+        items = pd.DataFrame({"ticket_id": w["ticket_id"].to_numpy()[later], "start": w["start"].array[later],
+                              "end": w["end"].array[later]})  # .array: no Timestamp objects
         items["priority"] = pd.Series(prio.to_numpy()[np.maximum(pos, 0)]).where(pos >= 0).astype("str")
     else:  # pragma: no cover - guarded by the KPI functions
         raise ValueError(f"target must be first_response, next_reply or resolution, got {target!r}")
