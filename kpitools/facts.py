@@ -424,8 +424,7 @@ class Facts:
         first_row = np.flatnonzero(~self.table("tickets")["ticket_id"].duplicated().to_numpy())
         wcode = code[starts]
         pos = np.where(wcode >= 0, first_row[np.maximum(wcode, 0)], -1)
-        resolved = self.ticket["resolved"].to_numpy()[np.maximum(pos, 0)]
-        resolved = pd.Series(resolved).where(pos >= 0)
+        resolved = pd.Series(self.ticket["resolved"].array.take(np.maximum(pos, 0))).where(pos >= 0)  # no Timestamps
         cutoff = self._ds.cutoff
         # solved at the cut-off: an unanswered message is not waiting (docs/methods.md: only
         # customer messages waiting for an answer count)
