@@ -561,7 +561,7 @@ def _borrow(ds, ticket_id: pd.Series, col: str) -> pd.Series:
     """Ticket segment ``col`` (text, :data:`MISSING` for empty) for each id in ``ticket_id``."""
     f = facts.of(ds)
     code = f.ticket_index.get_indexer(ticket_id)
-    first_row = np.flatnonzero(~f.table("tickets")["ticket_id"].duplicated().to_numpy())
+    first_row = f.ticket_first_row
     vals = f.segment("tickets", col).to_numpy()[first_row[np.maximum(code, 0)]] if len(first_row) else \
         np.full(len(code), MISSING, dtype=object)
     return pd.Series(np.where(code >= 0, vals, MISSING), index=ticket_id.index, dtype="str")

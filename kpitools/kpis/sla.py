@@ -102,7 +102,7 @@ def _sla(ds, spec, target, *, period, by, basis, clock, confidence, method, per_
     # the items' ticket rows, once: periods and segments come from the ticket facts
     f = facts.of(ds)
     code = f.ticket_index.get_indexer(items["ticket_id"])
-    first_row = np.flatnonzero(~f.table("tickets")["ticket_id"].duplicated().to_numpy())
+    first_row = f.ticket_first_row
     pos = np.where(code >= 0, first_row[np.maximum(code, 0)], -1)
     created = f.ts("tickets", "created_at").take(np.maximum(pos, 0)).reset_index(drop=True).where(pos >= 0)
     has = items["status"].notna()
