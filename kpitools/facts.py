@@ -232,11 +232,16 @@ class Facts:
         """Per ticket row: its position in :attr:`ticket_index` (equal ids share one code)."""
         return self._get("ticket_code", lambda: self.ticket_index.get_indexer(self.table("tickets")["ticket_id"]))
 
+    @property
+    def ticket_first_row(self) -> np.ndarray:
+        """Row of ``tickets`` where each id of :attr:`ticket_index` first occurs (code -> row)."""
+        return self._get("ticket_first_row",
+                         lambda: np.flatnonzero(~self.table("tickets")["ticket_id"].duplicated().to_numpy()))
+
     def ticket_pos(self, table: str) -> np.ndarray:
         """Per row of ``table``: the row of its ticket (first row with that id), -1 if unknown."""
         def build():
-            tid = self.table("tickets")["ticket_id"]
-            first_row = np.flatnonzero(~tid.duplicated().to_numpy())
+            first_row = self.ticket_first_row
             code = self.ticket_index.get_indexer(self.table(table)["ticket_id"])
             return np.where(code >= 0, first_row[np.maximum(code, 0)], -1)
         return self._get(("ticket_pos", table), build)
@@ -421,11 +426,10 @@ class Facts:
         next_agent = agent_at.groupby(code).bfill()
         w = pd.DataFrame({"ticket_id": pub.loc[starts, "ticket_id"], "start": pub.loc[starts, "at"],
                           "end": next_agent[starts]}).reset_index(drop=True)
-        first_row = np.flatnonzero(~self.table("tickets")["ticket_id"].duplicated().to_numpy())
+        first_row = self.ticket_first_row
         wcode = code[starts]
         pos = np.where(wcode >= 0, first_row[np.maximum(wcode, 0)], -1)
-        resolved = self.ticket["resolved"].to_numpy()[np.maximum(pos, 0)]
-        resolved = pd.Series(resolved).where(pos >= 0)
+        resolved = pd.Series(self.ticket["resolved"].array.take(np.maximum(pos, 0))).where(pos >= 0)  # no Timestamps
         cutoff = self._ds.cutoff
         # solved at the cut-off: an unanswered message is not waiting (docs/methods.md: only
         # customer messages waiting for an answer count)

@@ -295,6 +295,21 @@ def test_km_summary_two_keys_and_padding_chunks(monkeypatch):
                                   check_exact=True)
 
 
+def test_km_summary_codes_equals_km_summary_by_group():
+    # reference: km_summary grouped by the category (itself equal to the per-group loop above);
+    # rows with code -1 belong to no group and do not change the others
+    df = _many_groups(4)
+    codes = df["team"].cat.codes.to_numpy().astype(np.int64)
+    codes[::50] = -1
+    kept = df[codes >= 0]
+    ref = km_summary(kept, duration="hours", observed="done", by="team", horizon=12.0)
+    out = survival.km_summary_codes(df["hours"].to_numpy(), df["done"].to_numpy(), codes,
+                                    n_groups=len(df["team"].cat.categories), horizon=12.0)
+    pd.testing.assert_frame_equal(out, ref.drop(columns="team"), check_exact=True)
+    with pytest.raises(StatsInputError, match="codes must be integers"):
+        survival.km_summary_codes([1.0], [True], [3], n_groups=2)
+
+
 # --------------------------------------------------------------------------- km_summary horizon
 def test_km_summary_restricted_mean_by_hand():
     # Group a: 2, 3+, 5, 7 with horizon 6. KM: S = 3/4 from 2; 3 censored (2 left at risk);

@@ -592,7 +592,7 @@ def _borrow(ds, ticket_id: pd.Series, col: str) -> pd.Series:
     """Ticket segment ``col`` (text, :data:`MISSING` for empty) for each id in ``ticket_id``."""
     f = facts.of(ds)
     code = f.ticket_index.get_indexer(ticket_id)
-    first_row = np.flatnonzero(~f.table("tickets")["ticket_id"].duplicated().to_numpy())
+    first_row = f.ticket_first_row
     vals = f.segment("tickets", col).to_numpy()[first_row[np.maximum(code, 0)]] if len(first_row) else \
         np.full(len(code), MISSING, dtype=object)
     return pd.Series(np.where(code >= 0, vals, MISSING), index=ticket_id.index, dtype="str")
@@ -1295,7 +1295,9 @@ def _present(est: Estimate, c: Cells, *, spec: KPISpec, ds, by, basis, clock) ->
         ok = v >= target if spec.higher_is_better else v <= target
         met = pd.array(np.where(np.isnan(v), None, ok), dtype="boolean")
 
-    res = pd.DataFrame({"kpi": pd.Series(spec.name, index=df.index, dtype="str"), "period": df["period"]})
+    # columns gathered in a dict and framed once (inserting ~25 columns one by one into a str
+    # column index costs more than the whole estimate)
+    res = {"kpi": pd.Series(spec.name, index=df.index, dtype="str"), "period": df["period"]}
     for col in by:
         res[col] = df[col].astype("str")
     res["value"] = value.astype("float64")
@@ -1335,13 +1337,13 @@ def _present(est: Estimate, c: Cells, *, spec: KPISpec, ds, by, basis, clock) ->
     for col in STAT_EXTRAS.get(stat, ()):
         res[col] = pd.Series(extras[col], index=df.index).astype("float64")
     for col in agg.extras:
-        if col not in res.columns:
+        if col not in res:
             res[col] = pd.Series(extras[col], index=df.index)
     for col, fn in agg.flags.items():
         res[col] = pd.array(np.where(np.isnan(v), None, fn(v)), dtype="boolean")
     for col, const in agg.constants.items():
         res[col] = const
-    return res.reset_index(drop=True)
+    return pd.DataFrame(res, index=df.index).reset_index(drop=True)
 
 
 def _bootstrap_cells(agg: Agg, grid: pd.DataFrame, keys: list[str], confidence: float, *,
@@ -1368,15 +1370,9 @@ def _bootstrap_cells(agg: Agg, grid: pd.DataFrame, keys: list[str], confidence: 
     v = agg.values
     if v is None or len(v) == 0 or len(grid) == 0:
         return lo, hi
-    v = v.copy()
-    v["period"] = pd.PeriodIndex(v["period"]).asfreq(grid["period"].dtype.freq)
-    for c in keys[1:]:
-        v[c] = v[c].astype("str")
-    pos = pd.Series(np.arange(len(grid)), index=_cell_key(grid, keys).to_numpy())
-    code = _cell_key(v, keys).map(pos)
-    inside = code.notna().to_numpy()
-    g, x, k = value_counts(v["value"].to_numpy(float)[inside], code.to_numpy()[inside].astype(np.int64),
-                           resolution=DURATION_RESOLUTION_S)
+    code = _cell_codes(v, grid, keys)
+    inside = code >= 0
+    g, x, k = value_counts(v["value"].to_numpy(float)[inside], code[inside], resolution=DURATION_RESOLUTION_S)
     a, b, _ = bootstrap_mean_counts(x, k, g, n_groups=len(grid), confidence=confidence, n_boot=int(n_boot),
                                     seed=seed)
     return pd.Series(a, index=grid.index), pd.Series(b, index=grid.index)
@@ -1394,33 +1390,42 @@ def _durations(agg: Agg, grid: pd.DataFrame, keys: list[str], confidence: float)
     d = agg.durations
     if d is None or len(d) == 0 or len(grid) == 0:
         return out
-    from kpitools.stats.survival import km_summary
+    from kpitools.stats.survival import km_summary_codes
 
-    d = d.copy()
-    d["period"] = pd.PeriodIndex(d["period"]).asfreq(grid["period"].dtype.freq)
-    for c in keys[1:]:
-        d[c] = d[c].astype("str")
-    # km_summary groups by columns; the period column travels as its string form
-    d["__cell"] = _cell_key(d, keys)
-    summ = km_summary(d, duration="duration", observed="observed", by="__cell", q=(0.5, 0.9), confidence=confidence,
-                      horizon=agg.horizon)
-    summ = summ.set_index("__cell")
-    cell = _cell_key(grid, keys)
+    summ = km_summary_codes(d["duration"].to_numpy(dtype=float, na_value=np.nan), d["observed"].to_numpy(),
+                            _cell_codes(d, grid, keys), n_groups=len(grid), q=(0.5, 0.9),
+                            confidence=confidence, horizon=agg.horizon)
     for c in cols:
         if c in summ.columns:
-            out[c] = cell.map(summ[c]).astype("float64").to_numpy()
-    out["n"] = out["n"].fillna(0.0)
-    out["events"] = out["events"].fillna(0.0)
-    out["censored"] = out["censored"].fillna(0.0)
+            out[c] = summ[c].to_numpy(dtype="float64")
     return out
 
 
-def _cell_key(df: pd.DataFrame, keys: list[str]) -> pd.Series:
-    parts = [df[k].astype("str") for k in keys]
-    s = parts[0]
-    for p in parts[1:]:
-        s = s + "\x1f" + p
-    return s
+def _cell_codes(frame: pd.DataFrame, grid: pd.DataFrame, keys: list[str]) -> np.ndarray:
+    """Row position in ``grid`` of each row's cell (-1 where the grid has no such cell).
+
+    A row belongs to the grid cell whose ``keys`` read the same as text (the period compared at
+    the grid's frequency). Each key column is factorised once, its distinct values matched to the
+    grid's distinct values (text on the distinct values only), and the per-key codes combined in
+    mixed radix; no per-row strings.
+    """
+    combined = np.zeros(len(frame), dtype=np.int64)
+    gcombined = np.zeros(len(grid), dtype=np.int64)
+    ok = np.ones(len(frame), dtype=bool)
+    for k in keys:
+        col = frame[k]
+        if k == "period":
+            col = pd.Series(pd.PeriodIndex(col).asfreq(grid["period"].dtype.freq), index=frame.index)
+        fcodes, funiq = pd.factorize(col)
+        gcodes, guniq = pd.factorize(grid[k])
+        lut = pd.Index(pd.Index(guniq).astype("str")).get_indexer(pd.Index(funiq).astype("str"))
+        fc = np.where(fcodes >= 0, lut[np.maximum(fcodes, 0)] if len(lut) else -1, -1)
+        ok &= fc >= 0
+        radix = max(len(guniq), 1)
+        combined = combined * radix + np.maximum(fc, 0)
+        gcombined = gcombined * radix + np.maximum(gcodes, 0)
+    pos = pd.Index(gcombined).get_indexer(combined)
+    return np.where(ok, pos, -1).astype(np.int64)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -63,8 +63,8 @@ def sla_items(ds, target: str, *, clock: str | None = None) -> pd.DataFrame:
         w = reply_waits(ds)
         later = ~w["first"].to_numpy()
         pos = facts.of(ds).reply_wait_pos[later]
-        items = pd.DataFrame({"ticket_id": w["ticket_id"].to_numpy()[later], "start": w["start"].to_numpy()[later],
-                              "end": w["end"].to_numpy()[later]})
+        items = pd.DataFrame({"ticket_id": w["ticket_id"].to_numpy()[later], "start": w["start"].array[later],
+                              "end": w["end"].array[later]})  # .array: no Timestamp objects
         items["priority"] = pd.Series(prio.to_numpy()[np.maximum(pos, 0)]).where(pos >= 0).astype("str")
     else:  # pragma: no cover - guarded by the KPI functions
         raise ValueError(f"target must be first_response, next_reply or resolution, got {target!r}")
@@ -102,7 +102,7 @@ def _sla(ds, spec, target, *, period, by, basis, clock, confidence, method, per_
     # the items' ticket rows, once: periods and segments come from the ticket facts
     f = facts.of(ds)
     code = f.ticket_index.get_indexer(items["ticket_id"])
-    first_row = np.flatnonzero(~f.table("tickets")["ticket_id"].duplicated().to_numpy())
+    first_row = f.ticket_first_row
     pos = np.where(code >= 0, first_row[np.maximum(code, 0)], -1)
     created = f.ts("tickets", "created_at").take(np.maximum(pos, 0)).reset_index(drop=True).where(pos >= 0)
     has = items["status"].notna()

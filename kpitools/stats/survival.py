@@ -27,7 +27,7 @@ from kpitools.stats._common import (
     z_value,
 )
 
-__all__ = ["kaplan_meier", "km_quantiles", "restricted_mean", "logrank", "km_summary"]
+__all__ = ["kaplan_meier", "km_quantiles", "restricted_mean", "logrank", "km_summary", "km_summary_codes"]
 
 _CURVE_COLUMNS = ["time", "at_risk", "events", "censored", "survival", "ci_low", "ci_high"]
 _QUANTILE_COLUMNS = ["q", "value", "ci_low", "ci_high", "n", "events", "censored"]
@@ -621,19 +621,8 @@ def km_summary(
             idx = positions.get(key)
             if idx is not None:
                 codes[idx] = gi
-    t_all, o_all, keep = _durations_keep(data[duration].to_numpy(dtype=float, na_value=np.nan),
-                                         data[observed].to_numpy())
-    g = codes[keep]
-    inside = g >= 0
-    if horizon is not None:
-        try:
-            horizon = float(horizon)
-        except (TypeError, ValueError):
-            raise StatsInputError(f"horizon must be a positive number or None, got {horizon!r}") from None
-        if not horizon > 0 or np.isinf(horizon):
-            raise StatsInputError(f"horizon must be a positive finite number or None, got {horizon!r}")
-    table = _grouped_quantiles(t_all[inside], o_all[inside], g[inside], len(keys_list), qs, confidence,
-                               horizon)
+    table = _coded_table(data[duration].to_numpy(dtype=float, na_value=np.nan), data[observed].to_numpy(),
+                         codes, len(keys_list), qs, confidence, horizon)
     cols: dict[str, object] = {}
     if by_cols:
         key_frame = pd.DataFrame([dict(zip(by_cols, k if isinstance(k, tuple) else (k,), strict=True))
@@ -643,6 +632,59 @@ def km_summary(
     cols.update(table)
     cols["confidence"] = np.full(len(keys_list), confidence)
     return pd.DataFrame(cols, index=pd.RangeIndex(len(keys_list)))
+
+
+def _coded_table(durations, observed, codes, n_groups, qs, confidence, horizon) -> dict[str, np.ndarray]:
+    """The km_summary columns for integer group codes (rows with code -1 or NaN duration left out)."""
+    t_all, o_all, keep = _durations_keep(durations, observed)
+    g = codes[keep]
+    inside = g >= 0
+    if horizon is not None:
+        try:
+            horizon = float(horizon)
+        except (TypeError, ValueError):
+            raise StatsInputError(f"horizon must be a positive number or None, got {horizon!r}") from None
+        if not horizon > 0 or np.isinf(horizon):
+            raise StatsInputError(f"horizon must be a positive finite number or None, got {horizon!r}")
+    return _grouped_quantiles(t_all[inside], o_all[inside], g[inside], n_groups, qs, confidence, horizon)
+
+
+def km_summary_codes(durations, observed, codes, *, n_groups, q=(0.5, 0.9), confidence=0.95, horizon=None):
+    """:func:`km_summary` for groups given as integer codes, one row per code ``0 .. n_groups - 1``.
+
+    Parameters
+    ----------
+    durations : array-like of float
+        Durations (censored ones up to the cut-off); NaN rows are left out.
+    observed : array-like of bool
+        True where the end event happened.
+    codes : array-like of int
+        Group code of each row, ``-1 <= code < n_groups``; rows with -1 belong to no group.
+    n_groups : int
+        Number of groups; groups without rows get n = 0 and NaN values.
+    q, confidence, horizon
+        As :func:`km_summary`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :func:`km_summary` without the ``by`` columns, row ``k`` for code ``k``.
+
+    Notes
+    -----
+    Equal to :func:`km_summary` grouped by the codes (the same vectorised computation, without
+    grouping a DataFrame): used by the KPI layer, which already holds each row's cell position.
+    """
+    confidence = check_confidence(confidence)
+    qs = _check_qs(q)
+    cv = np.asarray(codes)
+    if cv.size and (cv.dtype.kind not in "iu" or cv.min() < -1 or cv.max() >= n_groups):
+        raise StatsInputError(f"codes must be integers in [-1, {n_groups}), got {cv.dtype} "
+                              f"{cv.min() if cv.size else ''}..{cv.max() if cv.size else ''}")
+    table = _coded_table(durations, observed, cv.astype(np.int64), int(n_groups), qs, confidence, horizon)
+    cols: dict[str, object] = dict(table)
+    cols["confidence"] = np.full(int(n_groups), confidence)
+    return pd.DataFrame(cols, index=pd.RangeIndex(int(n_groups)))
 
 
 def _km_summary_loop(data, *, duration, observed, by=None, q=(0.5, 0.9), confidence=0.95):
