@@ -371,6 +371,13 @@ def register(
     return decorate
 
 
+#: Section of docs/methods.md that records the definitions of each KPI group.
+GROUP_ANCHORS = {"volume": "volume-and-flow", "responsiveness": "responsiveness",
+                 "quality": "quality-and-outcome", "sla": "sla-compliance",
+                 "contact centre": "contact-centre", "cost": "cost-and-team", "team": "cost-and-team",
+                 "business": "business-value"}
+
+
 def _document(spec: KPISpec, doc: str | None, takes_clock: bool) -> str:
     """The KPI's docstring: its own text plus the numpydoc sections it does not write itself."""
     import textwrap
@@ -414,7 +421,7 @@ def _document(spec: KPISpec, doc: str | None, takes_clock: bool) -> str:
         parts.append("\n".join(r))
     if "Notes\n" not in doc:
         parts.append("\n".join(["Notes", "-----", textwrap.fill(spec.definition, 92),
-                                 "", f"Formula: {spec.formula}. Definition adopted from metrics.md ({spec.group})."]))
+                                 "", f"Formula: {spec.formula}. Definition: docs/methods.md#{GROUP_ANCHORS.get(spec.group, 'kpi-definitions')}."]))
     return "\n\n".join(parts) + "\n"
 
 
@@ -1093,7 +1100,7 @@ def finish(
     100 (promoters - detractors) / n, adjusted-Wald interval in points. Means: t interval
     ``mean +- t_{n-1} sd / sqrt(n)``, or the percentile bootstrap of the cell's values
     (:func:`kpitools.stats.intervals.bootstrap_mean_counts` on the cell's value counts, t above
-    ``BOOTSTRAP_MAX_N`` values; statistics.md: means of fully observed durations get a seeded
+    ``BOOTSTRAP_MAX_N`` values; docs/methods.md#value-count-bootstrap: means of fully observed durations get a seeded
     bootstrap interval). Durations: Kaplan-Meier median (value) and p90
     with Brookmeyer-Crowley intervals, via :func:`kpitools.stats.survival.km_summary`; censored =
     still open at the cut-off; restricted mean ``int_0^tau S(u) du`` up to the horizon tau.

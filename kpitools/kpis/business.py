@@ -1,6 +1,6 @@
 """Business-value KPIs: retention, churn, NRR/GRR, conversion, activation, active users, CLV, ...
 
-Definitions (``metrics.md`` "Business value"). Tables:
+Definitions (docs/methods.md#business-value). Tables:
 
 - ``subscriptions`` (one row per active customer-month, ``mrr``): retention_rate, churn_rate,
   revenue_churn_rate, nrr, grr, revenue_backlog, clv. Monthly data, so these KPIs exist for
@@ -14,7 +14,7 @@ Definitions (``metrics.md`` "Business value"). Tables:
 - ``user_activity``: active_users, stickiness.
 - ``mentions``: social_mentions, mention_reply_rate.
 
-KPIs defined "x 100" in metrics.md (CRR, NRR, GRR, conversion rate) have unit ``percent``:
+KPIs defined "x 100" in docs/methods.md#business-value (CRR, NRR, GRR, conversion rate) have unit ``percent``:
 value and interval bounds are multiplied by 100 (numerator and denominator stay counts or money),
 and targets are read in percent.
 """
@@ -226,7 +226,7 @@ def retention_rate(ds, *, period="M", by=None, basis=None, clock=None, confidenc
 
     Notes
     -----
-    CRR = (E - N) / S x 100 (metrics.md). E - N = customers active at both start and end.
+    CRR = (E - N) / S x 100 (docs/methods.md#business-value). E - N = customers active at both start and end.
     """
     rows, levels, periods = _cohort_rows(ds, period, by, "retention_rate")
     rows["kept"] = rows["start"] & rows["end"]
@@ -262,7 +262,7 @@ def churn_rate(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.
 
     Notes
     -----
-    churn rate = customers lost in period / customers at start (metrics.md); equals
+    churn rate = customers lost in period / customers at start (docs/methods.md#business-value); equals
     1 - CRR / 100.
     """
     rows, levels, periods = _cohort_rows(ds, period, by, "churn_rate")
@@ -298,7 +298,7 @@ def revenue_churn_rate(ds, *, period="M", by=None, basis=None, clock=None, confi
 
     Notes
     -----
-    "revenue churn likewise on revenue" (metrics.md): churned customers' revenue only;
+    "revenue churn likewise on revenue" (docs/methods.md#business-value): churned customers' revenue only;
     contraction of retained customers is in :func:`grr`.
     """
     rows, levels, periods = _cohort_rows(ds, period, by, "revenue_churn_rate")
@@ -351,7 +351,7 @@ def nrr(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, met
 
     Notes
     -----
-    NRR = (start + expansion - contraction - churned) / start x 100 (metrics.md); per customer
+    NRR = (start + expansion - contraction - churned) / start x 100 (docs/methods.md#business-value); per customer
     start + expansion - contraction - churned = its end MRR (0 when churned).
     """
     rows, levels, periods = _cohort_rows(ds, period, by, "nrr")
@@ -391,7 +391,7 @@ def grr(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, met
 
     Notes
     -----
-    GRR = (start - contraction - churned) / start x 100, capped at 100 (metrics.md): per customer
+    GRR = (start - contraction - churned) / start x 100, capped at 100 (docs/methods.md#business-value): per customer
     min(end, start) with end = 0 for churned customers.
     """
     rows, levels, periods = _cohort_rows(ds, period, by, "grr")
@@ -430,7 +430,7 @@ def revenue_backlog(ds, *, period="M", by=None, basis=None, clock=None, confiden
 
     Notes
     -----
-    Revenue backlog = sum of MRR of subscriptions active at period end (metrics.md).
+    Revenue backlog = sum of MRR of subscriptions active at period end (docs/methods.md#business-value).
     """
     rows, levels, periods = _cohort_rows(ds, period, by, "revenue_backlog")
     if "plan" in by:  # backlog belongs to the plan held at the end
@@ -489,7 +489,7 @@ def clv(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, met
     Notes
     -----
     CLV = average monthly revenue per customer x gross margin / monthly churn rate
-    (metrics.md). The month before the first month of data has no customers, so the first
+    (docs/methods.md#business-value). The month before the first month of data has no customers, so the first
     month's churn is undefined.
     """
     _monthly(period, "clv")
@@ -574,7 +574,7 @@ def conversion_rate(ds, *, period="M", by=None, basis=None, clock=None, confiden
 
     Notes
     -----
-    conversion rate = conversions / visits x 100 (metrics.md). The variant restricted to visits
+    conversion rate = conversions / visits x 100 (docs/methods.md#business-value). The variant restricted to visits
     that touched support needs visit-level data, which the contract does not carry.
     """
     return _web(ds, conversion_rate.spec, "conversions", "visits", period, by, basis, clock, confidence,
@@ -605,7 +605,7 @@ def activation_rate(ds, *, period="M", by=None, basis=None, clock=None, confiden
     Notes
     -----
     activation rate = users reaching the activation event / users who signed up in the period
-    (metrics.md); ``activations`` are counted on the sign-up day (a cohort basis).
+    (docs/methods.md#business-value); ``activations`` are counted on the sign-up day (a cohort basis).
     """
     return _web(ds, activation_rate.spec, "activations", "signups", period, by, basis, clock, confidence,
                 method, "sign-ups")
@@ -637,7 +637,7 @@ def self_service_rate(ds, *, period="M", by=None, basis=None, clock=None, confid
     Notes
     -----
     self-service usage = sessions that ended without a ticket within a window / all sessions
-    (metrics.md); the window is applied upstream when ``self_service_resolved`` is counted.
+    (docs/methods.md#business-value); the window is applied upstream when ``self_service_resolved`` is counted.
     """
     return _web(ds, self_service_rate.spec, "self_service_resolved", "self_service_sessions", period, by,
                 basis, clock, confidence, method, "self-service sessions")
@@ -670,7 +670,7 @@ def deflection(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.
 
     Notes
     -----
-    deflection = share of issues solved without an agent (metrics.md), with issues = self-service
+    deflection = share of issues solved without an agent (docs/methods.md#business-value), with issues = self-service
     resolutions + tickets (agent-handled issues).
     """
     tickets = to_period(ds.tickets["created_at"], period, ds.settings.timezone).value_counts()
@@ -745,7 +745,7 @@ def active_users(ds, *, period="M", by=None, basis=None, clock=None, confidence=
 
     Notes
     -----
-    DAU/WAU/MAU and stickiness DAU/MAU (metrics.md). Days run from the first to the last day of
+    DAU/WAU/MAU and stickiness DAU/MAU (docs/methods.md#business-value). Days run from the first to the last day of
     the data; a month cut by the data's edge has a MAU over its covered days only.
     """
     if by:
@@ -782,7 +782,7 @@ def stickiness(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.
 
     Notes
     -----
-    stickiness = DAU / MAU (metrics.md); for a month exactly mean DAU / MAU of that month.
+    stickiness = DAU / MAU (docs/methods.md#business-value); for a month exactly mean DAU / MAU of that month.
     """
     if by:
         raise KPIUnavailable(f"stickiness: user_activity carries no segment; call without by (got {list(by)})")
@@ -844,7 +844,7 @@ def social_mentions(ds, *, period="M", by=None, basis=None, clock=None, confiden
     Notes
     -----
     social mentions = brand mentions per period by source, with the share that needed a reply
-    (metrics.md). :func:`mention_reply_rate` gives the reply rate with its interval.
+    (docs/methods.md#business-value). :func:`mention_reply_rate` gives the reply rate with its interval.
     """
     rows, levels, periods = _mention_rows(ds, period, by)
     agg = Agg.from_rows(rows, by=by, sums={"n": "one", "known": "known", "needs_reply": "nr", "replied": "rep"},
@@ -883,7 +883,7 @@ def mention_reply_rate(ds, *, period="M", by=None, basis=None, clock=None, confi
 
     Notes
     -----
-    Companion of :func:`social_mentions` (metrics.md "social mentions ... share that needed a
+    Companion of :func:`social_mentions` (docs/methods.md#business-value "social mentions ... share that needed a
     reply"), with a Wilson interval.
     """
     rows, levels, periods = _mention_rows(ds, period, by)

@@ -1,7 +1,7 @@
 """Contact-centre KPIs (calls and chats): abandon rate, ASA, service level, AHT, occupancy, staffing.
 
 All KPIs read the ``contacts`` table (one row per queued contact) except occupancy and
-utilization, which read ``agent_days``. Definitions follow ``metrics.md`` ("Contact centre"):
+utilization, which read ``agent_days``. Definitions follow docs/methods.md#contact-centre:
 
 - a contact is *answered* when it is not abandoned and has ``answered_at``; its queue time (wait)
   is ``answered_at - queued_at``;
@@ -216,7 +216,7 @@ def abandon_rate(ds, *, period="M", by=None, basis=None, clock=None, confidence=
 
     Notes
     -----
-    abandon rate = abandoned / entered queue (metrics.md). A short abandon has a known wait
+    abandon rate = abandoned / entered queue (docs/methods.md#contact-centre). A short abandon has a known wait
     (``ended_at - queued_at``) strictly below the threshold; an abandon without ``ended_at`` is
     never short.
     """
@@ -255,7 +255,7 @@ def asa(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, met
     period, by, basis, clock, confidence
         As for :func:`abandon_rate`.
     method : {"bootstrap", "t"}, default "bootstrap"
-        Interval of the mean: seeded percentile bootstrap of the cell's waits (statistics.md:
+        Interval of the mean: seeded percentile bootstrap of the cell's waits (docs/methods.md#bootstrap:
         means of fully observed durations), or the Student t interval from n, mean and sd.
     seed : int or None, default ``kpitools.kpis._core.BOOTSTRAP_SEED``
         Bootstrap seed (fixed so reports reproduce; None = fresh entropy).
@@ -270,7 +270,7 @@ def asa(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, met
 
     Notes
     -----
-    ASA = total queue time of answered contacts / answered contacts (metrics.md). Abandoned
+    ASA = total queue time of answered contacts / answered contacts (docs/methods.md#contact-centre). Abandoned
     contacts are not part of ASA (see :func:`abandon_rate`). Bootstrap interval: the 2.5% and
     97.5% quantiles (at 95%) of the means of ``n_boot`` resamples with replacement of each cell's
     waits, drawn as counts over the distinct whole seconds
@@ -316,7 +316,7 @@ def service_level(ds, *, period="M", by=None, basis=None, clock=None, confidence
 
     Notes
     -----
-    SL = answered within T / (answered + abandoned after T) (metrics.md). "Within T" is
+    SL = answered within T / (answered + abandoned after T) (docs/methods.md#contact-centre). "Within T" is
     ``wait <= T``. An abandon without ``ended_at`` cannot be placed and is counted as abandoned
     after T (conservative).
     """
@@ -404,7 +404,7 @@ def aht(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, met
 
     Notes
     -----
-    AHT = (talk + hold + after-call work) / handled contacts (metrics.md). Tickets have their own
+    AHT = (talk + hold + after-call work) / handled contacts (docs/methods.md#contact-centre). Tickets have their own
     handle time KPI (``ticket_handle_time``).
     """
     t, f, seg = _rows(ds, by)
@@ -444,7 +444,7 @@ def acw_time(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95
 
     Notes
     -----
-    Mean/median wrap-up time per handled contact (metrics.md).
+    Mean/median wrap-up time per handled contact (docs/methods.md#contact-centre).
     """
     t, f, seg = _rows(ds, by)
     rows = _frame(to_period(t["queued_at"], period, ds.settings.timezone), seg, acw=f["acw_s"])
@@ -508,7 +508,7 @@ def repeat_contact_rate_contacts(ds, *, period="M", by=None, basis=None, clock=N
     Notes
     -----
     Contacts from a customer within 7 days after a previous contact by the same customer /
-    contacts (metrics.md). A previous contact in an earlier period still makes the later one a
+    contacts (docs/methods.md#contact-centre). A previous contact in an earlier period still makes the later one a
     repeat. Abandoned contacts count: calling back after giving up is a repeat contact. A
     contact and the ticket written for it (``contacts.ticket_id``) are one contact, not a repeat.
     """
@@ -544,7 +544,7 @@ def repeat_contact_rate_contacts(ds, *, period="M", by=None, basis=None, clock=N
 )
 def fcr_contacts(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None,
                  denominator="received", window_days=None, across_channels=None) -> pd.DataFrame:
-    """First contact resolution of calls and chats (metrics.md FCR, "or in one call/chat").
+    """First contact resolution of calls and chats (docs/methods.md#quality-and-outcome FCR, "or in one call/chat").
 
     Parameters
     ----------
@@ -576,7 +576,7 @@ def fcr_contacts(ds, *, period="M", by=None, basis=None, clock=None, confidence=
     -----
     FCR = #{answered, resolved during the contact, no next contact or ticket by the same
     customer at most ``window_days`` after it} / #{contacts received}, both over contacts with a
-    ``customer_id`` (metrics.md; the rule of :func:`kpitools.kpis.quality.fcr`): a contact whose
+    ``customer_id`` (docs/methods.md#quality-and-outcome; the rule of :func:`kpitools.kpis.quality.fcr`): a contact whose
     customer is unknown cannot be checked for repeats and is not counted as "never repeated".
     The ticket written for the contact (``contacts.ticket_id``) is the same contact, not a
     repeat. An empty ``resolved`` counts as not resolved. Without ``answered_at`` a resolved
@@ -666,7 +666,7 @@ def occupancy(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.9
 
     Notes
     -----
-    occupancy = handle time / staffed (logged-in) time (metrics.md). Agent-days without
+    occupancy = handle time / staffed (logged-in) time (docs/methods.md#contact-centre). Agent-days without
     ``handle_s`` are left out of both sums.
     """
     agg = _occupancy_agg(ds, period, by)
@@ -711,7 +711,7 @@ def utilization(ds, *, period="M", by=None, basis=None, clock=None, confidence=0
     Notes
     -----
     utilization = handle time / staffed time; above 70% is flagged as a burnout risk
-    (metrics.md). Per agent the flag is the verdict; summarised, ``agents_over_threshold``
+    (docs/methods.md#contact-centre). Per agent the flag is the verdict; summarised, ``agents_over_threshold``
     counts the agents at risk (the pooled value can stay below the threshold while some agents
     are above it).
     """
@@ -1181,7 +1181,7 @@ def staffing_intervals(ds, *, month=None, channel="phone", target_s=None, servic
         - ``sl_num``, ``sl_den``, ``sl_observed``: answered within T / (answered + abandoned after T)
         - ``sl_modelled``: Erlang C service level with the agents (0 when they do not exceed the
           traffic, NaN without calls)
-        - ``sl_modelled_a``, ``abandon_modelled``: Erlang A service level (metrics.md form) and
+        - ``sl_modelled_a``, ``abandon_modelled``: Erlang A service level (docs/methods.md#erlang-a form) and
           P(abandon) with ``agents_whole`` and ``patience_s`` (no agent: 0 and 1; NaN without calls
           or without an abandon to estimate patience from)
         - ``abandon_observed``: abandoned / (answered + abandoned), short abandons included
@@ -1194,7 +1194,7 @@ def staffing_intervals(ds, *, month=None, channel="phone", target_s=None, servic
     -----
     Each interval is modelled with its own calls, AHT and agents over the roster's interval
     length (Erlang C and A are per interval: averaging first would hide the short intervals).
-    Erlang C: :func:`kpitools.stats.staffing.erlang_c` (statistics.md reference: 100 calls per
+    Erlang C: :func:`kpitools.stats.staffing.erlang_c` (docs/methods.md#erlang-c reference: 100 calls per
     30 min, AHT 180 s, N = 14 gives SL 0.8884). Erlang A: :func:`kpitools.stats.staffing.erlang_a`
     with the patience MLE of :func:`caller_patience` (total time in queue / abandons). A contact
     belongs to the roster interval [start, start + interval_s) of its channel that contains its
@@ -1278,7 +1278,7 @@ def staffing_by_hour(ds, *, month=None, channel="phone", by_weekday=False, targe
 
     Notes
     -----
-    Erlang C (statistics.md "Staffing"): A = calls x AHT / interval; P_wait = N B / (N - A (1 - B));
+    Erlang C (docs/methods.md#erlang-c): A = calls x AHT / interval; P_wait = N B / (N - A (1 - B));
     SL(T) = 1 - P_wait exp(-(N - A) T / AHT); required agents = the smallest N > A with SL >= target
     (:func:`kpitools.stats.staffing.staffing_by_interval`). Erlang A
     (:func:`kpitools.stats.staffing.erlang_a`) adds exponential caller patience, estimated by

@@ -1,6 +1,6 @@
 """Cost and team KPIs: cost per contact, cost per resolution, training per employee, agent workload.
 
-Definitions (``metrics.md`` "Cost and team"):
+Definitions (docs/methods.md#cost-and-team):
 
 - *total support cost* of a period = sum of ``costs.amount`` of its months (every category);
   costs are monthly, so these KPIs exist for ``period="M"`` and ``"Q"`` only;
@@ -146,7 +146,7 @@ def cost_per_contact(ds, *, period="M", by=None, basis=None, clock=None, confide
 
     Notes
     -----
-    cost per contact = total support cost in the period / contacts handled (metrics.md). The
+    cost per contact = total support cost in the period / contacts handled (docs/methods.md#cost-and-team). The
     per-agent form (hourly cost / contacts handled per hour) is not the inverted "calls per hour
     / wage" some sources give.
     """
@@ -199,7 +199,7 @@ def cost_per_resolution(ds, *, period="M", by=None, basis=None, clock=None, conf
 
     Notes
     -----
-    cost per resolution = total support cost / resolved tickets (metrics.md).
+    cost per resolution = total support cost / resolved tickets (docs/methods.md#cost-and-team).
     """
     _no_segments("cost_per_resolution", by)
     total, rows, periods = _costs(ds, period, "cost_per_resolution")
@@ -267,7 +267,7 @@ def training_per_employee(ds, *, period="M", by=None, basis=None, clock=None, co
     Notes
     -----
     training investment per employee = training spend / head count (FTE) in the period
-    (metrics.md); head count here = agents with staffed time in the period.
+    (docs/methods.md#cost-and-team); head count here = agents with staffed time in the period.
     """
     source = _training_source(ds, source)
     a = ds.agent_days
@@ -340,7 +340,7 @@ def agent_workload(ds, *, period="M", by=None, basis=None, clock=None, confidenc
 
     Notes
     -----
-    Agent workload = tickets and contacts handled per agent, per period (metrics.md). A ticket
+    Agent workload = tickets and contacts handled per agent, per period (docs/methods.md#cost-and-team). A ticket
     counts for the agent assigned at export (``tickets.agent_id``) in the period of its first
     resolution; a contact for the agent who answered it, in the period of the answer.
     """

@@ -1,5 +1,5 @@
 """Quality and outcome KPIs: FCR, one-touch, reopen, escalation, repeat contacts, CSAT and its
-response rate, NPS, CES, ESAT, QA score (``metrics.md``, "Quality and outcome").
+response rate, NPS, CES, ESAT, QA score (docs/methods.md#quality-and-outcome).
 
 Survey scales come from ``dataset.yml`` (``surveys:``), never guessed; answers whose per-row
 ``scale`` differs from the declared scale are left out and counted in the note.

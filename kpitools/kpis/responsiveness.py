@@ -3,7 +3,7 @@
 Also the ticket-level facts shared by the helpdesk KPIs (:func:`ticket_facts`, :func:`reply_waits`,
 :func:`status_intervals`), derived once per dataset from ``ticket_events`` when present (:mod:`kpitools.facts`).
 
-Definitions (``metrics.md``):
+Definitions (docs/methods.md#responsiveness):
 
 - a *public human agent reply* is an event of kind ``agent_reply``; ``bot_message`` and
   ``internal_note`` never count as a response;

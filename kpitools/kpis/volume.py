@@ -1,5 +1,5 @@
 """Volume and flow KPIs: ticket volume, complaints, tickets per customer, contact rate, resolved,
-backlog, net flow, opened-to-resolved ratio, resolution rate (``metrics.md``, "Volume and flow").
+backlog, net flow, opened-to-resolved ratio, resolution rate (docs/methods.md#volume-and-flow).
 
 Periods are cut in the business timezone; ``created`` basis counts tickets created in the period,
 ``event`` basis counts events (resolutions) happening in it.
@@ -324,7 +324,7 @@ def resolution_rate(ds, *, period="M", by=None, basis=None, clock=None, confiden
 
     Notes
     -----
-    resolution rate = resolved / received among tickets created in the period (metrics.md),
+    resolution rate = resolved / received among tickets created in the period (docs/methods.md#volume-and-flow),
     resolved meaning first resolved by the cut-off. It is a cohort KPI: a recent period's
     tickets have had less time to be resolved, so its rate is lower and still rising
     (cohort maturity); comparing it with an older, mature period mixes a real change with the
