@@ -161,7 +161,8 @@ def _validate_file(name: str, path: str, label: str, settings: Settings, number:
     """One partition through the pandas loader: (kept rows, quality log, counts and excluded ids)."""
     loader = io._Loader(settings)
     p = Path(path)
-    loader.add(name, io._read_file(p, settings, name), file=label, path=p)
+    df, names = io._read_file(p, settings, name)
+    loader.add(name, df, file=label, path=p, columns=names)
     ds = loader.finish(path=None, truth=None)
     df = ds.tables.get(name, pd.DataFrame())
     # the 1-based row in the file of each kept row: the loader keeps rows in order, so the log's
@@ -185,7 +186,7 @@ def _validate_file(name: str, path: str, label: str, settings: Settings, number:
 
 def _excluded_ids(path: Path, settings: Settings, name: str, kept: pd.DataFrame) -> np.ndarray:
     """ticket_id values of the file whose rows were all excluded (their events are 'parent_excluded')."""
-    raw = io._read_file(path, settings, name)
+    raw, _ = io._read_file(path, settings, name)
     col = settings.mapping(name).get("ticket_id", "ticket_id")
     if col not in raw.columns:
         return np.array([], dtype=object)
@@ -864,7 +865,7 @@ def write_partitioned(src: str | Path, dest: str | Path, *, partition_by: str = 
         f = io._find_file(src, name)
         if f is None:
             continue
-        df = io._read_file(f, settings, name)
+        df, _ = io._read_file(f, settings, name)
         col = settings.mapping(name).get(MONTH_COLUMNS.get(name, ""), MONTH_COLUMNS.get(name))
         if col is not None and col in df.columns:
             ts = df[col] if isinstance(df[col].dtype, pd.DatetimeTZDtype) else \
