@@ -34,6 +34,7 @@ QUALITY_COLUMNS = ["table", "file", "row", "column", "value", "reason", "detail"
 _MAX_SHOWN = 5
 _TRUE = {"true", "t", "yes", "y", "1", "1.0"}
 _FALSE = {"false", "f", "no", "n", "0", "0.0"}
+_STR = pd.Series([], dtype="str").dtype
 
 
 class DataError(ValueError):
@@ -317,19 +318,48 @@ def _used_columns(settings: Settings, table: str, names: list[str]) -> list[str]
     return [c for c in names if c in used]
 
 
-def _arrow_to_pandas(tbl: pa.Table) -> pd.DataFrame:
-    """An Arrow table as pandas: strings as ``str``, timestamps kept as stored (no Python objects)."""
+def _arrow_to_pandas(tbl: pa.Table, codes: dict | None = None) -> pd.DataFrame:
+    """An Arrow table as pandas: strings as ``str``, timestamps kept as stored (no Python objects).
+
+    Dates become ``datetime64`` (not Python ``date`` objects) and booleans with missing values the
+    ``boolean`` dtype (not objects). ``codes``, when given, receives for each dictionary-encoded text
+    column its codes and distinct values (see :func:`_dictionary_codes`), so that the loader works
+    per distinct value without hashing the rows again.
+    """
     for i, f in enumerate(tbl.schema):
         if pa.types.is_null(f.type):  # an all-empty column written without a type
             tbl = tbl.set_column(i, f.name, pa.nulls(len(tbl), pa.large_string()))
         elif pa.types.is_dictionary(f.type):
-            tbl = tbl.set_column(i, f.name, tbl[f.name].cast(f.type.value_type))
+            col = tbl[f.name]
+            if codes is not None and (pa.types.is_string(f.type.value_type)
+                                      or pa.types.is_large_string(f.type.value_type)):
+                col = col.unify_dictionaries()
+                codes[f.name] = _dictionary_codes(col)
+            tbl = tbl.set_column(i, f.name, col.cast(f.type.value_type))
     # without the pandas metadata of the writer: its dtype reconstruction of string columns costs
     # far more than the read (30 s for 7 million events); the columns read are plain columns
-    return tbl.replace_schema_metadata(None).to_pandas(split_blocks=True, self_destruct=True)
+    return tbl.replace_schema_metadata(None).to_pandas(
+        split_blocks=True, self_destruct=True, date_as_object=False,
+        types_mapper={pa.bool_(): pd.BooleanDtype()}.get)
 
 
-def _read_parquet(path: Path, settings: Settings, table: str) -> tuple[pd.DataFrame, list[str]]:
+def _dictionary_codes(col: pa.ChunkedArray) -> tuple[np.ndarray, pd.Series]:
+    """Codes (-1: missing) and distinct values (``str``) of a dictionary column with one dictionary."""
+    if col.num_chunks == 0:
+        return np.zeros(0, dtype=np.int64), pd.Series([], dtype="str")
+    dictionary = col.chunk(0).dictionary
+    idx = pa.chunked_array([c.indices for c in col.chunks], type=col.type.index_type)
+    codes = (pc.fill_null(idx, -1) if idx.null_count else idx).to_numpy()
+    return codes, _str_series(dictionary.cast(pa.large_string()))
+
+
+def _str_series(a: pa.Array | pa.ChunkedArray, index: pd.Index | None = None) -> pd.Series:
+    """Arrow text as a ``str`` Series, without copying the text."""
+    return pd.Series(_STR.__from_arrow__(a), index=index, copy=False)
+
+
+def _read_parquet(path: Path, settings: Settings, table: str,
+                  codes: dict | None = None) -> tuple[pd.DataFrame, list[str]]:
     try:
         pf = pq.ParquetFile(path)
         names = list(pf.schema_arrow.names)
@@ -337,7 +367,7 @@ def _read_parquet(path: Path, settings: Settings, table: str) -> tuple[pd.DataFr
     except Exception as e:  # pyarrow raises many types for a broken file
         raise DataError(f"{path}: cannot be read as Parquet ({e}). Re-export the file.",
                         file=str(path)) from None
-    return _arrow_to_pandas(tbl), names
+    return _arrow_to_pandas(tbl, codes), names
 
 
 def _csv_header(data: bytes, sep: str) -> list[str]:
@@ -351,12 +381,15 @@ def _csv_header(data: bytes, sep: str) -> list[str]:
         return []
 
 
-def _read_file(path: Path, settings: Settings, table: str | None = None) -> tuple[pd.DataFrame, list[str]]:
+def _read_file(path: Path, settings: Settings, table: str | None = None, *,
+               codes: dict | None = None) -> tuple[pd.DataFrame, list[str]]:
     """Read one table file: CSV as text columns (through pyarrow), Parquet as stored.
 
     Returns the frame and every column name of the file. A Parquet file is read with column
     pruning: only the columns the loader uses (see :func:`_used_columns`); the names of the others
-    are returned so that they are listed as unmapped.
+    are returned so that they are listed as unmapped. ``codes`` (a dict) receives the codes and
+    distinct values of the dictionary-encoded text columns of a Parquet file, for
+    :meth:`_Loader.add`.
     """
     table = table or path.name.split(".")[0]
     if path.stat().st_size == 0:
@@ -366,7 +399,7 @@ def _read_file(path: Path, settings: Settings, table: str | None = None) -> tupl
             file=str(path),
         )
     if path.name.endswith(".parquet"):
-        return _read_parquet(path, settings, table)
+        return _read_parquet(path, settings, table, codes)
     opts = settings.csv(table)
     sep = opts["sep"]
     data = path.read_bytes()
@@ -481,8 +514,9 @@ def load_dataset(path: str | Path = "data/sample", *, settings: Settings | dict 
     for name in TABLES:
         f = _find_file(folder, name)
         if f is not None:
-            df, names = _read_file(f, settings, name)
-            loader.add(name, df, file=f.name, path=f, columns=names)
+            codes: dict = {}
+            df, names = _read_file(f, settings, name, codes=codes)
+            loader.add(name, df, file=f.name, path=f, columns=names, codes=codes)
     if not loader.pending:
         listing = ", ".join(sorted(p.name for p in folder.iterdir())[:10]) or "nothing"
         raise DataError(
@@ -606,15 +640,142 @@ def parse_timestamps(s: pd.Series, *, timezone: str = "UTC", datetime_format: st
 _NO_MATCH = object()
 
 
-def _map_distinct(s: pd.Series, func: Any) -> pd.Series:
+def _map_distinct(s: pd.Series, func: Any, coded: tuple[np.ndarray, pd.Series] | None = None
+                  ) -> tuple[pd.Series, pd.Series | None]:
     """``func`` applied once per distinct value of a text column, spread back to the rows.
 
     ``func`` gets the value as written and returns the new text (None: missing); missing values
-    stay missing. The result has ``str`` dtype.
+    stay missing. The result has ``str`` dtype. ``coded`` are the column's codes and distinct
+    values (see :meth:`_Loader._coded`): ``func`` is then applied to those values (no hashing of the
+    rows), and a column that ``func`` leaves as it is comes back unchanged. Returns the new column
+    and, with ``coded``, the new distinct values (for the same codes).
     """
+    if coded is not None:
+        codes, uniques = coded
+        present = uniques.notna().to_numpy()
+        new = pd.Series([func(str(u)) if p else None for u, p in zip(uniques.to_numpy(), present, strict=True)],
+                        dtype="str")
+        if new.equals(uniques):
+            return s.astype("str"), uniques
+        return _spread(new, codes, s.index), new
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
     new = pd.array([func(str(u)) for u in uniques], dtype="str")  # distinct values only
-    return pd.Series(new.take(codes, allow_fill=True), index=s.index, dtype="str")
+    return pd.Series(new.take(codes, allow_fill=True), index=s.index, dtype="str"), None
+
+
+def _factorized(s: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """Codes (-1: missing) and distinct values of a column as text (hashed by Arrow)."""
+    a = _arrow(s.astype("str"))
+    if isinstance(a, pa.ChunkedArray):
+        a = a.combine_chunks() if a.num_chunks != 1 else a.chunk(0)
+    enc = pc.dictionary_encode(a)
+    codes = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False) if enc.null_count else \
+        enc.indices.to_numpy(zero_copy_only=False)
+    return codes, _str_series(enc.dictionary)
+
+
+def _per_value(s: pd.Series, func: Any) -> pd.Series:
+    """``func(s.astype("str"))`` for an element-wise ``func``, evaluated once per distinct value."""
+    codes, uniques = _factorized(s)
+    got = func(uniques)
+    return pd.Series(got.array.take(codes, allow_fill=True), index=s.index)
+
+
+def _spread(uniques: pd.Series, codes: np.ndarray, index: pd.Index) -> pd.Series:
+    """The rows of a coded text column: ``uniques`` at ``codes`` (-1: missing), as ``str``."""
+    return pd.Series(uniques.array.take(codes, allow_fill=True), index=index, dtype="str")
+
+
+def _edge_candidates(a: pa.ChunkedArray) -> np.ndarray:
+    """Rows of Arrow text whose first or last byte may be whitespace (a superset; bool array).
+
+    Reads the offsets and bytes of the Arrow buffers: a value is a candidate when it is empty or
+    its first or last byte is ASCII space/control (<= 0x20) or not ASCII (>= 0x80, which covers the
+    multi-byte Unicode spaces). Missing values are never candidates.
+    """
+    out = []
+    for ch in a.chunks:
+        n = len(ch)
+        bufs = ch.buffers()
+        width = np.int64 if pa.types.is_large_string(ch.type) else np.int32
+        off = np.frombuffer(bufs[1], dtype=width, count=ch.offset + n + 1)[ch.offset:] if n else \
+            np.zeros(1, dtype=width)
+        start, end = off[:-1], off[1:]
+        cand = start == end  # empty
+        if n and bufs[2] is not None and bufs[2].size:
+            data = np.frombuffer(bufs[2], dtype=np.uint8)
+            top = data.size - 1
+            first = data[np.minimum(start, top)]
+            last = data[np.clip(end - 1, 0, top)]
+            cand |= (first <= 0x20) | (first >= 0x80) | (last <= 0x20) | (last >= 0x80)
+        if ch.null_count:
+            cand &= ch.is_valid().to_numpy(zero_copy_only=False)
+        out.append(cand)
+    return np.concatenate(out) if out else np.zeros(0, dtype=bool)
+
+
+def _strip(s: pd.Series) -> pd.Series:
+    """``s.str.strip()`` of a ``str`` Series; ``s`` itself when no value has surrounding whitespace.
+
+    The whitespace test runs on the few candidate values of :func:`_edge_candidates` only.
+    """
+    a = getattr(s.array, "_pa_array", None)
+    if a is None or not pa.types.is_large_string(a.type):
+        return s.str.strip()
+    cand = _edge_candidates(a)
+    if cand.any():
+        sub = a.filter(pa.array(cand))
+        if not pc.all(pc.equal(pc.utf8_trim_whitespace(sub), sub)).as_py():
+            return s.str.strip()
+    return s
+
+
+def _drop_rows(df: pd.DataFrame, bad: np.ndarray) -> pd.DataFrame:
+    """``df.loc[~bad].copy()``; text columns as slices of their Arrow data when ``bad`` rows are few.
+
+    Slicing does not copy the text: the kept runs of rows share the input's buffers.
+    """
+    keep = ~bad
+    edges = np.diff(np.concatenate([[0], keep.view(np.int8), [0]]))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    if len(starts) > 1000:
+        return df.loc[keep].copy()
+    cols = {}
+    for c in df.columns:
+        arr = df[c].array
+        a = getattr(arr, "_pa_array", None)
+        if a is not None and isinstance(df[c].dtype, pd.StringDtype):
+            chunks = [ch for b, e in zip(starts, ends, strict=True) for ch in a.slice(b, e - b).chunks]
+            cols[c] = df[c].dtype.__from_arrow__(pa.chunked_array(chunks, type=a.type))
+        else:
+            cols[c] = arr[keep]  # a boolean index copies
+    return pd.DataFrame(cols, index=df.index[keep], columns=df.columns, copy=False)
+
+
+def _first_duplicates(s: pd.Series, valid: np.ndarray) -> np.ndarray:
+    """Valid, present rows whose value occurs in an earlier valid row (``duplicated(keep="first")``).
+
+    Ids mostly in order (the usual export) are sorted, which costs less than hashing them: after
+    Arrow's stable sort, a value equal to the one before it is a later occurrence. Other columns
+    are hashed (dictionary-encoded) once.
+    """
+    pos = np.flatnonzero(valid & s.notna().to_numpy())
+    a = getattr(s.array, "_pa_array", None)
+    out = np.zeros(len(s), dtype=bool)
+    if a is not None and len(pos) > 1:
+        v = a if len(pos) == len(s) else a.take(pa.array(pos))
+        descents = pc.sum(pc.greater(v.slice(0, len(v) - 1), v.slice(1))).as_py() or 0
+        if descents <= len(v) // 100:
+            order = pc.sort_indices(v).to_numpy()
+            sv = v.take(pa.array(order))
+            same = pc.equal(sv.slice(1), sv.slice(0, len(sv) - 1)).to_numpy(zero_copy_only=False)
+            out[pos[order[1:][same]]] = True
+            return out
+    codes, _ = _factorized(s)
+    c = np.where(valid, codes, -1)
+    first = np.zeros(len(c), dtype=bool)
+    first[np.unique(c, return_index=True)[1]] = True
+    return (c >= 0) & ~first
 
 
 def _lookup(txt: pd.Series, mapping: dict, *, folded: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -712,6 +873,12 @@ class _Loader:
         self.unmapped: dict[str, list[str]] = {}
         self.derived: dict[str, list[tuple[pd.DataFrame, str, np.ndarray]]] = {}
         self.file_columns: dict[str, list[str]] = {}
+        # per table read from a file: codes and distinct values of its dictionary-encoded columns
+        self.codes: dict[str, dict[str, tuple[np.ndarray, pd.Series]]] = {}
+        # of the table being processed: the columns whose rows are still their distinct values at codes
+        self.coded: dict[str, tuple[np.ndarray, pd.Series]] = {}
+        # of the table being processed: text columns without a value that is blank or needs trimming
+        self.clean: set[str] = set()
 
     # --- the quality log ---------------------------------------------------------------
     def record(self, table: str, pos, column: str, values, reason: str, detail, action: str):
@@ -737,12 +904,16 @@ class _Loader:
 
     # --- input ---------------------------------------------------------------------------
     def add(self, name: str, df: pd.DataFrame, *, file: str, path: Path | None = None,
-            columns: list[str] | None = None) -> None:
+            columns: list[str] | None = None, codes: dict | None = None) -> None:
         """Queue one table; :meth:`finish` converts and checks all of them, tickets first.
 
-        ``columns`` are all column names of the file when only some of them were read.
+        ``columns`` are all column names of the file when only some of them were read. ``codes``
+        are the codes and distinct values of dictionary-encoded columns (from :func:`_read_file`):
+        blanks, ``values:``, case folding, trimming and allowed values are then checked once per
+        distinct value.
         """
         self.pending[name] = (df, file, path)
+        self.codes[name] = {c: v for c, v in (codes or {}).items() if len(v[0]) == len(df)}
         self.file_columns[name] = [str(c) for c in (df.columns if columns is None else columns)]
 
     def _prepare(self, name: str, df: pd.DataFrame) -> pd.DataFrame:
@@ -766,6 +937,7 @@ class _Loader:
                 file=where, column=missing_src[0],
             )
         df = df.rename(columns=mapping)
+        self.codes[name] = {mapping.get(c, c): v for c, v in self.codes.get(name, {}).items()}
         dup = sorted({c for c in df.columns if list(df.columns).count(c) > 1})
         if dup:
             raise DataError(
@@ -848,9 +1020,11 @@ class _Loader:
                     return exact[t] if t in exact else folded[fold(t)]
                 return u  # no rule: the value as written
 
-            new = _map_distinct(out[col_name].astype("str"), rule)
+            new, uniques = _map_distinct(out[col_name].astype("str"), rule, self.coded.get(col_name))
             if hits:  # a column no rule applies to keeps its dtype
                 out[col_name] = new
+                self._recode(col_name, uniques)
+                self.clean.discard(col_name)
         if not fold_case:
             return
         for col in table.columns:
@@ -858,10 +1032,28 @@ class _Loader:
                 continue
             if col.allowed:  # an allowed value in any case becomes that value; others stay trimmed
                 allowed = {fold(a): a for a in reversed(col.allowed)}
-                out[col.name] = _map_distinct(out[col.name].astype("str"),
-                                              lambda u, allowed=allowed: allowed.get(fold(u), u.strip()))
+                out[col.name], uniques = _map_distinct(
+                    out[col.name].astype("str"), lambda u, allowed=allowed: allowed.get(fold(u), u.strip()),
+                    self.coded.get(col.name))
             else:
-                out[col.name] = _map_distinct(out[col.name].astype("str"), fold)
+                out[col.name], uniques = _map_distinct(out[col.name].astype("str"), fold,
+                                                       self.coded.get(col.name))
+            self._recode(col.name, uniques)
+            self.clean.discard(col.name)
+
+    def _recode(self, column: str, uniques: pd.Series | None) -> None:
+        """New distinct values of a coded column (its codes unchanged); None: the column is not coded."""
+        if uniques is None or column not in self.coded:
+            self.coded.pop(column, None)
+        else:
+            self.coded[column] = (self.coded[column][0], uniques)
+
+    def _coded_isin(self, column: str, s: pd.Series, values: Any) -> np.ndarray:
+        """``_isin(s, values)``, per distinct value when the column is coded."""
+        if column not in self.coded:
+            return _isin(s, values)
+        codes, uniques = self.coded[column]
+        return np.append(_isin(uniques, values), False)[codes]
 
     def _process(self, name: str, df: pd.DataFrame, row_file: pd.Categorical, row_no: np.ndarray) -> None:
         """Convert and check one table; ``row_file``/``row_no`` label each input row for the log."""
@@ -874,14 +1066,33 @@ class _Loader:
         self.input_rows[name] = len(df)
         keep = [c for c in df.columns if c in table.names]
         extra = [c for c in df.columns if c not in table.names]
-        out = df[keep + extra].copy()
+        self.coded = self.codes.pop(name, {})
+        self.clean = set()
+        out = df[keep + extra]  # copy-on-write: the input frame stays as read
         for c in out.columns:  # blank text is a missing value, as in a CSV
             if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
-                blank = _blank(out[c])
+                if c in self.coded:  # per distinct value
+                    codes, uniques = self.coded[c]
+                    blank_u = _blank(uniques)
+                    if not blank_u.any():
+                        continue
+                    self._recode(c, uniques.where(~blank_u))
+                    blank = np.append(blank_u, False)[codes]
+                else:
+                    a = getattr(out[c].array, "_pa_array", None)
+                    if a is not None and pa.types.is_large_string(a.type):
+                        cand = _edge_candidates(a)  # only these can be blank or need trimming
+                        if not cand.any():
+                            self.clean.add(c)
+                            continue
+                        blank = np.zeros(len(cand), dtype=bool)
+                        blank[cand] = _blank(_str_series(a.filter(pa.array(cand))))
+                    else:
+                        blank = _blank(out[c])
                 if blank.any():
                     out[c] = out[c].where(~blank)
         self._values(name, out)
-        raw = out.copy()
+        raw = out.copy(deep=False)
         self.raw_frames[name] = raw
         bad = np.zeros(len(df), dtype=bool)
         for col in table.columns:
@@ -898,12 +1109,15 @@ class _Loader:
                     self.record(name, fpos, col.name, None, "unparseable",
                                 f"expected {_EXPECT[col.dtype]}", "set to missing")
             out[col.name] = conv
+            if col.dtype != "string":
+                self.coded.pop(col.name, None)
         bad = self._durations(name, out, raw, bad)
         # blank segment values are a level of their own, not a reason to exclude the row
         for c in SEGMENT_COLUMNS.get(name, ()):
             blank = out[c].isna().to_numpy()
             if blank.any():
                 out[c] = out[c].fillna(MISSING)
+                self.coded.pop(c, None)
                 self.note(name, c, "blank_segment", f"{int(blank.sum()):,} blank {c} value(s) kept as the "
                           f"level {MISSING}", MISSING)
         # missing required values
@@ -917,7 +1131,7 @@ class _Loader:
         for col in table.columns:
             if col.allowed and col.name in out.columns:
                 v = out[col.name]
-                wrong = v.notna().to_numpy() & ~_isin(v, col.allowed) & ~bad
+                wrong = v.notna().to_numpy() & ~self._coded_isin(col.name, v, col.allowed) & ~bad
                 if wrong.any():
                     action = "excluded" if col.required else "set to missing"
                     self.record(name, np.flatnonzero(wrong), col.name, _at(v, wrong), "unknown_value",
@@ -926,6 +1140,7 @@ class _Loader:
                         bad |= wrong
                     else:
                         out.loc[wrong, col.name] = pd.NA
+                        self.coded.pop(col.name, None)
         # non-negative: a required value excludes the row, an optional one is set to missing
         for col in table.columns:
             if col.nonnegative and col.name in out.columns:
@@ -1006,9 +1221,7 @@ class _Loader:
         # duplicate keys: the later occurrence is excluded
         key = TABLES[name].key
         if key:
-            valid = ~bad
-            keys = out[key].where(valid) if not valid.all() else out[key]
-            dup = keys.duplicated(keep="first").to_numpy() & valid & out[key].notna().to_numpy()
+            dup = _first_duplicates(out[key], ~bad)
             if dup.any():
                 self.record(name, np.flatnonzero(dup), key, _at(out[key], dup), "duplicate_id",
                             f"{key} occurs earlier in the input; the first occurrence is kept", "excluded")
@@ -1021,17 +1234,21 @@ class _Loader:
         lo = pd.Series(np.nan, index=out.index)
         hi = pd.Series(np.nan, index=out.index)
         step = pd.Series(np.nan, index=out.index)
-        kinds = out["survey"].astype("str").str.casefold()
+        codes, kinds = self.coded.get("survey") or _factorized(out["survey"])
+        kinds = kinds.str.casefold()  # per distinct value
         for kind, spec in self.settings.raw["surveys"].items():
-            m = (kinds == fold(kind)).fillna(False).to_numpy(dtype=bool)
+            m = np.append((kinds == fold(kind)).fillna(False).to_numpy(dtype=bool), False)[codes]
             lo[m], hi[m] = spec["min"], spec["max"]
             if spec.get("step") is not None:
                 step[m] = float(spec["step"])
         if "scale" in out.columns:
-            sc = out["scale"].astype("str").str.extract(r"^\s*(-?\d+(?:\.\d+)?)\s*-\s*(-?\d+(?:\.\d+)?)\s*$")
-            has = sc[0].notna().to_numpy()
-            lo[has] = sc.loc[has, 0].astype(float)
-            hi[has] = sc.loc[has, 1].astype(float)
+            codes, scales = _factorized(out["scale"])  # each distinct scale read once
+            sc = scales.str.extract(r"^\s*(-?\d+(?:\.\d+)?)\s*-\s*(-?\d+(?:\.\d+)?)\s*$")
+            a = np.append(sc[0].astype(float).to_numpy(), np.nan)[codes]
+            b = np.append(sc[1].astype(float).to_numpy(), np.nan)[codes]
+            has = ~np.isnan(a)
+            lo[has] = a[has]
+            hi[has] = b[has]
         nodecl = (lo.isna() & out["survey"].notna()).to_numpy() & ~bad
         if nodecl.any():
             self.record(name, np.flatnonzero(nodecl), "survey", _at(out["survey"], nodecl),
@@ -1062,7 +1279,14 @@ class _Loader:
             conv = s.astype("str")
             if not present.all() and not pd.api.types.is_string_dtype(s):
                 conv = conv.where(present, other=None)
-            conv = conv.str.strip()
+            if col.name in self.coded:  # trimmed per distinct value
+                codes, uniques = self.coded[col.name]
+                trimmed = uniques.str.strip()
+                if not trimmed.equals(uniques):
+                    self._recode(col.name, trimmed)
+                    conv = _spread(trimmed, codes, s.index)
+            elif col.name not in self.clean:
+                conv = _strip(conv)
             return conv, np.zeros(len(s), bool)
         if col.dtype == "timestamp":
             conv = parse_timestamps(s, timezone=self.settings.timezone, datetime_format=datetime_format)
@@ -1070,13 +1294,13 @@ class _Loader:
             if pd.api.types.is_datetime64_any_dtype(s):
                 conv = s.dt.tz_localize(None) if s.dt.tz is not None else s
             else:
-                conv = pd.to_datetime(s.astype("str").str.strip(), errors="coerce", format="ISO8601")
+                conv = _per_value(s, lambda u: pd.to_datetime(u.str.strip(), errors="coerce", format="ISO8601"))
             conv = conv.dt.normalize().astype("datetime64[ns]")
         elif col.dtype == "month":
             if isinstance(s.dtype, pd.PeriodDtype):
                 conv = s.astype("period[M]")
             else:
-                d = pd.to_datetime(s.astype("str").str.strip(), errors="coerce", format="ISO8601") \
+                d = _per_value(s, lambda u: pd.to_datetime(u.str.strip(), errors="coerce", format="ISO8601")) \
                     if not pd.api.types.is_datetime64_any_dtype(s) else s
                 if getattr(d.dt, "tz", None) is not None:
                     d = d.dt.tz_localize(None)
@@ -1220,6 +1444,7 @@ class _Loader:
             if len(parts) == 1:
                 df, rn = parts[0][0], parts[0][2]
             else:
+                self.codes.pop(name, None)  # the codes are those of the file's rows only
                 df = pd.concat([p[0].astype(object) for p in parts], ignore_index=True)
                 rn = np.concatenate([p[2] for p in parts])
             self._process(name, df, rf, np.asarray(rn, dtype=np.int64))
@@ -1232,11 +1457,14 @@ class _Loader:
             if "tickets" in self.frames:
                 t = self.frames["tickets"]
                 tb = t.attrs["_bad"]
-                kept_ids = t.loc[~tb, "ticket_id"]
                 all_ids = t["ticket_id"]
                 in_all = _isin(ev["ticket_id"], all_ids)
                 unknown = ~in_all & ~bad
-                parent = in_all & ~_isin(ev["ticket_id"], kept_ids) & ~bad
+                # ids of excluded tickets that no kept ticket has: few, so only these are looked up
+                gone = all_ids[tb]
+                gone = gone[~_isin(gone, all_ids[~tb])]
+                parent = (in_all & _isin(ev["ticket_id"], gone) & ~bad if len(gone)
+                          else np.zeros(len(ev), dtype=bool))
                 self.record("ticket_events", np.flatnonzero(unknown), "ticket_id",
                             _at(ev["ticket_id"], unknown), "unknown_ticket",
                             "ticket_id not found in tickets", "excluded")
@@ -1247,7 +1475,7 @@ class _Loader:
         tables = {}
         for name, df in self.frames.items():
             bad = df.attrs.pop("_bad")
-            kept = df.loc[~bad].copy() if bad.any() else df  # the loader's own frame: no copy needed
+            kept = _drop_rows(df, bad) if bad.any() else df  # the loader's own frame: no copy needed
             kept.attrs = {}
             tables[name] = kept
         quality = (pd.concat(self.issues, ignore_index=True) if self.issues
