@@ -598,7 +598,7 @@ def segment_frame(ds, df: pd.DataFrame, by: Sequence[str], *, ts: pd.Series | No
 def _borrow(ds, ticket_id: pd.Series, col: str) -> pd.Series:
     """Ticket segment ``col`` (text, :data:`MISSING` for empty) for each id in ``ticket_id``."""
     f = facts.of(ds)
-    code = f.ticket_index.get_indexer(ticket_id)
+    code = f.ticket_codes_of(ticket_id)
     first_row = f.ticket_first_row
     vals = f.segment("tickets", col).to_numpy()[first_row[np.maximum(code, 0)]] if len(first_row) else \
         np.full(len(code), MISSING, dtype=object)
