@@ -172,12 +172,18 @@ def censor(start, end, cutoff, clock="calendar", *, calendar=None, include=None
     observed = (end.notna() & (end <= cutoff)).to_numpy()
     stop = end.where(observed, cutoff)
     clocks = np.broadcast_to(np.asarray(clock, dtype=object), (len(start),))
-    bad = ok & ~np.isin(clocks, ["business", "calendar"])
+    # one clock per span: compared per distinct clock value, not per span
+    ccode, cuniq = pd.factorize(clocks) if clocks.ndim and len(clocks) else (np.zeros(0, np.int64), [])
+    cuniq = list(cuniq)
+    allowed = np.array([c in ("business", "calendar") for c in cuniq] + [False], dtype=bool)
+    bad = ok & ~allowed[ccode]  # code -1 (None, NaN) -> the last entry, False
     if bad.any():
-        raise ValueError(f"clock must be one of ['business', 'calendar'], got {clocks[bad][0]!r}")
+        raise ValueError(f"clock must be one of ['business', 'calendar'], got {clocks[np.flatnonzero(bad)[0]]!r}")
     dur = np.full(len(start), np.nan)
     for ck in ("business", "calendar"):
-        m = ok & (clocks == ck)
+        if ck not in cuniq:
+            continue
+        m = ok & (ccode == cuniq.index(ck))
         if not m.any():
             continue
         if ck == "business":
@@ -478,32 +484,35 @@ class Facts:
         tcode = self.ticket_code
         m = len(self.ticket_index)
         if ev is not None:
-            # per-ticket minima and counts do not depend on the events' order: table order here
+            # per-ticket minima and counts do not depend on the events' order: table order here,
+            # on the customer messages and agent replies only
             code = self._ev("code")
             known = code >= 0
             at = self._ev("at")
             kind = self._ev("kind")
-            is_cust = (kind == KIND_ORDER["customer_message"]) & known
-            is_agent = (kind == KIND_ORDER["agent_reply"]) & known
-            first_cust = _group_min(code[is_cust], at[is_cust], m)[tcode]
-            first_agent = _group_min(code[is_agent], at[is_agent], m)[tcode]
-            agent_opened = (first_agent != NAT) & ((first_cust == NAT) | (first_agent < first_cust))
+            ic = np.flatnonzero((kind == KIND_ORDER["customer_message"]) & known)
+            ia = np.flatnonzero((kind == KIND_ORDER["agent_reply"]) & known)
+            cc, ca, aa = code[ic], code[ia], at[ia]
+            first_cust = _group_min(cc, at[ic], m)  # per code
+            first_agent = _group_min(ca, aa, m)
+            opened = (first_agent != NAT) & ((first_cust == NAT) | (first_agent < first_cust))
+            agent_opened = opened[tcode]
             created = self.ns("tickets", "created_at")
-            start = np.where(agent_opened, first_cust, created)
+            start = np.where(agent_opened, first_cust[tcode], created)
             # first agent reply at or after the start (start per distinct id: first ticket row)
-            ev_start = start[self.ticket_first_row][np.maximum(code, 0)]
-            after = is_agent & (ev_start != NAT) & (at != NAT) & (at >= ev_start)
+            start_code = start[self.ticket_first_row]
+            sa = start_code[ca]
+            after = (sa != NAT) & (aa != NAT) & (aa >= sa)
             out["frt_start"] = from_ns(start)
-            out["frt_end"] = from_ns(_group_min(code[after], at[after], m)[tcode])
+            out["frt_end"] = from_ns(_group_min(ca[after], aa[after], m)[tcode])
             out["agent_opened"] = agent_opened
-            out["replies"] = np.bincount(code[is_agent], minlength=m)[tcode].astype("float64")
+            out["replies"] = np.bincount(ca, minlength=m)[tcode].astype("float64")
             note_or_reply = (kind == KIND_ORDER["agent_reply"]) | (kind == KIND_ORDER["internal_note"])
             if "author_id" in ev.columns:  # without author_id: agent_touches is skipped
-                by_agent = self._agent_actions(ev, kind, note_or_reply)
+                touch = note_or_reply | self._agent_actions(ev, kind, note_or_reply)
             else:
-                by_agent = np.zeros(len(ev), dtype=bool)
-            touch = (note_or_reply | by_agent) & known
-            out["touches"] = np.bincount(code[touch], minlength=m)[tcode].astype("float64")
+                touch = note_or_reply
+            out["touches"] = np.bincount(code[touch & known], minlength=m)[tcode].astype("float64")
             out["source"] = "events"
         else:
             out["frt_start"] = out["created_at"]
