@@ -297,7 +297,17 @@ class Facts:
         u = _arrow_text(pd.Series(idx)) if len(idx) else None
         if a is None or u is None or a.type != u.type:
             return np.asarray(idx.get_indexer(ids), dtype=np.int64)
-        return pc.fill_null(pc.index_in(a, value_set=u), -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        n = len(a)
+        heads = None
+        if n > 1:  # rows of one ticket usually follow each other: look up each run of equal ids once
+            change = pc.fill_null(pc.not_equal(a.slice(1), a.slice(0, n - 1)), True)
+            heads = np.flatnonzero(np.r_[True, change.to_numpy(zero_copy_only=False)])
+            if len(heads) > n // 2:
+                heads = None
+        if heads is None:
+            return pc.fill_null(pc.index_in(a, value_set=u), -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        found = pc.fill_null(pc.index_in(a.take(pa.array(heads)), value_set=u), -1)
+        return np.repeat(found.to_numpy(zero_copy_only=False).astype(np.int64), np.diff(np.r_[heads, n]))
 
     def ticket_pos(self, table: str) -> np.ndarray:
         """Per row of ``table``: the row of its ticket (first row with that id), -1 if unknown."""
@@ -638,13 +648,15 @@ class Facts:
     def _contact_facts(self) -> pd.DataFrame:
         t = self._ds.contacts
         abandoned = t["abandoned"].astype("boolean").fillna(False).to_numpy(dtype=bool)
-        has_answer = t["answered_at"].notna().to_numpy() if "answered_at" in t.columns else np.zeros(len(t), bool)
+        answered_ns = self.ns("contacts", "answered_at") if "answered_at" in t.columns else None
+        has_answer = answered_ns != NAT if answered_ns is not None else np.zeros(len(t), bool)
         answered = ~abandoned & has_answer
         wait = np.full(len(t), np.nan)
-        if "answered_at" in t.columns:
-            wait = np.where(answered, _seconds(t["answered_at"], t["queued_at"]), wait)
+        queued = self.ns("contacts", "queued_at")
+        if answered_ns is not None:
+            wait = np.where(answered, _seconds_ns(answered_ns, queued), wait)
         if "ended_at" in t.columns:
-            wait = np.where(abandoned, _seconds(t["ended_at"], t["queued_at"]), wait)
+            wait = np.where(abandoned, _seconds_ns(self.ns("contacts", "ended_at"), queued), wait)
         talk, hold, acw = _floats(t, "talk_s"), _floats(t, "hold_s"), _floats(t, "acw_s")
         handle = np.where(answered & ~np.isnan(talk), talk + np.nan_to_num(hold) + np.nan_to_num(acw), np.nan)
         return pd.DataFrame({"abandoned": abandoned, "answered": answered, "outcome": abandoned | answered,
@@ -662,5 +674,9 @@ def _floats(df: pd.DataFrame, col: str) -> np.ndarray:
     return pd.to_numeric(df[col], errors="coerce").astype("float64").to_numpy(na_value=np.nan)
 
 
-def _seconds(end: pd.Series, start: pd.Series) -> np.ndarray:
-    return ((end - start) / pd.Timedelta(seconds=1)).to_numpy(dtype="float64", na_value=np.nan)
+def _seconds_ns(end: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """Seconds from ``start`` to ``end`` (int64 ns, :data:`NAT` missing), as pandas divides a
+    timedelta by one second (the int64 nanoseconds over 1e9); NaN where either is missing."""
+    with np.errstate(invalid="ignore"):
+        out = (end - start) / np.int64(1_000_000_000)
+    return np.where((end == NAT) | (start == NAT), np.nan, out)
