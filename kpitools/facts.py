@@ -28,6 +28,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 __all__ = ["Facts", "of", "censor", "NAT", "MISSING", "to_ns", "from_ns"]
 
@@ -70,6 +72,44 @@ def _segment_strings(s: pd.Series) -> pd.Series:
     """Segment values as text; empty values (None, NaN, "") become :data:`MISSING`."""
     s = pd.Series(s).astype("str")
     return s.where(s.notna() & (s != "") & (s != "<NA>") & (s != "nan"), MISSING).astype("str")
+
+
+def _arrow_text(s: pd.Series) -> pa.Array | None:
+    """The Arrow string array behind a text Series (one chunk, no copy of the values), else None."""
+    dt = s.dtype
+    if not (isinstance(dt, pd.StringDtype) and dt.storage == "pyarrow"):
+        return None
+    a = pa.array(s.array)
+    if isinstance(a, pa.ChunkedArray):
+        a = a.combine_chunks()
+    return a
+
+
+def factorize(s: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """``(codes, uniques)`` of ``s``: int64 codes (-1 where missing) into the distinct values.
+
+    Categorical columns give their category codes (uniques = categories, used or not), Arrow text
+    is dictionary-encoded by Arrow, anything else goes through :func:`pandas.factorize`. The order
+    of ``uniques`` is not specified; only equal values share a code.
+    """
+    s = pd.Series(s)
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        return s.cat.codes.to_numpy().astype(np.int64), pd.Index(s.cat.categories)
+    a = _arrow_text(s)
+    if a is not None:
+        enc = pc.dictionary_encode(a)
+        codes = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        return codes, pd.Index(pd.array(enc.dictionary, dtype=s.dtype) if len(enc.dictionary) else [], dtype=s.dtype)
+    codes, uniques = pd.factorize(s)
+    return codes.astype(np.int64), pd.Index(uniques)
+
+
+def _first_rows(codes: np.ndarray) -> np.ndarray:
+    """Rows where each code first occurs, for codes numbered in order of first occurrence."""
+    if len(codes) == 0:
+        return np.zeros(0, dtype=np.int64)
+    top = np.maximum.accumulate(codes)
+    return np.flatnonzero(np.r_[True, top[1:] > top[:-1]])
 
 
 def _group_min(code: np.ndarray, ns: np.ndarray, n: int) -> np.ndarray:
@@ -132,12 +172,18 @@ def censor(start, end, cutoff, clock="calendar", *, calendar=None, include=None
     observed = (end.notna() & (end <= cutoff)).to_numpy()
     stop = end.where(observed, cutoff)
     clocks = np.broadcast_to(np.asarray(clock, dtype=object), (len(start),))
-    bad = ok & ~np.isin(clocks, ["business", "calendar"])
+    # one clock per span: compared per distinct clock value, not per span
+    ccode, cuniq = pd.factorize(clocks) if clocks.ndim and len(clocks) else (np.zeros(0, np.int64), [])
+    cuniq = list(cuniq)
+    allowed = np.array([c in ("business", "calendar") for c in cuniq] + [False], dtype=bool)
+    bad = ok & ~allowed[ccode]  # code -1 (None, NaN) -> the last entry, False
     if bad.any():
-        raise ValueError(f"clock must be one of ['business', 'calendar'], got {clocks[bad][0]!r}")
+        raise ValueError(f"clock must be one of ['business', 'calendar'], got {clocks[np.flatnonzero(bad)[0]]!r}")
     dur = np.full(len(start), np.nan)
     for ck in ("business", "calendar"):
-        m = ok & (clocks == ck)
+        if ck not in cuniq:
+            continue
+        m = ok & (ccode == cuniq.index(ck))
         if not m.any():
             continue
         if ck == "business":
@@ -219,30 +265,55 @@ class Facts:
                          lambda: self.local(table, col).dt.to_period(PERIODS[period]))
 
     # ---- ids and segments ------------------------------------------------------------------
+    def _ticket_ids(self) -> tuple[np.ndarray, pd.Index]:
+        return self._get("ticket_ids", lambda: tuple(
+            (c.astype(np.int64), pd.Index(u)) for c, u in
+            [pd.factorize(self.table("tickets")["ticket_id"], use_na_sentinel=False)])[0])
+
     @property
     def ticket_index(self) -> pd.Index:
         """Distinct ticket ids (first occurrence order) of ``tickets``."""
-        def build():
-            tid = self.table("tickets")["ticket_id"]
-            return pd.Index(tid[~tid.duplicated()])
-        return self._get("ticket_index", build)
+        return self._ticket_ids()[1]
 
     @property
     def ticket_code(self) -> np.ndarray:
         """Per ticket row: its position in :attr:`ticket_index` (equal ids share one code)."""
-        return self._get("ticket_code", lambda: self.ticket_index.get_indexer(self.table("tickets")["ticket_id"]))
+        return self._ticket_ids()[0]
 
     @property
     def ticket_first_row(self) -> np.ndarray:
         """Row of ``tickets`` where each id of :attr:`ticket_index` first occurs (code -> row)."""
-        return self._get("ticket_first_row",
-                         lambda: np.flatnonzero(~self.table("tickets")["ticket_id"].duplicated().to_numpy()))
+        return self._get("ticket_first_row", lambda: _first_rows(self.ticket_code))
+
+    def ticket_codes_of(self, ids: pd.Series) -> np.ndarray:
+        """Code in :attr:`ticket_index` of each id of ``ids`` (-1: not a ticket of ``tickets``).
+
+        One hash lookup of the ids against the distinct ticket ids (Arrow's ``index_in`` on text
+        columns, :meth:`pandas.Index.get_indexer` otherwise); no per-row Python objects.
+        """
+        ids = pd.Series(ids)
+        idx = self.ticket_index
+        a = _arrow_text(ids)
+        u = _arrow_text(pd.Series(idx)) if len(idx) else None
+        if a is None or u is None or a.type != u.type:
+            return np.asarray(idx.get_indexer(ids), dtype=np.int64)
+        n = len(a)
+        heads = None
+        if n > 1:  # rows of one ticket usually follow each other: look up each run of equal ids once
+            change = pc.fill_null(pc.not_equal(a.slice(1), a.slice(0, n - 1)), True)
+            heads = np.flatnonzero(np.r_[True, change.to_numpy(zero_copy_only=False)])
+            if len(heads) > n // 2:
+                heads = None
+        if heads is None:
+            return pc.fill_null(pc.index_in(a, value_set=u), -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        found = pc.fill_null(pc.index_in(a.take(pa.array(heads)), value_set=u), -1)
+        return np.repeat(found.to_numpy(zero_copy_only=False).astype(np.int64), np.diff(np.r_[heads, n]))
 
     def ticket_pos(self, table: str) -> np.ndarray:
         """Per row of ``table``: the row of its ticket (first row with that id), -1 if unknown."""
         def build():
             first_row = self.ticket_first_row
-            code = self.ticket_index.get_indexer(self.table(table)["ticket_id"])
+            code = self.ticket_codes_of(self.table(table)["ticket_id"])
             return np.where(code >= 0, first_row[np.maximum(code, 0)], -1)
         return self._get(("ticket_pos", table), build)
 
@@ -250,31 +321,52 @@ class Facts:
         """Segment ``col`` of every row of ``table`` as text (:data:`MISSING` for empty values).
 
         Columns of the table itself come first; ``hour``/``weekday`` derive from timestamp column
-        ``ts``; other columns are borrowed from the row's ticket (``ticket_id``).
+        ``ts``; other columns are borrowed from the row's ticket (``ticket_id``). Built from
+        :meth:`codes` (the levels taken by code), so text is formatted once per distinct value.
+        """
+        def build():
+            codes, levels = self.codes(table, col, ts=ts)
+            return pd.Series(levels.take(codes), dtype="str") if len(codes) else pd.Series([], dtype="str")
+        return self._get(("segment", table, col, ts if col in DERIVED_SEGMENTS else None), build)
+
+    def _segment_text(self, table: str, col: str, ts: str | None) -> pd.Series:
+        """Segment text per row, the reference derivation (derived segments only)."""
+        loc = self.local(table, ts)
+        if col == "hour":
+            return _segment_strings(loc.dt.hour.astype("Int64").astype(str).str.zfill(2))
+        names = np.asarray(WEEKDAY_NAMES, dtype=object)[loc.dt.day_of_week.to_numpy()]
+        return _segment_strings(pd.Series(names))
+
+    def codes(self, table: str, col: str, *, ts: str | None = None) -> tuple[np.ndarray, pd.Index]:
+        """Integer codes of :meth:`segment` into its sorted levels: ``(codes, levels)``.
+
+        The column is factorised once (:func:`factorize`); its distinct values are turned into text
+        (empty values: :data:`MISSING`), sorted and merged where equal, and the row codes remapped
+        through that small table. Ticket columns borrowed by another table take the ticket's code
+        through :meth:`ticket_pos`.
         """
         def build():
             df = self.table(table)
             if col in df.columns:
-                return _segment_strings(df[col])
-            if col in DERIVED_SEGMENTS:
-                loc = self.local(table, ts)
-                if col == "hour":
-                    return _segment_strings(loc.dt.hour.astype("Int64").astype(str).str.zfill(2))
-                names = np.asarray(WEEKDAY_NAMES, dtype=object)[loc.dt.day_of_week.to_numpy()]
-                return _segment_strings(pd.Series(names))
-            ticket = self.segment("tickets", col)
-            pos = self.ticket_pos(table)
-            vals = ticket.to_numpy()[np.maximum(pos, 0)]
-            return pd.Series(np.where(pos >= 0, vals, MISSING), dtype="str")
-        return self._get(("segment", table, col, ts if col in DERIVED_SEGMENTS else None), build)
-
-    def codes(self, table: str, col: str, *, ts: str | None = None) -> tuple[np.ndarray, pd.Index]:
-        """Integer codes of :meth:`segment` into its sorted levels: ``(codes, levels)``."""
-        def build():
-            s = self.segment(table, col, ts=ts)
-            levels = pd.Index(sorted(pd.unique(s)), dtype="str")
-            return levels.get_indexer(s), levels
-        return self._get(("codes", table, col, ts), build)
+                raw, uniq = factorize(df[col])
+                text = _segment_strings(pd.Series(uniq.to_numpy(dtype=object) if len(uniq) else [], dtype=object))
+                text = np.append(text.to_numpy(dtype=object), np.array([MISSING], dtype=object))  # -1 -> last
+                raw = np.where(raw >= 0, raw, len(text) - 1)
+            elif col in DERIVED_SEGMENTS:
+                s = self._segment_text(table, col, ts)
+                raw, uniq = pd.factorize(s)
+                text = np.asarray(uniq, dtype=object)
+            else:
+                tcodes, tlevels = self.codes("tickets", col)
+                pos = self.ticket_pos(table)
+                text = np.append(tlevels.to_numpy(dtype=object), np.array([MISSING], dtype=object))
+                raw = np.where(pos >= 0, tcodes[np.maximum(pos, 0)], len(text) - 1) if len(pos) else \
+                    np.zeros(0, dtype=np.int64)
+            used = np.bincount(raw, minlength=len(text)) > 0 if len(raw) else np.zeros(len(text), bool)
+            levels = pd.Index(sorted(set(text[used].tolist())), dtype="str")
+            lut = levels.get_indexer(pd.Index(text, dtype="str"))
+            return lut[raw].astype(np.int64) if len(raw) else np.zeros(0, dtype=np.int64), levels
+        return self._get(("codes", table, col, ts if col in DERIVED_SEGMENTS else None), build)
 
     def segments(self, table: str, by: Sequence[str], *, ts: str | None = None, index=None) -> pd.DataFrame:
         """:meth:`segment` of every column of ``by`` as one DataFrame (positional index, or
@@ -284,31 +376,87 @@ class Facts:
         return pd.DataFrame({c: self.segment(table, c, ts=ts).to_numpy() for c in by}, index=idx).astype("str")
 
     # ---- ticket events -----------------------------------------------------------------
+    def _raw_events(self) -> pd.DataFrame | None:
+        """``ticket_events`` in table order with a positional index (None when absent or empty)."""
+        def build():
+            ds = self._ds
+            ev = ds.ticket_events if ds.has("ticket_events") else None
+            return None if ev is None or len(ev) == 0 else ev.reset_index(drop=True)
+        return self._get("raw_events", build)
+
+    def _ev(self, name: str) -> np.ndarray:
+        """Typed arrays of ``ticket_events`` in table order: ``code`` (ticket code, -1 unknown),
+        ``at`` (int64 ns), ``kind`` (:data:`KIND_ORDER` value; other kinds after them)."""
+        def build():
+            ev = self._raw_events()
+            if name == "code":
+                return self.ticket_codes_of(ev["ticket_id"])
+            if name == "at":
+                return to_ns(ev["at"])
+            raw, uniq = factorize(ev["kind"])  # kind order looked up per distinct kind
+            other = len(KIND_ORDER)
+            lut = np.array([KIND_ORDER.get(u, other) if isinstance(u, str) else other for u in uniq] + [other],
+                           dtype=np.int64)
+            return lut[raw]
+        return self._get(("ev", name), build)
+
+    @property
+    def event_order(self) -> np.ndarray | None:
+        """Rows of ``ticket_events`` in the order of :attr:`events` (ticket id as text, time, kind
+        order; stable), or None when the table is already in that order (no sort needed).
+
+        The ids are ranked once among the distinct ids, so the sort runs on int64 keys
+        (``np.lexsort``) and reproduces ``sort_values(["ticket_id", "at", kind order])``.
+        """
+        def build():
+            ev = self._raw_events()
+            if ev is None:
+                return None
+            code = self._ev("code")
+            if (code >= 0).all():
+                raw, uniq = code, self.ticket_index
+            else:  # ids that are no ticket of the tickets table: rank every id of the events
+                raw, uniq = factorize(ev["ticket_id"])
+            rank = np.empty(len(uniq), dtype=np.int64)
+            rank[pd.Index(uniq).sort_values(return_indexer=True, na_position="last")[1]] = np.arange(len(uniq))
+            r = np.where(raw >= 0, rank[np.maximum(raw, 0)] if len(rank) else 0, len(uniq))
+            at = self._ev("at")
+            at = np.where(at == NAT, np.iinfo(np.int64).max, at)  # NaT last, as sort_values puts it
+            k = self._ev("kind")
+            if len(r) < 2:
+                return None
+            same_r, same_at = r[1:] == r[:-1], at[1:] == at[:-1]
+            ordered = (r[1:] > r[:-1]) | (same_r & ((at[1:] > at[:-1]) | (same_at & (k[1:] >= k[:-1]))))
+            return None if ordered.all() else np.lexsort((k, at, r))
+        return self._get("event_order", build)
+
+    def _sorted_ev(self, values: np.ndarray) -> np.ndarray:
+        order = self.event_order
+        return values if order is None else values[order]
+
     @property
     def events(self) -> pd.DataFrame | None:
         """``ticket_events`` sorted by ticket, time and kind order (None when absent or empty)."""
         def build():
-            ds = self._ds
-            ev = ds.ticket_events if ds.has("ticket_events") else None
-            if ev is None or len(ev) == 0:
+            ev = self._raw_events()
+            if ev is None:
                 return None
-            k = ev["kind"].map(KIND_ORDER).astype("int64")
-            return ev.assign(_k=k).sort_values(["ticket_id", "at", "_k"], kind="stable").drop(
-                columns="_k").reset_index(drop=True)
+            order = self.event_order
+            return ev if order is None else ev.take(order).reset_index(drop=True)
         return self._get("events", build)
 
     @property
     def event_code(self) -> np.ndarray:
         """Per sorted event: its ticket's code in :attr:`ticket_index` (-1: unknown ticket)."""
-        return self._get("event_code", lambda: self.ticket_index.get_indexer(self.events["ticket_id"]))
+        return self._get("event_code", lambda: self._sorted_ev(self._ev("code")))
 
     @property
     def has_status_events(self) -> bool:
         """``ticket_events`` has ``status_change`` rows with a ``status``."""
         def build():
-            ev = self.events
+            ev = self._raw_events()
             return (ev is not None and "status" in ev.columns
-                    and bool((ev["status"].notna() & (ev["kind"] == "status_change")).any()))
+                    and bool((ev["status"].notna().to_numpy() & (self._ev("kind") == KIND_ORDER["status_change"])).any()))
         return self._get("has_status_events", build)
 
     @property
@@ -317,46 +465,64 @@ class Facts:
         :func:`kpitools.kpis.responsiveness.ticket_facts` for the columns."""
         return self._get("ticket", self._ticket_facts)
 
-    def _ticket_facts(self) -> pd.DataFrame:
+    def _agent_actions(self, ev: pd.DataFrame, kind: np.ndarray, note_or_reply: np.ndarray) -> np.ndarray:
+        """Status changes made by an agent: the author wrote a reply or note, or is in ``agents``."""
         ds = self._ds
+        status = kind == KIND_ORDER["status_change"]
+        a = _arrow_text(ev["author_id"])
+        if a is None:
+            authors = ev.loc[note_or_reply, "author_id"].dropna()
+            agents = pd.Index(authors.unique())
+            if ds.has("agents"):
+                agents = agents.append(pd.Index(ds.agents["agent_id"].dropna().unique()))
+            return status & ev["author_id"].isin(agents).to_numpy()
+        known = pc.drop_null(pc.unique(pc.filter(a, pa.array(note_or_reply)))).to_pylist()
+        if ds.has("agents"):
+            known += [x for x in pd.unique(ds.agents["agent_id"].dropna()).tolist() if isinstance(x, str)]
+        out = np.zeros(len(kind), dtype=bool)
+        if status.any() and known:
+            hit = pc.is_in(pc.filter(a, pa.array(status)), value_set=pa.array(sorted(set(known)), type=a.type))
+            out[status] = hit.to_numpy(zero_copy_only=False)
+        return out
+
+    def _ticket_facts(self) -> pd.DataFrame:
         t = self.table("tickets")
         n = len(t)
         out = pd.DataFrame({"ticket_id": t["ticket_id"], "created_at": self.ts("tickets", "created_at")})
-        ev = self.events
+        ev = self._raw_events()
         nat = from_ns(np.full(n, NAT))
         tcode = self.ticket_code
         m = len(self.ticket_index)
         if ev is not None:
-            code = self.event_code
+            # per-ticket minima and counts do not depend on the events' order: table order here,
+            # on the customer messages and agent replies only
+            code = self._ev("code")
             known = code >= 0
-            at = to_ns(ev["at"])
-            kind = ev["kind"].to_numpy(dtype=object)
-            is_cust = (kind == "customer_message") & known
-            is_agent = (kind == "agent_reply") & known
-            first_cust = _group_min(code[is_cust], at[is_cust], m)[tcode]
-            first_agent = _group_min(code[is_agent], at[is_agent], m)[tcode]
-            agent_opened = (first_agent != NAT) & ((first_cust == NAT) | (first_agent < first_cust))
+            at = self._ev("at")
+            kind = self._ev("kind")
+            ic = np.flatnonzero((kind == KIND_ORDER["customer_message"]) & known)
+            ia = np.flatnonzero((kind == KIND_ORDER["agent_reply"]) & known)
+            cc, ca, aa = code[ic], code[ia], at[ia]
+            first_cust = _group_min(cc, at[ic], m)  # per code
+            first_agent = _group_min(ca, aa, m)
+            opened = (first_agent != NAT) & ((first_cust == NAT) | (first_agent < first_cust))
+            agent_opened = opened[tcode]
             created = self.ns("tickets", "created_at")
-            start = np.where(agent_opened, first_cust, created)
+            start = np.where(agent_opened, first_cust[tcode], created)
             # first agent reply at or after the start (start per distinct id: first ticket row)
-            first_row = np.flatnonzero(~t["ticket_id"].duplicated().to_numpy())
-            ev_start = start[first_row][np.maximum(code, 0)]
-            after = is_agent & (ev_start != NAT) & (at != NAT) & (at >= ev_start)
+            start_code = start[self.ticket_first_row]
+            sa = start_code[ca]
+            after = (sa != NAT) & (aa != NAT) & (aa >= sa)
             out["frt_start"] = from_ns(start)
-            out["frt_end"] = from_ns(_group_min(code[after], at[after], m)[tcode])
+            out["frt_end"] = from_ns(_group_min(ca[after], aa[after], m)[tcode])
             out["agent_opened"] = agent_opened
-            out["replies"] = np.bincount(code[is_agent], minlength=m)[tcode].astype("float64")
-            note_or_reply = np.isin(kind, ["agent_reply", "internal_note"])
+            out["replies"] = np.bincount(ca, minlength=m)[tcode].astype("float64")
+            note_or_reply = (kind == KIND_ORDER["agent_reply"]) | (kind == KIND_ORDER["internal_note"])
             if "author_id" in ev.columns:  # without author_id: agent_touches is skipped
-                authors = ev.loc[note_or_reply, "author_id"].dropna()
-                agents = pd.Index(authors.unique())
-                if ds.has("agents"):
-                    agents = agents.append(pd.Index(ds.agents["agent_id"].dropna().unique()))
-                by_agent = (kind == "status_change") & ev["author_id"].isin(agents).to_numpy()
+                touch = note_or_reply | self._agent_actions(ev, kind, note_or_reply)
             else:
-                by_agent = np.zeros(len(ev), dtype=bool)
-            touch = (note_or_reply | by_agent) & known
-            out["touches"] = np.bincount(code[touch], minlength=m)[tcode].astype("float64")
+                touch = note_or_reply
+            out["touches"] = np.bincount(code[touch & known], minlength=m)[tcode].astype("float64")
             out["source"] = "events"
         else:
             out["frt_start"] = out["created_at"]
@@ -366,7 +532,9 @@ class Facts:
                               if "agent_replies" in t.columns else np.nan)
             out["touches"] = np.nan
             out["source"] = "tickets"
-        res = self._resolution_from_events() if self.has_status_events else None
+        # resolutions from status events only where the tickets table does not carry them
+        needed = not (_has(t, "first_resolved_at") and _has(t, "resolved_at") and _has(t, "reopen_count"))
+        res = self._resolution_from_events() if needed and self.has_status_events else None
         for col, src in (("first_resolved", "first_resolved_at"), ("resolved", "resolved_at")):
             if _has(t, src):
                 out[col] = to_utc(t[src])
@@ -386,12 +554,14 @@ class Facts:
 
     def _resolution_from_events(self) -> dict[str, np.ndarray]:
         """Per distinct ticket id: first and final resolution (ns) and reopens from status events."""
-        ev = self.events
+        ev = self._raw_events()
         m = len(self.ticket_index)
-        sel = ((ev["kind"] == "status_change") & ev["status"].notna()).to_numpy() & (self.event_code >= 0)
+        status = ev["status"]
+        sel = self._sorted_ev(status.notna().to_numpy() & (self._ev("kind") == KIND_ORDER["status_change"]))
+        sel &= self.event_code >= 0
         code = self.event_code[sel]
-        at = to_ns(ev["at"])[sel]
-        solved = ev["status"].isin(SOLVED).to_numpy()[sel]
+        at = self._sorted_ev(self._ev("at"))[sel]
+        solved = self._sorted_ev(status.isin(SOLVED).to_numpy())[sel]
         # events are sorted by ticket: the previous row of the same ticket is the previous status
         same = np.r_[False, code[1:] == code[:-1]]
         prev_solved = np.r_[False, solved[:-1]] & same
@@ -455,7 +625,7 @@ class Facts:
     def status_interval_code(self) -> np.ndarray:
         """Per row of :attr:`status_intervals`: its ticket's code in :attr:`ticket_index`."""
         return self._get("status_interval_code",
-                         lambda: self.ticket_index.get_indexer(self.status_intervals["ticket_id"]))
+                         lambda: self.ticket_codes_of(self.status_intervals["ticket_id"]))
 
     def _status_intervals(self) -> pd.DataFrame:
         ev = self.events
@@ -478,13 +648,15 @@ class Facts:
     def _contact_facts(self) -> pd.DataFrame:
         t = self._ds.contacts
         abandoned = t["abandoned"].astype("boolean").fillna(False).to_numpy(dtype=bool)
-        has_answer = t["answered_at"].notna().to_numpy() if "answered_at" in t.columns else np.zeros(len(t), bool)
+        answered_ns = self.ns("contacts", "answered_at") if "answered_at" in t.columns else None
+        has_answer = answered_ns != NAT if answered_ns is not None else np.zeros(len(t), bool)
         answered = ~abandoned & has_answer
         wait = np.full(len(t), np.nan)
-        if "answered_at" in t.columns:
-            wait = np.where(answered, _seconds(t["answered_at"], t["queued_at"]), wait)
+        queued = self.ns("contacts", "queued_at")
+        if answered_ns is not None:
+            wait = np.where(answered, _seconds_ns(answered_ns, queued), wait)
         if "ended_at" in t.columns:
-            wait = np.where(abandoned, _seconds(t["ended_at"], t["queued_at"]), wait)
+            wait = np.where(abandoned, _seconds_ns(self.ns("contacts", "ended_at"), queued), wait)
         talk, hold, acw = _floats(t, "talk_s"), _floats(t, "hold_s"), _floats(t, "acw_s")
         handle = np.where(answered & ~np.isnan(talk), talk + np.nan_to_num(hold) + np.nan_to_num(acw), np.nan)
         return pd.DataFrame({"abandoned": abandoned, "answered": answered, "outcome": abandoned | answered,
@@ -502,5 +674,9 @@ def _floats(df: pd.DataFrame, col: str) -> np.ndarray:
     return pd.to_numeric(df[col], errors="coerce").astype("float64").to_numpy(na_value=np.nan)
 
 
-def _seconds(end: pd.Series, start: pd.Series) -> np.ndarray:
-    return ((end - start) / pd.Timedelta(seconds=1)).to_numpy(dtype="float64", na_value=np.nan)
+def _seconds_ns(end: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """Seconds from ``start`` to ``end`` (int64 ns, :data:`NAT` missing), as pandas divides a
+    timedelta by one second (the int64 nanoseconds over 1e9); NaN where either is missing."""
+    with np.errstate(invalid="ignore"):
+        out = (end - start) / np.int64(1_000_000_000)
+    return np.where((end == NAT) | (start == NAT), np.nan, out)

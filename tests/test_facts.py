@@ -268,7 +268,8 @@ def test_kpi_table_groups_each_table_once(monkeypatch):
     for table in set(declared.values()):
         names = [k for k, t in declared.items() if t == table and k in done]
         assert len(names) >= 2, (table, names)  # shared by at least two KPIs ...
-        assert sum(b[0] == table for b in built) == 1  # ... and grouped once
+        # ... and grouped once by these segments (the SLA KPIs group tickets by channel and priority)
+        assert sum(b[0] == table and b[3] == ("channel",) for b in built) == 1
     # a second call reuses the cell index (built once per dataset)
     kpitools.kpi_table(ds, period="M", by="channel", kpis=["ticket_volume", "complaints"])
     assert len(built) == len(set(built))
@@ -286,3 +287,66 @@ def test_declared_kpi_counts_by_hand(hd):
     c = kpitools.kpis.csat(hd, period="M")
     assert list(c["numerator"]) == [1, 1] and list(c["denominator"]) == [2, 2]
     assert c["note"].iloc[1] == "1 answer(s) on another scale left out"
+
+
+# ----------------------------------------------------------------------------------------------
+# integer ids, codes and the events' order (the fast paths against pandas)
+# ----------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("seed", [0, 1])
+def test_shuffled_events_sort_and_facts_equal_former_derivation(seed):
+    # reference: the former sort_values on the text ids and the former per-KPI derivations
+    ev = helpdesk_frames()["ticket_events"].sample(frac=1.0, random_state=seed).reset_index(drop=True)
+    ds = helpdesk_dataset(ticket_events=ev)
+    f = facts.of(ds)
+    assert f.event_order is not None  # shuffled: the int64 lexsort path runs
+    pd.testing.assert_frame_equal(f.events, _old_events(ds))
+    new, old = f.ticket, _old_ticket_facts(ds)
+    for c in ("frt_start", "frt_end", "agent_opened", "replies", "touches"):
+        pd.testing.assert_series_equal(new[c], old[c], check_names=False)
+    resolved = new.set_index("ticket_id")["resolved"]
+    pd.testing.assert_frame_equal(f.reply_waits, _old_reply_waits(ds, resolved))
+
+
+def test_sorted_events_need_no_sort(hd):
+    f = facts.of(hd)
+    ordered = _old_events(hd)
+    ds = helpdesk_dataset(ticket_events=ordered)
+    assert facts.of(ds).event_order is None
+    pd.testing.assert_frame_equal(facts.of(ds).events, ordered)
+    assert f.events is not None
+
+
+def test_ticket_codes_of_equal_get_indexer(hd):
+    # reference: pandas Index.get_indexer on the same ids (runs of equal ids, unknown and missing ids)
+    f = facts.of(hd)
+    known = list(f.ticket_index[:3])
+    ids = pd.Series([known[0], known[0], "nope", None, known[2], known[2], known[2], known[1], "nope"], dtype="str")
+    np.testing.assert_array_equal(f.ticket_codes_of(ids), f.ticket_index.get_indexer(ids))
+    singles = pd.Series([known[1], known[0], None], dtype="str")  # no runs: one lookup per row
+    np.testing.assert_array_equal(f.ticket_codes_of(singles), [1, 0, -1])
+    as_object = pd.Series(ids.to_numpy(dtype=object), dtype=object)  # not Arrow text: get_indexer
+    np.testing.assert_array_equal(f.ticket_codes_of(as_object), f.ticket_index.get_indexer(ids))
+
+
+@pytest.mark.parametrize("kind", ["str", "category", "object", "Int64"])
+def test_factorize_codes_point_at_their_values(kind):
+    values = ["b", None, "a", "b", "c", None, "a"] if kind != "Int64" else [2, None, 1, 2, 3, None, 1]
+    s = pd.Series(values, dtype=kind)
+    codes, uniques = facts.factorize(s)
+    assert codes.dtype == np.int64
+    back = [None if c < 0 else uniques[c] for c in codes]
+    assert back == [None if v is None else v for v in values]  # hand check: every code names its value
+    assert (codes[[1, 5]] == -1).all()
+
+
+def test_segment_codes_fold_text_of_distinct_values():
+    # hand values: "" and missing both become "(missing)"; levels sorted as text; other tables borrow
+    t = helpdesk_frames()["tickets"]
+    t["channel"] = ["email", "", None, "chat", "email", "chat", "web", "email"][: len(t)] + ["email"] * (len(t) - 8)
+    ds = helpdesk_dataset(tickets=t)
+    f = facts.of(ds)
+    codes, levels = f.codes("tickets", "channel")
+    assert list(levels) == sorted({"(missing)"} | {c for c in t["channel"] if isinstance(c, str) and c})
+    np.testing.assert_array_equal(levels.to_numpy()[codes], _old_borrowed_segment(ds, t, "channel").to_numpy())
+    s = f.segment("surveys", "priority")
+    np.testing.assert_array_equal(s.to_numpy(), _old_borrowed_segment(ds, f.table("surveys"), "priority").to_numpy())

@@ -81,7 +81,9 @@ __all__ = [
     "finish",
     "Sums",
     "Durations",
+    "Values",
     "reduce_durations",
+    "reduce_values",
     "cells",
     "reduce_sums",
     "ESTIMATORS",
@@ -346,11 +348,17 @@ def register(
                 raise KPIUnavailable(f"{name}: {reason}")
             out = func(ds, period=period, by=by_list, basis=basis, clock=clock,
                        confidence=confidence, method=method, **options)
-            if isinstance(out, Sums | Durations):  # a declaration: group, estimate, present here
-                agg = (reduce_sums(ds, out, period=period, by=by_list) if isinstance(out, Sums) else
-                       reduce_durations(ds, out, period=period, by=by_list, basis=basis, clock=clock))
+            if isinstance(out, Sums | Durations | Values):  # a declaration: group, estimate, present here
+                if isinstance(out, Sums):
+                    agg = reduce_sums(ds, out, period=period, by=by_list)
+                    by_list = by_list if out.by is None else list(out.by)
+                elif isinstance(out, Values):
+                    agg = reduce_values(ds, out, period=period, by=by_list)
+                else:
+                    agg = reduce_durations(ds, out, period=period, by=by_list, basis=basis, clock=clock)
+                boot = {k: options[k] for k in ("seed", "n_boot") if k in options}
                 out = finish(agg, spec=spec, ds=ds, period=period, by=by_list, basis=basis, clock=clock,
-                             confidence=confidence, method=method)
+                             confidence=confidence, method=method, **boot)
             return out
 
         spec = KPISpec(
@@ -598,7 +606,7 @@ def segment_frame(ds, df: pd.DataFrame, by: Sequence[str], *, ts: pd.Series | No
 def _borrow(ds, ticket_id: pd.Series, col: str) -> pd.Series:
     """Ticket segment ``col`` (text, :data:`MISSING` for empty) for each id in ``ticket_id``."""
     f = facts.of(ds)
-    code = f.ticket_index.get_indexer(ticket_id)
+    code = f.ticket_codes_of(ticket_id)
     first_row = f.ticket_first_row
     vals = f.segment("tickets", col).to_numpy()[first_row[np.maximum(code, 0)]] if len(first_row) else \
         np.full(len(code), MISSING, dtype=object)
@@ -674,6 +682,11 @@ class Agg:
         Output column -> function of the value array giving a boolean flag (NA where no value).
     constants : dict, optional
         Output column -> one value for every row (e.g. where the agents came from).
+    cells : tuple, optional
+        ``(code, keys)`` of a declared KPI: ``durations`` / ``values`` then hold only their value
+        columns, and row i belongs to the cell ``keys.iloc[code[i]]`` (``period`` and the segment
+        columns; :func:`cells`), so no per-row key text is built. :meth:`with_keys` gives the
+        equivalent Agg with key columns on every row.
     """
 
     table: pd.DataFrame
@@ -692,6 +705,23 @@ class Agg:
     clock: Any = None
     flags: dict[str, Callable[[np.ndarray], np.ndarray]] = field(default_factory=dict)
     constants: dict[str, Any] = field(default_factory=dict)
+    cells: tuple[np.ndarray, pd.DataFrame] | None = None
+
+    def with_keys(self) -> Agg:
+        """The same aggregate with the key columns (``period``, segments) on every row of
+        ``durations`` and ``values`` (the form of :meth:`from_durations` and :meth:`from_values`)."""
+        if self.cells is None:
+            return self
+        from dataclasses import replace
+
+        code, keys = self.cells
+        out = {}
+        for name in ("durations", "values"):
+            rows = getattr(self, name)
+            if rows is not None:
+                k = keys.take(code).reset_index(drop=True)
+                out[name] = pd.concat([k, rows.reset_index(drop=True)], axis=1)
+        return replace(self, cells=None, **out)
 
     @classmethod
     def from_rows(
@@ -771,9 +801,7 @@ class Agg:
 
         ``horizon`` (seconds, positive) adds the restricted mean up to it (``rmst`` columns).
         """
-        if horizon is not None and (isinstance(horizon, bool) or not isinstance(horizon, int | float)
-                                    or not 0 < horizon < np.inf):
-            raise KPIError(f"horizon_s must be a positive number of seconds, got {horizon!r}")
+        _check_horizon(horizon)
         keys = ["period", *by]
         r = rows.loc[rows["period"].notna() & rows["duration"].notna(), [*keys, "duration", "observed"]]
         r = r.assign(duration=r["duration"].astype("float64"), observed=r["observed"].astype(bool))
@@ -813,6 +841,15 @@ class Sums:
         Timestamp column of ``hour``/``weekday`` segments (default: ``when``).
     agg : dict
         Further :class:`Agg` fields (``denominator_label``, ``extras``, ``note``, ``notes``...).
+    pos : array of int, optional
+        Row of ``table`` whose period and segments each measure row takes (-1: none); the
+        measures then have one value per item instead of one per row (default: the table's rows),
+        ``population`` is per item and the levels are those of the whole table.
+    by : sequence of str, optional
+        Segments of the result instead of the caller's ``by`` (e.g. ``priority`` added).
+    medians : dict
+        Output column -> per-row values (NaN ignored): their median per cell (NaN in cells
+        without values).
     """
 
     table: str
@@ -820,6 +857,39 @@ class Sums:
     sums: dict[str, Any]
     population: np.ndarray | None = None
     span: tuple | None = None
+    ts: str | None = None
+    agg: dict[str, Any] = field(default_factory=dict)
+    pos: np.ndarray | None = None
+    by: Sequence[str] | None = None
+    medians: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Values:
+    """A KPI's declaration: the mean of one value per row of a facts table (``stat="mean"``).
+
+    The :func:`register` wrapper groups the values per period x segment (:func:`cells`) into
+    ``n``, ``mean`` and ``sd`` (ddof 1), keeps them for the bootstrap interval (``Agg.values``),
+    adds per-cell quantiles and finishes as :func:`Agg.from_values` with ``keep_values=True``.
+
+    Attributes
+    ----------
+    table, when, ts
+        As :class:`Sums`.
+    values : array of float
+        One value per row of ``table``; NaN rows are not part of the mean (their segments still
+        count for the levels).
+    quantiles : dict
+        Output column -> quantile of the cell's values (pandas' linear interpolation; 0.5 is the
+        median), e.g. ``{"median": 0.5, "p90": 0.9}``.
+    agg : dict
+        Further :class:`Agg` fields.
+    """
+
+    table: str
+    when: str
+    values: Any
+    quantiles: dict[str, float] = field(default_factory=dict)
     ts: str | None = None
     agg: dict[str, Any] = field(default_factory=dict)
 
@@ -861,30 +931,61 @@ class Durations:
     note: str | None = None
 
 
+def _check_horizon(horizon) -> None:
+    if horizon is not None and (isinstance(horizon, bool) or not isinstance(horizon, int | float)
+                                or not 0 < horizon < np.inf):
+        raise KPIError(f"horizon_s must be a positive number of seconds, got {horizon!r}")
+
+
+def _item_cells(ds, table: str, when: str, period: str, by: Sequence[str], ts: str | None,
+                pos: np.ndarray | None) -> tuple[np.ndarray, pd.DataFrame]:
+    """Cell code of each item whose period and segments are those of row ``pos`` of ``table``
+    (-1 where ``pos`` is -1): the table's :func:`cells` taken at ``pos``."""
+    code, keys = cells(ds, table, when, period, by, ts)
+    if pos is None:
+        return code, keys
+    pos = np.asarray(pos, dtype=np.int64)
+    return (np.where(pos >= 0, code[np.maximum(pos, 0)], -1) if len(code) else np.full(len(pos), -1)), keys
+
+
 def reduce_durations(ds, decl: Durations, *, period: str, by: Sequence[str], basis: str, clock: str) -> Agg:
-    """:class:`Agg` of a :class:`Durations` declaration (censored durations per period x segment)."""
+    """:class:`Agg` of a :class:`Durations` declaration (censored durations per period x segment).
+
+    Each item's cell is an integer code (:func:`cells`; on the event basis the period of the end
+    with the segments of the item's row), so no per-item key text is built (``Agg.cells``).
+    """
+    _check_horizon(decl.horizon)
     f = facts.of(ds)
     tz = ds.settings.timezone
     end = facts.to_utc(decl.end).reset_index(drop=True)
     dur, observed = facts.censor(decl.start, end, ds.cutoff, clock, calendar=ds.calendar, include=decl.include)
     ok = ~np.isnan(dur)
-    take = np.arange(len(f.table(decl.table))) if decl.pos is None else np.asarray(decl.pos)
     if basis == "event":
         per = to_period(end.where(observed), period, tz)
         when = end[observed & ok]
         ok &= observed
         bnote = "event basis: completed in the period (no censoring)"
+        take = np.arange(len(f.table(decl.table))) if decl.pos is None else np.asarray(decl.pos)
+        segs = []
+        for c in by:
+            codes, levels = f.codes(decl.table, c, ts=decl.when)
+            segs.append((c, codes[np.maximum(take, 0)] if len(codes) else np.zeros(len(take), np.int64), levels))
+        code, keys = _coded_cells(per.array.asi8, ~per.isna().to_numpy(), segs, period)
     else:
-        per = pd.Series(f.period(decl.table, decl.when, period).array.take(take, allow_fill=True))
+        code, keys = _item_cells(ds, decl.table, decl.when, period, by, decl.when, decl.pos)
+        take = np.arange(len(code)) if decl.pos is None else np.asarray(decl.pos)
         when = f.ts(decl.table, decl.when).take(take[ok & (take >= 0)])
         bnote = None
-    seg = pd.DataFrame({c: f.segment(decl.table, c, ts=decl.when).to_numpy()[np.maximum(take, 0)] for c in by},
-                       index=per.index).astype("str")
-    rows = pd.concat([pd.DataFrame({"period": per.where(ok), "duration": dur, "observed": observed}), seg], axis=1)
-    levels = {c: list(f.codes(decl.table, c, ts=decl.when)[1]) for c in by}
-    return Agg.from_durations(rows, by=by, periods=span(f.ts(decl.table, decl.when), when, period=period, tz=tz),
-                              levels=levels, horizon=decl.horizon,
-                              note="; ".join(x for x in (decl.note, bnote) if x) or None)
+    inc = ok & (code >= 0)
+    c = code[inc]
+    present = np.bincount(c, minlength=len(keys))
+    table = keys[present > 0].reset_index(drop=True)
+    table["n"] = present[present > 0]
+    levels = {col: list(f.codes(decl.table, col, ts=decl.when)[1]) for col in by}
+    rows = pd.DataFrame({"duration": dur[inc], "observed": observed[inc]})
+    return Agg(table=table, periods=span(f.ts(decl.table, decl.when), when, period=period, tz=tz), levels=levels,
+               durations=rows, horizon=None if decl.horizon is None else float(decl.horizon),
+               note="; ".join(x for x in (decl.note, bnote) if x) or None, cells=(c, keys))
 
 
 def cells(ds, table: str, when: str, period: str, by: Sequence[str], ts: str | None = None
@@ -903,18 +1004,20 @@ def cells(ds, table: str, when: str, period: str, by: Sequence[str], ts: str | N
 def _build_cells(f, table: str, when: str, period: str, by: Sequence[str], ts: str
                  ) -> tuple[np.ndarray, pd.DataFrame]:
     per = f.period(table, when, period)
-    ordinal = per.array.asi8
-    ok = ~per.isna().to_numpy()
-    key = np.zeros(len(per), dtype=np.int64)
+    segs = [(c, *f.codes(table, c, ts=ts)) for c in by]
+    return _coded_cells(per.array.asi8, ~per.isna().to_numpy(), segs, period)
+
+
+def _coded_cells(ordinal: np.ndarray, ok: np.ndarray, segs: list, period: str) -> tuple[np.ndarray, pd.DataFrame]:
+    """Cell codes from period ordinals (valid where ``ok``) and segment codes ``(col, codes,
+    levels)``, combined in mixed radix: ``(code per row, -1 where not ok; keys per code)``."""
+    key = np.zeros(len(ordinal), dtype=np.int64)
     lo = int(ordinal[ok].min()) if ok.any() else 0
     key[ok] = ordinal[ok] - lo
-    segs = []
-    for c in by:
-        codes, levels = f.codes(table, c, ts=ts)
+    for _, codes, levels in segs:
         key = key * max(len(levels), 1) + codes
-        segs.append((c, codes, levels))
     uniq, inv = np.unique(key[ok], return_inverse=True)
-    code = np.full(len(per), -1, dtype=np.int64)
+    code = np.full(len(ordinal), -1, dtype=np.int64)
     code[ok] = inv
     rest = uniq
     cols = {}
@@ -928,10 +1031,34 @@ def _build_cells(f, table: str, when: str, period: str, by: Sequence[str], ts: s
     return code, keys
 
 
+def _cell_quantiles(c: np.ndarray, v: np.ndarray, k: int, qs: dict[str, float]) -> dict[str, np.ndarray]:
+    """Per cell 0..k-1 the quantiles of its values (pandas' linear interpolation; q = 0.5 as
+    pandas' median, the mean of the two middle values); NaN for cells without values."""
+    order = np.lexsort((v, c))
+    vs = v[order]
+    n = np.bincount(c, minlength=k)
+    start = np.cumsum(n) - n
+    has = n > 0
+    out = {}
+    for name, q in qs.items():
+        res = np.full(k, np.nan)
+        pos = q * (n[has] - 1)
+        lo = np.floor(pos).astype(np.int64)
+        frac = pos - lo
+        a = vs[start[has] + lo]
+        b = vs[start[has] + np.minimum(lo + 1, n[has] - 1)]
+        mid = (a + b) / 2 if q == 0.5 else a + (b - a) * frac
+        res[has] = np.where(frac == 0, a, mid)
+        out[name] = res
+    return out
+
+
 def reduce_sums(ds, decl: Sums, *, period: str, by: Sequence[str]) -> Agg:
     """:class:`Agg` of a :class:`Sums` declaration (the aggregate step of a declared KPI)."""
     f = facts.of(ds)
-    code, keys = cells(ds, decl.table, decl.when, period, by, decl.ts)
+    if decl.by is not None:
+        by = list(decl.by)
+    code, keys = _item_cells(ds, decl.table, decl.when, period, by, decl.ts, decl.pos)
     n_rows = len(code)
     pop = np.ones(n_rows, dtype=bool) if decl.population is None else np.asarray(decl.population, dtype=bool)
     valid = pop & (code >= 0)
@@ -942,13 +1069,48 @@ def reduce_sums(ds, decl: Sums, *, period: str, by: Sequence[str]) -> Agg:
     for out, measure in decl.sums.items():
         w = np.asarray(measure, dtype="float64")[valid]
         table[out] = np.bincount(c, weights=w, minlength=k)[present]
+    for out, measure in decl.medians.items():
+        w = np.asarray(measure, dtype="float64")[valid]
+        has = ~np.isnan(w)
+        table[out] = _cell_quantiles(c[has], w[has], k, {out: 0.5})[out][present]
     levels = {}
     for col in by:
         codes, lv = f.codes(decl.table, col, ts=decl.ts or decl.when)
-        levels[col] = list(lv.to_numpy()[np.unique(codes[pop])])
+        levels[col] = list(lv.to_numpy()[np.unique(codes[pop] if decl.pos is None else codes)])
     spans = decl.span if decl.span is not None else (f.ts(decl.table, decl.when),)
     periods = span(*spans, period=period, tz=ds.settings.timezone)
     return Agg(table=table, periods=periods, levels=levels, **decl.agg)
+
+
+def reduce_values(ds, decl: Values, *, period: str, by: Sequence[str]) -> Agg:
+    """:class:`Agg` of a :class:`Values` declaration: n, mean, sd (ddof 1) and quantiles per
+    cell, the values kept for the bootstrap (``Agg.values`` with ``Agg.cells``)."""
+    f = facts.of(ds)
+    code, keys = cells(ds, decl.table, decl.when, period, by, decl.ts)
+    x = np.asarray(decl.values, dtype="float64")
+    inc = (code >= 0) & ~np.isnan(x)
+    c, v = code[inc], x[inc]
+    k = len(keys)
+    cnt = np.bincount(c, minlength=k).astype("float64")
+    present = cnt > 0
+    n = cnt[present]
+    mean = np.bincount(c, weights=v, minlength=k)[present] / n
+    full_mean = np.zeros(k)
+    full_mean[present] = mean
+    dev = v - full_mean[c]
+    ss = np.bincount(c, weights=dev * dev, minlength=k)[present]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sd = np.where(n > 1, np.sqrt(ss / (n - 1)), np.nan)
+    table = keys[present].reset_index(drop=True)
+    table["n"], table["mean"], table["sd"] = n, mean, sd
+    table["numerator"] = mean * n
+    table["denominator"] = n
+    for name, q in _cell_quantiles(c, v, k, decl.quantiles).items():
+        table[name] = q[present]
+    levels = {col: list(f.codes(decl.table, col, ts=decl.ts or decl.when)[1]) for col in by}
+    periods = span(f.ts(decl.table, decl.when), period=period, tz=ds.settings.timezone)
+    return Agg(table=table, periods=periods, levels=levels, values=pd.DataFrame({"value": v}),
+               cells=(c, keys), **decl.agg)
 
 
 def _grid(periods: pd.PeriodIndex, levels: dict[str, list[str]], by: Sequence[str]) -> pd.DataFrame:
@@ -1106,7 +1268,7 @@ def finish(
     still open at the cut-off; restricted mean ``int_0^tau S(u) du`` up to the horizon tau.
     """
     if _CAPTURE.get():  # kpitools.dask_engine: hand the aggregate over instead of finishing it
-        raise CapturedAggregate(agg, dict(spec=spec, period=period, by=list(by or []), basis=basis, clock=clock,
+        raise CapturedAggregate(agg.with_keys(), dict(spec=spec, period=period, by=list(by or []), basis=basis, clock=clock,
                                           confidence=confidence, method=method, seed=seed, n_boot=n_boot))
     by = list(by or [])
     stat = spec.stat
@@ -1377,7 +1539,7 @@ def _bootstrap_cells(agg: Agg, grid: pd.DataFrame, keys: list[str], confidence: 
     v = agg.values
     if v is None or len(v) == 0 or len(grid) == 0:
         return lo, hi
-    code = _cell_codes(v, grid, keys)
+    code = _row_cells(agg, v, grid, keys)
     inside = code >= 0
     g, x, k = value_counts(v["value"].to_numpy(float)[inside], code[inside], resolution=DURATION_RESOLUTION_S)
     a, b, _ = bootstrap_mean_counts(x, k, g, n_groups=len(grid), confidence=confidence, n_boot=int(n_boot),
@@ -1400,12 +1562,22 @@ def _durations(agg: Agg, grid: pd.DataFrame, keys: list[str], confidence: float)
     from kpitools.stats.survival import km_summary_codes
 
     summ = km_summary_codes(d["duration"].to_numpy(dtype=float, na_value=np.nan), d["observed"].to_numpy(),
-                            _cell_codes(d, grid, keys), n_groups=len(grid), q=(0.5, 0.9),
+                            _row_cells(agg, d, grid, keys), n_groups=len(grid), q=(0.5, 0.9),
                             confidence=confidence, horizon=agg.horizon)
     for c in cols:
         if c in summ.columns:
             out[c] = summ[c].to_numpy(dtype="float64")
     return out
+
+
+def _row_cells(agg: Agg, rows: pd.DataFrame, grid: pd.DataFrame, keys: list[str]) -> np.ndarray:
+    """Grid position of each row of ``agg.durations`` / ``agg.values`` (-1: not in the grid): via
+    the cells' keys when the aggregate carries cell codes (``Agg.cells``), else the rows' keys."""
+    if agg.cells is None:
+        return _cell_codes(rows, grid, keys)
+    code, ckeys = agg.cells
+    lut = _cell_codes(ckeys, grid, keys)
+    return lut[code] if len(lut) else np.full(len(code), -1, dtype=np.int64)
 
 
 def _cell_codes(frame: pd.DataFrame, grid: pd.DataFrame, keys: list[str]) -> np.ndarray:

@@ -48,6 +48,7 @@ from kpitools.kpis._core import (
     KPIError,
     KPIUnavailable,
     Sums,
+    Values,
     finish,
     levels_of,
     local_times,
@@ -131,27 +132,18 @@ def _span_contacts(ds, period):
     return span(ds.contacts["queued_at"], period=period, tz=ds.settings.timezone)
 
 
-def _quantile_extras(rows: pd.DataFrame, value: str, by) -> pd.DataFrame:
-    """median and p90 of ``rows[value]`` per (period, *by)."""
-    keys = ["period", *by]
-    r = rows.loc[rows["period"].notna() & rows[value].notna(), [*keys, value]]
-    g = r.groupby(keys, observed=True, sort=True, dropna=False)[value]
-    return pd.DataFrame({"median": g.median(), "p90": g.quantile(0.9)}).reset_index()
-
-
 #: Catalogue text of the interval options of the duration means (asa, aht, acw_time).
 _BOOT_OPTIONS = (f"method 'bootstrap' (default: seeded percentile bootstrap of the mean) or 't'; "
                  f"seed (default {BOOTSTRAP_SEED}) and n_boot (default {BOOTSTRAP_N}) of the bootstrap")
 
 
-def _mean_with_quantiles(rows, value, by, periods, levels, **kw) -> Agg:
-    agg = Agg.from_values(rows, value, by=by, periods=periods, levels=levels, keep_values=True, **kw)
-    if len(agg.table):
-        agg.table = agg.table.merge(_quantile_extras(rows, value, by), on=["period", *by], how="left")
-    else:
-        agg.table = agg.table.assign(median=pd.Series(dtype="float64"), p90=pd.Series(dtype="float64"))
-    agg.extras = {"median": np.nan, "p90": np.nan, **agg.extras}
-    return agg
+def _mean_values(values: np.ndarray, label: str, note: str | None = None) -> Values:
+    """Declaration of a duration mean over contacts (asa, aht, acw_time): the values per contact
+    (NaN: not counted), with the cell's median and p90 as extras; the register wrapper groups
+    per period of ``queued_at`` and segment, and bootstraps the mean (seeded) from the kept values."""
+    return Values("contacts", "queued_at", values=np.asarray(values, dtype="float64"),
+                  quantiles={"median": 0.5, "p90": 0.9},
+                  agg={"denominator_label": label, "note": note, "extras": {"median": np.nan, "p90": np.nan}})
 
 
 def _option(ds, value, key: str, name: str) -> float:
@@ -277,13 +269,8 @@ def asa(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, met
     (:func:`kpitools.stats.intervals.bootstrap_mean_counts`, docs/methods.md#value-count-bootstrap);
     NaN where n < 2; cells with more than 5000 waits get the t interval (``method`` says so).
     """
-    t, f, seg = _rows(ds, by)
-    rows = _frame(to_period(t["queued_at"], period, ds.settings.timezone), seg,
-                  wait=f["wait_s"].where(f["answered"]))
-    agg = _mean_with_quantiles(rows, "wait", by, _span_contacts(ds, period), levels_of(seg, by),
-                               denominator_label="answered contacts")
-    return finish(agg, spec=asa.spec, ds=ds, period=period, by=by, basis=basis, clock=clock,
-                  confidence=confidence, method=method, seed=seed, n_boot=n_boot)
+    f = contact_facts(ds)
+    return _mean_values(np.where(f["answered"].to_numpy(), f["wait_s"].to_numpy(), np.nan), "answered contacts")
 
 
 @register(
@@ -407,14 +394,9 @@ def aht(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, met
     AHT = (talk + hold + after-call work) / handled contacts (docs/methods.md#contact-centre). Tickets have their own
     handle time KPI (``ticket_handle_time``).
     """
-    t, f, seg = _rows(ds, by)
-    rows = _frame(to_period(t["queued_at"], period, ds.settings.timezone), seg, handle=f["handle_s"])
     missing = [c for c in ("hold_s", "acw_s") if not ds.has_columns("contacts", c)]
-    agg = _mean_with_quantiles(rows, "handle", by, _span_contacts(ds, period), levels_of(seg, by),
-                               denominator_label="handled contacts",
-                               note=(f"{', '.join(missing)} not recorded, counted as 0" if missing else None))
-    return finish(agg, spec=aht.spec, ds=ds, period=period, by=by, basis=basis, clock=clock,
-                  confidence=confidence, method=method, seed=seed, n_boot=n_boot)
+    return _mean_values(contact_facts(ds)["handle_s"].to_numpy(), "handled contacts",
+                        note=(f"{', '.join(missing)} not recorded, counted as 0" if missing else None))
 
 
 @register(
@@ -446,12 +428,7 @@ def acw_time(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95
     -----
     Mean/median wrap-up time per handled contact (docs/methods.md#contact-centre).
     """
-    t, f, seg = _rows(ds, by)
-    rows = _frame(to_period(t["queued_at"], period, ds.settings.timezone), seg, acw=f["acw_s"])
-    agg = _mean_with_quantiles(rows, "acw", by, _span_contacts(ds, period), levels_of(seg, by),
-                               denominator_label="handled contacts")
-    return finish(agg, spec=acw_time.spec, ds=ds, period=period, by=by, basis=basis, clock=clock,
-                  confidence=confidence, method=method, seed=seed, n_boot=n_boot)
+    return _mean_values(contact_facts(ds)["acw_s"].to_numpy(), "handled contacts")
 
 
 _ACROSS_OPTION = ("across_channels: True (default when the dataset has tickets) counts a ticket of the "

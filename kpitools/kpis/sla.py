@@ -17,21 +17,57 @@ import numpy as np
 import pandas as pd
 
 from kpitools import facts
-from kpitools.kpis._core import (
-    MISSING,
-    Agg,
-    KPIUnavailable,
-    finish,
-    register,
-    span,
-    ticket_levels,
-    to_period,
-)
+from kpitools.kpis._core import KPIUnavailable, Sums, register
 from kpitools.kpis.responsiveness import _check_frt, reply_waits, ticket_facts
 
 __all__ = ["sla_first_response", "sla_next_reply", "sla_resolution", "sla_items"]
 
 _EXTRAS = {"achieved": 0.0, "breached": 0.0, "pending": 0.0, "breach_minutes_median": np.nan}
+
+
+def _outcomes(ds, target: str, clock: str | None) -> dict:
+    """Per item (ticket or wait) of one SLA target, as arrays (built once per dataset, target and
+    clock): ``pos`` (row of the item's ticket: its first row), ``start``/``end`` (ns), ``priority``
+    (text or NaN), ``target_s``, ``clock``, ``elapsed_s``, ``done``, ``over`` and ``keep`` (items
+    started by the cut-off, the ones measured)."""
+    f = facts.of(ds)
+    tf = ticket_facts(ds)
+    cutoff = facts.to_ns(pd.Series([ds.cutoff]))[0]
+    if target == "next_reply":
+        w = reply_waits(ds)
+        later = ~w["first"].to_numpy()
+        pos = f.reply_wait_pos[later]
+        ids = pd.Series(w["ticket_id"].to_numpy()[later], dtype="str")
+        start, end = facts.to_ns(w["start"])[later], facts.to_ns(w["end"])[later]
+        row = pos
+    else:
+        n = len(tf)
+        row = np.arange(n)
+        pos = f.ticket_first_row[f.ticket_code] if n else np.zeros(0, dtype=np.int64)
+        ids = tf["ticket_id"]
+        start = facts.to_ns(tf["frt_start"] if target == "first_response" else tf["created_at"])
+        end = facts.to_ns(tf["frt_end"] if target == "first_response" else tf["resolved"])
+    # the priority of each item's own ticket row, looked up per distinct priority
+    pcode, puniq = facts.factorize(f.table("tickets")["priority"])
+    pcode = np.where(row >= 0, pcode[np.maximum(row, 0)], -1) if len(pcode) else np.full(len(row), -1)
+    values = [*puniq.to_numpy(dtype=object).tolist(), np.nan]  # code -1: no priority
+    pcode = np.where(pcode >= 0, pcode, len(values) - 1)
+    conf = [ds.settings.sla(target, v) for v in values]
+    t_lut = np.array([np.nan if c is None else float(c[0]) for c in conf])
+    c_lut = np.array([None if c is None else (clock or c[1]) for c in conf], dtype=object)
+    keep = (start != facts.NAT) & (start <= cutoff)
+    sel = np.flatnonzero(keep)
+    pc_, st, en = pcode[sel], start[sel], end[sel]
+    clocks = c_lut[pc_]
+    el, done = facts.censor(facts.from_ns(st), facts.from_ns(en), ds.cutoff, clocks, calendar=ds.calendar,
+                            include=np.array([c in ("business", "calendar") for c in c_lut], dtype=bool)[pc_])
+    target_s = t_lut[pc_]
+    return {"ids": ids, "sel": sel, "pos": pos[sel], "start": st, "end": en, "priority": np.asarray(values, dtype=object)[pc_],
+            "target_s": target_s, "clock": clocks, "elapsed_s": el, "done": done, "over": el > target_s}
+
+
+def _items(ds, target: str, clock: str | None) -> dict:
+    return facts.of(ds).memo((_outcomes, target, clock), lambda: _outcomes(ds, target, clock))
 
 
 def sla_items(ds, target: str, *, clock: str | None = None) -> pd.DataFrame:
@@ -51,97 +87,54 @@ def sla_items(ds, target: str, *, clock: str | None = None) -> pd.DataFrame:
         ``target_s``, ``clock``, ``elapsed_s`` (to completion or cut-off), ``status``
         (achieved, breached, pending; NaN when the priority has no target), ``breach_min``.
     """
-    f = ticket_facts(ds)
-    prio = ds.tickets["priority"].reset_index(drop=True).astype("str")
-    if target == "first_response":
-        items = pd.DataFrame({"ticket_id": f["ticket_id"], "start": f["frt_start"], "end": f["frt_end"],
-                              "priority": prio})
-    elif target == "resolution":
-        items = pd.DataFrame({"ticket_id": f["ticket_id"], "start": f["created_at"], "end": f["resolved"],
-                              "priority": prio})
-    elif target == "next_reply":
-        w = reply_waits(ds)
-        later = ~w["first"].to_numpy()
-        pos = facts.of(ds).reply_wait_pos[later]
-        items = pd.DataFrame({"ticket_id": w["ticket_id"].to_numpy()[later], "start": w["start"].array[later],
-                              "end": w["end"].array[later]})  # .array: no Timestamp objects
-        items["priority"] = pd.Series(prio.to_numpy()[np.maximum(pos, 0)]).where(pos >= 0).astype("str")
-    else:  # pragma: no cover - guarded by the KPI functions
+    if target not in ("first_response", "next_reply", "resolution"):  # pragma: no cover - guarded by the KPIs
         raise ValueError(f"target must be first_response, next_reply or resolution, got {target!r}")
-    for c in ("start", "end"):
-        items[c] = pd.to_datetime(items[c], utc=True).dt.as_unit("ns")
-    items = items[items["start"].notna() & (items["start"] <= ds.cutoff)].reset_index(drop=True)
-    conf = {}
-    for p in pd.unique(items["priority"]):
-        v = ds.settings.sla(target, p)
-        if v is not None:
-            conf[p] = (v[0], clock or v[1])
-    items["target_s"] = items["priority"].map({p: v[0] for p, v in conf.items()}).astype("float64")
-    items["clock"] = items["priority"].map({p: v[1] for p, v in conf.items()}).astype("str")
-    el, done = facts.censor(items["start"], items["end"], ds.cutoff, items["clock"].to_numpy(dtype=object),
-                            calendar=ds.calendar, include=items["clock"].isin(["business", "calendar"]).to_numpy())
-    done = pd.Series(done, index=items.index)
-    items["end"] = items["end"].where(done)
+    it = _items(ds, target, clock)
+    done, over, el, tgt = it["done"], it["over"], it["elapsed_s"], it["target_s"]
+    has = ~np.isnan(tgt)
+    status = np.where(over, "breached", np.where(done, "achieved", "pending"))
+    items = pd.DataFrame({"ticket_id": it["ids"].take(it["sel"]).reset_index(drop=True).astype("str"),
+                          "start": facts.from_ns(it["start"]),
+                          "end": facts.from_ns(np.where(done, it["end"], facts.NAT)),
+                          "priority": pd.Series(it["priority"], dtype="str")})
+    items["target_s"] = tgt
+    items["clock"] = pd.Series(it["clock"], dtype="str")
     items["elapsed_s"] = el
-    has = items["target_s"].notna().to_numpy()
-    over = el > items["target_s"].to_numpy()
-    status = np.where(over, "breached", np.where(done.to_numpy(), "achieved", "pending"))
     items["status"] = pd.Series(np.where(has, status, None), dtype="str")
-    items["breach_min"] = np.where(has & over, (el - items["target_s"].to_numpy()) / 60.0, np.nan)
+    items["breach_min"] = np.where(has & over, (el - tgt) / 60.0, np.nan)
     return items
 
 
 def _sla(ds, spec, target, *, period, by, basis, clock, confidence, method, per_priority):
+    """The declaration of one SLA KPI: sums of achieved / breached / pending items per cell of their
+    ticket (period of creation, ticket segments), the median breach and the echoed clocks."""
     if not ds.settings.sla_targets or target not in ds.settings.sla_targets:
         raise KPIUnavailable(f"{spec.name}: no SLA '{target}' configured in the settings")
     by = list(by)
     if per_priority and "priority" not in by:
         by = [*by, "priority"]
-    items = sla_items(ds, target, clock=clock)
-    tz = ds.settings.timezone
-    # the items' ticket rows, once: periods and segments come from the ticket facts
+    it = _items(ds, target, clock)
+    done, over, el, tgt = it["done"], it["over"], it["elapsed_s"], it["target_s"]
+    has = ~np.isnan(tgt)
+    achieved, breached, pending = has & ~over & done, has & over, has & ~over & ~done
     f = facts.of(ds)
-    code = f.ticket_index.get_indexer(items["ticket_id"])
-    first_row = f.ticket_first_row
-    pos = np.where(code >= 0, first_row[np.maximum(code, 0)], -1)
-    created = f.ts("tickets", "created_at").take(np.maximum(pos, 0)).reset_index(drop=True).where(pos >= 0)
-    has = items["status"].notna()
-    seg = pd.DataFrame({c: np.where(pos >= 0, f.segment("tickets", c, ts="created_at").to_numpy()[np.maximum(pos, 0)],
-                                    MISSING) for c in by}, index=items.index).astype("str")
-    st = items["status"]
-    rows = pd.concat([pd.DataFrame({
-        "period": to_period(created, period, tz), "no_target": (~has).astype(float),
-        "achieved": (st == "achieved").astype(float), "breached": (st == "breached").astype(float),
-        "pending": (st == "pending").astype(float), "one": 1.0,
-        "applicable": st.isin(["achieved", "breached"]).astype(float),
-        "breach_min": items["breach_min"]}), seg], axis=1)
-    t = ds.tickets
-    levels = ticket_levels(ds, by)
-    rows["one"] = has.astype(float)
-    agg = Agg.from_rows(rows, by=by, sums={"numerator": "achieved", "denominator": "applicable", "n": "one",
-                                           "no_target": "no_target",
-                                           "achieved": "achieved", "breached": "breached", "pending": "pending"},
-                        periods=span(t["created_at"], period=period, tz=tz), levels=levels,
-                        denominator_label="applicable (achieved + breached)", extras=dict(_EXTRAS),
-                        notes={"no_target": f"{{k}} item(s) of a priority without a '{target}' target left out"})
-    med = rows[rows["breach_min"].notna() & rows["period"].notna()].groupby(["period", *by], observed=True)[
-        "breach_min"].median().rename("breach_minutes_median").reset_index()
-    agg.table = agg.table.merge(med, on=["period", *by], how="left")
+    agg = {"denominator_label": "applicable (achieved + breached)", "extras": dict(_EXTRAS),
+           "notes": {"no_target": f"{{k}} item(s) of a priority without a '{target}' target left out"},
+           # all pending (no achieved or breached item): say so instead of a bare "zero denominator"
+           "relabel": {"pending": ("zero denominator: applicable (achieved + breached)",
+                                   "zero denominator: all items pending")}}
     # echo each row's clock: the priority's configured clock (or the override)
     if "priority" in by:
-        agg.clock = {"priority": {p: (clock or (ds.settings.sla(target, p) or (None, None))[1])
-                                  for p in levels["priority"]}}
+        agg["clock"] = {"priority": {p: (clock or (ds.settings.sla(target, p) or (None, None))[1])
+                                     for p in f.codes("tickets", "priority")[1]}}
     elif clock is None:
-        clocks = sorted({v[1] for p in ticket_levels(ds, ["priority"])["priority"]
+        clocks = sorted({v[1] for p in f.codes("tickets", "priority")[1]
                          if (v := ds.settings.sla(target, p)) is not None})
-        agg.clock = clocks[0] if len(clocks) == 1 else "per priority"
-    # all pending (no achieved or breached item): say so instead of a bare "zero denominator"
-    agg.relabel = {"pending": ("zero denominator: applicable (achieved + breached)",
-                               "zero denominator: all items pending")}
-    return finish(agg, spec=spec, ds=ds, period=period, by=by, basis=basis, clock=clock, confidence=confidence,
-                  method=method)
-
-
+        agg["clock"] = clocks[0] if len(clocks) == 1 else "per priority"
+    return Sums("tickets", "created_at", pos=it["pos"], by=by,
+                sums={"numerator": achieved, "denominator": achieved | breached, "n": has, "no_target": ~has,
+                      "achieved": achieved, "breached": breached, "pending": pending},
+                medians={"breach_minutes_median": np.where(breached, (el - tgt) / 60.0, np.nan)}, agg=agg)
 
 
 def _sla_check(target):

@@ -411,7 +411,11 @@ def _grouped_quantiles(t, o, codes, n_groups, qs, confidence, horizon=None) -> d
     # restricted mean: area up to the horizon, Greenwood-type variance sum, S at the last event
     rm = {"area": np.full(n_groups, np.nan), "var": np.full(n_groups, np.nan),
           "s_last": np.ones(n_groups), "t_max": np.full(n_groups, np.nan)}
-    order = np.lexsort((t, codes))
+    if n_groups <= np.iinfo(np.int16).max:  # = lexsort((t, codes)): stable sorts, the second on int16
+        by_t = np.argsort(t, kind="stable")
+        order = by_t[np.argsort(codes[by_t].astype(np.int16), kind="stable")]
+    else:
+        order = np.lexsort((t, codes))
     cs, ts, os_ = codes[order], t[order], o[order]
     size = cs.size
     if size:
@@ -495,13 +499,15 @@ def _chunk_quantiles(groups, m, eg, col, et, nr, de, n_groups, qs, z, res, horiz
         log_s = np.log(surv)
     rows = np.arange(groups.size)
     last_col = m[groups] - 1
+    with np.errstate(divide="ignore", invalid="ignore"):  # the quantile-free parts of the statistic
+        loglog, scale = np.log(-log_s), np.sqrt(greenwood) / -log_s
     for qv in qs:
         target = 1.0 - qv
         hit = valid & (surv <= target + 1e-12)
         first = hit.argmax(axis=1)
         value = np.where(hit.any(axis=1), times[rows, first], np.nan)
         with np.errstate(divide="ignore", invalid="ignore"):
-            r = (np.log(-log_s) - np.log(-np.log(target))) / (np.sqrt(greenwood) / -log_s)
+            r = (loglog - np.log(-np.log(target))) / scale
         ok = valid & (np.abs(r) <= z)
         any_ok = ok.any(axis=1)
         lo_col = ok.argmax(axis=1)
