@@ -14,8 +14,6 @@ import warnings
 from typing import Any
 
 import numpy as np
-from scipy import stats
-from statsmodels.stats.proportion import proportion_confint
 
 from kpitools.stats._common import (
     StatisticalWarning,
@@ -376,6 +374,8 @@ def nps_difference(d1, s1, p1, d2, s2, p2, *, confidence=0.95):
     v1 = _share_variance((c1 + 0.75) / m1, (a1 + 0.75) / m1)
     v2 = _share_variance((c2 + 0.75) / m2, (a2 + 0.75) / m2)
     zstat = (adj1 - adj2) / np.sqrt(v1 / m1 + v2 / m2)
+    from scipy import stats
+
     pval = 2.0 * stats.norm.sf(np.abs(zstat))
     nan = np.nan
     out = {
@@ -402,13 +402,28 @@ def _binomial_counts(successes, n):
     return x.astype(float), m.astype(float), scalar
 
 
+def _wilson(x, m, confidence):
+    """Wilson score bounds ``(x + z^2/2) / (n + z^2) -+ z sqrt(n p (1 - p) + z^2/4) / (n + z^2)``."""
+    z = z_value(confidence)
+    z2 = z * z
+    p = x / m
+    centre = (x + z2 / 2.0) / (m + z2)
+    half = z * np.sqrt(m * p * (1.0 - p) + z2 / 4.0) / (m + z2)
+    return centre - half, centre + half
+
+
 def _proportion_interval(x, m, confidence, method):
     ok = m > 0
     safe_m = np.where(ok, m, 1.0)
     safe_x = np.where(ok, x, 0.0)
-    low, high = proportion_confint(
-        safe_x, safe_m, alpha=1.0 - confidence, method=_STATSMODELS_NAME[method]
-    )
+    if method == "wilson":  # the KPI default, without importing statsmodels (and scipy.stats)
+        low, high = _wilson(safe_x, safe_m, confidence)
+    else:
+        from statsmodels.stats.proportion import proportion_confint
+
+        low, high = proportion_confint(
+            safe_x, safe_m, alpha=1.0 - confidence, method=_STATSMODELS_NAME[method]
+        )
     low, high = np.asarray(low, dtype=float), np.asarray(high, dtype=float)
     if method == "jeffreys":
         # Brown, Cai & DasGupta (2001): lower bound 0 at x = 0, upper bound 1 at x = n
@@ -430,8 +445,9 @@ def proportion_interval(successes, n, *, confidence=0.95, method="wilson"):
     confidence : float, default 0.95
         Confidence level.
     method : {"wilson", "jeffreys", "agresti_coull", "clopper_pearson"}, default "wilson"
-        Computed by ``statsmodels.stats.proportion.proportion_confint`` ("clopper_pearson" is its
-        "beta"). Jeffreys takes the Brown-Cai-DasGupta boundary rule (0 at x = 0, 1 at x = n).
+        Wilson from its closed form below (equal to statsmodels' ``wilson``, tested); the others by
+        ``statsmodels.stats.proportion.proportion_confint`` ("clopper_pearson" is its "beta",
+        statsmodels imported on first use). Jeffreys takes the Brown-Cai-DasGupta boundary rule (0 at x = 0, 1 at x = n).
         Wald is deliberately not offered.
 
     Returns
@@ -514,6 +530,8 @@ def proportion_difference(x1, n1, x2, n2, *, confidence=0.95):
     se = np.sqrt(pooled * (1.0 - pooled) * (1.0 / s1 + 1.0 / s2))
     with np.errstate(invalid="ignore", divide="ignore"):
         zstat = np.where(se > 0, diff / np.where(se > 0, se, 1.0), 0.0)
+    from scipy import stats
+
     pval = 2.0 * stats.norm.sf(np.abs(zstat))
     expected = np.minimum.reduce(
         [s1 * pooled, s1 * (1 - pooled), s2 * pooled, s2 * (1 - pooled)]
@@ -612,7 +630,10 @@ def mean_interval(n, mean, sd, *, confidence=0.95):
     nn, mu, sdv = np.broadcast_arrays(nn, mu, sdv)
     ok = nn >= 2
     safe = np.where(ok, nn, 2.0)
-    t = stats.t.ppf(0.5 + confidence / 2.0, safe - 1.0)
+    # scipy.special.stdtrit is what scipy.stats.t.ppf computes, without importing scipy.stats
+    from scipy.special import stdtrit
+
+    t = stdtrit(safe - 1.0, 0.5 + confidence / 2.0)
     half = t * sdv / np.sqrt(safe)
     low = np.where(ok, mu - half, np.nan)
     high = np.where(ok, mu + half, np.nan)
@@ -718,6 +739,8 @@ def bootstrap_interval(
                 stacklevel=2,
             )
         else:
+            from scipy import stats
+
             z0 = stats.norm.ppf(frac)
             jack = _jackknife(arr, statistic)
             dev = jack.mean() - jack
