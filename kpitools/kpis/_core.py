@@ -53,6 +53,7 @@ Missing segment values become the level ``"(missing)"`` so that counts add up to
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 from collections.abc import Callable, Iterable, Sequence
@@ -81,7 +82,9 @@ __all__ = [
     "finish",
     "Sums",
     "Durations",
+    "Means",
     "reduce_durations",
+    "reduce_means",
     "cells",
     "reduce_sums",
     "ESTIMATORS",
@@ -347,10 +350,13 @@ def register(
             out = func(ds, period=period, by=by_list, basis=basis, clock=clock,
                        confidence=confidence, method=method, **options)
             if isinstance(out, Sums | Durations):  # a declaration: group, estimate, present here
-                agg = (reduce_sums(ds, out, period=period, by=by_list) if isinstance(out, Sums) else
+                agg = (reduce_means(ds, out, period=period, by=by_list) if isinstance(out, Means) else
+                       reduce_sums(ds, out, period=period, by=by_list) if isinstance(out, Sums) else
                        reduce_durations(ds, out, period=period, by=by_list, basis=basis, clock=clock))
-                out = finish(agg, spec=spec, ds=ds, period=period, by=by_list, basis=basis, clock=clock,
-                             confidence=confidence, method=method)
+                changes = getattr(out, "overrides", None)
+                out = finish(agg, spec=dataclasses.replace(spec, **changes) if changes else spec, ds=ds,
+                             period=period, by=by_list, basis=basis, clock=clock, confidence=confidence,
+                             method=method)
             return out
 
         spec = KPISpec(
@@ -813,6 +819,13 @@ class Sums:
         Timestamp column of ``hour``/``weekday`` segments (default: ``when``).
     agg : dict
         Further :class:`Agg` fields (``denominator_label``, ``extras``, ``note``, ``notes``...).
+    times : Series of UTC timestamps, optional
+        Per-row timestamps giving the period instead of column ``when`` (a derived time such as
+        the first resolution; NaT = in no period); ``when`` then names them, so that the KPIs
+        declaring the same times share one cell code (the name must identify the times: e.g.
+        ``"fact:first_resolved"``). Give ``ts`` for ``hour``/``weekday`` segments.
+    overrides : dict, optional
+        Catalogue fields to replace for this call (e.g. ``higher_is_better`` from the settings).
     """
 
     table: str
@@ -822,6 +835,21 @@ class Sums:
     span: tuple | None = None
     ts: str | None = None
     agg: dict[str, Any] = field(default_factory=dict)
+    times: Any = None
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Means(Sums):
+    """A KPI's declaration: the mean of a per-row value per period x segment (stat ``mean``).
+
+    As :class:`Sums` (whose ``sums`` add per-cell counts such as answers left out, over every
+    row of the population), plus ``values``: one float per row of ``table``, NaN where the row
+    has no value. Each cell gets ``n`` (rows with a value), ``mean``, ``sd`` (ddof 1),
+    ``numerator`` = mean x n and ``denominator`` = n; the t interval by default.
+    """
+
+    values: Any = None
 
 
 @dataclass
@@ -887,22 +915,25 @@ def reduce_durations(ds, decl: Durations, *, period: str, by: Sequence[str], bas
                               note="; ".join(x for x in (decl.note, bnote) if x) or None)
 
 
-def cells(ds, table: str, when: str, period: str, by: Sequence[str], ts: str | None = None
+def cells(ds, table: str, when: str, period: str, by: Sequence[str], ts: str | None = None, *, times=None
           ) -> tuple[np.ndarray, pd.DataFrame]:
     """Cell code of every row of ``table`` per (period of ``when``, *by), and the cells' keys.
 
     Built once per (table, when, period, by) on the dataset's facts and shared by all KPIs that
     reduce that table. Returns ``(code, keys)``: ``code`` int64 per row (-1 where the period is
     missing), ``keys`` one row per code with ``period`` and the segment columns (text).
+    ``times`` (UTC timestamps per row) replaces column ``when``, which then only names them.
     """
     f = facts.of(ds)
     ts = ts or when
-    return f.memo((cells, table, when, period, tuple(by), ts), lambda: _build_cells(f, table, when, period, by, ts))
+    return f.memo((cells, table, when, period, tuple(by), ts),
+                  lambda: _build_cells(f, table, when, period, by, ts, times))
 
 
-def _build_cells(f, table: str, when: str, period: str, by: Sequence[str], ts: str
+def _build_cells(f, table: str, when: str, period: str, by: Sequence[str], ts: str, times=None
                  ) -> tuple[np.ndarray, pd.DataFrame]:
-    per = f.period(table, when, period)
+    per = f.period(table, when, period) if times is None else to_period(
+        facts.to_utc(times).reset_index(drop=True), period, f.tz)
     ordinal = per.array.asi8
     ok = ~per.isna().to_numpy()
     key = np.zeros(len(per), dtype=np.int64)
@@ -930,8 +961,32 @@ def _build_cells(f, table: str, when: str, period: str, by: Sequence[str], ts: s
 
 def reduce_sums(ds, decl: Sums, *, period: str, by: Sequence[str]) -> Agg:
     """:class:`Agg` of a :class:`Sums` declaration (the aggregate step of a declared KPI)."""
+    table, levels, periods, _, _, _ = _reduce(ds, decl, period, by)
+    return Agg(table=table, periods=periods, levels=levels, **decl.agg)
+
+
+def reduce_means(ds, decl: Means, *, period: str, by: Sequence[str]) -> Agg:
+    """:class:`Agg` of a :class:`Means` declaration: n, mean, sd (ddof 1) of the values per cell."""
+    table, levels, periods, c, valid, (k, present) = _reduce(ds, decl, period, by)
+    x = np.asarray(decl.values, dtype="float64")[valid]
+    has = ~np.isnan(x)
+    cx, xv = c[has], x[has]
+    n = np.bincount(cx, minlength=k).astype("float64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.bincount(cx, weights=xv, minlength=k) / n
+        ss = np.bincount(cx, weights=(xv - mean[cx]) ** 2, minlength=k)
+        sd = np.sqrt(ss / np.where(n > 1, n - 1, np.nan))
+    mean = np.where(n > 0, mean, np.nan)
+    table["n"], table["mean"], table["sd"] = n[present], mean[present], sd[present]
+    table["numerator"] = table["mean"] * table["n"]
+    table["denominator"] = table["n"]
+    return Agg(table=table, periods=periods, levels=levels, **decl.agg)
+
+
+def _reduce(ds, decl: Sums, period: str, by: Sequence[str]):
+    """Grouping shared by the declarations: the observed cells with the sums, levels, periods."""
     f = facts.of(ds)
-    code, keys = cells(ds, decl.table, decl.when, period, by, decl.ts)
+    code, keys = cells(ds, decl.table, decl.when, period, by, decl.ts, times=decl.times)
     n_rows = len(code)
     pop = np.ones(n_rows, dtype=bool) if decl.population is None else np.asarray(decl.population, dtype=bool)
     valid = pop & (code >= 0)
@@ -946,9 +1001,14 @@ def reduce_sums(ds, decl: Sums, *, period: str, by: Sequence[str]) -> Agg:
     for col in by:
         codes, lv = f.codes(decl.table, col, ts=decl.ts or decl.when)
         levels[col] = list(lv.to_numpy()[np.unique(codes[pop])])
-    spans = decl.span if decl.span is not None else (f.ts(decl.table, decl.when),)
+    if decl.span is not None:
+        spans = decl.span
+    elif decl.times is not None:
+        spans = (facts.to_utc(decl.times),)
+    else:
+        spans = (f.ts(decl.table, decl.when),)
     periods = span(*spans, period=period, tz=ds.settings.timezone)
-    return Agg(table=table, periods=periods, levels=levels, **decl.agg)
+    return table, levels, periods, c, valid, (k, present)
 
 
 def _grid(periods: pd.PeriodIndex, levels: dict[str, list[str]], by: Sequence[str]) -> pd.DataFrame:

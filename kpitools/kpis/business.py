@@ -30,6 +30,7 @@ from kpitools.kpis._core import (
     Agg,
     KPIError,
     KPIUnavailable,
+    Sums,
     finish,
     levels_of,
     period_range,
@@ -797,6 +798,14 @@ def stickiness(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.
 # ----------------------------------------------------------------------------------------------
 # social mentions
 # ----------------------------------------------------------------------------------------------
+def _mention_flags(ds) -> tuple[np.ndarray, np.ndarray]:
+    """(needs a reply, replied) per mention row; an empty needs_reply flag counts as not needing one."""
+    m = facts.of(ds).table("mentions")
+    nr = m["needs_reply"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    rep = m["replied_at"].notna().to_numpy() if "replied_at" in m.columns else np.zeros(len(m), dtype=bool)
+    return nr, rep
+
+
 def _mention_rows(ds, period, by):
     m = ds.mentions
     seg = segment_frame(ds, m, by, ts=m["mentioned_at"], main="mentions")
@@ -886,7 +895,6 @@ def mention_reply_rate(ds, *, period="M", by=None, basis=None, clock=None, confi
     Companion of :func:`social_mentions` (docs/methods.md#business-value "social mentions ... share that needed a
     reply"), with a Wilson interval.
     """
-    rows, levels, periods = _mention_rows(ds, period, by)
-    agg = Agg.from_rows(rows, by=by, sums={"numerator": "rep", "denominator": "nr"}, periods=periods,
-                        levels=levels, denominator_label="mentions needing a reply")
-    return _finish(mention_reply_rate.spec, agg, ds, period, by, basis, clock, confidence, method)
+    nr, rep = _mention_flags(ds)
+    return Sums("mentions", "mentioned_at", sums={"numerator": nr & rep, "denominator": nr},
+                agg={"denominator_label": "mentions needing a reply"})

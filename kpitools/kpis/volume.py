@@ -24,6 +24,7 @@ from kpitools.kpis._core import (
     ticket_segments,
     to_period,
 )
+from kpitools.kpis.quality import RESOLVED_WHEN
 from kpitools.kpis.responsiveness import SOLVED, _events, _has, ticket_facts
 
 __all__ = [
@@ -184,11 +185,12 @@ def resolved(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95
     """Tickets resolved per period (first resolution; see :func:`ticket_facts`)."""
     f = ticket_facts(ds)
     fr = f["first_resolved"].where(f["first_resolved"] <= ds.cutoff)
-    when = fr if basis == "event" else f["created_at"].where(fr.notna())
-    rows = _tickets_rows(ds, by, period, when, one=np.ones(len(f)))
-    agg = Agg.from_rows(rows, by=by, sums={"n": "one"}, levels=_levels(ds, by),
-                        periods=span(f["created_at"], fr, period=period, tz=ds.settings.timezone))
-    return _finish(agg, resolved.spec, ds, period, by, basis, confidence, method)
+    span_ = (f["created_at"], fr)
+    if basis == "event":  # the period of the first resolution (shared with the quality KPIs)
+        return Sums("tickets", RESOLVED_WHEN, times=fr, ts="created_at", span=span_,
+                    sums={"n": np.ones(len(f))})
+    return Sums("tickets", "fact:created_if_resolved", times=f["created_at"].where(fr.notna()), ts="created_at",
+                span=span_, sums={"n": np.ones(len(f))})
 
 
 def _transitions(ds) -> pd.DataFrame:
@@ -332,14 +334,11 @@ def resolution_rate(ds, *, period="M", by=None, basis=None, clock=None, confiden
     maturing: k ticket(s) still open at the cut-off"), and the scorecard marks it.
     """
     f = ticket_facts(ds)
-    done = (f["first_resolved"].notna() & (f["first_resolved"] <= ds.cutoff)).astype(float).to_numpy()
-    rows = _tickets_rows(ds, by, period, f["created_at"], done=done, one=np.ones(len(f)), open=1.0 - done)
-    agg = Agg.from_rows(rows, by=by, sums={"numerator": "done", "denominator": "one", "open_at_cutoff": "open"},
-                        levels=_levels(ds, by),
-                        periods=span(f["created_at"], period=period, tz=ds.settings.timezone),
-                        denominator_label="tickets created", extras={"open_at_cutoff": 0.0},
-                        notes={"open_at_cutoff": "cohort still maturing: {k} ticket(s) still open at the cut-off"})
-    return _finish(agg, resolution_rate.spec, ds, period, by, basis, confidence, method)
+    done = (f["first_resolved"].notna() & (f["first_resolved"] <= ds.cutoff)).to_numpy()
+    return Sums("tickets", "created_at", sums={"numerator": done, "denominator": np.ones(len(f)),
+                                               "open_at_cutoff": ~done},
+                agg={"denominator_label": "tickets created", "extras": {"open_at_cutoff": 0.0},
+                     "notes": {"open_at_cutoff": "cohort still maturing: {k} ticket(s) still open at the cut-off"}})
 
 
 def backlog_age(ds, *, at=None, by=None) -> pd.DataFrame:
