@@ -26,7 +26,9 @@ function runs (``by`` arrives as a list, ``basis``/``clock`` defaulted from the 
 Counts (``stat="count"``) show 0 for empty cells (n = 0, note "no data"); every other stat
 shows NaN there.
 
-A KPI may instead *declare* what it reduces and let the wrapper do the rest: it returns
+A KPI may instead *declare* what it reduces and let the wrapper do the rest: it returns its
+:class:`Agg` (a table the facts do not hold, e.g. subscription cohorts: the wrapper estimates and
+presents), or
 :class:`Sums` (a facts table, the timestamp of its periods, per-row measures to add up and the
 population) or :class:`Durations` (start/end pairs censored at the cut-off); the wrapper groups
 through :func:`cells` (one cell code per row, built once per table, timestamp, period and segments
@@ -349,8 +351,9 @@ def register(
                 raise KPIUnavailable(f"{name}: {reason}")
             out = func(ds, period=period, by=by_list, basis=basis, clock=clock,
                        confidence=confidence, method=method, **options)
-            if isinstance(out, Sums | Durations):  # a declaration: group, estimate, present here
-                agg = (reduce_means(ds, out, period=period, by=by_list) if isinstance(out, Means) else
+            if isinstance(out, Sums | Durations | Agg):  # a declaration: group, estimate, present here
+                agg = (out if isinstance(out, Agg) else
+                       reduce_means(ds, out, period=period, by=by_list) if isinstance(out, Means) else
                        reduce_sums(ds, out, period=period, by=by_list) if isinstance(out, Sums) else
                        reduce_durations(ds, out, period=period, by=by_list, basis=basis, clock=clock))
                 changes = getattr(out, "overrides", None)
