@@ -31,7 +31,6 @@ from kpitools.kpis._core import (
     KPIError,
     KPIUnavailable,
     Sums,
-    finish,
     levels_of,
     period_range,
     register,
@@ -65,12 +64,6 @@ __all__ = [
 def _monthly(period: str, name: str) -> None:
     if period not in ("M", "Q"):
         raise KPIUnavailable(f"{name}: subscriptions are monthly; use period 'M' or 'Q', got {period!r}")
-
-
-def _finish(spec, agg, ds, period, by, basis, clock, confidence, method) -> pd.DataFrame:
-    """:func:`finish` (percent units are scaled there: value and interval x 100, target on the percent)."""
-    return finish(agg, spec=spec, ds=ds, period=period, by=by, basis=basis, clock=clock,
-                  confidence=confidence, method=method)
 
 
 def _date_period(dates: pd.Series, period: str) -> pd.Series:
@@ -545,14 +538,14 @@ def clv(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, met
     t["numerator"] = t["arpa"] * margin
     t["denominator"] = (t["churned"] / t["at_risk"].where(t["at_risk"] > 0)).fillna(0.0)
     agg.table = t.drop(columns="mrr")
-    return _finish(clv.spec, agg, ds, period, by, basis, clock, confidence, method)
+    return agg  # register estimates, sets targets and notes
 
 
 # ----------------------------------------------------------------------------------------------
 # web_days KPIs
 # ----------------------------------------------------------------------------------------------
 def _web(ds, spec, num: str, den: str, period, by, basis, clock, confidence, method, label: str,
-         extra_den: pd.Series | None = None, note: str | None = None) -> pd.DataFrame:
+         extra_den: pd.Series | None = None, note: str | None = None) -> Agg:
     """Sum a web_days numerator and denominator per period; ``n`` = days with both values."""
     if by:
         raise KPIUnavailable(f"{spec.name}: web_days carry no segment; call without by (got {list(by)})")
@@ -571,7 +564,7 @@ def _web(ds, spec, num: str, den: str, period, by, basis, clock, confidence, met
         t["tickets"] = add
         t["denominator"] = t["denominator"] + add
         agg.extras = {"tickets": 0.0}
-    return _finish(spec, agg, ds, period, [], basis, clock, confidence, method)
+    return agg  # register estimates, sets targets and notes
 
 
 _WEB = dict(group="business", basis=None, segments=())
@@ -783,7 +776,7 @@ def active_users(ds, *, period="M", by=None, basis=None, clock=None, confidence=
     agg = Agg(table=a.drop(columns="users"), periods=_date_span(ds.user_activity["date"], period), levels={},
               extras={"dau_mean": np.nan, "wau_mean": np.nan, "mau_mean": np.nan, "stickiness": np.nan,
                       "days": 0.0})
-    return _finish(active_users.spec, agg, ds, period, [], basis, clock, confidence, method)
+    return agg  # register estimates, sets targets and notes
 
 
 @register(
@@ -818,7 +811,7 @@ def stickiness(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.
                       "n": a["days"]})
     agg = Agg(table=t, periods=_date_span(ds.user_activity["date"], period), levels={},
               denominator_label="monthly active users")
-    return _finish(stickiness.spec, agg, ds, period, [], basis, clock, confidence, method)
+    return agg  # register estimates, sets targets and notes
 
 
 # ----------------------------------------------------------------------------------------------
@@ -889,7 +882,7 @@ def social_mentions(ds, *, period="M", by=None, basis=None, clock=None, confiden
     t["needs_reply_share"] = t["needs_reply"] / t["known"].where(t["known"] > 0)
     t["reply_rate"] = t["replied"] / t["needs_reply"].where(t["needs_reply"] > 0)
     agg.table = t.drop(columns="known")
-    return _finish(social_mentions.spec, agg, ds, period, by, basis, clock, confidence, method)
+    return agg  # register estimates, sets targets and notes
 
 
 @register(

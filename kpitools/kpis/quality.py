@@ -19,7 +19,6 @@ from kpitools.kpis._core import (
     KPIUnavailable,
     Means,
     Sums,
-    finish,
     register,
     segment_frame,
     span,
@@ -551,8 +550,7 @@ def csat_response_rate(ds, *, period="M", by=None, basis=None, clock=None, confi
     agg = Agg.from_rows(rows, by=by, sums={"numerator": "x", "denominator": "m"},
                         periods=span(sends["sent_at"], ans["submitted_at"], period=period, tz=tz),
                         denominator_label="surveys sent", note=f"survey {survey}")
-    return finish(agg, spec=csat_response_rate.spec, ds=ds, period=period, by=by, basis=basis, clock=None,
-                  confidence=confidence, method=method)
+    return agg  # register estimates, sets targets and notes
 
 
 @register(

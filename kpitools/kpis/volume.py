@@ -16,7 +16,6 @@ from kpitools.kpis._core import (
     Agg,
     KPIError,
     Sums,
-    finish,
     period_bounds,
     period_range,
     register,
@@ -55,11 +54,6 @@ def _tickets_rows(ds, by, period, when: pd.Series, **cols) -> pd.DataFrame:
 
 def _levels(ds, by) -> dict[str, list[str]]:
     return ticket_levels(ds, by)
-
-
-def _finish(agg, spec, ds, period, by, basis, confidence, method):
-    return finish(agg, spec=spec, ds=ds, period=period, by=by, basis=basis, clock=None,
-                  confidence=confidence, method=method)
 
 
 @register(
@@ -138,7 +132,7 @@ def tickets_per_customer(ds, *, period="M", by=None, basis=None, clock=None, con
     table["n"] = table["numerator"]
     agg = Agg(table=table.reset_index(), levels=_levels(ds, by), denominator_label="customers",
               periods=span(t["created_at"], period=period, tz=ds.settings.timezone))
-    return _finish(agg, tickets_per_customer.spec, ds, period, by, basis, confidence, method)
+    return agg  # register estimates, sets targets and notes
 
 
 @register(
@@ -169,7 +163,7 @@ def contact_rate(ds, *, period="M", by=None, basis=None, clock=None, confidence=
     full["denominator"] = full["period"].map(active).fillna(0.0).to_numpy()
     full["n"] = full["denominator"]  # the population at risk: active users
     agg.table = full
-    return _finish(agg, contact_rate.spec, ds, period, by, basis, confidence, method)
+    return agg  # register estimates, sets targets and notes
 
 
 @register(
@@ -281,7 +275,7 @@ def backlog(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95,
     notes = ({periods[-1]: f"counted at the cut-off {ds.cutoff:%Y-%m-%d %H:%M} UTC (period not over)"}
              if len(end) and end[-1] > ds.cutoff else {})
     agg = Agg(table=net[["period", *by, "n"]], periods=periods, levels=levels, period_notes=notes)
-    return _finish(agg, backlog.spec, ds, period, by, basis, confidence, method)
+    return agg  # register estimates, sets targets and notes
 
 
 def _created_resolved(ds, by, period):
@@ -311,7 +305,7 @@ def net_flow(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95
     agg = Agg.from_rows(rows, by=by, sums={"numerator": "created", "denominator": "resolved", "value": "flow",
                                            "n": "one"},
                         levels=_levels(ds, by), periods=periods)
-    return _finish(agg, net_flow.spec, ds, period, by, basis, confidence, method)
+    return agg  # register estimates, sets targets and notes
 
 
 @register(
@@ -328,7 +322,7 @@ def opened_to_resolved(ds, *, period="M", by=None, basis=None, clock=None, confi
     rows = rows.assign(both=rows["created"] + rows["resolved"])
     agg = Agg.from_rows(rows, by=by, sums={"numerator": "created", "denominator": "resolved", "n": "both"},
                         levels=_levels(ds, by), periods=periods, denominator_label="resolved tickets")
-    return _finish(agg, opened_to_resolved.spec, ds, period, by, basis, confidence, method)
+    return agg  # register estimates, sets targets and notes
 
 
 @register(
