@@ -1007,11 +1007,27 @@ def _reduce(ds, decl: Sums, period: str, by: Sequence[str]):
     if decl.span is not None:
         spans = decl.span
     elif decl.times is not None:
-        spans = (facts.to_utc(decl.times),)
+        spans = (decl.times,)
     else:
         spans = (f.ts(decl.table, decl.when),)
-    periods = span(*spans, period=period, tz=ds.settings.timezone)
+    periods = _span_ns(*spans, period=period, tz=ds.settings.timezone)
     return table, levels, periods, c, valid, (k, present)
+
+
+def _span_ns(*series, period: str, tz: str) -> pd.PeriodIndex:
+    """:func:`span` from the timestamps' int64 nanoseconds (no dropna copies of datetime Series)."""
+    lo, hi = [], []
+    for s in series:
+        if s is None:
+            continue
+        ns = facts.to_ns(s)
+        ns = ns[ns != facts.NAT]
+        if len(ns):
+            lo.append(ns.min())
+            hi.append(ns.max())
+    if not lo:
+        return pd.PeriodIndex([], freq=PERIODS[period])
+    return span(pd.Series(pd.to_datetime([min(lo), max(hi)], utc=True)), period=period, tz=tz)
 
 
 def _grid(periods: pd.PeriodIndex, levels: dict[str, list[str]], by: Sequence[str]) -> pd.DataFrame:

@@ -550,14 +550,17 @@ def _web(ds, spec, num: str, den: str, period, by, basis, clock, confidence, met
     if by:
         raise KPIUnavailable(f"{spec.name}: web_days carry no segment; call without by (got {list(by)})")
     w = ds.web_days
-    numv = pd.to_numeric(w[num], errors="coerce").astype("float64")
-    denv = pd.to_numeric(w[den], errors="coerce").astype("float64") if den else numv.copy()
-    ok = numv.notna() & denv.notna()
-    p = _date_period(w["date"], period)
-    rows = pd.DataFrame({"period": p, "num": numv.where(ok, 0.0), "den": denv.where(ok, 0.0),
-                         "days": ok.astype("float64")})
-    agg = Agg.from_rows(rows, by=[], sums={"numerator": "num", "denominator": "den", "n": "days"},
-                        periods=_date_span(w["date"], period), levels={}, denominator_label=label, note=note)
+    numv = pd.to_numeric(w[num], errors="coerce").astype("float64").to_numpy()
+    denv = pd.to_numeric(w[den], errors="coerce").astype("float64").to_numpy() if den else numv.copy()
+    ok = ~np.isnan(numv) & ~np.isnan(denv)
+    code, keys, periods = _web_cells(ds, period)
+    inside = code >= 0
+    c, k = code[inside], len(keys)
+    table = pd.DataFrame({"period": keys})
+    for col, v in (("numerator", np.where(ok, numv, 0.0)), ("denominator", np.where(ok, denv, 0.0)),
+                   ("n", ok.astype("float64"))):
+        table[col] = np.bincount(c, weights=v[inside], minlength=k)
+    agg = Agg(table=table, periods=periods, levels={}, denominator_label=label, note=note)
     if extra_den is not None:
         t = agg.table
         add = t["period"].map(extra_den).fillna(0.0).astype("float64")
@@ -565,6 +568,22 @@ def _web(ds, spec, num: str, den: str, period, by, basis, clock, confidence, met
         t["denominator"] = t["denominator"] + add
         agg.extras = {"tickets": 0.0}
     return agg  # register estimates, sets targets and notes
+
+
+def _web_cells(ds, period) -> tuple[np.ndarray, pd.PeriodIndex, pd.PeriodIndex]:
+    """Per ``web_days`` row its period's position among the observed periods (-1: no date), the
+    observed periods (sorted) and the span of the dates; built once per period kind."""
+    return facts.of(ds).memo((_web_cells, period), lambda: _build_web_cells(ds, period))
+
+
+def _build_web_cells(ds, period):
+    dates = ds.web_days["date"]
+    p = _date_period(dates, period)
+    ok = p.notna().to_numpy()
+    codes, uniq = pd.factorize(p[ok], sort=True)
+    code = np.full(len(p), -1, dtype=np.int64)
+    code[ok] = codes
+    return code, pd.PeriodIndex(uniq, freq=PERIODS[period]), _date_span(dates, period)
 
 
 _WEB = dict(group="business", basis=None, segments=())
