@@ -346,3 +346,29 @@ def test_repeat_timeline_skips_the_linked_ticket_but_not_the_next_contact():
         repeat = any(pd.Timedelta(0) <= a[3] - b[3] <= w for b in others if (b[3], b[0]) < (a[3], a[0]))
         flags = (tic if a[0] == 0 else con).loc[a[1]]
         assert (flags["followed"], flags["repeat"]) == (followed, repeat), a[1]
+
+
+def test_sample_ces_and_qa_by_channel_match_pandas(sample_ds):
+    # Reference: pandas groupby mean and std (ddof 1) of the answers per month x channel, and
+    # scipy's t quantile for the interval; the KPI sums per cell code (Means declaration).
+    ds = sample_ds
+    s = ds.surveys
+    for name, kpi in (("ces", K.ces), ("qa", K.qa_score)):
+        a = s[(s["survey"] == name) & s["score"].notna()]
+        sv = ds.settings.survey(name)
+        score = a["score"].astype(float)
+        if name == "qa":
+            score = 100.0 * (score - sv["min"]) / (sv["max"] - sv["min"])
+        month = a["submitted_at"].dt.tz_convert(ds.settings.timezone).dt.strftime("%Y-%m")
+        g = score.groupby([month.to_numpy(), a["channel"].astype(str).to_numpy()])
+        ref = pd.DataFrame({"n": g.size(), "mean": g.mean(), "sd": g.std(ddof=1)})
+        r = kpi(ds, by="channel")
+        got = r[r["n"] > 0].set_index([r.loc[r["n"] > 0, "period"].astype(str), "channel"])
+        assert len(ref) and sorted(got.index) == sorted(ref.index)
+        got = got.loc[ref.index]
+        np.testing.assert_array_equal(got["n"].to_numpy(), ref["n"].to_numpy())
+        np.testing.assert_allclose(got["value"].to_numpy(), ref["mean"].to_numpy(), rtol=1e-12)
+        np.testing.assert_allclose(got["sd"].to_numpy(), ref["sd"].to_numpy(), rtol=1e-9, equal_nan=True)
+        ok = ref["n"].to_numpy() >= 2
+        half = scipy.stats.t.ppf(0.975, ref["n"] - 1) * ref["sd"] / np.sqrt(ref["n"])
+        np.testing.assert_allclose(got["ci_high"].to_numpy()[ok], (ref["mean"] + half).to_numpy()[ok], rtol=1e-9)

@@ -693,3 +693,48 @@ def test_value_count_bootstrap_validation():
         bootstrap_mean_counts([1.0, 2.0], [1, 1], [0, 0], draws="poisson")
     with pytest.raises(StatsInputError, match="n_boot"):
         bootstrap_mean_counts([1.0, 2.0], [1, 1], [0, 0], n_boot=0)
+
+
+@pytest.mark.parametrize("statistic", ["mean", "median"])
+def test_row_bootstrap_does_not_depend_on_the_batch_size(monkeypatch, statistic):
+    # Reference: the same generator drawn as one (n_boot, n) index matrix, as before the batches
+    # were made cache-sized; the generator's stream continues across calls, so every batch size
+    # gives bit-identical resample statistics (and intervals).
+    from kpitools.stats import intervals as iv
+
+    x = np.repeat(np.arange(1.0, 301.0), 7)  # n = 2100, ties as in whole-second durations
+    one = iv._boot_stats(x, statistic, 700, np.random.default_rng(11))
+    direct = np.random.default_rng(11).integers(0, x.size, size=(700, x.size))
+    ref = (np.mean if statistic == "mean" else np.median)(x[direct], axis=1)
+    assert np.array_equal(one, ref)
+    for batch in (1 << 12, 1 << 17, 4_000_000):
+        monkeypatch.setattr(iv, "_ROW_BATCH_ELEMENTS", batch)
+        assert np.array_equal(iv._boot_stats(x, statistic, 700, np.random.default_rng(11)), ref)
+
+
+def test_mean_and_z_quantiles_equal_scipy_stats():
+    # scipy.stats.t.ppf and norm.ppf are the references; the KPI path calls scipy.special directly
+    from kpitools.stats._common import z_value
+
+    n = np.array([2.0, 5.0, 30.0, 1000.0])
+    low, high = mean_interval(n, np.full(4, 10.0), np.full(4, 2.0), confidence=0.9)
+    t = stats.t.ppf(0.95, n - 1)
+    np.testing.assert_array_equal(low, 10.0 - t * 2.0 / np.sqrt(n))
+    np.testing.assert_array_equal(high, 10.0 + t * 2.0 / np.sqrt(n))
+    assert z_value(0.95) == float(stats.norm.ppf(0.975))
+
+
+def test_kpi_intervals_do_not_import_scipy_stats():
+    # A fresh interpreter: the intervals kpi_table needs (Wilson, NPS, t, KM summaries) load
+    # scipy.special only; scipy.stats, statsmodels and scipy.sparse take about a second more.
+    import subprocess
+    import sys
+
+    code = ("import sys, numpy as np\n"
+            "from kpitools.stats.intervals import proportion_interval, nps_interval, mean_interval\n"
+            "from kpitools.stats.survival import km_summary_codes\n"
+            "proportion_interval([3], [10]); nps_interval([1], [2], [3]); mean_interval([5], [1.0], [1.0])\n"
+            "km_summary_codes(np.array([1.0, 2.0]), np.array([True, False]), np.array([0, 0]), n_groups=1)\n"
+            "print(sorted(m for m in sys.modules if m.startswith(('scipy.stats', 'statsmodels', 'scipy.sparse'))))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -26,7 +26,9 @@ function runs (``by`` arrives as a list, ``basis``/``clock`` defaulted from the 
 Counts (``stat="count"``) show 0 for empty cells (n = 0, note "no data"); every other stat
 shows NaN there.
 
-A KPI may instead *declare* what it reduces and let the wrapper do the rest: it returns
+A KPI may instead *declare* what it reduces and let the wrapper do the rest: it returns its
+:class:`Agg` (a table the facts do not hold, e.g. subscription cohorts: the wrapper estimates and
+presents), or
 :class:`Sums` (a facts table, the timestamp of its periods, per-row measures to add up and the
 population) or :class:`Durations` (start/end pairs censored at the cut-off); the wrapper groups
 through :func:`cells` (one cell code per row, built once per table, timestamp, period and segments
@@ -53,6 +55,7 @@ Missing segment values become the level ``"(missing)"`` so that counts add up to
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 from collections.abc import Callable, Iterable, Sequence
@@ -82,8 +85,10 @@ __all__ = [
     "Sums",
     "Durations",
     "Values",
+    "Means",
     "reduce_durations",
     "reduce_values",
+    "reduce_means",
     "cells",
     "reduce_sums",
     "ESTIMATORS",
@@ -348,8 +353,13 @@ def register(
                 raise KPIUnavailable(f"{name}: {reason}")
             out = func(ds, period=period, by=by_list, basis=basis, clock=clock,
                        confidence=confidence, method=method, **options)
-            if isinstance(out, Sums | Durations | Values):  # a declaration: group, estimate, present here
-                if isinstance(out, Sums):
+            if isinstance(out, Sums | Durations | Values | Agg):  # a declaration: group, estimate, present here
+                if isinstance(out, Agg):
+                    agg = out
+                elif isinstance(out, Means):
+                    agg = reduce_means(ds, out, period=period, by=by_list)
+                    by_list = by_list if out.by is None else list(out.by)
+                elif isinstance(out, Sums):
                     agg = reduce_sums(ds, out, period=period, by=by_list)
                     by_list = by_list if out.by is None else list(out.by)
                 elif isinstance(out, Values):
@@ -357,8 +367,10 @@ def register(
                 else:
                     agg = reduce_durations(ds, out, period=period, by=by_list, basis=basis, clock=clock)
                 boot = {k: options[k] for k in ("seed", "n_boot") if k in options}
-                out = finish(agg, spec=spec, ds=ds, period=period, by=by_list, basis=basis, clock=clock,
-                             confidence=confidence, method=method, **boot)
+                changes = getattr(out, "overrides", None)
+                out = finish(agg, spec=dataclasses.replace(spec, **changes) if changes else spec, ds=ds,
+                             period=period, by=by_list, basis=basis, clock=clock, confidence=confidence,
+                             method=method, **boot)
             return out
 
         spec = KPISpec(
@@ -850,6 +862,13 @@ class Sums:
     medians : dict
         Output column -> per-row values (NaN ignored): their median per cell (NaN in cells
         without values).
+    times : Series of UTC timestamps, optional
+        Per-row timestamps giving the period instead of column ``when`` (a derived time such as
+        the first resolution; NaT = in no period); ``when`` then names them, so that the KPIs
+        declaring the same times share one cell code (the name must identify the times: e.g.
+        ``"fact:first_resolved"``). Give ``ts`` for ``hour``/``weekday`` segments.
+    overrides : dict, optional
+        Catalogue fields to replace for this call (e.g. ``higher_is_better`` from the settings).
     """
 
     table: str
@@ -862,6 +881,8 @@ class Sums:
     pos: np.ndarray | None = None
     by: Sequence[str] | None = None
     medians: dict[str, Any] = field(default_factory=dict)
+    times: Any = None
+    overrides: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -892,6 +913,19 @@ class Values:
     quantiles: dict[str, float] = field(default_factory=dict)
     ts: str | None = None
     agg: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Means(Sums):
+    """A KPI's declaration: the mean of a per-row value per period x segment (stat ``mean``).
+
+    As :class:`Sums` (whose ``sums`` add per-cell counts such as answers left out, over every
+    row of the population), plus ``values``: one float per row of ``table``, NaN where the row
+    has no value. Each cell gets ``n`` (rows with a value), ``mean``, ``sd`` (ddof 1),
+    ``numerator`` = mean x n and ``denominator`` = n; the t interval by default.
+    """
+
+    values: Any = None
 
 
 @dataclass
@@ -938,10 +972,10 @@ def _check_horizon(horizon) -> None:
 
 
 def _item_cells(ds, table: str, when: str, period: str, by: Sequence[str], ts: str | None,
-                pos: np.ndarray | None) -> tuple[np.ndarray, pd.DataFrame]:
+                pos: np.ndarray | None, *, times=None) -> tuple[np.ndarray, pd.DataFrame]:
     """Cell code of each item whose period and segments are those of row ``pos`` of ``table``
     (-1 where ``pos`` is -1): the table's :func:`cells` taken at ``pos``."""
-    code, keys = cells(ds, table, when, period, by, ts)
+    code, keys = cells(ds, table, when, period, by, ts, times=times)
     if pos is None:
         return code, keys
     pos = np.asarray(pos, dtype=np.int64)
@@ -988,22 +1022,25 @@ def reduce_durations(ds, decl: Durations, *, period: str, by: Sequence[str], bas
                note="; ".join(x for x in (decl.note, bnote) if x) or None, cells=(c, keys))
 
 
-def cells(ds, table: str, when: str, period: str, by: Sequence[str], ts: str | None = None
+def cells(ds, table: str, when: str, period: str, by: Sequence[str], ts: str | None = None, *, times=None
           ) -> tuple[np.ndarray, pd.DataFrame]:
     """Cell code of every row of ``table`` per (period of ``when``, *by), and the cells' keys.
 
     Built once per (table, when, period, by) on the dataset's facts and shared by all KPIs that
     reduce that table. Returns ``(code, keys)``: ``code`` int64 per row (-1 where the period is
     missing), ``keys`` one row per code with ``period`` and the segment columns (text).
+    ``times`` (UTC timestamps per row) replaces column ``when``, which then only names them.
     """
     f = facts.of(ds)
     ts = ts or when
-    return f.memo((cells, table, when, period, tuple(by), ts), lambda: _build_cells(f, table, when, period, by, ts))
+    return f.memo((cells, table, when, period, tuple(by), ts),
+                  lambda: _build_cells(f, table, when, period, by, ts, times))
 
 
-def _build_cells(f, table: str, when: str, period: str, by: Sequence[str], ts: str
+def _build_cells(f, table: str, when: str, period: str, by: Sequence[str], ts: str, times=None
                  ) -> tuple[np.ndarray, pd.DataFrame]:
-    per = f.period(table, when, period)
+    per = f.period(table, when, period) if times is None else to_period(
+        facts.to_utc(times).reset_index(drop=True), period, f.tz)
     segs = [(c, *f.codes(table, c, ts=ts)) for c in by]
     return _coded_cells(per.array.asi8, ~per.isna().to_numpy(), segs, period)
 
@@ -1055,10 +1092,34 @@ def _cell_quantiles(c: np.ndarray, v: np.ndarray, k: int, qs: dict[str, float]) 
 
 def reduce_sums(ds, decl: Sums, *, period: str, by: Sequence[str]) -> Agg:
     """:class:`Agg` of a :class:`Sums` declaration (the aggregate step of a declared KPI)."""
+    table, levels, periods, _, _, _ = _reduce(ds, decl, period, by)
+    return Agg(table=table, periods=periods, levels=levels, **decl.agg)
+
+
+def reduce_means(ds, decl: Means, *, period: str, by: Sequence[str]) -> Agg:
+    """:class:`Agg` of a :class:`Means` declaration: n, mean, sd (ddof 1) of the values per cell."""
+    table, levels, periods, c, valid, (k, present) = _reduce(ds, decl, period, by)
+    x = np.asarray(decl.values, dtype="float64")[valid]
+    has = ~np.isnan(x)
+    cx, xv = c[has], x[has]
+    n = np.bincount(cx, minlength=k).astype("float64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.bincount(cx, weights=xv, minlength=k) / n
+        ss = np.bincount(cx, weights=(xv - mean[cx]) ** 2, minlength=k)
+        sd = np.sqrt(ss / np.where(n > 1, n - 1, np.nan))
+    mean = np.where(n > 0, mean, np.nan)
+    table["n"], table["mean"], table["sd"] = n[present], mean[present], sd[present]
+    table["numerator"] = table["mean"] * table["n"]
+    table["denominator"] = table["n"]
+    return Agg(table=table, periods=periods, levels=levels, **decl.agg)
+
+
+def _reduce(ds, decl: Sums, period: str, by: Sequence[str]):
+    """Grouping shared by the declarations: the observed cells with the sums, levels, periods."""
     f = facts.of(ds)
     if decl.by is not None:
         by = list(decl.by)
-    code, keys = _item_cells(ds, decl.table, decl.when, period, by, decl.ts, decl.pos)
+    code, keys = _item_cells(ds, decl.table, decl.when, period, by, decl.ts, decl.pos, times=decl.times)
     n_rows = len(code)
     pop = np.ones(n_rows, dtype=bool) if decl.population is None else np.asarray(decl.population, dtype=bool)
     valid = pop & (code >= 0)
@@ -1077,9 +1138,30 @@ def reduce_sums(ds, decl: Sums, *, period: str, by: Sequence[str]) -> Agg:
     for col in by:
         codes, lv = f.codes(decl.table, col, ts=decl.ts or decl.when)
         levels[col] = list(lv.to_numpy()[np.unique(codes[pop] if decl.pos is None else codes)])
-    spans = decl.span if decl.span is not None else (f.ts(decl.table, decl.when),)
-    periods = span(*spans, period=period, tz=ds.settings.timezone)
-    return Agg(table=table, periods=periods, levels=levels, **decl.agg)
+    if decl.span is not None:
+        spans = decl.span
+    elif decl.times is not None:
+        spans = (decl.times,)
+    else:
+        spans = (f.ts(decl.table, decl.when),)
+    periods = _span_ns(*spans, period=period, tz=ds.settings.timezone)
+    return table, levels, periods, c, valid, (k, present)
+
+
+def _span_ns(*series, period: str, tz: str) -> pd.PeriodIndex:
+    """:func:`span` from the timestamps' int64 nanoseconds (no dropna copies of datetime Series)."""
+    lo, hi = [], []
+    for s in series:
+        if s is None:
+            continue
+        ns = facts.to_ns(s)
+        ns = ns[ns != facts.NAT]
+        if len(ns):
+            lo.append(ns.min())
+            hi.append(ns.max())
+    if not lo:
+        return pd.PeriodIndex([], freq=PERIODS[period])
+    return span(pd.Series(pd.to_datetime([min(lo), max(hi)], utc=True)), period=period, tz=tz)
 
 
 def reduce_values(ds, decl: Values, *, period: str, by: Sequence[str]) -> Agg:

@@ -30,7 +30,7 @@ from kpitools.kpis._core import (
     Agg,
     KPIError,
     KPIUnavailable,
-    finish,
+    Sums,
     levels_of,
     period_range,
     register,
@@ -64,12 +64,6 @@ __all__ = [
 def _monthly(period: str, name: str) -> None:
     if period not in ("M", "Q"):
         raise KPIUnavailable(f"{name}: subscriptions are monthly; use period 'M' or 'Q', got {period!r}")
-
-
-def _finish(spec, agg, ds, period, by, basis, clock, confidence, method) -> pd.DataFrame:
-    """:func:`finish` (percent units are scaled there: value and interval x 100, target on the percent)."""
-    return finish(agg, spec=spec, ds=ds, period=period, by=by, basis=basis, clock=clock,
-                  confidence=confidence, method=method)
 
 
 def _date_period(dates: pd.Series, period: str) -> pd.Series:
@@ -124,7 +118,13 @@ def subscription_cohorts(ds, *, period="M") -> pd.DataFrame:
     have an empty start cohort (zero denominators).
     """
     _monthly(period, "subscription_cohorts")
-    return facts.of(ds).memo((subscription_cohorts, period), lambda: _subscription_cohorts(ds, period)).copy()
+    return _cohorts(ds, period).drop(columns="_end_plan")
+
+
+def _cohorts(ds, period) -> pd.DataFrame:
+    """:func:`subscription_cohorts` built once per period, plus ``_end_plan`` (the plan held at the
+    end, NaN when not active then)."""
+    return facts.of(ds).memo((subscription_cohorts, period), lambda: _subscription_cohorts(ds, period))
 
 
 def _subscription_cohorts(ds, period) -> pd.DataFrame:
@@ -147,10 +147,11 @@ def _subscription_cohorts(ds, period) -> pd.DataFrame:
             "customer_id": wide.index[keep.to_numpy()].astype("str"),
             "start_mrr": s[keep].to_numpy(dtype=float), "end_mrr": e[keep].to_numpy(dtype=float),
             "plan": ps[keep].where(ps[keep].notna(), pe[keep]).astype("str").to_numpy(),
-            "start_month": sm, "end_month": em,
+            "start_month": sm, "end_month": em, "_end_plan": pe[keep].to_numpy(),
         }))
     out = (pd.concat(frames, ignore_index=True) if frames else
-           pd.DataFrame(columns=["period", "customer_id", "start_mrr", "end_mrr", "plan", "start_month", "end_month"]))
+           pd.DataFrame(columns=["period", "customer_id", "start_mrr", "end_mrr", "plan", "start_month", "end_month",
+                                 "_end_plan"]))
     out["start"] = out["start_mrr"].notna().to_numpy(dtype=bool)
     out["end"] = out["end_mrr"].notna().to_numpy(dtype=bool)
     return out
@@ -167,27 +168,69 @@ def _periods(ds, period) -> pd.PeriodIndex:
     return period_range(lo, hi, period)
 
 
-def _cohort_rows(ds, period, by, name):
-    _monthly(period, name)
-    co = subscription_cohorts(ds, period=period)
+def _cohort_cells(ds, period, by, *, end_plan=False):
+    """Cell of every cohort row per (period, *by), built once per period and segments.
+
+    Returns ``(cohorts, code, keys, levels, periods)``: ``code`` int64 per row of
+    :func:`subscription_cohorts` (its position in ``keys``, one row per observed cell with
+    ``period`` and the segment text). Segments are the plan at the start (at the end for new
+    customers); ``end_plan=True``: the plan held at the end where the customer is active then.
+    """
+    return facts.of(ds).memo((_cohort_cells, period, tuple(by), end_plan),
+                             lambda: _build_cohort_cells(ds, period, by, end_plan))
+
+
+def _build_cohort_cells(ds, period, by, end_plan):
+    co = _cohorts(ds, period)
     seg = segment_frame(ds, co, by, main="subscriptions")
-    rows = pd.concat([co.drop(columns=[c for c in by if c in co.columns]), seg], axis=1)
-    return rows, levels_of(seg, by), _periods(ds, period)
+    if end_plan and "plan" in by:  # backlog belongs to the plan held at the end
+        ep = co["_end_plan"]
+        seg["plan"] = ep.where(ep.notna(), seg["plan"]).astype("str")
+    levels = levels_of(seg, by)
+    periods = _periods(ds, period)
+    key = periods.get_indexer(pd.PeriodIndex(co["period"], freq=periods.freq)).astype(np.int64)
+    ok = key >= 0
+    for c in by:
+        lv = pd.Index(levels[c], dtype="str")
+        li = lv.get_indexer(seg[c])  # text on the few distinct plans' rows, once per period x segments
+        ok &= li >= 0
+        key = key * max(len(lv), 1) + li
+    uniq, inv = np.unique(key[ok], return_inverse=True)
+    code = np.full(len(co), -1, dtype=np.int64)
+    code[ok] = inv
+    rest, cols = uniq, {}
+    for c in reversed(by):
+        n = max(len(levels[c]), 1)
+        cols[c] = pd.Series(np.asarray(levels[c], dtype=object)[rest % n], dtype="str")
+        rest = rest // n
+    keys = pd.DataFrame({"period": periods[rest] if len(rest) else pd.PeriodIndex([], freq=periods.freq)})
+    for c in by:
+        keys[c] = cols[c]
+    return co, code, keys, levels, periods
 
 
-def _no_start_note(agg: Agg, rows: pd.DataFrame, by) -> Agg:
-    """Cells with customers only at the end (e.g. the first month of data): the start cohort is
-    empty, which is a zero denominator, not "no data" (declared as a relabelled note)."""
-    keys = ["period", *by]
-    if rows.empty:
-        return agg
-    cust = rows.assign(_customers=1.0).groupby(keys, observed=True)["_customers"].sum().reset_index()
-    if len(agg.table):
-        agg.table = agg.table.merge(cust, on=keys, how="outer")
-    else:
-        agg.table = cust
-    agg.relabel = {"_customers": ("no data", "zero denominator: customers at start")}
-    return agg
+def _cohort_agg(ds, period, by, name, sums, *, start_only=False, end_plan=False, **kw) -> Agg:
+    """:class:`Agg` of per-cohort-row measures ``sums(cohorts) -> {column: array}`` summed per cell.
+
+    Cells with customers only at the end (e.g. the first month of data) have an empty start
+    cohort, which is a zero denominator, not "no data" (a relabelled note); ``start_only``: the
+    measures count the start cohort only (cells without it show zero sums).
+    """
+    _monthly(period, name)
+    co, code, keys, levels, periods = _cohort_cells(ds, period, by, end_plan=end_plan)
+    ok = code >= 0
+    c, k = code[ok], len(keys)
+    counts = np.bincount(c, minlength=k)
+    present = counts > 0
+    table = keys[present].reset_index(drop=True)
+    start = co["start"].to_numpy(dtype=bool)[ok]
+    for out, w in sums(co).items():
+        w = np.asarray(w, dtype="float64")[ok]
+        table[out] = np.bincount(c, weights=np.where(start, w, 0.0) if start_only else w, minlength=k)[present]
+    if len(co) and not end_plan:
+        table["_customers"] = counts[present].astype("float64")
+        kw["relabel"] = {"_customers": ("no data", "zero denominator: customers at start")}
+    return Agg(table=table, periods=periods, levels=levels, **kw)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -228,14 +271,10 @@ def retention_rate(ds, *, period="M", by=None, basis=None, clock=None, confidenc
     -----
     CRR = (E - N) / S x 100 (docs/methods.md#business-value). E - N = customers active at both start and end.
     """
-    rows, levels, periods = _cohort_rows(ds, period, by, "retention_rate")
-    rows["kept"] = rows["start"] & rows["end"]
-    rows["new"] = rows["end"] & ~rows["start"]
-    agg = Agg.from_rows(rows, by=by, sums={"numerator": "kept", "denominator": "start",
-                                           "customers_end": "end", "new_customers": "new"},
-                        periods=periods, levels=levels, denominator_label="customers at start",
-                        extras={"customers_end": 0.0, "new_customers": 0.0})
-    return _finish(retention_rate.spec, _no_start_note(agg, rows, by), ds, period, by, basis, clock, confidence, method)
+    return _cohort_agg(ds, period, by, "retention_rate",
+                       lambda co: {"numerator": co["start"] & co["end"], "denominator": co["start"],
+                                   "customers_end": co["end"], "new_customers": co["end"] & ~co["start"]},
+                       denominator_label="customers at start", extras={"customers_end": 0.0, "new_customers": 0.0})
 
 
 @register(
@@ -265,11 +304,9 @@ def churn_rate(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.
     churn rate = customers lost in period / customers at start (docs/methods.md#business-value); equals
     1 - CRR / 100.
     """
-    rows, levels, periods = _cohort_rows(ds, period, by, "churn_rate")
-    rows["lost"] = rows["start"] & ~rows["end"]
-    agg = Agg.from_rows(rows, by=by, sums={"numerator": "lost", "denominator": "start"},
-                        periods=periods, levels=levels, denominator_label="customers at start")
-    return _finish(churn_rate.spec, _no_start_note(agg, rows, by), ds, period, by, basis, clock, confidence, method)
+    return _cohort_agg(ds, period, by, "churn_rate",
+                       lambda co: {"numerator": co["start"] & ~co["end"], "denominator": co["start"]},
+                       denominator_label="customers at start")
 
 
 @register(
@@ -301,27 +338,22 @@ def revenue_churn_rate(ds, *, period="M", by=None, basis=None, clock=None, confi
     "revenue churn likewise on revenue" (docs/methods.md#business-value): churned customers' revenue only;
     contraction of retained customers is in :func:`grr`.
     """
-    rows, levels, periods = _cohort_rows(ds, period, by, "revenue_churn_rate")
-    st = rows["start_mrr"].fillna(0.0)
-    rows["lost_mrr"] = st.where(rows["start"] & ~rows["end"], 0.0)
-    rows["start_mrr0"] = st
-    agg = Agg.from_rows(rows, by=by, sums={"numerator": "lost_mrr", "denominator": "start_mrr0", "n": "start"},
-                        periods=periods, levels=levels, denominator_label="starting MRR",
-                        note=f"currency {ds.settings.currency}")
-    return _finish(revenue_churn_rate.spec, _no_start_note(agg, rows, by), ds, period, by, basis, clock, confidence, method)
+    def sums(co):
+        st = co["start_mrr"].fillna(0.0)
+        return {"numerator": st.where(co["start"] & ~co["end"], 0.0), "denominator": st, "n": co["start"]}
+
+    return _cohort_agg(ds, period, by, "revenue_churn_rate", sums, denominator_label="starting MRR",
+                       note=f"currency {ds.settings.currency}")
 
 
-def _revenue_rows(rows: pd.DataFrame) -> pd.DataFrame:
-    r = rows[rows["start"]].copy()
-    s, e = r["start_mrr"], r["end_mrr"].fillna(0.0)
-    kept = r["end"]
-    r["s"] = s
-    r["e"] = e
-    r["expansion"] = (e - s).clip(lower=0.0).where(kept, 0.0)
-    r["contraction"] = (s - e).clip(lower=0.0).where(kept, 0.0)
-    r["churned_revenue"] = s.where(~kept, 0.0)
-    r["gross"] = np.minimum(s, e)
-    return r
+def _revenue_sums(co: pd.DataFrame) -> dict[str, pd.Series]:
+    """Per cohort row: start and end MRR and their split (counted for the start cohort only)."""
+    s, e = co["start_mrr"], co["end_mrr"].fillna(0.0)
+    kept = co["end"]
+    return {"s": s, "e": e, "start": co["start"],
+            "expansion": (e - s).clip(lower=0.0).where(kept, 0.0),
+            "contraction": (s - e).clip(lower=0.0).where(kept, 0.0),
+            "churned_revenue": s.where(~kept, 0.0), "gross": np.minimum(s, e)}
 
 
 @register(
@@ -354,15 +386,14 @@ def nrr(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, met
     NRR = (start + expansion - contraction - churned) / start x 100 (docs/methods.md#business-value); per customer
     start + expansion - contraction - churned = its end MRR (0 when churned).
     """
-    rows, levels, periods = _cohort_rows(ds, period, by, "nrr")
-    r = _revenue_rows(rows)
-    agg = Agg.from_rows(r, by=by, sums={"numerator": "e", "denominator": "s", "n": "start",
-                                        "expansion": "expansion", "contraction": "contraction",
-                                        "churned_revenue": "churned_revenue"},
-                        periods=periods, levels=levels, denominator_label="starting MRR",
-                        extras={"expansion": 0.0, "contraction": 0.0, "churned_revenue": 0.0},
-                        note=f"currency {ds.settings.currency}")
-    return _finish(nrr.spec, _no_start_note(agg, rows, by), ds, period, by, basis, clock, confidence, method)
+    def sums(co):
+        r = _revenue_sums(co)
+        return {"numerator": r["e"], "denominator": r["s"], "n": r["start"], "expansion": r["expansion"],
+                "contraction": r["contraction"], "churned_revenue": r["churned_revenue"]}
+
+    return _cohort_agg(ds, period, by, "nrr", sums, start_only=True, denominator_label="starting MRR",
+                       extras={"expansion": 0.0, "contraction": 0.0, "churned_revenue": 0.0},
+                       note=f"currency {ds.settings.currency}")
 
 
 @register(
@@ -394,14 +425,13 @@ def grr(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, met
     GRR = (start - contraction - churned) / start x 100, capped at 100 (docs/methods.md#business-value): per customer
     min(end, start) with end = 0 for churned customers.
     """
-    rows, levels, periods = _cohort_rows(ds, period, by, "grr")
-    r = _revenue_rows(rows)
-    agg = Agg.from_rows(r, by=by, sums={"numerator": "gross", "denominator": "s", "n": "start",
-                                        "contraction": "contraction", "churned_revenue": "churned_revenue"},
-                        periods=periods, levels=levels, denominator_label="starting MRR",
-                        extras={"contraction": 0.0, "churned_revenue": 0.0},
-                        note=f"currency {ds.settings.currency}")
-    return _finish(grr.spec, _no_start_note(agg, rows, by), ds, period, by, basis, clock, confidence, method)
+    def sums(co):
+        r = _revenue_sums(co)
+        return {"numerator": r["gross"], "denominator": r["s"], "n": r["start"], "contraction": r["contraction"],
+                "churned_revenue": r["churned_revenue"]}
+
+    return _cohort_agg(ds, period, by, "grr", sums, start_only=True, denominator_label="starting MRR",
+                       extras={"contraction": 0.0, "churned_revenue": 0.0}, note=f"currency {ds.settings.currency}")
 
 
 @register(
@@ -432,19 +462,9 @@ def revenue_backlog(ds, *, period="M", by=None, basis=None, clock=None, confiden
     -----
     Revenue backlog = sum of MRR of subscriptions active at period end (docs/methods.md#business-value).
     """
-    rows, levels, periods = _cohort_rows(ds, period, by, "revenue_backlog")
-    if "plan" in by:  # backlog belongs to the plan held at the end
-        co = subscription_cohorts(ds, period=period)
-        cm = _customer_months(ds)
-        pe = cm.set_index(["customer_id", "month"])["plan"]
-        idx = pd.MultiIndex.from_arrays([co["customer_id"], co["end_month"]])
-        end_plan = pd.Series(pe.reindex(idx).to_numpy(), index=rows.index)
-        rows["plan"] = end_plan.where(end_plan.notna(), rows["plan"]).astype("str")
-        levels = levels_of(rows, by)
-    rows["end_mrr0"] = rows["end_mrr"].fillna(0.0)
-    agg = Agg.from_rows(rows, by=by, sums={"value": "end_mrr0", "n": "end"}, periods=periods, levels=levels,
-                        note=f"currency {ds.settings.currency}")
-    return _finish(revenue_backlog.spec, agg, ds, period, by, basis, clock, confidence, method)
+    return _cohort_agg(ds, period, by, "revenue_backlog",
+                       lambda co: {"value": co["end_mrr"].fillna(0.0), "n": co["end"]}, end_plan=True,
+                       note=f"currency {ds.settings.currency}")
 
 
 def _margin(ds, margin):
@@ -518,33 +538,52 @@ def clv(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, met
     t["numerator"] = t["arpa"] * margin
     t["denominator"] = (t["churned"] / t["at_risk"].where(t["at_risk"] > 0)).fillna(0.0)
     agg.table = t.drop(columns="mrr")
-    return _finish(clv.spec, agg, ds, period, by, basis, clock, confidence, method)
+    return agg  # register estimates, sets targets and notes
 
 
 # ----------------------------------------------------------------------------------------------
 # web_days KPIs
 # ----------------------------------------------------------------------------------------------
 def _web(ds, spec, num: str, den: str, period, by, basis, clock, confidence, method, label: str,
-         extra_den: pd.Series | None = None, note: str | None = None) -> pd.DataFrame:
+         extra_den: pd.Series | None = None, note: str | None = None) -> Agg:
     """Sum a web_days numerator and denominator per period; ``n`` = days with both values."""
     if by:
         raise KPIUnavailable(f"{spec.name}: web_days carry no segment; call without by (got {list(by)})")
     w = ds.web_days
-    numv = pd.to_numeric(w[num], errors="coerce").astype("float64")
-    denv = pd.to_numeric(w[den], errors="coerce").astype("float64") if den else numv.copy()
-    ok = numv.notna() & denv.notna()
-    p = _date_period(w["date"], period)
-    rows = pd.DataFrame({"period": p, "num": numv.where(ok, 0.0), "den": denv.where(ok, 0.0),
-                         "days": ok.astype("float64")})
-    agg = Agg.from_rows(rows, by=[], sums={"numerator": "num", "denominator": "den", "n": "days"},
-                        periods=_date_span(w["date"], period), levels={}, denominator_label=label, note=note)
+    numv = pd.to_numeric(w[num], errors="coerce").astype("float64").to_numpy()
+    denv = pd.to_numeric(w[den], errors="coerce").astype("float64").to_numpy() if den else numv.copy()
+    ok = ~np.isnan(numv) & ~np.isnan(denv)
+    code, keys, periods = _web_cells(ds, period)
+    inside = code >= 0
+    c, k = code[inside], len(keys)
+    table = pd.DataFrame({"period": keys})
+    for col, v in (("numerator", np.where(ok, numv, 0.0)), ("denominator", np.where(ok, denv, 0.0)),
+                   ("n", ok.astype("float64"))):
+        table[col] = np.bincount(c, weights=v[inside], minlength=k)
+    agg = Agg(table=table, periods=periods, levels={}, denominator_label=label, note=note)
     if extra_den is not None:
         t = agg.table
         add = t["period"].map(extra_den).fillna(0.0).astype("float64")
         t["tickets"] = add
         t["denominator"] = t["denominator"] + add
         agg.extras = {"tickets": 0.0}
-    return _finish(spec, agg, ds, period, [], basis, clock, confidence, method)
+    return agg  # register estimates, sets targets and notes
+
+
+def _web_cells(ds, period) -> tuple[np.ndarray, pd.PeriodIndex, pd.PeriodIndex]:
+    """Per ``web_days`` row its period's position among the observed periods (-1: no date), the
+    observed periods (sorted) and the span of the dates; built once per period kind."""
+    return facts.of(ds).memo((_web_cells, period), lambda: _build_web_cells(ds, period))
+
+
+def _build_web_cells(ds, period):
+    dates = ds.web_days["date"]
+    p = _date_period(dates, period)
+    ok = p.notna().to_numpy()
+    codes, uniq = pd.factorize(p[ok], sort=True)
+    code = np.full(len(p), -1, dtype=np.int64)
+    code[ok] = codes
+    return code, pd.PeriodIndex(uniq, freq=PERIODS[period]), _date_span(dates, period)
 
 
 _WEB = dict(group="business", basis=None, segments=())
@@ -756,7 +795,7 @@ def active_users(ds, *, period="M", by=None, basis=None, clock=None, confidence=
     agg = Agg(table=a.drop(columns="users"), periods=_date_span(ds.user_activity["date"], period), levels={},
               extras={"dau_mean": np.nan, "wau_mean": np.nan, "mau_mean": np.nan, "stickiness": np.nan,
                       "days": 0.0})
-    return _finish(active_users.spec, agg, ds, period, [], basis, clock, confidence, method)
+    return agg  # register estimates, sets targets and notes
 
 
 @register(
@@ -791,12 +830,20 @@ def stickiness(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.
                       "n": a["days"]})
     agg = Agg(table=t, periods=_date_span(ds.user_activity["date"], period), levels={},
               denominator_label="monthly active users")
-    return _finish(stickiness.spec, agg, ds, period, [], basis, clock, confidence, method)
+    return agg  # register estimates, sets targets and notes
 
 
 # ----------------------------------------------------------------------------------------------
 # social mentions
 # ----------------------------------------------------------------------------------------------
+def _mention_flags(ds) -> tuple[np.ndarray, np.ndarray]:
+    """(needs a reply, replied) per mention row; an empty needs_reply flag counts as not needing one."""
+    m = facts.of(ds).table("mentions")
+    nr = m["needs_reply"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    rep = m["replied_at"].notna().to_numpy() if "replied_at" in m.columns else np.zeros(len(m), dtype=bool)
+    return nr, rep
+
+
 def _mention_rows(ds, period, by):
     m = ds.mentions
     seg = segment_frame(ds, m, by, ts=m["mentioned_at"], main="mentions")
@@ -854,7 +901,7 @@ def social_mentions(ds, *, period="M", by=None, basis=None, clock=None, confiden
     t["needs_reply_share"] = t["needs_reply"] / t["known"].where(t["known"] > 0)
     t["reply_rate"] = t["replied"] / t["needs_reply"].where(t["needs_reply"] > 0)
     agg.table = t.drop(columns="known")
-    return _finish(social_mentions.spec, agg, ds, period, by, basis, clock, confidence, method)
+    return agg  # register estimates, sets targets and notes
 
 
 @register(
@@ -886,7 +933,6 @@ def mention_reply_rate(ds, *, period="M", by=None, basis=None, clock=None, confi
     Companion of :func:`social_mentions` (docs/methods.md#business-value "social mentions ... share that needed a
     reply"), with a Wilson interval.
     """
-    rows, levels, periods = _mention_rows(ds, period, by)
-    agg = Agg.from_rows(rows, by=by, sums={"numerator": "rep", "denominator": "nr"}, periods=periods,
-                        levels=levels, denominator_label="mentions needing a reply")
-    return _finish(mention_reply_rate.spec, agg, ds, period, by, basis, clock, confidence, method)
+    nr, rep = _mention_flags(ds)
+    return Sums("mentions", "mentioned_at", sums={"numerator": nr & rep, "denominator": nr},
+                agg={"denominator_label": "mentions needing a reply"})

@@ -17,6 +17,7 @@ Money is in the dataset currency (``ds.settings.currency``), named in the ``note
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from kpitools.kpis._core import (
@@ -24,7 +25,6 @@ from kpitools.kpis._core import (
     Agg,
     KPIError,
     KPIUnavailable,
-    finish,
     levels_of,
     period_range,
     register,
@@ -167,8 +167,7 @@ def cost_per_contact(ds, *, period="M", by=None, basis=None, clock=None, confide
         raise KPIUnavailable("cost_per_contact: no resolved tickets or answered contacts to count")
     note = f"currency {ds.settings.currency}; contacts handled = {' + '.join(parts)}"
     agg = _cost_agg(ds, period, total, rows, periods, handled, "contacts handled", note)
-    return finish(agg, spec=cost_per_contact.spec, ds=ds, period=period, by=[], basis=basis, clock=clock,
-                  confidence=confidence, method=method)
+    return agg  # register estimates, sets targets and notes
 
 
 @register(
@@ -206,8 +205,7 @@ def cost_per_resolution(ds, *, period="M", by=None, basis=None, clock=None, conf
     handled = {"tickets_resolved": _count_by_period(_resolved_times(ds), period, ds.settings.timezone)}
     agg = _cost_agg(ds, period, total, rows, periods, handled, "resolved tickets",
                     f"currency {ds.settings.currency}")
-    return finish(agg, spec=cost_per_resolution.spec, ds=ds, period=period, by=[], basis=basis,
-                  clock=clock, confidence=confidence, method=method)
+    return agg  # register estimates, sets targets and notes
 
 
 # ----------------------------------------------------------------------------------------------
@@ -300,8 +298,7 @@ def training_per_employee(ds, *, period="M", by=None, basis=None, clock=None, co
     table["n"] = table["denominator"]
     agg = Agg(table=table, periods=periods, levels=levels_of(seg, by), denominator_label="active agents",
               note=f"currency {ds.settings.currency}; spend from {source}")
-    return finish(agg, spec=training_per_employee.spec, ds=ds, period=period, by=by, basis=basis,
-                  clock=clock, confidence=confidence, method=method)
+    return agg  # register estimates, sets targets and notes
 
 
 def _check_workload(ds) -> str | None:
@@ -370,7 +367,13 @@ def agent_workload(ds, *, period="M", by=None, basis=None, clock=None, confidenc
     if "team" in by:
         if team is None:
             raise KPIUnavailable("agent_workload: agents has no team column")
-        rows["team"] = rows["agent_id"].map(team)
+        # the team of each distinct agent id (text on the distinct ids only), taken by integer code
+        codes, ids = pd.factorize(rows["agent_id"])
+        at = pd.Index(team.index).get_indexer(ids)
+        teams = np.where(at >= 0, team.to_numpy(dtype=object)[np.maximum(at, 0)], None) if len(team) else \
+            np.full(len(ids), None, dtype=object)
+        rows["team"] = pd.Series(teams[codes] if len(ids) else np.zeros(0, dtype=object), index=rows.index,
+                                 dtype="str")
     seg = segment_frame(ds, rows, by, main="agents")
     rows = pd.concat([rows[["period", "agent_id", "tickets", "contacts"]], seg.drop(
         columns=[c for c in seg.columns if c == "agent_id"])], axis=1)
@@ -388,6 +391,5 @@ def agent_workload(ds, *, period="M", by=None, basis=None, clock=None, confidenc
     # active agents with nothing handled: 0 items per agent, not "no data"
     agg = Agg(table=table, periods=periods, levels=levels_of(seg, by), denominator_label="active agents",
               extras={"tickets": 0.0, "contacts": 0.0}, empty_when="denominator")
-    return finish(agg, spec=agent_workload.spec, ds=ds, period=period, by=by, basis=basis, clock=clock,
-                  confidence=confidence, method=method)
+    return agg  # register estimates, sets targets and notes
 

@@ -7,7 +7,6 @@ Survey scales come from ``dataset.yml`` (``surveys:``), never guessed; answers w
 
 from __future__ import annotations
 
-import dataclasses
 import re
 
 import numpy as np
@@ -18,14 +17,11 @@ from kpitools.kpis._core import (
     Agg,
     KPIError,
     KPIUnavailable,
+    Means,
     Sums,
-    finish,
-    levels_of,
     register,
     segment_frame,
     span,
-    ticket_levels,
-    ticket_segments,
     to_period,
 )
 from kpitools.kpis.responsiveness import has_status_events, ticket_facts
@@ -48,15 +44,25 @@ __all__ = [
 ]
 
 
-def _levels(ds, by):
-    return ticket_levels(ds, by)
+#: Name of the declared per-ticket time "first resolution by the cut-off" (shared cell codes).
+RESOLVED_WHEN = "fact:first_resolved"
 
 
-def _ticket_rows(ds, by, period, when, **cols) -> pd.DataFrame:
-    seg = ticket_segments(ds, by)
-    base = pd.DataFrame({"period": to_period(pd.Series(when).reset_index(drop=True), period,
-                                             ds.settings.timezone), **cols})
-    return pd.concat([base, seg], axis=1)
+def _first_resolved(ds) -> tuple[pd.Series, np.ndarray]:
+    """(first resolution by the cut-off, NaT otherwise; resolved flag) per ticket row."""
+    f = ticket_facts(ds)
+    res = (f["first_resolved"].notna() & (f["first_resolved"] <= ds.cutoff)).to_numpy()
+    return f["first_resolved"].where(res), res
+
+
+def _tickets(ds, basis: str, sums: dict, **agg) -> Sums:
+    """Declaration over ticket rows: created basis by ``created_at``, event basis by the first
+    resolution (tickets not resolved by the cut-off in no period); the grid spans the creations."""
+    if basis == "event":
+        fr, _ = _first_resolved(ds)
+        return Sums("tickets", RESOLVED_WHEN, times=fr, ts="created_at",
+                    span=(facts.of(ds).ts("tickets", "created_at"),), sums=sums, agg=agg)
+    return Sums("tickets", "created_at", sums=sums, agg=agg)
 
 
 def _window_days(ds, window_days) -> float:
@@ -297,41 +303,25 @@ def fcr(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, met
     f = ticket_facts(ds)
     rep = repeat_flags(ds, window_days=window_days, across_channels=across_channels)
     known = rep["known"].to_numpy(dtype=bool)
-    res = (f["first_resolved"].notna() & (f["first_resolved"] <= ds.cutoff)).to_numpy()
+    _, res = _first_resolved(ds)
     ok = res & (f["replies"].to_numpy() == 1) & ~rep["followed"].to_numpy(dtype=bool) & known
     if basis == "event":
-        when = f["first_resolved"].where(res)
         denominator = "resolved"
-    else:
-        when = f["created_at"]
     pop = res if denominator == "resolved" else np.ones(len(f), dtype=bool)
     den = pop & known
-    rows = _ticket_rows(ds, by, period, when, x=ok.astype(float), m=den.astype(float),
-                        immature=(~rep["window_complete"].to_numpy(dtype=bool) & den).astype(float),
-                        unknown=(pop & ~known).astype(float))
     note = f"denominator: {denominator}; {_repeat_note(ds, _window_days(ds, window_days), across_channels)}"
-    agg = Agg.from_rows(rows, by=by, sums={"numerator": "x", "denominator": "m", "window_open": "immature",
-                                           "unknown_customer": "unknown"},
-                        levels=_levels(ds, by),
-                        periods=span(f["created_at"], period=period, tz=ds.settings.timezone),
-                        denominator_label=f"{denominator} tickets with a customer", note=note,
-                        extras={"window_open": 0.0, "unknown_customer": 0.0},
-                        notes={"window_open": "{k} ticket(s) with the repeat window still open at the cut-off",
-                               "unknown_customer": _UNKNOWN_TICKETS})
-    return finish(agg, spec=fcr.spec, ds=ds, period=period, by=by, basis=basis, clock=None,
-                  confidence=confidence, method=method)
+    return _tickets(ds, basis, {"numerator": ok, "denominator": den,
+                                "window_open": ~rep["window_complete"].to_numpy(dtype=bool) & den,
+                                "unknown_customer": pop & ~known},
+                    denominator_label=f"{denominator} tickets with a customer", note=note,
+                    extras={"window_open": 0.0, "unknown_customer": 0.0},
+                    notes={"window_open": "{k} ticket(s) with the repeat window still open at the cut-off",
+                           "unknown_customer": _UNKNOWN_TICKETS})
 
 
-def _resolved_share(ds, spec, flag: np.ndarray, *, period, by, basis, confidence, method, label="resolved tickets"):
-    f = ticket_facts(ds)
-    res = (f["first_resolved"].notna() & (f["first_resolved"] <= ds.cutoff)).to_numpy()
-    when = f["created_at"] if basis == "created" else f["first_resolved"].where(res)
-    rows = _ticket_rows(ds, by, period, when, x=(flag & res).astype(float), m=res.astype(float))
-    agg = Agg.from_rows(rows, by=by, sums={"numerator": "x", "denominator": "m"}, levels=_levels(ds, by),
-                        periods=span(f["created_at"], period=period, tz=ds.settings.timezone),
-                        denominator_label=label)
-    return finish(agg, spec=spec, ds=ds, period=period, by=by, basis=basis, clock=None,
-                  confidence=confidence, method=method)
+def _resolved_share(ds, flag: np.ndarray, *, basis, label="resolved tickets") -> Sums:
+    _, res = _first_resolved(ds)
+    return _tickets(ds, basis, {"numerator": flag & res, "denominator": res}, denominator_label=label)
 
 
 @register(
@@ -346,8 +336,7 @@ def one_touch_rate(ds, *, period="M", by=None, basis=None, clock=None, confidenc
     """One-touch rate among resolved tickets created (``created``) or resolved (``event``) in the period."""
     f = ticket_facts(ds)
     flag = (f["replies"] < 2).to_numpy(dtype=bool, na_value=False)
-    return _resolved_share(ds, one_touch_rate.spec, flag, period=period, by=by, basis=basis,
-                           confidence=confidence, method=method)
+    return _resolved_share(ds, flag, basis=basis)
 
 
 @register(
@@ -364,8 +353,7 @@ def reopen_rate(ds, *, period="M", by=None, basis=None, clock=None, confidence=0
     """Share of resolved tickets reopened at least once (``reopen_count`` or status events)."""
     f = ticket_facts(ds)
     flag = (f["reopens"] >= 1).to_numpy(dtype=bool, na_value=False)
-    return _resolved_share(ds, reopen_rate.spec, flag, period=period, by=by, basis=basis,
-                           confidence=confidence, method=method)
+    return _resolved_share(ds, flag, basis=basis)
 
 
 @register(
@@ -378,16 +366,10 @@ def reopen_rate(ds, *, period="M", by=None, basis=None, clock=None, confidence=0
 )
 def escalation_rate(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None):
     """Escalated / handled tickets created in the period (rows with an empty flag are left out)."""
-    t = ds.tickets.reset_index(drop=True)
-    esc = t["escalated"]
-    known = esc.notna().to_numpy()
-    rows = _ticket_rows(ds, by, period, t["created_at"], x=esc.fillna(False).astype(bool).astype(float).to_numpy(),
-                        m=known.astype(float))
-    agg = Agg.from_rows(rows, by=by, sums={"numerator": "x", "denominator": "m"}, levels=_levels(ds, by),
-                        periods=span(t["created_at"], period=period, tz=ds.settings.timezone),
-                        denominator_label="tickets with a known escalation flag")
-    return finish(agg, spec=escalation_rate.spec, ds=ds, period=period, by=by, basis=basis, clock=None,
-                  confidence=confidence, method=method)
+    esc = facts.of(ds).table("tickets")["escalated"]
+    return Sums("tickets", "created_at",
+                sums={"numerator": esc.fillna(False).astype(bool).to_numpy(), "denominator": esc.notna().to_numpy()},
+                agg={"denominator_label": "tickets with a known escalation flag"})
 
 
 @register(
@@ -431,19 +413,14 @@ def repeat_contact_rate(ds, *, period="M", by=None, basis=None, clock=None, conf
     customers as :func:`fcr`. A call or chat and the ticket written for it
     (``contacts.ticket_id``) are one contact, not a repeat.
     """
-    t = ds.tickets.reset_index(drop=True)
     rep = repeat_flags(ds, window_days=window_days, across_channels=across_channels)
     known = rep["known"].to_numpy(dtype=bool)
-    rows = _ticket_rows(ds, by, period, t["created_at"], x=(rep["repeat"].to_numpy(dtype=bool) & known).astype(float),
-                        m=known.astype(float), unknown=(~known).astype(float))
-    agg = Agg.from_rows(rows, by=by, sums={"numerator": "x", "denominator": "m", "unknown_customer": "unknown"},
-                        levels=_levels(ds, by),
-                        periods=span(t["created_at"], period=period, tz=ds.settings.timezone),
-                        denominator_label="tickets with a customer",
-                        note=_repeat_note(ds, _window_days(ds, window_days), across_channels),
-                        extras={"unknown_customer": 0.0}, notes={"unknown_customer": _UNKNOWN_TICKETS})
-    return finish(agg, spec=repeat_contact_rate.spec, ds=ds, period=period, by=by, basis=basis, clock=None,
-                  confidence=confidence, method=method)
+    return Sums("tickets", "created_at",
+                sums={"numerator": rep["repeat"].to_numpy(dtype=bool) & known, "denominator": known,
+                      "unknown_customer": ~known},
+                agg={"denominator_label": "tickets with a customer",
+                     "note": _repeat_note(ds, _window_days(ds, window_days), across_channels),
+                     "extras": {"unknown_customer": 0.0}, "notes": {"unknown_customer": _UNKNOWN_TICKETS}})
 
 
 # ----------------------------------------------------------------------------------------------
@@ -459,46 +436,6 @@ def _survey_check(name):
             return f"no {name!r} answers in surveys"
         return None
     return check
-
-
-def _survey_rows(ds, name: str, by, period, basis):
-    """Answers of one survey with period and segments.
-
-    Returns (rows, levels, periods, note, declared scale). ``rows``: ``period``, ``score`` (NaN
-    for answers left out), ``keep`` (0/1), ``other_scale`` (0/1: a per-row scale differing from
-    the declared one), the segment columns.
-    """
-    spec = ds.settings.survey(name)
-    s = ds.surveys
-    s = s[s["survey"] == name].reset_index(drop=True)
-    notes = []
-    keep = s["score"].notna()
-    other = pd.Series(False, index=s.index)
-    if "scale" in s.columns and s["scale"].notna().any():
-        m = s["scale"].astype("str").str.extract(_SCALE)
-        lo, hi = pd.to_numeric(m[0], errors="coerce"), pd.to_numeric(m[1], errors="coerce")
-        other = s["scale"].notna() & ~((lo == float(spec["min"])) & (hi == float(spec["max"])))
-        keep &= ~other
-    tz = ds.settings.timezone
-    if basis == "created":
-        if "ticket_id" not in s.columns or not ds.has("tickets"):
-            raise KPIUnavailable(f"{name}: created basis needs surveys.ticket_id and tickets")
-        created = s["ticket_id"].map(ds.tickets.drop_duplicates("ticket_id").set_index("ticket_id")["created_at"])
-        k = int((keep & created.isna()).sum())
-        if k:
-            notes.append(f"{k} answer(s) without a known ticket left out (created basis)")
-        when = created
-    else:
-        when = s["submitted_at"]
-    seg = segment_frame(ds, s, by, ts=s["submitted_at"], main="surveys")
-    levels = levels_of(seg, by)
-    rows = pd.concat([pd.DataFrame({"period": to_period(when, period, tz),
-                                    "score": s["score"].astype("float64").where(keep),
-                                    "keep": keep.astype("float64"), "other_scale": other.astype("float64")}),
-                      seg], axis=1)
-    # the grid spans the whole surveys table, so months without answers to this survey show n = 0
-    periods = span(ds.surveys["submitted_at"], when, period=period, tz=tz)
-    return rows, levels, periods, ("; ".join(notes) or None), spec
 
 
 def _survey_answers(ds, name: str, basis: str):
@@ -613,8 +550,7 @@ def csat_response_rate(ds, *, period="M", by=None, basis=None, clock=None, confi
     agg = Agg.from_rows(rows, by=by, sums={"numerator": "x", "denominator": "m"},
                         periods=span(sends["sent_at"], ans["submitted_at"], period=period, tz=tz),
                         denominator_label="surveys sent", note=f"survey {survey}")
-    return finish(agg, spec=csat_response_rate.spec, ds=ds, period=period, by=by, basis=basis, clock=None,
-                  confidence=confidence, method=method)
+    return agg  # register estimates, sets targets and notes
 
 
 @register(
@@ -648,13 +584,11 @@ def nps(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, met
 )
 def ces(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None):
     """Mean CES with a t interval; the direction (``higher_is_better``) comes from the settings."""
-    rows, levels, periods, note, sv = _survey_rows(ds, "ces", by, period, basis)
-    agg = Agg.from_values(rows, "score", by=by, periods=periods, levels=levels,
-                          sums={"other_scale": "other_scale"}, notes=_NOTES,
-                          note="; ".join(x for x in (note, f"scale {sv['min']:g}-{sv['max']:g}") if x))
-    spec = dataclasses.replace(ces.spec, higher_is_better=bool(sv.get("higher_is_better", False)))
-    return finish(agg, spec=spec, ds=ds, period=period, by=by, basis=basis, clock=None,
-                  confidence=confidence, method=method)
+    pop, score, keep, other, when, spans, note, sv = _survey_answers(ds, "ces", basis)
+    return Means("surveys", when, ts="submitted_at", population=pop, span=spans, values=score,
+                 sums={"other_scale": other},
+                 agg={"notes": _NOTES, "note": "; ".join(x for x in (note, f"scale {sv['min']:g}-{sv['max']:g}") if x)},
+                 overrides={"higher_is_better": bool(sv.get("higher_is_better", False))})
 
 
 @register(
@@ -668,20 +602,19 @@ def ces(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, met
 )
 def ces_low_effort(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None):
     """Share of low-effort CES answers (threshold declared in the settings), Wilson interval."""
-    rows, levels, periods, note, sv = _survey_rows(ds, "ces", by, period, basis)
+    pop, score, keep, other, when, spans, note, sv = _survey_answers(ds, "ces", basis)
+    # NaN scores (answers left out) compare False: never low effort
     if sv.get("higher_is_better", False):
         if "low_effort_min" not in sv:
             raise KPIUnavailable("ces_low_effort: surveys.ces.low_effort_min is not declared (high is good)")
-        low = rows["score"] >= float(sv["low_effort_min"])
+        low = score >= float(sv["low_effort_min"])
     else:
         if "low_effort_max" not in sv:
             raise KPIUnavailable("ces_low_effort: surveys.ces.low_effort_max is not declared")
-        low = rows["score"] <= float(sv["low_effort_max"])
-    rows = rows.assign(x=(low & rows["score"].notna()).astype(float))
-    agg = Agg.from_rows(rows, by=by, sums={"numerator": "x", "denominator": "keep", "other_scale": "other_scale"},
-                        periods=periods, levels=levels, denominator_label="answers", note=note, notes=_NOTES)
-    return finish(agg, spec=ces_low_effort.spec, ds=ds, period=period, by=by, basis=basis, clock=None,
-                  confidence=confidence, method=method)
+        low = score <= float(sv["low_effort_max"])
+    return Sums("surveys", when, ts="submitted_at", population=pop, span=spans,
+                sums={"numerator": low, "denominator": keep, "other_scale": other},
+                agg={"denominator_label": "answers", "note": note, "notes": _NOTES})
 
 
 @register(
@@ -694,10 +627,8 @@ def ces_low_effort(ds, *, period="M", by=None, basis=None, clock=None, confidenc
 )
 def qa_score(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95, method=None):
     """Mean QA score x 100 with a t interval."""
-    rows, levels, periods, note, sv = _survey_rows(ds, "qa", by, period, basis)
+    pop, score, keep, other, when, spans, note, sv = _survey_answers(ds, "qa", basis)
     lo, hi = float(sv["min"]), float(sv["max"])
-    rows = rows.assign(score=100.0 * (rows["score"] - lo) / (hi - lo))
-    agg = Agg.from_values(rows, "score", by=by, periods=periods, levels=levels, note=note,
-                          sums={"other_scale": "other_scale"}, notes=_NOTES)
-    return finish(agg, spec=qa_score.spec, ds=ds, period=period, by=by, basis=basis, clock=None,
-                  confidence=confidence, method=method)
+    return Means("surveys", when, ts="submitted_at", population=pop, span=spans,
+                 values=100.0 * (score - lo) / (hi - lo), sums={"other_scale": other},
+                 agg={"note": note, "notes": _NOTES})

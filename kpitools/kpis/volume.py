@@ -10,12 +10,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from kpitools import facts
 from kpitools.kpis._core import (
     PERIODS,
     Agg,
     KPIError,
     Sums,
-    finish,
     period_bounds,
     period_range,
     register,
@@ -24,6 +24,7 @@ from kpitools.kpis._core import (
     ticket_segments,
     to_period,
 )
+from kpitools.kpis.quality import RESOLVED_WHEN
 from kpitools.kpis.responsiveness import SOLVED, _events, _has, ticket_facts
 
 __all__ = [
@@ -53,11 +54,6 @@ def _tickets_rows(ds, by, period, when: pd.Series, **cols) -> pd.DataFrame:
 
 def _levels(ds, by) -> dict[str, list[str]]:
     return ticket_levels(ds, by)
-
-
-def _finish(agg, spec, ds, period, by, basis, confidence, method):
-    return finish(agg, spec=spec, ds=ds, period=period, by=by, basis=basis, clock=None,
-                  confidence=confidence, method=method)
 
 
 @register(
@@ -136,7 +132,7 @@ def tickets_per_customer(ds, *, period="M", by=None, basis=None, clock=None, con
     table["n"] = table["numerator"]
     agg = Agg(table=table.reset_index(), levels=_levels(ds, by), denominator_label="customers",
               periods=span(t["created_at"], period=period, tz=ds.settings.timezone))
-    return _finish(agg, tickets_per_customer.spec, ds, period, by, basis, confidence, method)
+    return agg  # register estimates, sets targets and notes
 
 
 @register(
@@ -167,7 +163,7 @@ def contact_rate(ds, *, period="M", by=None, basis=None, clock=None, confidence=
     full["denominator"] = full["period"].map(active).fillna(0.0).to_numpy()
     full["n"] = full["denominator"]  # the population at risk: active users
     agg.table = full
-    return _finish(agg, contact_rate.spec, ds, period, by, basis, confidence, method)
+    return agg  # register estimates, sets targets and notes
 
 
 @register(
@@ -184,55 +180,80 @@ def resolved(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95
     """Tickets resolved per period (first resolution; see :func:`ticket_facts`)."""
     f = ticket_facts(ds)
     fr = f["first_resolved"].where(f["first_resolved"] <= ds.cutoff)
-    when = fr if basis == "event" else f["created_at"].where(fr.notna())
-    rows = _tickets_rows(ds, by, period, when, one=np.ones(len(f)))
-    agg = Agg.from_rows(rows, by=by, sums={"n": "one"}, levels=_levels(ds, by),
-                        periods=span(f["created_at"], fr, period=period, tz=ds.settings.timezone))
-    return _finish(agg, resolved.spec, ds, period, by, basis, confidence, method)
+    span_ = (f["created_at"], fr)
+    if basis == "event":  # the period of the first resolution (shared with the quality KPIs)
+        return Sums("tickets", RESOLVED_WHEN, times=fr, ts="created_at", span=span_,
+                    sums={"n": np.ones(len(f))})
+    return Sums("tickets", "fact:created_if_resolved", times=f["created_at"].where(fr.notna()), ts="created_at",
+                span=span_, sums={"n": np.ones(len(f))})
 
 
 def _transitions(ds) -> pd.DataFrame:
-    """Backlog transitions: +1 when a ticket opens or reopens, -1 when it is solved.
+    """Backlog transitions: +1 when a ticket opens or reopens, -1 when it is solved (built once).
 
     From status events when present (exact reopen times), else +1 at creation and -1 at the final
-    resolution (``resolved_at``; ``first_resolved_at`` when there is no final one).
+    resolution (``resolved_at``; ``first_resolved_at`` when there is no final one). Columns
+    ``pos`` (row of the ticket in ``ds.tickets``: the first row with its id; -1 for events of an
+    unknown ticket), ``at`` and ``d``; only moves by the cut-off.
     """
+    return facts.of(ds).memo((_transitions,), lambda: _build_transitions(ds))
+
+
+def _build_transitions(ds) -> pd.DataFrame:
+    fa = facts.of(ds)
     f = ticket_facts(ds)
     ev = _events(ds)
-    opened = pd.DataFrame({"ticket_id": f["ticket_id"], "at": f["created_at"], "d": 1.0})
+    pos = fa.ticket_pos("tickets")
+    opened = pd.DataFrame({"pos": pos, "at": f["created_at"], "d": 1.0})
     if ev is not None and "status" in ev.columns and ev["status"].notna().any():
-        st = ev.loc[(ev["kind"] == "status_change") & ev["status"].notna(), ["ticket_id", "at", "status"]]
-        solved = st["status"].isin(SOLVED)
-        prev = solved.groupby(st["ticket_id"]).shift(1, fill_value=False).astype(bool)
+        sel = ((ev["kind"] == "status_change") & ev["status"].notna()).to_numpy()
+        code = fa.event_code[sel]
+        solved = ev["status"].isin(SOLVED).to_numpy()[sel]
+        # events are sorted by ticket id: the previous status of a ticket is the row before
+        tid = pd.factorize(ev.loc[sel, "ticket_id"])[0]
+        prev = np.r_[False, solved[:-1] & (tid[1:] == tid[:-1])] if len(tid) else np.zeros(0, dtype=bool)
         d = np.where(solved & ~prev, -1.0, np.where(~solved & prev, 1.0, 0.0))
-        moves = st.assign(d=d)
-        moves = moves.loc[moves["d"] != 0, ["ticket_id", "at", "d"]]
+        first_row = fa.ticket_first_row
+        mpos = np.where(code >= 0, first_row[np.maximum(code, 0)] if len(first_row) else -1, -1)
+        moves = pd.DataFrame({"pos": mpos, "at": ev.loc[sel, "at"].reset_index(drop=True), "d": d})
+        moves = moves[d != 0]
     else:
         end = f["resolved"].fillna(f["first_resolved"])
-        moves = pd.DataFrame({"ticket_id": f["ticket_id"], "at": end, "d": -1.0})[end.notna()]
-    out = pd.concat([opened, moves], ignore_index=True)
-    return out[out["at"] <= ds.cutoff].reset_index(drop=True)
+        moves = pd.DataFrame({"pos": pos, "at": end, "d": -1.0})[end.notna()]
+    out = pd.concat([opened, moves.astype({"at": opened["at"].dtype})], ignore_index=True)
+    return out[(out["at"] <= ds.cutoff).to_numpy()].reset_index(drop=True)
 
 
 def _backlog_table(ds, by, period):
-    """(periods, levels, table with opened, solved and backlog per cell)."""
-    f = ticket_facts(ds)
+    """(periods, levels, table with the net moves ``d`` and the ``backlog`` per period x segment cell).
+
+    Moves are placed on the grid (periods x levels, period-major) by integer codes: the period's
+    position and each segment's code of the move's ticket; moves of unknown tickets count in the
+    total only (they have no segment).
+    """
+    fa = facts.of(ds)
     tz = ds.settings.timezone
     tr = _transitions(ds)
-    tseg = ticket_segments(ds, by).copy()
-    tseg.index = f["ticket_id"].to_numpy()
-    seg = tseg.reindex(tr["ticket_id"].to_numpy()).reset_index(drop=True)
-    rows = pd.concat([pd.DataFrame({"period": to_period(tr["at"], period, tz), "d": tr["d"]}), seg], axis=1)
-    periods = span(f["created_at"], pd.Series([ds.cutoff]), period=period, tz=tz)
-    levels = _levels(ds, by)
+    periods = span(fa.ts("tickets", "created_at"), pd.Series([ds.cutoff]), period=period, tz=tz)
+    ppos = periods.get_indexer(to_period(tr["at"], period, tz))
+    cell = ppos.astype(np.int64)
+    ok = ppos >= 0
+    pos = tr["pos"].to_numpy()
+    levels, size = {}, 1
+    for c in by:
+        codes, lv = fa.codes("tickets", c, ts="created_at")
+        levels[c] = list(lv)
+        ok &= pos >= 0
+        cell = cell * len(lv) + codes[np.maximum(pos, 0)]
+        size *= len(lv)
+    n_cells = len(periods) * size
+    d = np.bincount(cell[ok], weights=tr["d"].to_numpy()[ok], minlength=n_cells) if n_cells else np.zeros(0)
+    backlog = np.cumsum(d.reshape(len(periods), size), axis=0).ravel() if n_cells else np.zeros(0)
     keys = ["period", *by]
-    g = rows.groupby(keys, observed=True, sort=True)["d"].sum()
-    grid = pd.MultiIndex.from_product([periods] + [levels[c] for c in by], names=keys)
-    net = g.reindex(grid, fill_value=0.0).to_frame("d").reset_index()
-    if by:
-        net["backlog"] = net.groupby(by, observed=True, sort=False)["d"].cumsum()
-    else:
-        net["backlog"] = net["d"].cumsum()
+    grid = pd.MultiIndex.from_product([periods] + [pd.Index(levels[c], dtype="str") for c in by], names=keys)
+    net = grid.to_frame(index=False)
+    net["d"] = d
+    net["backlog"] = backlog
     return periods, levels, net
 
 
@@ -254,7 +275,7 @@ def backlog(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95,
     notes = ({periods[-1]: f"counted at the cut-off {ds.cutoff:%Y-%m-%d %H:%M} UTC (period not over)"}
              if len(end) and end[-1] > ds.cutoff else {})
     agg = Agg(table=net[["period", *by, "n"]], periods=periods, levels=levels, period_notes=notes)
-    return _finish(agg, backlog.spec, ds, period, by, basis, confidence, method)
+    return agg  # register estimates, sets targets and notes
 
 
 def _created_resolved(ds, by, period):
@@ -284,7 +305,7 @@ def net_flow(ds, *, period="M", by=None, basis=None, clock=None, confidence=0.95
     agg = Agg.from_rows(rows, by=by, sums={"numerator": "created", "denominator": "resolved", "value": "flow",
                                            "n": "one"},
                         levels=_levels(ds, by), periods=periods)
-    return _finish(agg, net_flow.spec, ds, period, by, basis, confidence, method)
+    return agg  # register estimates, sets targets and notes
 
 
 @register(
@@ -301,7 +322,7 @@ def opened_to_resolved(ds, *, period="M", by=None, basis=None, clock=None, confi
     rows = rows.assign(both=rows["created"] + rows["resolved"])
     agg = Agg.from_rows(rows, by=by, sums={"numerator": "created", "denominator": "resolved", "n": "both"},
                         levels=_levels(ds, by), periods=periods, denominator_label="resolved tickets")
-    return _finish(agg, opened_to_resolved.spec, ds, period, by, basis, confidence, method)
+    return agg  # register estimates, sets targets and notes
 
 
 @register(
@@ -332,14 +353,11 @@ def resolution_rate(ds, *, period="M", by=None, basis=None, clock=None, confiden
     maturing: k ticket(s) still open at the cut-off"), and the scorecard marks it.
     """
     f = ticket_facts(ds)
-    done = (f["first_resolved"].notna() & (f["first_resolved"] <= ds.cutoff)).astype(float).to_numpy()
-    rows = _tickets_rows(ds, by, period, f["created_at"], done=done, one=np.ones(len(f)), open=1.0 - done)
-    agg = Agg.from_rows(rows, by=by, sums={"numerator": "done", "denominator": "one", "open_at_cutoff": "open"},
-                        levels=_levels(ds, by),
-                        periods=span(f["created_at"], period=period, tz=ds.settings.timezone),
-                        denominator_label="tickets created", extras={"open_at_cutoff": 0.0},
-                        notes={"open_at_cutoff": "cohort still maturing: {k} ticket(s) still open at the cut-off"})
-    return _finish(agg, resolution_rate.spec, ds, period, by, basis, confidence, method)
+    done = (f["first_resolved"].notna() & (f["first_resolved"] <= ds.cutoff)).to_numpy()
+    return Sums("tickets", "created_at", sums={"numerator": done, "denominator": np.ones(len(f)),
+                                               "open_at_cutoff": ~done},
+                agg={"denominator_label": "tickets created", "extras": {"open_at_cutoff": 0.0},
+                     "notes": {"open_at_cutoff": "cohort still maturing: {k} ticket(s) still open at the cut-off"}})
 
 
 def backlog_age(ds, *, at=None, by=None) -> pd.DataFrame:
@@ -374,8 +392,9 @@ def backlog_age(ds, *, at=None, by=None) -> pd.DataFrame:
     at = at.tz_convert("UTC")
     f = ticket_facts(ds)
     tr = _transitions(ds)
-    state = tr[tr["at"] <= at].groupby("ticket_id")["d"].sum()
-    is_open = f["ticket_id"].map(state).fillna(0.0).to_numpy() > 0
+    before = ((tr["at"] <= at) & (tr["pos"] >= 0)).to_numpy()
+    state = np.bincount(tr["pos"].to_numpy()[before], weights=tr["d"].to_numpy()[before], minlength=len(f))
+    is_open = state[facts.of(ds).ticket_pos("tickets")] > 0  # per ticket id (its first row)
     age_s = ((at - f["created_at"]) / pd.Timedelta(seconds=1)).to_numpy(dtype=float)
     edges = np.array([b for b, _ in AGE_BUCKETS], dtype=float) * 86400.0
     labels = [lab for _, lab in AGE_BUCKETS]

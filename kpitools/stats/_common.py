@@ -10,7 +10,6 @@ from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 __all__ = [
     "StatisticalWarning",
@@ -106,8 +105,14 @@ def as_counts(name: str, value: Any) -> np.ndarray:
 
 
 def z_value(confidence: float) -> float:
-    """Two-sided standard normal quantile for ``confidence`` (1.959964 for 0.95)."""
-    return float(stats.norm.ppf(0.5 + confidence / 2.0))
+    """Two-sided standard normal quantile for ``confidence`` (1.959964 for 0.95).
+
+    ``scipy.special.ndtri``, the function behind ``scipy.stats.norm.ppf`` (same value), imported
+    on first use: ``scipy.stats`` itself costs about a second to import.
+    """
+    from scipy.special import ndtri
+
+    return float(ndtri(0.5 + confidence / 2.0))
 
 
 def unwrap(x: np.ndarray, scalar: bool) -> Any:

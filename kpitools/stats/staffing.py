@@ -13,8 +13,7 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import sparse, special
-from scipy.sparse.linalg import expm_multiply
+from scipy import special
 
 from kpitools.stats._common import StatsInputError, as_float_array, unwrap
 
@@ -488,6 +487,9 @@ def _absorbed_by(forward, theta, n_mu, start, t, *, dense):
         abandoned_k = np.concatenate([[0.0], np.cumsum(c_ab * mass)])
         ws = w[: steps + 1]
         return float(ws @ answered_k), float(ws @ abandoned_k)
+    from scipy import sparse  # the sparse path only (tests, benchmarks, long intervals)
+    from scipy.sparse.linalg import expm_multiply
+
     p0 = np.concatenate([start, [0.0, 0.0]])
     pos = np.arange(1, jmax + 1)
     rows = np.concatenate([pos[1:] - 1, pos - 1, [0]])

@@ -18,7 +18,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from kpitools.stats._common import (
     StatisticalWarning,
@@ -98,6 +97,8 @@ def _curve_arrays(t: np.ndarray, o: np.ndarray, confidence: float):
     if events.sum() == 0:
         ones = np.ones(times.size)
         return times, at_risk, events, censored, ones, np.full(times.size, np.nan), np.full(times.size, np.nan)
+    from scipy import stats  # on first use: kpi_table's grouped summaries need no scipy.stats
+
     data = stats.CensoredData(uncensored=t[o], right=t[~o])
     res = stats.ecdf(data)
     sf = res.sf
@@ -376,6 +377,8 @@ def logrank(durations, observed, groups):
     cov = np.diag((factor[:, None] * share).sum(axis=0)) - np.einsum("j,jg,jh->gh", factor, share, share)
     u, v = o_minus_e[: k - 1], cov[: k - 1, : k - 1]
     stat = float(u @ np.linalg.pinv(v) @ u)
+    from scipy import stats
+
     out.update(statistic=stat, p_value=float(stats.chi2.sf(stat, k - 1)))
     return out
 
