@@ -70,6 +70,7 @@ __all__ = [
     "has_tables",
     "header",
     "daily_counts",
+    "ticket_durations",
     "duration_curves",
     "detractor_topics",
     "arrivals_by_hour",
@@ -1049,6 +1050,73 @@ def daily_counts(ds, *, end: Any | None = None, days: int | None = None) -> pd.S
     return s
 
 
+def ticket_durations(ds, month: Any, *, kind: str = "first_response", by: str | None = "priority",
+                     clock: str = "business") -> pd.DataFrame:
+    """Censored duration of every ticket created in ``month``: the input of the survival curves.
+
+    The one censoring rule (:func:`kpitools.facts.censor`, docs/methods.md#censoring) applied to
+    the tickets of one month, with the same start and end as the KPIs: a ticket still waiting at
+    the export cut-off has its duration up to the cut-off and ``observed=False``, never dropped.
+
+    Parameters
+    ----------
+    ds : Dataset
+    month : str or pandas.Period
+        Tickets created in this month (business timezone).
+    kind : {"first_response", "resolution"}
+        First response (``first_response_time``'s start and end: creation, or the customer's
+        first message on an agent-opened ticket, to the first public human reply) or full
+        resolution (creation to final resolution, ``full_resolution_time``).
+    by : str or None
+        Ticket column to carry as a segment (``priority``, ``channel`` ...); empty values are
+        ``(missing)``.
+    clock : {"business", "calendar"}
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per ticket created in the month, in ticket order: ``ticket_id``, the ``by``
+        column (when given), ``duration`` (seconds on ``clock``; NaN when the ticket has no start,
+        e.g. an agent-opened ticket without a customer message) and ``observed`` (False:
+        censored at the cut-off).
+
+    Raises
+    ------
+    ValueError
+        Unknown ``kind`` or ``clock``, or ``by`` not a ticket column.
+
+    Examples
+    --------
+    >>> ds = kpitools.load_dataset("data/sample")                           # doctest: +SKIP
+    >>> d = ticket_durations(ds, "2026-10", kind="resolution", clock="calendar")  # doctest: +SKIP
+    >>> kpitools.stats.survival.logrank(d["duration"], d["observed"], d["priority"])  # doctest: +SKIP
+    """
+    from kpitools import facts
+
+    if kind not in ("first_response", "resolution"):
+        raise ValueError(f"kind: expected 'first_response' or 'resolution', got {kind!r}")
+    if clock not in ("business", "calendar"):
+        raise ValueError(f"clock: expected 'business' or 'calendar', got {clock!r}")
+    m = parse_month(month)
+    fx = facts.of(ds)
+    t = fx.table("tickets")
+    if by is not None and by not in t.columns:
+        raise ValueError(f"by: tickets have no column {by!r}; available: {list(t.columns)}")
+    f = fx.ticket
+    start, end = ((f["frt_start"], f["frt_end"]) if kind == "first_response"
+                  else (f["created_at"], f["resolved"]))
+    # the month's rows by the period codes of the facts (computed once per dataset)
+    rows = np.flatnonzero(fx.period("tickets", "created_at", "M").array.asi8 == m.ordinal)
+    dur, observed = facts.censor(start.take(rows), end.take(rows), ds.cutoff, clock, calendar=ds.calendar)
+    out = {"ticket_id": t["ticket_id"].take(rows).to_numpy()}
+    if by is not None:
+        codes, levels = fx.codes("tickets", by)
+        out[by] = pd.Categorical.from_codes(codes[rows], categories=levels).astype("str")
+    out["duration"] = dur
+    out["observed"] = observed
+    return pd.DataFrame(out)
+
+
 def duration_curves(ds, month: Any, *, kind: str = "first_response", by: str | None = "priority",
                     clock: str = "business", confidence: float = 0.95) -> pd.DataFrame:
     """Kaplan-Meier curves of a ticket duration for tickets created in ``month``, per segment.
@@ -1067,44 +1135,24 @@ def duration_curves(ds, month: Any, *, kind: str = "first_response", by: str | N
     -------
     pandas.DataFrame
         ``kaplan_meier`` columns (``time`` in seconds, ``at_risk, events, censored, survival,
-        ci_low, ci_high``) plus the ``by`` column. Tickets still open at the export cut-off are
-        censored there, not dropped.
+        ci_low, ci_high``) plus the ``by`` column (``group`` = ``all`` without ``by``). Tickets
+        still open at the export cut-off are censored there, not dropped
+        (:func:`ticket_durations`, :func:`kpitools.facts.censor`).
     """
-    from kpitools.kpis._core import elapsed, to_period
-    from kpitools.kpis.responsiveness import ticket_facts
     from kpitools.stats.survival import kaplan_meier
 
-    if kind not in ("first_response", "resolution"):
-        raise ValueError(f"kind: expected 'first_response' or 'resolution', got {kind!r}")
-    m = parse_month(month)
-    f = ticket_facts(ds).reset_index(drop=True)
-    start, end = ((f["frt_start"], f["frt_end"]) if kind == "first_response"
-                  else (f["created_at"], f["resolved"]))
-    cutoff = ds.cutoff
-    in_month = to_period(f["created_at"], "M", ds.settings.timezone).reset_index(drop=True) == m
-    ok = (in_month & start.notna() & (start <= cutoff)).to_numpy()
-    observed = (end.notna() & (end <= cutoff)).to_numpy()
-    stop = end.where(observed, cutoff)
-    dur = np.full(len(f), np.nan)
-    if ok.any():
-        dur[ok] = elapsed(ds, start[ok], stop[ok], clock)
-    if by is None:
-        groups = pd.Series("all", index=f.index)
-    else:
-        t = ds.tickets.reset_index(drop=True)
-        if by not in t.columns:
-            raise ValueError(f"by: tickets have no column {by!r}; available: {list(t.columns)}")
-        groups = t[by].astype("str").fillna("(missing)")
+    d = ticket_durations(ds, month, kind=kind, by=by, clock=clock)
+    col = by or "group"
+    d = d[~np.isnan(d["duration"].to_numpy())]
+    groups = d[by].to_numpy() if by is not None else np.full(len(d), "all", dtype=object)
     parts = []
-    for g in sorted(pd.unique(groups[ok])):
-        sel = ok & (groups == g).to_numpy()
-        if sel.sum() == 0:
-            continue
-        km = kaplan_meier(dur[sel], observed[sel], confidence=confidence)
-        km.insert(0, by or "group", g)
+    for g in sorted(pd.unique(groups)):
+        sel = groups == g
+        km = kaplan_meier(d["duration"].to_numpy()[sel], d["observed"].to_numpy()[sel], confidence=confidence)
+        km.insert(0, col, g)
         parts.append(km)
     if not parts:
-        return pd.DataFrame(columns=[by or "group", "time", "at_risk", "events", "censored",
+        return pd.DataFrame(columns=[col, "time", "at_risk", "events", "censored",
                                      "survival", "ci_low", "ci_high"])
     return pd.concat(parts, ignore_index=True)
 

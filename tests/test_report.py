@@ -798,6 +798,33 @@ def test_duration_curves_censor_open_tickets(helpdesk):
         report.duration_curves(helpdesk, "2026-10", kind="reply")
 
 
+def test_ticket_durations_one_row_per_ticket_of_the_month(helpdesk):
+    # October (Berlin) tickets in table order T1, T2, T3, T4, T8 (kpi_fixtures docstring), full
+    # resolution on the calendar clock, by hand: T1 08:00 -> 10:00 = 7200 s; T2 Oct 27 15:00 ->
+    # final solve Oct 29 14:05 = 47 h 5 min = 169500 s; T3 open: censored at the cut-off
+    # 2026-11-03 12:00 - Oct 28 09:00 = 6 d 3 h = 529200 s; T4 open: 2 d 13.5 h = 221400 s;
+    # T8 10:00 -> 10:30 = 1800 s
+    d = report.ticket_durations(helpdesk, "2026-10", kind="resolution", by="priority", clock="calendar")
+    assert d.columns.tolist() == ["ticket_id", "priority", "duration", "observed"]
+    assert d["ticket_id"].tolist() == ["T1", "T2", "T3", "T4", "T8"]
+    assert d["priority"].tolist() == ["normal", "high", "normal", "normal", "minor"]
+    assert d["duration"].tolist() == [7200.0, 169500.0, 529200.0, 221400.0, 1800.0]
+    assert d["observed"].tolist() == [True, True, False, False, True]
+    # first response on the business clock (Mon-Fri 09:00-17:00 local): T2's 16:00-17:00 local
+    # = 3600 s; T1 09:00-10:00 local = 3600 s (created 09:00 local, reply 10:00 local)
+    frt = report.ticket_durations(helpdesk, "2026-10", kind="first_response", by=None)
+    assert frt.columns.tolist() == ["ticket_id", "duration", "observed"]
+    assert frt["duration"].iloc[:2].tolist() == [3600.0, 3600.0]
+    # the curves are Kaplan-Meier of exactly these rows (censored ones kept)
+    curves = report.duration_curves(helpdesk, "2026-10", kind="resolution", by=None, clock="calendar")
+    assert curves["time"].tolist() == sorted(d["duration"])
+    assert curves["censored"].sum() == 2
+    with pytest.raises(ValueError, match="by: tickets have no column 'hour'"):
+        report.ticket_durations(helpdesk, "2026-10", by="hour")
+    with pytest.raises(ValueError, match="clock: expected 'business' or 'calendar', got 'wall'"):
+        report.ticket_durations(helpdesk, "2026-10", clock="wall")
+
+
 def test_detractor_topics_counts_by_hand(helpdesk):
     from kpi_fixtures import helpdesk_dataset, helpdesk_frames
 
