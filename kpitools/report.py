@@ -247,11 +247,14 @@ def _load(dataset_or_path: Any):
 
 def _ticket_months(ds) -> pd.Series:
     """Ticket counts per local creation month (index: Period[M])."""
+    from kpitools import facts
+
     t = ds.tickets
     if t is None or len(t) == 0:
         return pd.Series(dtype="int64")
-    local = t["created_at"].dropna().dt.tz_convert(ds.settings.timezone).dt.tz_localize(None)
-    return local.dt.to_period("M").value_counts().sort_index()
+    # the facts' month of every ticket (cut once per dataset, shared with the KPIs)
+    per = facts.of(ds).period("tickets", "created_at", "M")
+    return per[per.notna()].value_counts().sort_index()
 
 
 def months_with_data(dataset_or_path: Any) -> list[str]:
@@ -868,6 +871,7 @@ def overall_rows(kpi_rows: pd.DataFrame, *, ds: Any = None) -> pd.DataFrame:
 
 def _pooled_sla_rows(kpi_rows: pd.DataFrame, ds: Any, *, have: set) -> pd.DataFrame:
     """Overall (pooled over priorities) rows of the SLA KPIs in ``kpi_rows`` lacking one."""
+    from kpitools import facts
     from kpitools.kpis import catalogue
     from kpitools.kpis._core import PERIODS, REGISTRY
 
@@ -880,9 +884,13 @@ def _pooled_sla_rows(kpi_rows: pd.DataFrame, ds: Any, *, have: set) -> pd.DataFr
     conf = pd.to_numeric(kpi_rows["confidence"], errors="coerce").dropna() if "confidence" in kpi_rows else []
     confidence = float(conf.iloc[0]) if len(conf) else 0.95
     periods = set(kpi_rows["period"])
+    fx = facts.of(ds)
     parts = []
     for k in names:
-        r = REGISTRY[k].func(ds, period=period, confidence=confidence, per_priority=False)
+        # every period at once, kept on the dataset's facts: the template pools the SLAs of the
+        # whole history and of its 12-month window from the same rows
+        r = fx.memo((_pooled_sla_rows, k, period, confidence),
+                    lambda k=k: REGISTRY[k].func(ds, period=period, confidence=confidence, per_priority=False))
         parts.append(r[r["period"].isin(periods)])
     return pd.concat(parts, ignore_index=True, sort=False) if parts else pd.DataFrame()
 
@@ -896,7 +904,11 @@ def month_rows(kpi_rows: pd.DataFrame, month: Any, *, kpis: Iterable[str] | None
     ``attrs`` (see :func:`overall_rows`).
     """
     m = parse_month(month)
-    d = kpi_rows[kpi_rows["period"].map(lambda p: p.asfreq("M") == m if isinstance(p, pd.Period) else False)]
+    per = kpi_rows["period"]
+    if isinstance(per.dtype, pd.PeriodDtype):
+        d = kpi_rows[(per.dt.asfreq("M") == m).to_numpy()]
+    else:
+        d = kpi_rows[per.map(lambda p: p.asfreq("M") == m if isinstance(p, pd.Period) else False)]
     if group is not None:
         from kpitools.kpis import catalogue
 
@@ -1038,7 +1050,7 @@ def daily_counts(ds, *, end: Any | None = None, days: int | None = None) -> pd.S
 
     v = kpi_table(ds, period="D", kpis=["ticket_volume"])
     s = pd.Series(v["value"].to_numpy(dtype=float),
-                  index=pd.DatetimeIndex([p.to_timestamp() for p in v["period"]]), name="tickets")
+                  index=pd.PeriodIndex(v["period"]).to_timestamp(), name="tickets")
     s = s.sort_index()
     s = s.reindex(pd.date_range(s.index.min(), s.index.max(), freq="D"), fill_value=0.0)
     if end is not None:
@@ -1172,23 +1184,25 @@ def detractor_topics(ds, month: Any, *, lookback: int = 3,
         ``share`` (of detractors), ``promoters`` (same topic, for contrast), sorted by
         ``detractors`` descending then topic; and the month used (``None`` when no NPS answers).
     """
-    from kpitools.kpis._core import to_period
+    from kpitools import facts
 
     cols = ["comment_category", "detractors", "share", "promoters"]
-    s = ds.surveys
-    if s is None or len(s) == 0:
+    if ds.surveys is None or len(ds.surveys) == 0:
         return pd.DataFrame(columns=cols), None
-    s = s[s["survey"] == "nps"]
-    if s.empty:
+    fx = facts.of(ds)
+    s = fx.table("surveys")
+    nps = (s["survey"] == "nps").to_numpy()
+    if not nps.any():
         return pd.DataFrame(columns=cols), None
     m = parse_month(month)
-    per = to_period(s["submitted_at"], "M", ds.settings.timezone)
+    # month ordinals of the facts' periods (business timezone, cut once per dataset)
+    ordinal = np.where(nps, fx.period("surveys", "submitted_at", "M").array.asi8, facts.NAT)
     window = [m - i for i in range(lookback)]
-    have = [p for p in window if int((per == p).sum()) >= min_answers]
+    have = [p for p in window if int((ordinal == p.ordinal).sum()) >= min_answers]
     if not have:
         return pd.DataFrame(columns=cols), None
     wave = max(have)
-    w = s[(per == wave).to_numpy()]
+    w = s[ordinal == wave.ordinal]
     topic = (w["comment_category"].astype("str").fillna("(no comment)")
              if "comment_category" in w.columns else pd.Series("(no comment)", index=w.index))
     det = topic[(w["score"] <= 6).to_numpy()].value_counts()
