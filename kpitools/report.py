@@ -245,6 +245,37 @@ def _load(dataset_or_path: Any):
     )
 
 
+def _runner_dataset(data_dir: Path):
+    """What the runner reads before any kernel starts: the dataset's tickets only, when it can.
+
+    The runner needs the dataset's name, its months with tickets and, for ``--latest``, its
+    cut-off; the template loads and validates the whole dataset itself in its kernel. With
+    ``exported_at`` in ``dataset.yml`` the cut-off needs no table, so only the tickets file is
+    read (through :func:`kpitools.io.load_dataset`, on a folder that shows it alone); without it
+    the cut-off is the latest timestamp of every table and the whole dataset is loaded. A
+    fatal error in another table is then reported by the template's loading cell.
+    """
+    import shutil
+
+    from kpitools.io import SUFFIXES, load_dataset
+    from kpitools.settings import Settings
+
+    yml = data_dir / "dataset.yml"
+    settings = Settings.from_yaml(yml) if yml.exists() else Settings()
+    files = [data_dir / f"tickets{sfx}" for sfx in SUFFIXES if (data_dir / f"tickets{sfx}").is_file()]
+    if settings.exported_at is None or not files:
+        return _load(data_dir)
+    with tempfile.TemporaryDirectory(prefix="kpitools-report-") as tmp:
+        for f in files:
+            try:
+                os.symlink(f.resolve(), Path(tmp) / f.name)
+            except OSError:              # no symlinks on this filesystem: copy the one file
+                shutil.copyfile(f, Path(tmp) / f.name)
+        ds = load_dataset(tmp, settings=settings)
+    ds.path = data_dir
+    return ds
+
+
 def _ticket_months(ds) -> pd.Series:
     """Ticket counts per local creation month (index: Period[M])."""
     from kpitools import facts
@@ -591,7 +622,7 @@ def render_month(month: str, *, data: str | os.PathLike = "data/sample",
     data_dir = find_data(data)
     if progress:
         print(f"kpi report {p}: loading {data_dir.name} ...", file=sys.stderr, flush=True)
-    ds = _load(data_dir)
+    ds = _runner_dataset(data_dir)
     folder = Path(out) / dataset_slug(ds)
     try:
         path = _render(ds, p, data_dir=data_dir, out=folder, confidence=confidence, template=tpl,
@@ -611,8 +642,8 @@ def render_range(start: str, end: str, *, data: str | os.PathLike = "data/sample
                  seed: int | None = None, **params: Any) -> list[Path]:
     """Render every month from ``start`` to ``end`` (inclusive) in this process.
 
-    Loads the dataset once, shows a tqdm progress bar, keeps going after a failed month, then
-    writes ``<out>/<dataset>/index.html``.
+    Reads the dataset's tickets once (:func:`_runner_dataset`), shows a tqdm progress bar, keeps
+    going after a failed month, then writes ``<out>/<dataset>/index.html``.
 
     Parameters
     ----------
@@ -645,7 +676,7 @@ def render_range(start: str, end: str, *, data: str | os.PathLike = "data/sample
     params = _seed_params(seed, params)
     tpl = _resolve_template(template)
     data_dir = find_data(data)
-    ds = _load(data_dir)
+    ds = _runner_dataset(data_dir)
     folder = Path(out) / dataset_slug(ds)
     months = list(pd.period_range(p0, p1, freq="M"))
     rendered: list[Path] = []
@@ -757,7 +788,7 @@ def report_main(*, month: str | None = None, start: str | None = None, end: str 
                                  template=template, seed=seed, progress=progress, **params)
         else:
             if latest:
-                month = latest_complete_month(find_data(data))
+                month = latest_complete_month(_runner_dataset(find_data(data)))
             paths = [render_month(month, data=data, out=out, confidence=confidence,
                                   template=template, seed=seed, progress=progress, **params)]
     except ReportError as e:

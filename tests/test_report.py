@@ -210,6 +210,26 @@ def test_month_without_data_fails_before_any_kernel(tiny_data, good_template, tm
     assert not (tmp_path / "r" / "data" / "2026-08").exists()
 
 
+def test_runner_reads_only_the_tickets_before_the_kernel(tiny_data, tmp_path):
+    # exported_at is set: the runner's checks (months with tickets, name, cut-off) need only the
+    # tickets file; the kernel loads the whole dataset. A broken second table is not read here.
+    (tiny_data / "surveys.csv").write_text("not,a,survey\n1,2,3\n", encoding="utf-8")
+    ds = report._runner_dataset(tiny_data)
+    assert list(ds.tables) == ["tickets"] and ds.path == tiny_data
+    assert report.dataset_slug(ds) == "data"
+    assert report.months_with_data(ds) == ["2026-09", "2026-10", "2026-11"]
+    assert report.latest_complete_month(ds) == "2026-10"
+    # without exported_at the cut-off is the latest timestamp of every table: all are loaded
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "tickets.csv").write_text((tiny_data / "tickets.csv").read_text(encoding="utf-8"), encoding="utf-8")
+    (other / "launches.csv").write_text("launch_id,name,launched_at\nL1,x,2026-11-20T10:00:00Z\n",
+                                        encoding="utf-8")
+    full = report._runner_dataset(other)
+    assert set(full.tables) == {"tickets", "launches"}
+    assert full.cutoff == pd.Timestamp("2026-11-20T10:00:00Z")
+
+
 def test_report_main_usage_errors(tiny_data, tmp_path, capsys):
     assert report.report_main(data=tiny_data, out=tmp_path) == 2
     assert "give exactly one of --month" in capsys.readouterr().err
