@@ -265,6 +265,11 @@ def _runner_dataset(data_dir: Path):
     files = [data_dir / f"tickets{sfx}" for sfx in SUFFIXES if (data_dir / f"tickets{sfx}").is_file()]
     if settings.exported_at is None or not files:
         return _load(data_dir)
+    # --latest asks for the latest month, then renders it: read the tickets once per version
+    key = (str(data_dir.resolve()), *((str(f), f.stat().st_mtime_ns, f.stat().st_size)
+                                      for f in [*files, yml] if f.exists()))
+    if _RUNNER_CACHE.get("key") == key:
+        return _RUNNER_CACHE["ds"]
     with tempfile.TemporaryDirectory(prefix="kpitools-report-") as tmp:
         for f in files:
             try:
@@ -273,7 +278,13 @@ def _runner_dataset(data_dir: Path):
                 shutil.copyfile(f, Path(tmp) / f.name)
         ds = load_dataset(tmp, settings=settings)
     ds.path = data_dir
+    _RUNNER_CACHE.clear()
+    _RUNNER_CACHE.update(key=key, ds=ds)
     return ds
+
+
+#: The last dataset :func:`_runner_dataset` read (one entry: its key and the tickets-only Dataset).
+_RUNNER_CACHE: dict = {}
 
 
 def _ticket_months(ds) -> pd.Series:

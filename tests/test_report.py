@@ -219,6 +219,12 @@ def test_runner_reads_only_the_tickets_before_the_kernel(tiny_data, tmp_path):
     assert report.dataset_slug(ds) == "data"
     assert report.months_with_data(ds) == ["2026-09", "2026-10", "2026-11"]
     assert report.latest_complete_month(ds) == "2026-10"
+    # read once per version of the files (--latest, then the month): a changed file is read again
+    assert report._runner_dataset(tiny_data) is ds
+    t = tiny_data / "tickets.csv"
+    t.write_text(t.read_text(encoding="utf-8") + "t6,2026-11-02T10:00:00Z,email,billing,low\n", encoding="utf-8")
+    again = report._runner_dataset(tiny_data)
+    assert again is not ds and len(again.tickets) == 6
     # without exported_at the cut-off is the latest timestamp of every table: all are loaded
     other = tmp_path / "other"
     other.mkdir()
