@@ -70,6 +70,7 @@ __all__ = [
     "has_tables",
     "header",
     "daily_counts",
+    "ticket_durations",
     "duration_curves",
     "detractor_topics",
     "arrivals_by_hour",
@@ -244,13 +245,58 @@ def _load(dataset_or_path: Any):
     )
 
 
+def _runner_dataset(data_dir: Path):
+    """What the runner reads before any kernel starts: the dataset's tickets only, when it can.
+
+    The runner needs the dataset's name, its months with tickets and, for ``--latest``, its
+    cut-off; the template loads and validates the whole dataset itself in its kernel. With
+    ``exported_at`` in ``dataset.yml`` the cut-off needs no table, so only the tickets file is
+    read (through :func:`kpitools.io.load_dataset`, on a folder that shows it alone); without it
+    the cut-off is the latest timestamp of every table and the whole dataset is loaded. A
+    fatal error in another table is then reported by the template's loading cell.
+    """
+    import shutil
+
+    from kpitools.io import SUFFIXES, load_dataset
+    from kpitools.settings import Settings
+
+    yml = data_dir / "dataset.yml"
+    settings = Settings.from_yaml(yml) if yml.exists() else Settings()
+    files = [data_dir / f"tickets{sfx}" for sfx in SUFFIXES if (data_dir / f"tickets{sfx}").is_file()]
+    if settings.exported_at is None or not files:
+        return _load(data_dir)
+    # --latest asks for the latest month, then renders it: read the tickets once per version
+    key = (str(data_dir.resolve()), *((str(f), f.stat().st_mtime_ns, f.stat().st_size)
+                                      for f in [*files, yml] if f.exists()))
+    if _RUNNER_CACHE.get("key") == key:
+        return _RUNNER_CACHE["ds"]
+    with tempfile.TemporaryDirectory(prefix="kpitools-report-") as tmp:
+        for f in files:
+            try:
+                os.symlink(f.resolve(), Path(tmp) / f.name)
+            except OSError:              # no symlinks on this filesystem: copy the one file
+                shutil.copyfile(f, Path(tmp) / f.name)
+        ds = load_dataset(tmp, settings=settings)
+    ds.path = data_dir
+    _RUNNER_CACHE.clear()
+    _RUNNER_CACHE.update(key=key, ds=ds)
+    return ds
+
+
+#: The last dataset :func:`_runner_dataset` read (one entry: its key and the tickets-only Dataset).
+_RUNNER_CACHE: dict = {}
+
+
 def _ticket_months(ds) -> pd.Series:
     """Ticket counts per local creation month (index: Period[M])."""
+    from kpitools import facts
+
     t = ds.tickets
     if t is None or len(t) == 0:
         return pd.Series(dtype="int64")
-    local = t["created_at"].dropna().dt.tz_convert(ds.settings.timezone).dt.tz_localize(None)
-    return local.dt.to_period("M").value_counts().sort_index()
+    # the facts' month of every ticket (cut once per dataset, shared with the KPIs)
+    per = facts.of(ds).period("tickets", "created_at", "M")
+    return per[per.notna()].value_counts().sort_index()
 
 
 def months_with_data(dataset_or_path: Any) -> list[str]:
@@ -587,7 +633,7 @@ def render_month(month: str, *, data: str | os.PathLike = "data/sample",
     data_dir = find_data(data)
     if progress:
         print(f"kpi report {p}: loading {data_dir.name} ...", file=sys.stderr, flush=True)
-    ds = _load(data_dir)
+    ds = _runner_dataset(data_dir)
     folder = Path(out) / dataset_slug(ds)
     try:
         path = _render(ds, p, data_dir=data_dir, out=folder, confidence=confidence, template=tpl,
@@ -607,8 +653,8 @@ def render_range(start: str, end: str, *, data: str | os.PathLike = "data/sample
                  seed: int | None = None, **params: Any) -> list[Path]:
     """Render every month from ``start`` to ``end`` (inclusive) in this process.
 
-    Loads the dataset once, shows a tqdm progress bar, keeps going after a failed month, then
-    writes ``<out>/<dataset>/index.html``.
+    Reads the dataset's tickets once (:func:`_runner_dataset`), shows a tqdm progress bar, keeps
+    going after a failed month, then writes ``<out>/<dataset>/index.html``.
 
     Parameters
     ----------
@@ -641,7 +687,7 @@ def render_range(start: str, end: str, *, data: str | os.PathLike = "data/sample
     params = _seed_params(seed, params)
     tpl = _resolve_template(template)
     data_dir = find_data(data)
-    ds = _load(data_dir)
+    ds = _runner_dataset(data_dir)
     folder = Path(out) / dataset_slug(ds)
     months = list(pd.period_range(p0, p1, freq="M"))
     rendered: list[Path] = []
@@ -753,7 +799,7 @@ def report_main(*, month: str | None = None, start: str | None = None, end: str 
                                  template=template, seed=seed, progress=progress, **params)
         else:
             if latest:
-                month = latest_complete_month(find_data(data))
+                month = latest_complete_month(_runner_dataset(find_data(data)))
             paths = [render_month(month, data=data, out=out, confidence=confidence,
                                   template=template, seed=seed, progress=progress, **params)]
     except ReportError as e:
@@ -867,6 +913,7 @@ def overall_rows(kpi_rows: pd.DataFrame, *, ds: Any = None) -> pd.DataFrame:
 
 def _pooled_sla_rows(kpi_rows: pd.DataFrame, ds: Any, *, have: set) -> pd.DataFrame:
     """Overall (pooled over priorities) rows of the SLA KPIs in ``kpi_rows`` lacking one."""
+    from kpitools import facts
     from kpitools.kpis import catalogue
     from kpitools.kpis._core import PERIODS, REGISTRY
 
@@ -879,9 +926,13 @@ def _pooled_sla_rows(kpi_rows: pd.DataFrame, ds: Any, *, have: set) -> pd.DataFr
     conf = pd.to_numeric(kpi_rows["confidence"], errors="coerce").dropna() if "confidence" in kpi_rows else []
     confidence = float(conf.iloc[0]) if len(conf) else 0.95
     periods = set(kpi_rows["period"])
+    fx = facts.of(ds)
     parts = []
     for k in names:
-        r = REGISTRY[k].func(ds, period=period, confidence=confidence, per_priority=False)
+        # every period at once, kept on the dataset's facts: the template pools the SLAs of the
+        # whole history and of its 12-month window from the same rows
+        r = fx.memo((_pooled_sla_rows, k, period, confidence),
+                    lambda k=k: REGISTRY[k].func(ds, period=period, confidence=confidence, per_priority=False))
         parts.append(r[r["period"].isin(periods)])
     return pd.concat(parts, ignore_index=True, sort=False) if parts else pd.DataFrame()
 
@@ -895,7 +946,11 @@ def month_rows(kpi_rows: pd.DataFrame, month: Any, *, kpis: Iterable[str] | None
     ``attrs`` (see :func:`overall_rows`).
     """
     m = parse_month(month)
-    d = kpi_rows[kpi_rows["period"].map(lambda p: p.asfreq("M") == m if isinstance(p, pd.Period) else False)]
+    per = kpi_rows["period"]
+    if isinstance(per.dtype, pd.PeriodDtype):
+        d = kpi_rows[(per.dt.asfreq("M") == m).to_numpy()]
+    else:
+        d = kpi_rows[per.map(lambda p: p.asfreq("M") == m if isinstance(p, pd.Period) else False)]
     if group is not None:
         from kpitools.kpis import catalogue
 
@@ -1037,7 +1092,7 @@ def daily_counts(ds, *, end: Any | None = None, days: int | None = None) -> pd.S
 
     v = kpi_table(ds, period="D", kpis=["ticket_volume"])
     s = pd.Series(v["value"].to_numpy(dtype=float),
-                  index=pd.DatetimeIndex([p.to_timestamp() for p in v["period"]]), name="tickets")
+                  index=pd.PeriodIndex(v["period"]).to_timestamp(), name="tickets")
     s = s.sort_index()
     s = s.reindex(pd.date_range(s.index.min(), s.index.max(), freq="D"), fill_value=0.0)
     if end is not None:
@@ -1047,6 +1102,73 @@ def daily_counts(ds, *, end: Any | None = None, days: int | None = None) -> pd.S
         s = s.iloc[-int(days):]
     s.index.name = "date"
     return s
+
+
+def ticket_durations(ds, month: Any, *, kind: str = "first_response", by: str | None = "priority",
+                     clock: str = "business") -> pd.DataFrame:
+    """Censored duration of every ticket created in ``month``: the input of the survival curves.
+
+    The one censoring rule (:func:`kpitools.facts.censor`, docs/methods.md#censoring) applied to
+    the tickets of one month, with the same start and end as the KPIs: a ticket still waiting at
+    the export cut-off has its duration up to the cut-off and ``observed=False``, never dropped.
+
+    Parameters
+    ----------
+    ds : Dataset
+    month : str or pandas.Period
+        Tickets created in this month (business timezone).
+    kind : {"first_response", "resolution"}
+        First response (``first_response_time``'s start and end: creation, or the customer's
+        first message on an agent-opened ticket, to the first public human reply) or full
+        resolution (creation to final resolution, ``full_resolution_time``).
+    by : str or None
+        Ticket column to carry as a segment (``priority``, ``channel`` ...); empty values are
+        ``(missing)``.
+    clock : {"business", "calendar"}
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per ticket created in the month, in ticket order: ``ticket_id``, the ``by``
+        column (when given), ``duration`` (seconds on ``clock``; NaN when the ticket has no start,
+        e.g. an agent-opened ticket without a customer message) and ``observed`` (False:
+        censored at the cut-off).
+
+    Raises
+    ------
+    ValueError
+        Unknown ``kind`` or ``clock``, or ``by`` not a ticket column.
+
+    Examples
+    --------
+    >>> ds = kpitools.load_dataset("data/sample")                           # doctest: +SKIP
+    >>> d = ticket_durations(ds, "2026-10", kind="resolution", clock="calendar")  # doctest: +SKIP
+    >>> kpitools.stats.survival.logrank(d["duration"], d["observed"], d["priority"])  # doctest: +SKIP
+    """
+    from kpitools import facts
+
+    if kind not in ("first_response", "resolution"):
+        raise ValueError(f"kind: expected 'first_response' or 'resolution', got {kind!r}")
+    if clock not in ("business", "calendar"):
+        raise ValueError(f"clock: expected 'business' or 'calendar', got {clock!r}")
+    m = parse_month(month)
+    fx = facts.of(ds)
+    t = fx.table("tickets")
+    if by is not None and by not in t.columns:
+        raise ValueError(f"by: tickets have no column {by!r}; available: {list(t.columns)}")
+    f = fx.ticket
+    start, end = ((f["frt_start"], f["frt_end"]) if kind == "first_response"
+                  else (f["created_at"], f["resolved"]))
+    # the month's rows by the period codes of the facts (computed once per dataset)
+    rows = np.flatnonzero(fx.period("tickets", "created_at", "M").array.asi8 == m.ordinal)
+    dur, observed = facts.censor(start.take(rows), end.take(rows), ds.cutoff, clock, calendar=ds.calendar)
+    out = {"ticket_id": t["ticket_id"].take(rows).to_numpy()}
+    if by is not None:
+        codes, levels = fx.codes("tickets", by)
+        out[by] = pd.Categorical.from_codes(codes[rows], categories=levels).astype("str")
+    out["duration"] = dur
+    out["observed"] = observed
+    return pd.DataFrame(out)
 
 
 def duration_curves(ds, month: Any, *, kind: str = "first_response", by: str | None = "priority",
@@ -1067,44 +1189,24 @@ def duration_curves(ds, month: Any, *, kind: str = "first_response", by: str | N
     -------
     pandas.DataFrame
         ``kaplan_meier`` columns (``time`` in seconds, ``at_risk, events, censored, survival,
-        ci_low, ci_high``) plus the ``by`` column. Tickets still open at the export cut-off are
-        censored there, not dropped.
+        ci_low, ci_high``) plus the ``by`` column (``group`` = ``all`` without ``by``). Tickets
+        still open at the export cut-off are censored there, not dropped
+        (:func:`ticket_durations`, :func:`kpitools.facts.censor`).
     """
-    from kpitools.kpis._core import elapsed, to_period
-    from kpitools.kpis.responsiveness import ticket_facts
     from kpitools.stats.survival import kaplan_meier
 
-    if kind not in ("first_response", "resolution"):
-        raise ValueError(f"kind: expected 'first_response' or 'resolution', got {kind!r}")
-    m = parse_month(month)
-    f = ticket_facts(ds).reset_index(drop=True)
-    start, end = ((f["frt_start"], f["frt_end"]) if kind == "first_response"
-                  else (f["created_at"], f["resolved"]))
-    cutoff = ds.cutoff
-    in_month = to_period(f["created_at"], "M", ds.settings.timezone).reset_index(drop=True) == m
-    ok = (in_month & start.notna() & (start <= cutoff)).to_numpy()
-    observed = (end.notna() & (end <= cutoff)).to_numpy()
-    stop = end.where(observed, cutoff)
-    dur = np.full(len(f), np.nan)
-    if ok.any():
-        dur[ok] = elapsed(ds, start[ok], stop[ok], clock)
-    if by is None:
-        groups = pd.Series("all", index=f.index)
-    else:
-        t = ds.tickets.reset_index(drop=True)
-        if by not in t.columns:
-            raise ValueError(f"by: tickets have no column {by!r}; available: {list(t.columns)}")
-        groups = t[by].astype("str").fillna("(missing)")
+    d = ticket_durations(ds, month, kind=kind, by=by, clock=clock)
+    col = by or "group"
+    d = d[~np.isnan(d["duration"].to_numpy())]
+    groups = d[by].to_numpy() if by is not None else np.full(len(d), "all", dtype=object)
     parts = []
-    for g in sorted(pd.unique(groups[ok])):
-        sel = ok & (groups == g).to_numpy()
-        if sel.sum() == 0:
-            continue
-        km = kaplan_meier(dur[sel], observed[sel], confidence=confidence)
-        km.insert(0, by or "group", g)
+    for g in sorted(pd.unique(groups)):
+        sel = groups == g
+        km = kaplan_meier(d["duration"].to_numpy()[sel], d["observed"].to_numpy()[sel], confidence=confidence)
+        km.insert(0, col, g)
         parts.append(km)
     if not parts:
-        return pd.DataFrame(columns=[by or "group", "time", "at_risk", "events", "censored",
+        return pd.DataFrame(columns=[col, "time", "at_risk", "events", "censored",
                                      "survival", "ci_low", "ci_high"])
     return pd.concat(parts, ignore_index=True)
 
@@ -1124,23 +1226,25 @@ def detractor_topics(ds, month: Any, *, lookback: int = 3,
         ``share`` (of detractors), ``promoters`` (same topic, for contrast), sorted by
         ``detractors`` descending then topic; and the month used (``None`` when no NPS answers).
     """
-    from kpitools.kpis._core import to_period
+    from kpitools import facts
 
     cols = ["comment_category", "detractors", "share", "promoters"]
-    s = ds.surveys
-    if s is None or len(s) == 0:
+    if ds.surveys is None or len(ds.surveys) == 0:
         return pd.DataFrame(columns=cols), None
-    s = s[s["survey"] == "nps"]
-    if s.empty:
+    fx = facts.of(ds)
+    s = fx.table("surveys")
+    nps = (s["survey"] == "nps").to_numpy()
+    if not nps.any():
         return pd.DataFrame(columns=cols), None
     m = parse_month(month)
-    per = to_period(s["submitted_at"], "M", ds.settings.timezone)
+    # month ordinals of the facts' periods (business timezone, cut once per dataset)
+    ordinal = np.where(nps, fx.period("surveys", "submitted_at", "M").array.asi8, facts.NAT)
     window = [m - i for i in range(lookback)]
-    have = [p for p in window if int((per == p).sum()) >= min_answers]
+    have = [p for p in window if int((ordinal == p.ordinal).sum()) >= min_answers]
     if not have:
         return pd.DataFrame(columns=cols), None
     wave = max(have)
-    w = s[(per == wave).to_numpy()]
+    w = s[ordinal == wave.ordinal]
     topic = (w["comment_category"].astype("str").fillna("(no comment)")
              if "comment_category" in w.columns else pd.Series("(no comment)", index=w.index))
     det = topic[(w["score"] <= 6).to_numpy()].value_counts()

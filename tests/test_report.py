@@ -210,6 +210,32 @@ def test_month_without_data_fails_before_any_kernel(tiny_data, good_template, tm
     assert not (tmp_path / "r" / "data" / "2026-08").exists()
 
 
+def test_runner_reads_only_the_tickets_before_the_kernel(tiny_data, tmp_path):
+    # exported_at is set: the runner's checks (months with tickets, name, cut-off) need only the
+    # tickets file; the kernel loads the whole dataset. A broken second table is not read here.
+    (tiny_data / "surveys.csv").write_text("not,a,survey\n1,2,3\n", encoding="utf-8")
+    ds = report._runner_dataset(tiny_data)
+    assert list(ds.tables) == ["tickets"] and ds.path == tiny_data
+    assert report.dataset_slug(ds) == "data"
+    assert report.months_with_data(ds) == ["2026-09", "2026-10", "2026-11"]
+    assert report.latest_complete_month(ds) == "2026-10"
+    # read once per version of the files (--latest, then the month): a changed file is read again
+    assert report._runner_dataset(tiny_data) is ds
+    t = tiny_data / "tickets.csv"
+    t.write_text(t.read_text(encoding="utf-8") + "t6,2026-11-02T10:00:00Z,email,billing,low\n", encoding="utf-8")
+    again = report._runner_dataset(tiny_data)
+    assert again is not ds and len(again.tickets) == 6
+    # without exported_at the cut-off is the latest timestamp of every table: all are loaded
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "tickets.csv").write_text((tiny_data / "tickets.csv").read_text(encoding="utf-8"), encoding="utf-8")
+    (other / "launches.csv").write_text("launch_id,name,launched_at\nL1,x,2026-11-20T10:00:00Z\n",
+                                        encoding="utf-8")
+    full = report._runner_dataset(other)
+    assert set(full.tables) == {"tickets", "launches"}
+    assert full.cutoff == pd.Timestamp("2026-11-20T10:00:00Z")
+
+
 def test_report_main_usage_errors(tiny_data, tmp_path, capsys):
     assert report.report_main(data=tiny_data, out=tmp_path) == 2
     assert "give exactly one of --month" in capsys.readouterr().err
@@ -796,6 +822,33 @@ def test_duration_curves_censor_open_tickets(helpdesk):
     assert sorted(byp["priority"].unique()) == ["high", "minor", "normal"]
     with pytest.raises(ValueError, match="kind: expected 'first_response' or 'resolution'"):
         report.duration_curves(helpdesk, "2026-10", kind="reply")
+
+
+def test_ticket_durations_one_row_per_ticket_of_the_month(helpdesk):
+    # October (Berlin) tickets in table order T1, T2, T3, T4, T8 (kpi_fixtures docstring), full
+    # resolution on the calendar clock, by hand: T1 08:00 -> 10:00 = 7200 s; T2 Oct 27 15:00 ->
+    # final solve Oct 29 14:05 = 47 h 5 min = 169500 s; T3 open: censored at the cut-off
+    # 2026-11-03 12:00 - Oct 28 09:00 = 6 d 3 h = 529200 s; T4 open: 2 d 13.5 h = 221400 s;
+    # T8 10:00 -> 10:30 = 1800 s
+    d = report.ticket_durations(helpdesk, "2026-10", kind="resolution", by="priority", clock="calendar")
+    assert d.columns.tolist() == ["ticket_id", "priority", "duration", "observed"]
+    assert d["ticket_id"].tolist() == ["T1", "T2", "T3", "T4", "T8"]
+    assert d["priority"].tolist() == ["normal", "high", "normal", "normal", "minor"]
+    assert d["duration"].tolist() == [7200.0, 169500.0, 529200.0, 221400.0, 1800.0]
+    assert d["observed"].tolist() == [True, True, False, False, True]
+    # first response on the business clock (Mon-Fri 09:00-17:00 local): T2's 16:00-17:00 local
+    # = 3600 s; T1 09:00-10:00 local = 3600 s (created 09:00 local, reply 10:00 local)
+    frt = report.ticket_durations(helpdesk, "2026-10", kind="first_response", by=None)
+    assert frt.columns.tolist() == ["ticket_id", "duration", "observed"]
+    assert frt["duration"].iloc[:2].tolist() == [3600.0, 3600.0]
+    # the curves are Kaplan-Meier of exactly these rows (censored ones kept)
+    curves = report.duration_curves(helpdesk, "2026-10", kind="resolution", by=None, clock="calendar")
+    assert curves["time"].tolist() == sorted(d["duration"])
+    assert curves["censored"].sum() == 2
+    with pytest.raises(ValueError, match="by: tickets have no column 'hour'"):
+        report.ticket_durations(helpdesk, "2026-10", by="hour")
+    with pytest.raises(ValueError, match="clock: expected 'business' or 'calendar', got 'wall'"):
+        report.ticket_durations(helpdesk, "2026-10", clock="wall")
 
 
 def test_detractor_topics_counts_by_hand(helpdesk):
