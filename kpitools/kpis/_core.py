@@ -657,7 +657,8 @@ class Agg:
         The count columns are not output unless also listed in ``extras``.
     values : DataFrame, optional
         Mean KPIs that offer a bootstrap interval: one row per value with ``period``, *by and
-        ``value`` (``from_values(..., keep_values=True)``).
+        ``value`` (``from_values(..., keep_values=True)``). Level KPIs and the SLA breach minutes
+        keep the values of their per-cell medians here too (only the Dask engine reads them).
     horizon : float, optional
         Duration KPIs: horizon of the restricted mean in seconds (None: no ``rmst``).
     empty_when : str, optional

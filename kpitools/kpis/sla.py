@@ -127,6 +127,9 @@ def _sla(ds, spec, target, *, period, by, basis, clock, confidence, method, per_
     med = rows[rows["breach_min"].notna() & rows["period"].notna()].groupby(["period", *by], observed=True)[
         "breach_min"].median().rename("breach_minutes_median").reset_index()
     agg.table = agg.table.merge(med, on=["period", *by], how="left")
+    # values: the breach minutes behind each cell's median (the Dask engine merges their counts)
+    agg.values = rows.loc[rows["breach_min"].notna() & rows["period"].notna(), ["period", *by, "breach_min"]
+                          ].rename(columns={"breach_min": "value"}).reset_index(drop=True)
     # echo each row's clock: the priority's configured clock (or the override)
     if "priority" in by:
         agg.clock = {"priority": {p: (clock or (ds.settings.sla(target, p) or (None, None))[1])
