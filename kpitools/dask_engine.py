@@ -98,7 +98,9 @@ class DaskDataset:
     Attributes
     ----------
     tables : dict of str -> dask DataFrame
-        The tables present, in contract dtypes, one partition per input file.
+        The tables present, in contract dtypes, one partition per input file. Attribute access
+        (``ds.tickets``) gives the Dask DataFrame of a customer-keyed table (:data:`KEYED_TABLES`)
+        and the pandas DataFrame of a broadcast table (``ds.launches``, small, computed once).
     settings : Settings
     quality : DataFrame
         The quality log (pandas), the partitions' logs concatenated; file is the partition file.
@@ -128,8 +130,19 @@ class DaskDataset:
 
     def __getattr__(self, name: str) -> Any:
         if name in TABLES:
-            return self.__dict__["tables"].get(name)
+            df = self.__dict__["tables"].get(name)
+            if df is None or name in KEYED_TABLES:
+                return df
+            # a broadcast table is small: pandas, computed once (the report reads launches, agents)
+            cache = self.__dict__["cache"]
+            if ("pandas", name) not in cache:
+                cache[("pandas", name)] = _plain(df.compute())
+            return cache[("pandas", name)]
         raise AttributeError(f"DaskDataset has no attribute {name!r}")
+
+    def quality_summary(self) -> pd.DataFrame:
+        """Counts of excluded/repaired rows by table, reason and action (as :class:`kpitools.io.Dataset`)."""
+        return io.Dataset.quality_summary(self)
 
     def has(self, *names: str) -> bool:
         """True when every named table is present."""
@@ -1051,6 +1064,20 @@ def _compute(ds: DaskDataset, jobs: list, npartitions: int | None = None) -> dic
     """Run ``jobs`` on every partition of the shuffled dataset; the merged partials per KPI."""
     import dask
 
+    shuffled, small, n = _shuffled(ds, npartitions)
+    small_d = dask.delayed(small, traverse=False)
+    per = [dask.delayed(_run_partition, pure=True)({t: parts[i] for t, parts in shuffled.items()}, small_d,
+                                                   ds.settings, ds.cutoff, jobs, i == 0) for i in range(n)]
+    merged = [_tree_merge(per, job) for job, *_ in jobs]
+    values = dask.compute(*merged)
+    return {job: v for (job, *_), v in zip(jobs, values, strict=True)}
+
+
+def _shuffled(ds: DaskDataset, npartitions: int | None = None) -> tuple[dict, dict, int]:
+    """The keyed tables shuffled by customer (persisted, delayed per partition), the broadcast
+    tables (pandas) and the partition count; once per dataset and count."""
+    import dask
+
     keyed = ds.tables.get("tickets")
     n = npartitions or ds.partitions or max(1, keyed.npartitions if keyed is not None else 1,
                            *(ds.tables[t].npartitions for t in KEYED_TABLES if t in ds.tables))
@@ -1066,12 +1093,24 @@ def _compute(ds: DaskDataset, jobs: list, npartitions: int | None = None) -> dic
         small = {t: _plain(df) for t, df in small.items()}
         ds.cache[("shuffled", n)] = (persisted, small)
     shuffled, small = ds.cache[("shuffled", n)]
+    return shuffled, small, n
+
+
+def _map_shuffled(ds: DaskDataset, func, *args) -> list:
+    """``func(sub_dataset, *args)`` on every partition of the customer shuffle (a pandas
+    :class:`kpitools.io.Dataset` of one partition with the broadcast tables); the results, which
+    must be small (sufficient statistics), come back to the client."""
+    import dask
+
+    shuffled, small, n = _shuffled(ds)
     small_d = dask.delayed(small, traverse=False)
-    per = [dask.delayed(_run_partition, pure=True)({t: parts[i] for t, parts in shuffled.items()}, small_d,
-                                                   ds.settings, ds.cutoff, jobs, i == 0) for i in range(n)]
-    merged = [_tree_merge(per, job) for job, *_ in jobs]
-    values = dask.compute(*merged)
-    return {job: v for (job, *_), v in zip(jobs, values, strict=True)}
+    return list(dask.compute(*[dask.delayed(_on_partition, pure=True)(
+        {t: parts[i] for t, parts in shuffled.items()}, small_d, ds.settings, ds.cutoff, func, args)
+        for i in range(n)]))
+
+
+def _on_partition(frames: dict, small: dict, settings: Settings, cutoff, func, args):
+    return func(_sub_dataset(frames, small, settings, cutoff), *args)
 
 
 def unsupported(spec) -> str | None:
@@ -1102,16 +1141,18 @@ def kpi_function(spec, ds: DaskDataset, **kwargs) -> pd.DataFrame:
 
 
 def kpi_table(ds: DaskDataset, *, period: str = "M", by=None, confidence: float = 0.95, kpis=None,
-              seed=None) -> pd.DataFrame:
+              seed: int | None = 20260601) -> pd.DataFrame:
     """:func:`kpitools.kpi_table` on a Dask dataset: one pass over the partitions for all KPIs.
 
     Returns the same long table as the pandas engine; KPIs this engine cannot compute are in
-    ``result.attrs["skipped"]`` with the reason.
+    ``result.attrs["skipped"]`` with the reason. ``seed`` defaults to
+    :data:`kpitools.kpis._core.BOOTSTRAP_SEED` (20260601), as on the pandas engine.
     """
     return kpi_tables(ds, [(period, by)], confidence=confidence, kpis=kpis, seed=seed)[0]
 
 
-def kpi_tables(ds: DaskDataset, cuts, *, confidence: float = 0.95, kpis=None, seed=None) -> list[pd.DataFrame]:
+def kpi_tables(ds: DaskDataset, cuts, *, confidence: float = 0.95, kpis=None,
+               seed: int | None = 20260601) -> list[pd.DataFrame]:
     """:func:`kpi_table` for several ``(period, by)`` cuts in one pass over the partitions.
 
     Each partition builds its facts once for all cuts (a report needs months by several segments).
@@ -1223,3 +1264,247 @@ def write_partitioned(src: str | Path, dest: str | Path, *, partition_by: str = 
             df.loc[month == m].reset_index(drop=True).to_parquet(out, index=False)
             written.append(out)
     return written
+
+
+# ----------------------------------------------------------------------------------------------
+# the monthly report's own aggregates (kpitools.report dispatches here for a DaskDataset)
+# ----------------------------------------------------------------------------------------------
+def _per_file(df, func, *args) -> list:
+    """``func(partition, *args)`` on every partition of one (unshuffled) table; small results."""
+    import dask
+
+    return list(dask.compute(*[dask.delayed(func, pure=True)(p, *args) for p in df.to_delayed()]))
+
+
+def _month_counts(df: pd.DataFrame, tz: str) -> pd.Series:
+    local = df["created_at"].dropna().dt.tz_convert(tz).dt.tz_localize(None)
+    return local.dt.to_period("M").value_counts()
+
+
+def ticket_months(ds: DaskDataset) -> pd.Series:
+    """:func:`kpitools.report._ticket_months`: tickets per local creation month, summed over partitions."""
+    t = ds.tables.get("tickets")
+    if t is None:
+        return pd.Series(dtype="int64")
+    parts = [p for p in _per_file(t, _month_counts, ds.settings.timezone) if len(p)]
+    if not parts:
+        return pd.Series(dtype="int64")
+    return pd.concat(parts).groupby(level=0).sum().astype("int64").sort_index()
+
+
+def _age_counts(df: pd.DataFrame, cutoff, age: float, bounds: list) -> list[tuple[int, int]]:
+    created, resolved = df["created_at"], df["first_resolved_at"]
+    within = (resolved.notna() & (resolved <= cutoff) & ((resolved - created).dt.total_seconds() <= age)).to_numpy()
+    out = []
+    for a, b in bounds:
+        sel = ((created >= a) & (created < b)).to_numpy()
+        out.append((int(within[sel].sum()), int(sel.sum())))
+    return out
+
+
+def equal_age_changes(ds: DaskDataset, month, *, confidence: float = 0.95) -> pd.DataFrame:
+    """:func:`kpitools.report.equal_age_changes` from per-partition counts (resolved within the
+    age, tickets) of the month and the month before."""
+    from kpitools import report
+    from kpitools.stats.intervals import proportion_difference
+
+    m = report.parse_month(month)
+    cols = ["kpi", "period", "against", "age_s", "value", "against_value", "n", "against_n", "change",
+            "ci_low", "ci_high", "p_value", "test"]
+    empty = pd.DataFrame({c: pd.Series(dtype="float64") for c in cols})
+    t = ds.tables.get("tickets")
+    if t is None or "first_resolved_at" not in t.columns:
+        return empty
+    tz = ds.settings.timezone
+    _, end = report._month_bounds_utc(m, tz)
+    age = (ds.cutoff - end).total_seconds()
+    if age <= 0:
+        return empty
+    bounds = [report._month_bounds_utc(p, tz) for p in (m, m - 1)]
+    parts = _per_file(t, _age_counts, ds.cutoff, age, bounds)
+    (x1, n1), (x2, n2) = (tuple(int(sum(p[i][j] for p in parts)) for j in range(2)) for i in range(2))
+    if n1 == 0 or n2 == 0:
+        return empty
+    r = proportion_difference(x1, n1, x2, n2, confidence=confidence)
+    return pd.DataFrame([{
+        "kpi": "resolution_rate", "period": m, "against": m - 1, "age_s": age, "value": x1 / n1,
+        "against_value": x2 / n2, "n": n1, "against_n": n2, "change": r["difference"],
+        "ci_low": r["ci_low"], "ci_high": r["ci_high"], "p_value": r["p_value"],
+        "test": f"newcombe+{r['test']}"}], columns=cols)
+
+
+def _topic_counts(df: pd.DataFrame, tz: str) -> pd.DataFrame:
+    from kpitools.kpis._core import to_period
+
+    s = df[df["survey"] == "nps"]
+    topic = (s["comment_category"].astype("str").fillna("(no comment)") if "comment_category" in s.columns
+             else pd.Series("(no comment)", index=s.index, dtype="str"))
+    score = s["score"].to_numpy(dtype=float, na_value=np.nan)
+    rows = pd.DataFrame({"month": to_period(s["submitted_at"], "M", tz).to_numpy(), "comment_category": topic.to_numpy(),
+                         "answers": 1, "detractors": (score <= 6).astype("int64"),
+                         "promoters": (score >= 9).astype("int64")})
+    rows = rows[rows["month"].notna()]
+    return rows.groupby(["month", "comment_category"], sort=False).sum().reset_index()
+
+
+def detractor_topics(ds: DaskDataset, month, *, lookback: int = 3, min_answers: int = 30):
+    """:func:`kpitools.report.detractor_topics` from per-partition counts of NPS answers,
+    detractors and promoters per (month, comment topic)."""
+    from kpitools import report
+
+    cols = ["comment_category", "detractors", "share", "promoters"]
+    s = ds.tables.get("surveys")
+    if s is None:
+        return pd.DataFrame(columns=cols), None
+    parts = [p for p in _per_file(s, _topic_counts, ds.settings.timezone) if len(p)]
+    if not parts:
+        return pd.DataFrame(columns=cols), None
+    c = pd.concat(parts, ignore_index=True).groupby(["month", "comment_category"], sort=False).sum().reset_index()
+    m = report.parse_month(month)
+    per_month = c.groupby("month")["answers"].sum()
+    have = [p for p in (m - i for i in range(lookback)) if int(per_month.get(p, 0)) >= min_answers]
+    if not have:
+        return pd.DataFrame(columns=cols), None
+    wave = max(have)
+    w = c[c["month"] == wave]
+    det = w.loc[w["detractors"] > 0].set_index("comment_category")["detractors"]
+    pro = w.loc[w["promoters"] > 0].set_index("comment_category")["promoters"]
+    out = pd.DataFrame({"detractors": det}).join(pd.DataFrame({"promoters": pro}), how="outer")
+    out = out.fillna(0).astype("int64").rename_axis("comment_category").reset_index()
+    total = out["detractors"].sum()
+    out["share"] = out["detractors"] / total if total else np.nan
+    out = out.sort_values(["detractors", "comment_category"], ascending=[False, True], kind="mergesort")
+    return out[cols].reset_index(drop=True), str(wave)
+
+
+def _curve_counts(ds, month, kind: str, by: str | None, clock: str) -> pd.DataFrame:
+    """One partition's (group, duration, observed) counts of the month's tickets."""
+    from kpitools.kpis._core import elapsed, to_period
+    from kpitools.kpis.responsiveness import ticket_facts
+
+    f = ticket_facts(ds).reset_index(drop=True)
+    start, end = ((f["frt_start"], f["frt_end"]) if kind == "first_response" else (f["created_at"], f["resolved"]))
+    cutoff = ds.cutoff
+    in_month = to_period(f["created_at"], "M", ds.settings.timezone).reset_index(drop=True) == month
+    ok = (in_month & start.notna() & (start <= cutoff)).to_numpy()
+    observed = (end.notna() & (end <= cutoff)).to_numpy()
+    stop = end.where(observed, cutoff)
+    dur = np.full(len(f), np.nan)
+    if ok.any():
+        dur[ok] = elapsed(ds, start[ok], stop[ok], clock)
+    if by is None:
+        groups = pd.Series("all", index=f.index, dtype="str")
+    else:
+        t = ds.tickets.reset_index(drop=True)
+        if by not in t.columns:
+            raise ValueError(f"by: tickets have no column {by!r}; available: {list(t.columns)}")
+        groups = t[by].astype("str").fillna("(missing)")
+    rows = pd.DataFrame({"group": groups.to_numpy()[ok], "duration": dur[ok], "observed": observed[ok]})
+    rows = rows[rows["duration"].notna()]
+    return _counts(rows, ["group", "duration", "observed"])
+
+
+def km_curve_counts(durations, observed, counts, *, confidence: float = 0.95) -> pd.DataFrame:
+    """:func:`kpitools.stats.survival.kaplan_meier` from counts of (duration, observed).
+
+    Same columns and formulas: ``S(t) = prod (1 - d_j / n_j)`` over the distinct times, the
+    pointwise log-log band ``S^exp(+-z sqrt(G) / log S)`` with Greenwood's
+    ``G = sum d_j / (n_j (n_j - d_j))``; NaN where S = 1 before any event or S = 0.
+    """
+    from kpitools.stats._common import check_confidence, z_value
+
+    confidence = check_confidence(confidence)
+    t = np.asarray(durations, dtype=float)
+    o = np.asarray(observed, dtype=bool)
+    w = np.asarray(counts, dtype=np.int64)
+    keep = ~np.isnan(t) & (w > 0)
+    t, o, w = t[keep], o[keep], w[keep]
+    if t.size == 0:
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in
+                             ("time", "at_risk", "events", "censored", "survival", "ci_low", "ci_high")})
+    times, inv = np.unique(t, return_inverse=True)
+    total = np.bincount(inv, weights=w, minlength=times.size).astype(np.int64)
+    events = np.bincount(inv, weights=w * o, minlength=times.size).astype(np.int64)
+    at_risk = np.cumsum(total[::-1])[::-1]
+    if events.sum() == 0:
+        surv, low, high = np.ones(times.size), np.full(times.size, np.nan), np.full(times.size, np.nan)
+    else:
+        n, d = at_risk.astype(float), events.astype(float)
+        surv = np.cumprod(1.0 - d / n)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            se = np.sqrt(np.cumsum(d / (n * (n - d))) / np.log(surv) ** 2)
+            lnl = np.log(-np.log(surv))
+            z = z_value(confidence)
+            low, high = np.exp(-np.exp(lnl + z * se)), np.exp(-np.exp(lnl - z * se))
+    return pd.DataFrame({"time": times, "at_risk": at_risk, "events": events, "censored": total - events,
+                         "survival": surv, "ci_low": low, "ci_high": high})
+
+
+def duration_curves(ds: DaskDataset, month, *, kind: str = "first_response", by: str | None = "priority",
+                    clock: str = "business", confidence: float = 0.95) -> pd.DataFrame:
+    """:func:`kpitools.report.duration_curves` from per-partition counts of (segment, duration
+    second, observed): the Kaplan-Meier curves without the tickets' rows (:func:`km_curve_counts`)."""
+    from kpitools import report
+
+    if kind not in ("first_response", "resolution"):
+        raise ValueError(f"kind: expected 'first_response' or 'resolution', got {kind!r}")
+    m = report.parse_month(month)
+    parts = [p for p in _map_shuffled(ds, _curve_counts, m, kind, by, clock) if len(p)]
+    label = by or "group"
+    if not parts:
+        return pd.DataFrame(columns=[label, "time", "at_risk", "events", "censored", "survival", "ci_low", "ci_high"])
+    c = pd.concat(parts, ignore_index=True).groupby(["group", "duration", "observed"], sort=True)["_w"].sum().reset_index()
+    out = []
+    for g in sorted(pd.unique(c["group"])):  # one curve per segment level
+        x = c[c["group"] == g]
+        km = km_curve_counts(x["duration"].to_numpy(), x["observed"].to_numpy(), x["_w"].to_numpy(),
+                             confidence=confidence)
+        km.insert(0, label, g)
+        out.append(km)
+    return pd.concat(out, ignore_index=True)
+
+
+def _has_values(df: pd.DataFrame, col: str) -> bool:
+    return bool(df[col].notna().any())
+
+
+def headline_segments(ds: DaskDataset, kpi_rows: pd.DataFrame, *, confidence: float = 0.95) -> pd.DataFrame:
+    """:func:`kpitools.report.headline_segments` on a Dask dataset (the by-channel KPIs through
+    :func:`kpi_table`)."""
+    from kpitools.kpis import catalogue
+
+    cat = catalogue()
+    sla = kpi_rows[kpi_rows["kpi"].isin(cat.loc[cat["group"] == "sla", "kpi"])]
+    if "priority" in sla.columns:
+        sla = sla[sla["priority"].notna()]
+    have = [k for k in ("csat", "first_response_time") if k in set(kpi_rows["kpi"])]
+    sla = sla.copy()
+    sla.attrs = {}
+    parts = [sla]
+    t = ds.tables.get("tickets")
+    if have and t is not None and "channel" in t.columns and any(_per_file(t, _has_values, "channel")):
+        by_channel = kpi_table(ds, by="channel", kpis=have, confidence=confidence)
+        by_channel.attrs = {}
+        parts.append(by_channel)
+    out = pd.concat([p for p in parts if len(p)], ignore_index=True, sort=False) if any(len(p) for p in parts) \
+        else kpi_rows.iloc[:0].copy()
+    out.attrs = {}
+    return out
+
+
+def connect(scheduler: str | None = None, *, workers: int = 2):
+    """A ``dask.distributed`` client: of the scheduler at ``scheduler`` (``tcp://host:8786``),
+    else of a new ``LocalCluster`` of ``workers`` worker processes (one thread each) on this
+    machine. The report template calls it with its ``scheduler`` parameter (``engine="dask"``).
+
+    Returns
+    -------
+    distributed.Client
+        The current client from now on (``load_dataset(..., engine="dask")`` and the KPIs use it).
+    """
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler:
+        return Client(scheduler)
+    return Client(LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=40))
