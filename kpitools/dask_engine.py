@@ -47,22 +47,41 @@ from kpitools import io
 from kpitools.schema import TABLES
 from kpitools.settings import Settings
 
-__all__ = ["DaskDataset", "load_dataset", "kpi_table", "kpi_function", "table_files",
-           "KEYED_TABLES", "UNSUPPORTED_STATS"]
+__all__ = ["DaskDataset", "load_dataset", "kpi_table", "kpi_tables", "kpi_function", "table_files",
+           "write_partitioned", "km_summary_counts", "KEYED_TABLES", "UNSUPPORTED_STATS", "UNSUPPORTED_KPIS"]
 
 #: Tables shuffled so that one customer's rows share a partition; the rest are broadcast.
 KEYED_TABLES = ("tickets", "ticket_events", "contacts", "surveys", "survey_sends")
 #: Stats whose aggregate carries values that do not add across partitions (a level, an amount
-#: computed from the whole table): not computed on the Dask engine.
+#: computed from the whole table): not computed on the Dask engine for a KPI of the keyed tables
+#: unless its aggregate keeps the values behind them (``Agg.values``, see :data:`VALUE_COLUMNS`).
 UNSUPPORTED_STATS = {"money": "an amount computed over the whole table does not add across partitions",
                      "level": "a level computed over the whole table does not add across partitions"}
+#: KPIs not computed on this engine, with the reason.
+UNSUPPORTED_KPIS = {"staffing_gap": "its per-interval Erlang C needs each roster interval's contacts summed over "
+                                    "all partitions before the gap is estimated, which the KPI does in one step"}
 #: Tables some KPI bodies read beyond their declared ones; a KPI that so combines keyed and
-#: broadcast tables would count the broadcast totals once per partition, or see one partition's
-#: keyed rows: it needs the pandas engine.
+#: broadcast tables runs on every partition and needs a merge rule (:data:`MERGE_ONCE`,
+#: :data:`FOLD`): otherwise the broadcast totals would be counted once per partition.
 BODY_TABLES = {"staffing_gap": ("staffing",), "cost_per_contact": ("tickets", "contacts"),
                "agent_workload": ("tickets", "contacts")}
-#: Per-cell order statistics a mean KPI adds from its values: recomputed from the merged value counts.
-QUANTILES = {"median": 0.5, "p90": 0.9}
+#: Aggregate columns computed from a broadcast table alone (every partition has the same value
+#: per cell): taken once in the merge, not summed; the partitions must agree on them.
+MERGE_ONCE = {"cost_per_contact": ("numerator", "n"), "cost_per_resolution": ("numerator", "n"),
+              "contact_rate": ("denominator", "n"), "deflection": ("numerator", "n"),
+              "agent_workload": ("denominator",)}
+#: Aggregate columns that mix a broadcast part and a keyed part: recomputed after the merge as the
+#: sum of the named merged columns (deflection's issues = self-service resolutions + tickets).
+MERGE_DERIVED = {"deflection": {"denominator": ("numerator", "tickets")}}
+#: Distinct counts across partitions: the partitions group by one more segment (each cell then
+#: counts one distinct value), the client sums those cells up (agent_workload's active agents).
+FOLD = {"agent_workload": "agent_id"}
+#: Per-cell statistics of an aggregate recomputed on the client from the merged value counts
+#: (``Agg.values``): column -> quantile (pandas' linear), ``"mean"`` or ``"count"``; per stat,
+#: and for any stat (:data:`VALUE_COLUMNS_ANY`).
+VALUE_COLUMNS = {"mean": {"median": 0.5, "p90": 0.9},
+                 "level": {"value": 0.5, "mean": "mean", "n": "count"}}
+VALUE_COLUMNS_ANY = {"breach_minutes_median": 0.5}
 _ROW = "_kpitools_row"  # original order: file number x 2**40 + row in file
 _PART = "_kpitools_part"
 _KEY = "_kpitools_key"
@@ -79,7 +98,9 @@ class DaskDataset:
     Attributes
     ----------
     tables : dict of str -> dask DataFrame
-        The tables present, in contract dtypes, one partition per input file.
+        The tables present, in contract dtypes, one partition per input file. Attribute access
+        (``ds.tickets``) gives the Dask DataFrame of a customer-keyed table (:data:`KEYED_TABLES`)
+        and the pandas DataFrame of a broadcast table (``ds.launches``, small, computed once).
     settings : Settings
     quality : DataFrame
         The quality log (pandas), the partitions' logs concatenated; file is the partition file.
@@ -109,8 +130,19 @@ class DaskDataset:
 
     def __getattr__(self, name: str) -> Any:
         if name in TABLES:
-            return self.__dict__["tables"].get(name)
+            df = self.__dict__["tables"].get(name)
+            if df is None or name in KEYED_TABLES:
+                return df
+            # a broadcast table is small: pandas, computed once (the report reads launches, agents)
+            cache = self.__dict__["cache"]
+            if ("pandas", name) not in cache:
+                cache[("pandas", name)] = _plain(df.compute())
+            return cache[("pandas", name)]
         raise AttributeError(f"DaskDataset has no attribute {name!r}")
+
+    def quality_summary(self) -> pd.DataFrame:
+        """Counts of excluded/repaired rows by table, reason and action (as :class:`kpitools.io.Dataset`)."""
+        return io.Dataset.quality_summary(self)
 
     def has(self, *names: str) -> bool:
         """True when every named table is present."""
@@ -452,24 +484,35 @@ def _run_partition(frames: dict, small: dict, settings: Settings, cutoff, jobs: 
     out = {}
     for job, name, kwargs in jobs:
         spec = _core.REGISTRY[name]
-        if not first and not any(t in KEYED_TABLES for t in spec.tables):
+        if not first and not _reads_keyed(spec):
             continue
+        by = _core._check_by(kwargs.get("by"))
+        fold = FOLD.get(name)
+        run = {**kwargs, "by": [*by, fold]} if fold and fold not in by else kwargs
         try:
             with _core.capture_aggregates():
-                spec.func(ds, **kwargs)
+                spec.func(ds, **run)
             out[job] = ("uncaptured", "its result is not finished from one aggregate")
         except _core.CapturedAggregate as c:
             if c.arguments["spec"].name != name:
                 out[job] = ("uncaptured", f"its result is built from the KPI {c.arguments['spec'].name}")
             else:
                 args = {k: v for k, v in c.arguments.items() if k != "spec"}
+                folded = run is not kwargs
+                if folded:
+                    args["by"] = list(by)
                 try:
-                    out[job] = ("ok", _Partial.of(c.agg, spec.stat), args)
+                    out[job] = ("ok", _Partial.of(c.agg, spec, fold if folded else None), args)
                 except _NotMergeable as e:
                     out[job] = ("uncaptured", str(e))
         except _core.KPIUnavailable as e:
             out[job] = ("unavailable", str(e).split(": ", 1)[-1])
     return out
+
+
+def _reads_keyed(spec) -> bool:
+    """Whether a KPI reads a customer-keyed table (then every partition computes a partial)."""
+    return any(t in KEYED_TABLES for t in (*spec.tables, *BODY_TABLES.get(spec.name, ())))
 
 
 @dataclass
@@ -478,18 +521,25 @@ class _Partial:
 
     agg: Any  # the Agg with table (means: plus _m2), durations and values as value counts
     stat: str
-    quantiles: tuple = ()  # QUANTILES columns to recompute from the values
+    name: str = ""
+    derived: dict = field(default_factory=dict)  # table columns recomputed from the value counts
+    fold: str | None = None  # the extra segment of FOLD, summed away on the client
 
     @classmethod
-    def of(cls, agg, stat: str) -> _Partial:
+    def of(cls, agg, spec, fold: str | None = None) -> _Partial:
         from dataclasses import replace
 
+        stat = spec.stat
+        agg = agg.with_keys()  # rows keyed by cell codes (Agg.cells): the key columns, per partition
         keys = ["period", *agg.levels]
         table = agg.table.copy()
-        quant = [c for c in table.columns if c in QUANTILES]
-        if quant and (stat != "mean" or agg.values is None):
-            raise _NotMergeable(f"its aggregate's {quant} are per-cell quantiles of values it does not keep")
-        table = table.drop(columns=quant)
+        derived = {}
+        if agg.values is not None:
+            rules = {**VALUE_COLUMNS.get(stat, {}), **VALUE_COLUMNS_ANY}
+            derived = {c: r for c, r in rules.items() if c in table.columns}
+        elif stat in UNSUPPORTED_STATS and _reads_keyed(spec):
+            raise _NotMergeable(UNSUPPORTED_STATS[stat])
+        table = table.drop(columns=list(derived))
         median_like = [c for c in table.columns if "median" in c or c.startswith("p9")]
         if median_like:
             raise _NotMergeable(f"its aggregate's {median_like} are per-cell quantiles of values it does not keep")
@@ -503,7 +553,7 @@ class _Partial:
         values = agg.values
         if values is not None:
             values = _counts(values, [*keys, "value"])
-        return cls(replace(agg, table=table, durations=durations, values=values), stat, tuple(quant))
+        return cls(replace(agg, table=table, durations=durations, values=values), stat, spec.name, derived, fold)
 
     def merge(self, other: _Partial) -> _Partial:
         from dataclasses import replace
@@ -515,7 +565,7 @@ class _Partial:
             if _differs(getattr(a, f.name), getattr(b, f.name)):
                 raise _NotMergeable(f"its aggregate's {f.name} differs between partitions")
         keys = ["period", *a.levels]
-        table = _merge_table(a.table, b.table, keys, self.stat)
+        table = _merge_table(a.table, b.table, keys, self.stat, once=MERGE_ONCE.get(self.name, ()))
         levels = {c: sorted(set(a.levels.get(c, [])) | set(b.levels.get(c, []))) for c in a.levels}
         periods = [p for p in (a.periods, b.periods) if len(p)]
         if periods:
@@ -532,27 +582,62 @@ class _Partial:
         notes = {**a.period_notes, **b.period_notes}
         flags = {**a.flags, **b.flags}
         return _Partial(replace(a, table=table, levels=levels, periods=span, durations=durations,
-                                values=values, period_notes=notes, flags=flags), self.stat, self.quantiles)
+                                values=values, period_notes=notes, flags=flags), self.stat, self.name,
+                        self.derived, self.fold)
 
     def finished_agg(self):
-        """The merged Agg in the form ``finish`` takes (sd from the pooled squares, rows from counts)."""
+        """The merged Agg in the form ``finish`` takes (sd from the pooled squares, derived
+        columns from the value counts, a FOLD segment summed away); durations and values stay
+        value counts (column ``_w``)."""
         from dataclasses import replace
 
         agg = self.agg
         table = agg.table.copy()
+        keys = ["period", *agg.levels]
+        for col, parts in MERGE_DERIVED.get(self.name, {}).items():
+            table[col] = sum(table[p].to_numpy(float) for p in parts)
         if "_m2" in table.columns:
             n = table["n"].to_numpy(float)
             sd = np.sqrt(np.where(n > 1, table["_m2"].to_numpy(float), np.nan) / np.where(n > 1, n - 1, np.nan))
             table = table.drop(columns="_m2")
             table["sd"] = sd
-        durations = _expand(agg.durations)
-        values = _expand(agg.values)
-        if self.quantiles:  # the mean KPIs' median and p90: pandas' linear quantile of the same values
-            keys = ["period", *agg.levels]
-            g = values.groupby(keys, observed=True, sort=True, dropna=False)["value"]
-            q = pd.DataFrame({c: g.quantile(QUANTILES[c]) for c in self.quantiles}).reset_index()
-            table = table.merge(q, on=keys, how="left")
-        return replace(agg, table=table, durations=durations, values=values)
+        if self.derived:
+            table = table.merge(_value_stats(agg.values, keys, self.derived), on=keys, how="left")
+        levels = agg.levels
+        if self.fold is not None:  # each fine cell counts one distinct value: sum them per coarse cell
+            keys = [k for k in keys if k != self.fold]
+            levels = {c: v for c, v in levels.items() if c != self.fold}
+            table = table.drop(columns=self.fold).groupby(keys, observed=True, sort=True, dropna=False
+                                                          ).sum(min_count=1).reset_index()
+        return replace(agg, table=table, levels=levels)
+
+
+def _value_stats(counts: pd.DataFrame, keys: list[str], derived: dict) -> pd.DataFrame:
+    """Per cell of the value counts (``value``, ``_w``): each derived column's statistic.
+
+    Quantiles are pandas' linear ones (``Series.quantile``) of the cell's values repeated by
+    their counts, found by rank in the cumulated counts instead of expanding the rows.
+    """
+    c = counts.sort_values([*keys, "value"], kind="stable").reset_index(drop=True)
+    cell = c.groupby(keys, observed=True, sort=True, dropna=False).ngroup().to_numpy()
+    out = c[keys].drop_duplicates().reset_index(drop=True) if len(c) else c[keys].iloc[:0]
+    w = c["_w"].to_numpy(np.int64)
+    v = c["value"].to_numpy(float)
+    n = np.bincount(cell, weights=w, minlength=len(out)).astype(np.int64)
+    cum = np.cumsum(w)
+    before = np.concatenate([[0], np.cumsum(n)[:-1]]) if len(n) else n
+    for col, rule in derived.items():
+        if rule == "count":
+            out[col] = n.astype("float64")
+        elif rule == "mean":
+            out[col] = np.bincount(cell, weights=v * w, minlength=len(out)) / np.where(n > 0, n, np.nan)
+        else:
+            h = (n - 1) * float(rule)
+            lo_r, hi_r = np.floor(h).astype(np.int64), np.ceil(h).astype(np.int64)
+            lo = v[np.searchsorted(cum, before + lo_r, side="right")] if len(v) else np.zeros(0)
+            hi = v[np.searchsorted(cum, before + hi_r, side="right")] if len(v) else np.zeros(0)
+            out[col] = lo + (hi - lo) * (h - lo_r)
+    return out
 
 
 class _NotMergeable(Exception):
@@ -592,18 +677,9 @@ def _sum_counts(a: pd.DataFrame | None, b: pd.DataFrame | None, keys: list[str])
     return both.groupby(keys, observed=True, sort=False, dropna=False)["_w"].sum().reset_index()
 
 
-def _expand(counts: pd.DataFrame | None) -> pd.DataFrame | None:
-    """Rows again from value counts (sorted by cell and value), as the KPI built them."""
-    if counts is None:
-        return None
-    keys = [c for c in counts.columns if c != "_w"]
-    counts = counts.sort_values(keys, kind="stable")
-    rep = counts.index.repeat(counts["_w"].to_numpy(dtype=np.int64))
-    return counts.loc[rep, keys].reset_index(drop=True)
-
-
-def _merge_table(a: pd.DataFrame, b: pd.DataFrame, keys: list[str], stat: str) -> pd.DataFrame:
-    """Cell sums of two partitions; means pooled (n, mean, sum of squared deviations)."""
+def _merge_table(a: pd.DataFrame, b: pd.DataFrame, keys: list[str], stat: str, once=()) -> pd.DataFrame:
+    """Cell sums of two partitions; means pooled (n, mean, sum of squared deviations); ``once``
+    columns (a broadcast table's totals) taken once, where the partitions agree on them."""
     if len(a) == 0:
         return b
     if len(b) == 0:
@@ -614,8 +690,14 @@ def _merge_table(a: pd.DataFrame, b: pd.DataFrame, keys: list[str], stat: str) -
     if bad:
         raise _NotMergeable(f"its aggregate holds non-numeric column(s) {bad}")
     g = both.groupby(keys, observed=True, sort=True, dropna=False)
-    sums = [c for c in other if c not in ("mean", "_m2")]
+    once = [c for c in once if c in other]
+    sums = [c for c in other if c not in ("mean", "_m2", *once)]
     out = g[sums].sum(min_count=1) if sums else g.size().to_frame("_size").drop(columns="_size")
+    if once:
+        hi, lo = g[once].max(), g[once].min()
+        if not np.array_equal(hi.to_numpy(float), lo.to_numpy(float), equal_nan=True):
+            raise _NotMergeable(f"its aggregate's broadcast column(s) {once} differ between partitions")
+        out[once] = hi
     if "mean" in both.columns and "_m2" in both.columns:
         n = both["n"].to_numpy(float)
         mu = both["mean"].to_numpy(float)
@@ -685,7 +767,277 @@ def _outcome(spec, results: list, kwargs: dict) -> pd.DataFrame:
                                    f"partitions only (elsewhere: {real[0]})")
     args = ok[0][2]
     agg = ok[0][1].finished_agg()
-    return _core.finish(agg, spec=spec, ds=_FinishView(kwargs["_settings"]), **args)
+    return _finish(agg, spec=spec, settings=kwargs["_settings"], **args)
+
+
+def _finish(agg, *, spec, settings: Settings, **args) -> pd.DataFrame:
+    """:func:`kpitools.kpis._core.finish` on a merged aggregate whose durations and values are
+    value counts (``_w``): the same steps, with the Kaplan-Meier and bootstrap estimators reading
+    the counts (:func:`km_summary_counts`, :func:`_bootstrap_counts`) instead of one row per item."""
+    from kpitools.kpis import _core
+
+    ds = _FinishView(settings)
+    stat, method = spec.stat, args.get("method")
+    if method is None:
+        method = spec.method or _core.DEFAULT_METHOD.get(stat)
+    counted = (stat == "duration" and agg.durations is not None) or (
+        stat == "mean" and agg.values is not None and method == "bootstrap")
+    if not counted:
+        if stat != "mean":
+            agg.values = None  # counts of values a non-mean estimator does not read
+        return _core.finish(agg, spec=spec, ds=ds, **args)
+    # the steps of _core.finish: complete grid, aligned cells, estimator, presentation
+    by = list(args.get("by") or [])
+    keys = ["period", *by]
+    grid = _core._grid(agg.periods, agg.levels, by)
+    if len(agg.table) and len(grid):
+        df, present = _core._align(grid, agg.table, agg.periods, agg.levels, by)
+    else:
+        df, present = grid.copy(), np.zeros(len(grid), dtype=bool)
+        for c in agg.table.columns:
+            if c not in df.columns:
+                df[c] = pd.Series(np.nan, index=df.index, dtype="float64")
+    cells = _core.Cells(df=df, present=present, agg=agg, keys=keys, confidence=args["confidence"], method=method,
+                        seed=args.get("seed", _core.BOOTSTRAP_SEED), n_boot=args.get("n_boot", _core.BOOTSTRAP_N))
+    est = _est_duration_counts(cells) if stat == "duration" else _est_mean_counts(cells)
+    return _core._present(est, cells, spec=spec, ds=ds, by=by, basis=args.get("basis"), clock=args.get("clock"))
+
+
+def _est_duration_counts(c):
+    """``_core._est_duration`` from counts of (cell, duration, observed)."""
+    from kpitools.kpis import _core
+
+    cols = ["n", "events", "censored", "median", "median_ci_low", "median_ci_high",
+            "p90", "p90_ci_low", "p90_ci_high", "mean_observed", "rmst", "rmst_ci_low", "rmst_ci_high"]
+    agg, grid = c.agg, c.df
+    out = pd.DataFrame({k: np.nan for k in cols}, index=grid.index)
+    out["rmst_horizon_s"] = np.nan if agg.horizon is None else agg.horizon
+    out[["n", "events", "censored"]] = 0.0
+    d = agg.durations
+    if len(d) and len(grid):
+        summ = km_summary_counts(d["duration"].to_numpy(float), d["observed"].to_numpy(bool), d["_w"].to_numpy(),
+                                 _core._cell_codes(d, grid, c.keys), n_groups=len(grid), q=(0.5, 0.9),
+                                 confidence=c.confidence, horizon=agg.horizon)
+        for k in cols:
+            if k in summ.columns:
+                out[k] = summ[k].to_numpy(dtype="float64")
+    unknown_rmst = (out["events"] > 0) & out["rmst"].isna() & (agg.horizon is not None)
+    note = _core._join_notes(
+        c.index,
+        pd.Series(np.where((out["n"] > 0) & (out["events"] == 0), "all censored", None), index=c.index),
+        pd.Series(np.where(unknown_rmst, "rmst: follow-up shorter than horizon", None), index=c.index))
+    return _core.Estimate(value=out["median"], numerator=_core._nan(c), denominator=_core._nan(c), n=out["n"],
+                          ci_low=out["median_ci_low"], ci_high=out["median_ci_high"], method=c.method,
+                          extras={k: out[k] for k in _core.STAT_EXTRAS["duration"]}, note=note)
+
+
+def _est_mean_counts(c):
+    """``_core._est_mean`` with ``method="bootstrap"`` from counts of (cell, value)."""
+    from kpitools.kpis import _core
+    from kpitools.stats.intervals import BOOTSTRAP_MAX_N
+
+    n = c.col("n", 0.0)
+    mean, sd = c.col("mean"), c.col("sd")
+    lo, hi = _bootstrap_counts(c)
+    method = np.where(n.to_numpy() > BOOTSTRAP_MAX_N, f"t (n > {BOOTSTRAP_MAX_N})", "bootstrap")
+    return _core.Estimate(value=mean.where(n > 0), numerator=c.col("numerator"), denominator=c.col("denominator", 0.0),
+                          n=n, ci_low=lo, ci_high=hi, method=method, extras={"mean": mean, "sd": sd})
+
+
+def _bootstrap_counts(c) -> tuple[pd.Series, pd.Series]:
+    """``_core._bootstrap_cells`` from counts: the cell's values binned to whole seconds
+    (bin value = mean of the values in it, count = their count), then the same seeded
+    multinomial bootstrap (:func:`kpitools.stats.intervals.bootstrap_mean_counts`)."""
+    from kpitools.kpis import _core
+    from kpitools.stats.intervals import DURATION_RESOLUTION_S, bootstrap_mean_counts
+
+    n_boot, seed = c.n_boot, c.seed
+    if isinstance(n_boot, bool) or not isinstance(n_boot, int | np.integer) or n_boot < 1:
+        raise _core.KPIError(f"n_boot must be a positive integer, got {n_boot!r}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0):
+        raise _core.KPIError(f"seed must be a non-negative integer or None, got {seed!r}")
+    lo = pd.Series(np.nan, index=c.df.index)
+    hi = pd.Series(np.nan, index=c.df.index)
+    v = c.agg.values
+    if v is None or len(v) == 0 or len(c.df) == 0:
+        return lo, hi
+    code = _core._cell_codes(v, c.df, c.keys)
+    x = v["value"].to_numpy(float)
+    w = v["_w"].to_numpy(np.int64)
+    keep = (code >= 0) & ~np.isnan(x)
+    code, x, w = code[keep], x[keep], w[keep]
+    if not len(x):
+        return lo, hi
+    key = np.round(x / DURATION_RESOLUTION_S)
+    order = np.lexsort((key, code))
+    gs, ks, xs, ws = code[order], key[order], x[order], w[order]
+    new = np.ones(len(xs), dtype=bool)
+    new[1:] = (gs[1:] != gs[:-1]) | (ks[1:] != ks[:-1])
+    starts = np.flatnonzero(new)
+    counts = np.add.reduceat(ws, starts)
+    values = np.add.reduceat(xs * ws, starts) / counts
+    a, b, _ = bootstrap_mean_counts(values, counts, gs[starts], n_groups=len(c.df), confidence=c.confidence,
+                                    n_boot=int(n_boot), seed=seed)
+    return pd.Series(a, index=c.df.index), pd.Series(b, index=c.df.index)
+
+
+#: cells x event times of one block of the padded Kaplan-Meier matrices (memory bound)
+_KM_BUDGET = 2_000_000
+
+
+def km_summary_counts(durations, observed, counts, codes, *, n_groups: int, q=(0.5, 0.9), confidence: float = 0.95,
+                      horizon: float | None = None) -> pd.DataFrame:
+    """Kaplan-Meier summaries per group from counts of (group, duration, observed), without rows.
+
+    The weighted form of :func:`kpitools.stats.survival.km_summary_codes`: row ``i`` stands for
+    ``counts[i]`` items with that duration and outcome. What crosses the network on the Dask
+    engine is exactly these counts per (period, segment, duration); the curve, quantiles,
+    intervals and restricted mean follow from them (docs/methods.md#dask-engine).
+
+    Parameters
+    ----------
+    durations : array of float
+        Durations (censored ones up to the cut-off); NaN rows are left out.
+    observed : array of bool
+        True where the end event happened.
+    counts : array of int
+        Items per row (non-negative).
+    codes : array of int
+        Group of each row, ``-1 <= code < n_groups`` (-1: no group).
+    n_groups : int
+    q : sequence of float, default (0.5, 0.9)
+    confidence : float, default 0.95
+    horizon : float, optional
+        Restricted mean up to this time.
+
+    Returns
+    -------
+    DataFrame
+        Row ``k`` for group ``k``: ``n``, ``events``, ``censored``; per quantile (``median``,
+        ``p90``) the value and its Brookmeyer-Crowley interval (``_ci_low``, ``_ci_high``);
+        ``mean_observed``; with a horizon ``rmst``, ``rmst_se``, ``rmst_ci_low``, ``rmst_ci_high``,
+        ``rmst_horizon``; ``confidence``.
+
+    Notes
+    -----
+    At each distinct time ``t_j`` of a group: ``n_j`` = items with duration >= ``t_j`` (sum of
+    counts), ``d_j`` = events at ``t_j``. ``S(t) = prod_{t_j <= t} (n_j - d_j) / n_j``; quantile
+    = first event time with ``S <= 1 - q``; limits: event times where
+    ``|log(-log S) - log(-log(1 - q))| / (sqrt(G) / -log S) <= z`` with Greenwood's
+    ``G = sum d_j / (n_j (n_j - d_j))`` (upper limit: the next event time, infinite after the
+    last); restricted mean ``int_0^tau S`` with ``Var = sum A_j^2 d_j / (n_j (n_j - d_j))``.
+    These are the formulas of :func:`kpitools.stats.survival.km_summary`; tests check equality
+    with it on the rows the counts stand for.
+    """
+    from kpitools.stats._common import check_confidence, z_value
+    from kpitools.stats.survival import _check_qs, _q_label
+
+    confidence = check_confidence(confidence)
+    qs = _check_qs(q)
+    z = z_value(confidence)
+    t = np.asarray(durations, dtype=float)
+    o = np.asarray(observed, dtype=bool)
+    w = np.asarray(counts, dtype=np.int64)
+    g = np.asarray(codes, dtype=np.int64)
+    keep = (g >= 0) & ~np.isnan(t) & (w > 0)
+    t, o, w, g = t[keep], o[keep], w[keep], g[keep]
+    n = np.bincount(g, weights=w, minlength=n_groups).astype(np.int64)
+    events = np.bincount(g, weights=w * o, minlength=n_groups).astype(np.int64)
+    out: dict[str, np.ndarray] = {"n": n, "events": events, "censored": n - events}
+    res = {qv: [np.full(n_groups, np.nan) for _ in range(3)] for qv in qs}
+    area, var = np.full(n_groups, np.nan), np.full(n_groups, np.nan)
+    s_last, t_max = np.ones(n_groups), np.full(n_groups, np.nan)
+    order = np.lexsort((t, g))
+    g, t, o, w = g[order], t[order], o[order], w[order]
+    if len(t):
+        new = np.ones(len(t), dtype=bool)
+        new[1:] = (g[1:] != g[:-1]) | (t[1:] != t[:-1])
+        starts = np.flatnonzero(new)
+        cg, ct = g[starts], t[starts]
+        cw = np.add.reduceat(w, starts)  # items at the time
+        cd = np.add.reduceat(w * o, starts)  # events at the time
+        before = np.cumsum(cw) - cw  # items of earlier cells (all groups)
+        group_end = np.cumsum(n)
+        at_risk = group_end[cg] - before
+        last = np.flatnonzero(np.r_[cg[1:] != cg[:-1], True])
+        t_max[cg[last]] = ct[last]
+        ev = cd > 0
+        eg, et, nr, de = cg[ev], ct[ev], at_risk[ev].astype(float), cd[ev].astype(float)
+        m = np.bincount(eg, minlength=n_groups)  # event times per group
+        col = np.arange(len(eg)) - (np.cumsum(m) - m)[eg]
+        todo = np.flatnonzero(m > 0)
+        todo = todo[np.argsort(m[todo], kind="stable")]
+        i = 0
+        while i < len(todo):  # blocks of groups with similar numbers of event times
+            j = i + 1
+            while j < len(todo) and (j + 1 - i) * m[todo[j]] <= _KM_BUDGET:
+                j += 1
+            block = todo[i:j]
+            i = j
+            width = int(m[block].max())
+            row_of = np.full(n_groups, -1, dtype=np.int64)
+            row_of[block] = np.arange(len(block))
+            sel = np.flatnonzero(row_of[eg] >= 0)
+            r, cc = row_of[eg[sel]], col[sel]
+            shape = (len(block), width)
+            ratio, term = np.ones(shape), np.zeros(shape)
+            times, nn, dd = np.full(shape, np.nan), np.ones(shape), np.zeros(shape)
+            valid = np.zeros(shape, dtype=bool)
+            ratio[r, cc] = (nr[sel] - de[sel]) / nr[sel]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                term[r, cc] = de[sel] / (nr[sel] * (nr[sel] - de[sel]))
+            times[r, cc], nn[r, cc], dd[r, cc], valid[r, cc] = et[sel], nr[sel], de[sel], True
+            surv = np.cumprod(ratio, axis=1)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                gw = np.cumsum(term, axis=1)
+                log_s = np.log(surv)
+            rows = np.arange(len(block))
+            last_col = m[block] - 1
+            for qv in qs:
+                target = 1.0 - qv
+                hit = valid & (surv <= target + 1e-12)
+                value = np.where(hit.any(axis=1), times[rows, hit.argmax(axis=1)], np.nan)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    stat = (np.log(-log_s) - np.log(-np.log(target))) / (np.sqrt(gw) / -log_s)
+                ok = valid & (np.abs(stat) <= z)
+                any_ok = ok.any(axis=1)
+                hi_last = width - 1 - ok[:, ::-1].argmax(axis=1)
+                lo = np.where(any_ok, times[rows, ok.argmax(axis=1)], np.nan)
+                nxt = times[rows, np.minimum(hi_last + 1, width - 1)]
+                hi = np.where(any_ok, np.where(hi_last == last_col, np.inf, nxt), np.nan)
+                res[qv][0][block], res[qv][1][block], res[qv][2][block] = value, lo, hi
+            s_last[block] = surv[rows, last_col]
+            if horizon is not None:
+                tau = float(horizon)
+                inside = valid & (times <= tau)
+                tc = np.where(inside, times, tau)
+                knot = np.concatenate([tc[:, 1:], np.full((len(block), 1), tau)], axis=1)
+                pieces = np.where(inside, surv * (knot - tc), 0.0)
+                area[block] = tc[:, 0] + pieces.sum(axis=1)
+                tail = np.cumsum(pieces[:, ::-1], axis=1)[:, ::-1]  # area from t_j to tau
+                nn_, dd_ = np.where(inside, nn, 1.0), np.where(inside, dd, 0.0)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    terms = np.where(inside & (dd_ > 0), tail ** 2 * dd_ / (nn_ * (nn_ - dd_)), 0.0)
+                terms = np.where(np.isnan(terms) | ((tail == 0) & (dd_ > 0)), 0.0, terms)
+                var[block] = terms.sum(axis=1)
+        sum_obs = np.bincount(cg, weights=ct * cd, minlength=n_groups)
+    else:
+        sum_obs = np.zeros(n_groups)
+    for qv in qs:
+        lab = _q_label(qv)
+        out[lab], out[f"{lab}_ci_low"], out[f"{lab}_ci_high"] = res[qv]
+    out["mean_observed"] = np.where(events > 0, sum_obs / np.where(events > 0, events, 1), np.nan)
+    if horizon is not None:
+        tau = float(horizon)
+        none = (n > 0) & (events == 0)  # S = 1 throughout: every item reaches tau
+        area[none], var[none] = tau, 0.0
+        known = (n > 0) & ((t_max >= tau) | (s_last <= 0.0))
+        a = np.where(known, area, np.nan)
+        se = np.where(known, np.sqrt(var), np.nan)
+        out.update(rmst=a, rmst_se=se, rmst_ci_low=a - z * se, rmst_ci_high=a + z * se,
+                   rmst_horizon=np.full(n_groups, tau))
+    out["confidence"] = np.full(n_groups, confidence)
+    return pd.DataFrame(out, index=pd.RangeIndex(n_groups))
 
 
 @dataclass
@@ -713,6 +1065,20 @@ def _compute(ds: DaskDataset, jobs: list, npartitions: int | None = None) -> dic
     """Run ``jobs`` on every partition of the shuffled dataset; the merged partials per KPI."""
     import dask
 
+    shuffled, small, n = _shuffled(ds, npartitions)
+    small_d = dask.delayed(small, traverse=False)
+    per = [dask.delayed(_run_partition, pure=True)({t: parts[i] for t, parts in shuffled.items()}, small_d,
+                                                   ds.settings, ds.cutoff, jobs, i == 0) for i in range(n)]
+    merged = [_tree_merge(per, job) for job, *_ in jobs]
+    values = dask.compute(*merged)
+    return {job: v for (job, *_), v in zip(jobs, values, strict=True)}
+
+
+def _shuffled(ds: DaskDataset, npartitions: int | None = None) -> tuple[dict, dict, int]:
+    """The keyed tables shuffled by customer (persisted, delayed per partition), the broadcast
+    tables (pandas) and the partition count; once per dataset and count."""
+    import dask
+
     keyed = ds.tables.get("tickets")
     n = npartitions or ds.partitions or max(1, keyed.npartitions if keyed is not None else 1,
                            *(ds.tables[t].npartitions for t in KEYED_TABLES if t in ds.tables))
@@ -728,21 +1094,37 @@ def _compute(ds: DaskDataset, jobs: list, npartitions: int | None = None) -> dic
         small = {t: _plain(df) for t, df in small.items()}
         ds.cache[("shuffled", n)] = (persisted, small)
     shuffled, small = ds.cache[("shuffled", n)]
+    return shuffled, small, n
+
+
+def _map_shuffled(ds: DaskDataset, func, *args) -> list:
+    """``func(sub_dataset, *args)`` on every partition of the customer shuffle (a pandas
+    :class:`kpitools.io.Dataset` of one partition with the broadcast tables); the results, which
+    must be small (sufficient statistics), come back to the client."""
+    import dask
+
+    shuffled, small, n = _shuffled(ds)
     small_d = dask.delayed(small, traverse=False)
-    per = [dask.delayed(_run_partition, pure=True)({t: parts[i] for t, parts in shuffled.items()}, small_d,
-                                                   ds.settings, ds.cutoff, jobs, i == 0) for i in range(n)]
-    merged = [_tree_merge(per, job) for job, *_ in jobs]
-    values = dask.compute(*merged)
-    return {job: v for (job, *_), v in zip(jobs, values, strict=True)}
+    return list(dask.compute(*[dask.delayed(_on_partition, pure=True)(
+        {t: parts[i] for t, parts in shuffled.items()}, small_d, ds.settings, ds.cutoff, func, args)
+        for i in range(n)]))
+
+
+def _on_partition(frames: dict, small: dict, settings: Settings, cutoff, func, args):
+    return func(_sub_dataset(frames, small, settings, cutoff), *args)
 
 
 def unsupported(spec) -> str | None:
     """Why the Dask engine does not compute ``spec`` (None when it does)."""
-    if spec.stat in UNSUPPORTED_STATS:
-        return UNSUPPORTED_STATS[spec.stat]
+    if spec.name in UNSUPPORTED_KPIS:
+        return UNSUPPORTED_KPIS[spec.name]
+    if not _reads_keyed(spec):  # broadcast tables only: one partition computes it whole
+        return None
+    if spec.stat == "money":
+        return UNSUPPORTED_STATS["money"]
     tables = (*spec.tables, *BODY_TABLES.get(spec.name, ()))
     broadcast = [t for t in tables if t not in KEYED_TABLES]
-    if broadcast and any(t in KEYED_TABLES for t in tables):
+    if broadcast and spec.name not in MERGE_ONCE and spec.name not in FOLD:
         return (f"it combines the customer-keyed table(s) with the broadcast table(s) {broadcast}, whose "
                 "totals would be counted once per partition")
     return None
@@ -760,16 +1142,18 @@ def kpi_function(spec, ds: DaskDataset, **kwargs) -> pd.DataFrame:
 
 
 def kpi_table(ds: DaskDataset, *, period: str = "M", by=None, confidence: float = 0.95, kpis=None,
-              seed=None) -> pd.DataFrame:
+              seed: int | None = 20260601) -> pd.DataFrame:
     """:func:`kpitools.kpi_table` on a Dask dataset: one pass over the partitions for all KPIs.
 
     Returns the same long table as the pandas engine; KPIs this engine cannot compute are in
-    ``result.attrs["skipped"]`` with the reason.
+    ``result.attrs["skipped"]`` with the reason. ``seed`` defaults to
+    :data:`kpitools.kpis._core.BOOTSTRAP_SEED` (20260601), as on the pandas engine.
     """
     return kpi_tables(ds, [(period, by)], confidence=confidence, kpis=kpis, seed=seed)[0]
 
 
-def kpi_tables(ds: DaskDataset, cuts, *, confidence: float = 0.95, kpis=None, seed=None) -> list[pd.DataFrame]:
+def kpi_tables(ds: DaskDataset, cuts, *, confidence: float = 0.95, kpis=None,
+               seed: int | None = 20260601) -> list[pd.DataFrame]:
     """:func:`kpi_table` for several ``(period, by)`` cuts in one pass over the partitions.
 
     Each partition builds its facts once for all cuts (a report needs months by several segments).
@@ -881,3 +1265,247 @@ def write_partitioned(src: str | Path, dest: str | Path, *, partition_by: str = 
             df.loc[month == m].reset_index(drop=True).to_parquet(out, index=False)
             written.append(out)
     return written
+
+
+# ----------------------------------------------------------------------------------------------
+# the monthly report's own aggregates (kpitools.report dispatches here for a DaskDataset)
+# ----------------------------------------------------------------------------------------------
+def _per_file(df, func, *args) -> list:
+    """``func(partition, *args)`` on every partition of one (unshuffled) table; small results."""
+    import dask
+
+    return list(dask.compute(*[dask.delayed(func, pure=True)(p, *args) for p in df.to_delayed()]))
+
+
+def _month_counts(df: pd.DataFrame, tz: str) -> pd.Series:
+    local = df["created_at"].dropna().dt.tz_convert(tz).dt.tz_localize(None)
+    return local.dt.to_period("M").value_counts()
+
+
+def ticket_months(ds: DaskDataset) -> pd.Series:
+    """:func:`kpitools.report._ticket_months`: tickets per local creation month, summed over partitions."""
+    t = ds.tables.get("tickets")
+    if t is None:
+        return pd.Series(dtype="int64")
+    parts = [p for p in _per_file(t, _month_counts, ds.settings.timezone) if len(p)]
+    if not parts:
+        return pd.Series(dtype="int64")
+    return pd.concat(parts).groupby(level=0).sum().astype("int64").sort_index()
+
+
+def _age_counts(df: pd.DataFrame, cutoff, age: float, bounds: list) -> list[tuple[int, int]]:
+    created, resolved = df["created_at"], df["first_resolved_at"]
+    within = (resolved.notna() & (resolved <= cutoff) & ((resolved - created).dt.total_seconds() <= age)).to_numpy()
+    out = []
+    for a, b in bounds:
+        sel = ((created >= a) & (created < b)).to_numpy()
+        out.append((int(within[sel].sum()), int(sel.sum())))
+    return out
+
+
+def equal_age_changes(ds: DaskDataset, month, *, confidence: float = 0.95) -> pd.DataFrame:
+    """:func:`kpitools.report.equal_age_changes` from per-partition counts (resolved within the
+    age, tickets) of the month and the month before."""
+    from kpitools import report
+    from kpitools.stats.intervals import proportion_difference
+
+    m = report.parse_month(month)
+    cols = ["kpi", "period", "against", "age_s", "value", "against_value", "n", "against_n", "change",
+            "ci_low", "ci_high", "p_value", "test"]
+    empty = pd.DataFrame({c: pd.Series(dtype="float64") for c in cols})
+    t = ds.tables.get("tickets")
+    if t is None or "first_resolved_at" not in t.columns:
+        return empty
+    tz = ds.settings.timezone
+    _, end = report._month_bounds_utc(m, tz)
+    age = (ds.cutoff - end).total_seconds()
+    if age <= 0:
+        return empty
+    bounds = [report._month_bounds_utc(p, tz) for p in (m, m - 1)]
+    parts = _per_file(t, _age_counts, ds.cutoff, age, bounds)
+    (x1, n1), (x2, n2) = (tuple(int(sum(p[i][j] for p in parts)) for j in range(2)) for i in range(2))
+    if n1 == 0 or n2 == 0:
+        return empty
+    r = proportion_difference(x1, n1, x2, n2, confidence=confidence)
+    return pd.DataFrame([{
+        "kpi": "resolution_rate", "period": m, "against": m - 1, "age_s": age, "value": x1 / n1,
+        "against_value": x2 / n2, "n": n1, "against_n": n2, "change": r["difference"],
+        "ci_low": r["ci_low"], "ci_high": r["ci_high"], "p_value": r["p_value"],
+        "test": f"newcombe+{r['test']}"}], columns=cols)
+
+
+def _topic_counts(df: pd.DataFrame, tz: str) -> pd.DataFrame:
+    from kpitools.kpis._core import to_period
+
+    s = df[df["survey"] == "nps"]
+    topic = (s["comment_category"].astype("str").fillna("(no comment)") if "comment_category" in s.columns
+             else pd.Series("(no comment)", index=s.index, dtype="str"))
+    score = s["score"].to_numpy(dtype=float, na_value=np.nan)
+    rows = pd.DataFrame({"month": to_period(s["submitted_at"], "M", tz).to_numpy(), "comment_category": topic.to_numpy(),
+                         "answers": 1, "detractors": (score <= 6).astype("int64"),
+                         "promoters": (score >= 9).astype("int64")})
+    rows = rows[rows["month"].notna()]
+    return rows.groupby(["month", "comment_category"], sort=False).sum().reset_index()
+
+
+def detractor_topics(ds: DaskDataset, month, *, lookback: int = 3, min_answers: int = 30):
+    """:func:`kpitools.report.detractor_topics` from per-partition counts of NPS answers,
+    detractors and promoters per (month, comment topic)."""
+    from kpitools import report
+
+    cols = ["comment_category", "detractors", "share", "promoters"]
+    s = ds.tables.get("surveys")
+    if s is None:
+        return pd.DataFrame(columns=cols), None
+    parts = [p for p in _per_file(s, _topic_counts, ds.settings.timezone) if len(p)]
+    if not parts:
+        return pd.DataFrame(columns=cols), None
+    c = pd.concat(parts, ignore_index=True).groupby(["month", "comment_category"], sort=False).sum().reset_index()
+    m = report.parse_month(month)
+    per_month = c.groupby("month")["answers"].sum()
+    have = [p for p in (m - i for i in range(lookback)) if int(per_month.get(p, 0)) >= min_answers]
+    if not have:
+        return pd.DataFrame(columns=cols), None
+    wave = max(have)
+    w = c[c["month"] == wave]
+    det = w.loc[w["detractors"] > 0].set_index("comment_category")["detractors"]
+    pro = w.loc[w["promoters"] > 0].set_index("comment_category")["promoters"]
+    out = pd.DataFrame({"detractors": det}).join(pd.DataFrame({"promoters": pro}), how="outer")
+    out = out.fillna(0).astype("int64").rename_axis("comment_category").reset_index()
+    total = out["detractors"].sum()
+    out["share"] = out["detractors"] / total if total else np.nan
+    out = out.sort_values(["detractors", "comment_category"], ascending=[False, True], kind="mergesort")
+    return out[cols].reset_index(drop=True), str(wave)
+
+
+def _curve_counts(ds, month, kind: str, by: str | None, clock: str) -> pd.DataFrame:
+    """One partition's (group, duration, observed) counts of the month's tickets."""
+    from kpitools.kpis._core import elapsed, to_period
+    from kpitools.kpis.responsiveness import ticket_facts
+
+    f = ticket_facts(ds).reset_index(drop=True)
+    start, end = ((f["frt_start"], f["frt_end"]) if kind == "first_response" else (f["created_at"], f["resolved"]))
+    cutoff = ds.cutoff
+    in_month = to_period(f["created_at"], "M", ds.settings.timezone).reset_index(drop=True) == month
+    ok = (in_month & start.notna() & (start <= cutoff)).to_numpy()
+    observed = (end.notna() & (end <= cutoff)).to_numpy()
+    stop = end.where(observed, cutoff)
+    dur = np.full(len(f), np.nan)
+    if ok.any():
+        dur[ok] = elapsed(ds, start[ok], stop[ok], clock)
+    if by is None:
+        groups = pd.Series("all", index=f.index, dtype="str")
+    else:
+        t = ds.tickets.reset_index(drop=True)
+        if by not in t.columns:
+            raise ValueError(f"by: tickets have no column {by!r}; available: {list(t.columns)}")
+        groups = t[by].astype("str").fillna("(missing)")
+    rows = pd.DataFrame({"group": groups.to_numpy()[ok], "duration": dur[ok], "observed": observed[ok]})
+    rows = rows[rows["duration"].notna()]
+    return _counts(rows, ["group", "duration", "observed"])
+
+
+def km_curve_counts(durations, observed, counts, *, confidence: float = 0.95) -> pd.DataFrame:
+    """:func:`kpitools.stats.survival.kaplan_meier` from counts of (duration, observed).
+
+    Same columns and formulas: ``S(t) = prod (1 - d_j / n_j)`` over the distinct times, the
+    pointwise log-log band ``S^exp(+-z sqrt(G) / log S)`` with Greenwood's
+    ``G = sum d_j / (n_j (n_j - d_j))``; NaN where S = 1 before any event or S = 0.
+    """
+    from kpitools.stats._common import check_confidence, z_value
+
+    confidence = check_confidence(confidence)
+    t = np.asarray(durations, dtype=float)
+    o = np.asarray(observed, dtype=bool)
+    w = np.asarray(counts, dtype=np.int64)
+    keep = ~np.isnan(t) & (w > 0)
+    t, o, w = t[keep], o[keep], w[keep]
+    if t.size == 0:
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in
+                             ("time", "at_risk", "events", "censored", "survival", "ci_low", "ci_high")})
+    times, inv = np.unique(t, return_inverse=True)
+    total = np.bincount(inv, weights=w, minlength=times.size).astype(np.int64)
+    events = np.bincount(inv, weights=w * o, minlength=times.size).astype(np.int64)
+    at_risk = np.cumsum(total[::-1])[::-1]
+    if events.sum() == 0:
+        surv, low, high = np.ones(times.size), np.full(times.size, np.nan), np.full(times.size, np.nan)
+    else:
+        n, d = at_risk.astype(float), events.astype(float)
+        surv = np.cumprod(1.0 - d / n)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            se = np.sqrt(np.cumsum(d / (n * (n - d))) / np.log(surv) ** 2)
+            lnl = np.log(-np.log(surv))
+            z = z_value(confidence)
+            low, high = np.exp(-np.exp(lnl + z * se)), np.exp(-np.exp(lnl - z * se))
+    return pd.DataFrame({"time": times, "at_risk": at_risk, "events": events, "censored": total - events,
+                         "survival": surv, "ci_low": low, "ci_high": high})
+
+
+def duration_curves(ds: DaskDataset, month, *, kind: str = "first_response", by: str | None = "priority",
+                    clock: str = "business", confidence: float = 0.95) -> pd.DataFrame:
+    """:func:`kpitools.report.duration_curves` from per-partition counts of (segment, duration
+    second, observed): the Kaplan-Meier curves without the tickets' rows (:func:`km_curve_counts`)."""
+    from kpitools import report
+
+    if kind not in ("first_response", "resolution"):
+        raise ValueError(f"kind: expected 'first_response' or 'resolution', got {kind!r}")
+    m = report.parse_month(month)
+    parts = [p for p in _map_shuffled(ds, _curve_counts, m, kind, by, clock) if len(p)]
+    label = by or "group"
+    if not parts:
+        return pd.DataFrame(columns=[label, "time", "at_risk", "events", "censored", "survival", "ci_low", "ci_high"])
+    c = pd.concat(parts, ignore_index=True).groupby(["group", "duration", "observed"], sort=True)["_w"].sum().reset_index()
+    out = []
+    for g in sorted(pd.unique(c["group"])):  # one curve per segment level
+        x = c[c["group"] == g]
+        km = km_curve_counts(x["duration"].to_numpy(), x["observed"].to_numpy(), x["_w"].to_numpy(),
+                             confidence=confidence)
+        km.insert(0, label, g)
+        out.append(km)
+    return pd.concat(out, ignore_index=True)
+
+
+def _has_values(df: pd.DataFrame, col: str) -> bool:
+    return bool(df[col].notna().any())
+
+
+def headline_segments(ds: DaskDataset, kpi_rows: pd.DataFrame, *, confidence: float = 0.95) -> pd.DataFrame:
+    """:func:`kpitools.report.headline_segments` on a Dask dataset (the by-channel KPIs through
+    :func:`kpi_table`)."""
+    from kpitools.kpis import catalogue
+
+    cat = catalogue()
+    sla = kpi_rows[kpi_rows["kpi"].isin(cat.loc[cat["group"] == "sla", "kpi"])]
+    if "priority" in sla.columns:
+        sla = sla[sla["priority"].notna()]
+    have = [k for k in ("csat", "first_response_time") if k in set(kpi_rows["kpi"])]
+    sla = sla.copy()
+    sla.attrs = {}
+    parts = [sla]
+    t = ds.tables.get("tickets")
+    if have and t is not None and "channel" in t.columns and any(_per_file(t, _has_values, "channel")):
+        by_channel = kpi_table(ds, by="channel", kpis=have, confidence=confidence)
+        by_channel.attrs = {}
+        parts.append(by_channel)
+    out = pd.concat([p for p in parts if len(p)], ignore_index=True, sort=False) if any(len(p) for p in parts) \
+        else kpi_rows.iloc[:0].copy()
+    out.attrs = {}
+    return out
+
+
+def connect(scheduler: str | None = None, *, workers: int = 2):
+    """A ``dask.distributed`` client: of the scheduler at ``scheduler`` (``tcp://host:8786``),
+    else of a new ``LocalCluster`` of ``workers`` worker processes (one thread each) on this
+    machine. The report template calls it with its ``scheduler`` parameter (``engine="dask"``).
+
+    Returns
+    -------
+    distributed.Client
+        The current client from now on (``load_dataset(..., engine="dask")`` and the KPIs use it).
+    """
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler:
+        return Client(scheduler)
+    return Client(LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=40))

@@ -231,14 +231,14 @@ def dataset_slug(dataset: Any) -> str:
     return slug or "dataset"
 
 
-def _load(dataset_or_path: Any):
-    """A Dataset from a Dataset or a folder path."""
+def _load(dataset_or_path: Any, engine: str = "pandas"):
+    """A Dataset from a Dataset or a folder path (``engine="dask"``: a DaskDataset)."""
     from kpitools.io import load_dataset
 
     if hasattr(dataset_or_path, "tickets") and hasattr(dataset_or_path, "settings"):
         return dataset_or_path
     if isinstance(dataset_or_path, str | os.PathLike):
-        return load_dataset(find_data(dataset_or_path))
+        return load_dataset(find_data(dataset_or_path), engine=engine)
     raise TypeError(
         "dataset_or_path: expected a kpitools Dataset or a folder path, "
         f"got {type(dataset_or_path).__name__}"
@@ -289,6 +289,10 @@ _RUNNER_CACHE: dict = {}
 
 def _ticket_months(ds) -> pd.Series:
     """Ticket counts per local creation month (index: Period[M])."""
+    if getattr(ds, "engine", "pandas") == "dask":  # kpitools.dask_engine: partition aggregates
+        from kpitools import dask_engine
+
+        return dask_engine.ticket_months(ds)
     from kpitools import facts
 
     t = ds.tickets
@@ -621,19 +625,12 @@ def render_month(month: str, *, data: str | os.PathLike = "data/sample",
     p = parse_month(month)
     confidence = _check_confidence(confidence)
     params = _seed_params(seed, params)
-    if params.get("engine", "pandas") != "pandas":
-        # kpi_table runs on a Dask dataset (kpitools.dask_engine), but the report's spike, launch,
-        # staffing and survival sections still read raw tables, which would be collected whole
-        raise ReportError(
-            f"report: engine {params['engine']!r} is not available for the report yet: its spike, "
-            "launch, staffing and survival sections need the pandas engine. Render with --engine "
-            "pandas, or compute kpitools.kpi_table(kpitools.load_dataset(path, engine='dask')) in a "
-            "notebook (README 'Scaling out').")
     tpl = _resolve_template(template)
     data_dir = find_data(data)
     if progress:
         print(f"kpi report {p}: loading {data_dir.name} ...", file=sys.stderr, flush=True)
-    ds = _runner_dataset(data_dir)
+    ds = (_runner_dataset(data_dir) if params.get("engine", "pandas") == "pandas"
+          else _load(data_dir, engine=params["engine"]))  # dask: the template connects the cluster
     folder = Path(out) / dataset_slug(ds)
     try:
         path = _render(ds, p, data_dir=data_dir, out=folder, confidence=confidence, template=tpl,
@@ -687,7 +684,8 @@ def render_range(start: str, end: str, *, data: str | os.PathLike = "data/sample
     params = _seed_params(seed, params)
     tpl = _resolve_template(template)
     data_dir = find_data(data)
-    ds = _runner_dataset(data_dir)
+    ds = (_runner_dataset(data_dir) if params.get("engine", "pandas") == "pandas"
+          else _load(data_dir, engine=params["engine"]))  # dask: the template connects the cluster
     folder = Path(out) / dataset_slug(ds)
     months = list(pd.period_range(p0, p1, freq="M"))
     rendered: list[Path] = []
@@ -1193,6 +1191,10 @@ def duration_curves(ds, month: Any, *, kind: str = "first_response", by: str | N
         still open at the export cut-off are censored there, not dropped
         (:func:`ticket_durations`, :func:`kpitools.facts.censor`).
     """
+    if getattr(ds, "engine", "pandas") == "dask":  # kpitools.dask_engine: partition aggregates
+        from kpitools import dask_engine
+
+        return dask_engine.duration_curves(ds, month, kind=kind, by=by, clock=clock, confidence=confidence)
     from kpitools.stats.survival import kaplan_meier
 
     d = ticket_durations(ds, month, kind=kind, by=by, clock=clock)
@@ -1226,6 +1228,10 @@ def detractor_topics(ds, month: Any, *, lookback: int = 3,
         ``share`` (of detractors), ``promoters`` (same topic, for contrast), sorted by
         ``detractors`` descending then topic; and the month used (``None`` when no NPS answers).
     """
+    if getattr(ds, "engine", "pandas") == "dask":  # kpitools.dask_engine: partition aggregates
+        from kpitools import dask_engine
+
+        return dask_engine.detractor_topics(ds, month, lookback=lookback, min_answers=min_answers)
     from kpitools import facts
 
     cols = ["comment_category", "detractors", "share", "promoters"]
@@ -1419,6 +1425,10 @@ def equal_age_changes(ds, month: Any, *, confidence: float = 0.95) -> pd.DataFra
         :func:`kpitools.stats.intervals.proportion_difference`
         (docs/methods.md#proportion-difference).
     """
+    if getattr(ds, "engine", "pandas") == "dask":  # kpitools.dask_engine: partition aggregates
+        from kpitools import dask_engine
+
+        return dask_engine.equal_age_changes(ds, month, confidence=confidence)
     from kpitools.stats.intervals import proportion_difference
 
     m = parse_month(month)
@@ -1469,6 +1479,10 @@ def headline_segments(ds, kpi_rows: pd.DataFrame, *, confidence: float = 0.95) -
         kpis=["csat", "first_response_time"])`` (the KPIs the dataset supports), for
         :func:`kpitools.summary.worst_segments`.
     """
+    if getattr(ds, "engine", "pandas") == "dask":  # kpitools.dask_engine: partition aggregates
+        from kpitools import dask_engine
+
+        return dask_engine.headline_segments(ds, kpi_rows, confidence=confidence)
     from kpitools.kpis import catalogue, kpi_table
 
     cat = catalogue()

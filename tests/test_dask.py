@@ -30,21 +30,8 @@ CUTS = [("M", None), ("M", "channel"), ("M", "priority"), ("W", None), ("W", "ch
 SAMPLE_CUTS = [("M", None), ("M", "priority"), ("W", "channel")]
 RTOL = 1e-9
 #: KPIs the Dask engine declines on the sample, each for the reason its message gives
-#: (kpitools.dask_engine.unsupported and the aggregate checks).
-DECLINED = {
-    "revenue_backlog": "amount computed over the whole table",
-    "replies_per_resolution": "level computed over the whole table",
-    "agent_touches": "level computed over the whole table",
-    "deflection": "broadcast table",
-    "staffing_gap": "broadcast table",
-    "cost_per_resolution": "broadcast table",
-    "contact_rate": "broadcast table",
-    "cost_per_contact": "broadcast table",
-    "agent_workload": "broadcast table",
-    "sla_first_response": "breach_minutes_median",
-    "sla_next_reply": "breach_minutes_median",
-    "sla_resolution": "breach_minutes_median",
-}
+#: (kpitools.dask_engine.unsupported).
+DECLINED = {"staffing_gap": "Erlang C needs each roster interval's contacts summed over all partitions"}
 
 
 @pytest.fixture(scope="module")
@@ -163,7 +150,7 @@ def test_kpi_table_and_per_kpi_function(partitioned_results):
     with pytest.raises(kpitools.kpis.KPIUnavailable, match="not computed on the dask engine"):
         from kpitools.kpis import REGISTRY
 
-        REGISTRY["revenue_backlog"].func(ds, period="M")
+        REGISTRY["staffing_gap"].func(ds, period="M")
 
 
 def test_quality_log_counts_as_pandas(partitioned_results):
@@ -222,3 +209,37 @@ def test_synth_partition_by_month(tmp_path, capsys):
     flat = tmp_path / "flat"
     assert main(["synth", "--tickets", "1500", "--seed", "3", "--out", str(flat), "--format", "parquet"]) == 0
     assert n == len(pd.read_parquet(flat / "tickets.parquet"))
+
+
+def test_km_summary_counts_equals_rows():
+    # counts of (group, duration, observed) give km_summary_codes' result on the rows they stand
+    # for (tests/test_survival.py checks km_summary_codes against scipy.stats.ecdf and lifelines);
+    # with ties, an empty group, an all-censored group and a horizon
+    from kpitools.stats.survival import km_summary_codes
+
+    rng = np.random.default_rng(7)
+    t = rng.integers(0, 300, 20_000).astype(float)
+    o = rng.random(20_000) < 0.7
+    g = rng.integers(-1, 40, 20_000)
+    g[g == 5] = -1
+    o[g == 7] = False
+    rows = km_summary_codes(t, o, g, n_groups=40, horizon=150.0)
+    c = pd.DataFrame({"t": t, "o": o, "g": g}).groupby(["g", "t", "o"]).size().rename("w").reset_index()
+    counts = dask_engine.km_summary_counts(c["t"].to_numpy(), c["o"].to_numpy(), c["w"].to_numpy(),
+                                           c["g"].to_numpy(), n_groups=40, horizon=150.0)
+    assert rows.loc[5, "n"] == 0 and counts.loc[7, "events"] == 0
+    pd.testing.assert_frame_equal(counts[rows.columns], rows, check_dtype=False, rtol=1e-12)
+
+
+def test_value_stats_equal_pandas_quantiles():
+    # per-cell median, p90, mean and count from value counts equal pandas on the repeated values
+    from kpitools.dask_engine import _value_stats
+
+    rng = np.random.default_rng(3)
+    rows = pd.DataFrame({"period": rng.integers(0, 4, 5000), "value": rng.integers(0, 50, 5000).astype(float)})
+    counts = rows.groupby(["period", "value"]).size().rename("_w").reset_index()
+    got = _value_stats(counts, ["period"], {"median": 0.5, "p90": 0.9, "mean": "mean", "n": "count"})
+    g = rows.groupby("period")["value"]
+    want = pd.DataFrame({"period": g.size().index, "median": g.median().to_numpy(), "p90": g.quantile(0.9).to_numpy(),
+                         "mean": g.mean().to_numpy(), "n": g.size().to_numpy(dtype=float)})
+    pd.testing.assert_frame_equal(got, want, check_dtype=False, rtol=1e-12)

@@ -677,7 +677,8 @@ class Agg:
         The count columns are not output unless also listed in ``extras``.
     values : DataFrame, optional
         Mean KPIs that offer a bootstrap interval: one row per value with ``period``, *by and
-        ``value`` (``from_values(..., keep_values=True)``).
+        ``value`` (``from_values(..., keep_values=True)``). Level KPIs and the SLA breach minutes
+        keep the values of their per-cell medians here too (only the Dask engine reads them).
     horizon : float, optional
         Duration KPIs: horizon of the restricted mean in seconds (None: no ``rmst``).
     empty_when : str, optional
@@ -1092,13 +1093,19 @@ def _cell_quantiles(c: np.ndarray, v: np.ndarray, k: int, qs: dict[str, float]) 
 
 def reduce_sums(ds, decl: Sums, *, period: str, by: Sequence[str]) -> Agg:
     """:class:`Agg` of a :class:`Sums` declaration (the aggregate step of a declared KPI)."""
-    table, levels, periods, _, _, _ = _reduce(ds, decl, period, by)
-    return Agg(table=table, periods=periods, levels=levels, **decl.agg)
+    table, levels, periods, c, valid, (_, _, keys) = _reduce(ds, decl, period, by)
+    kept = {}
+    if len(decl.medians) == 1:  # the values behind the per-cell median (the Dask engine merges their counts)
+        (w,) = decl.medians.values()
+        w = np.asarray(w, dtype="float64")[valid]
+        has = ~np.isnan(w)
+        kept = {"values": pd.DataFrame({"value": w[has]}), "cells": (c[has], keys)}
+    return Agg(table=table, periods=periods, levels=levels, **kept, **decl.agg)
 
 
 def reduce_means(ds, decl: Means, *, period: str, by: Sequence[str]) -> Agg:
     """:class:`Agg` of a :class:`Means` declaration: n, mean, sd (ddof 1) of the values per cell."""
-    table, levels, periods, c, valid, (k, present) = _reduce(ds, decl, period, by)
+    table, levels, periods, c, valid, (k, present, _) = _reduce(ds, decl, period, by)
     x = np.asarray(decl.values, dtype="float64")[valid]
     has = ~np.isnan(x)
     cx, xv = c[has], x[has]
@@ -1145,7 +1152,7 @@ def _reduce(ds, decl: Sums, period: str, by: Sequence[str]):
     else:
         spans = (f.ts(decl.table, decl.when),)
     periods = _span_ns(*spans, period=period, tz=ds.settings.timezone)
-    return table, levels, periods, c, valid, (k, present)
+    return table, levels, periods, c, valid, (k, present, keys)
 
 
 def _span_ns(*series, period: str, tz: str) -> pd.PeriodIndex:

@@ -378,8 +378,10 @@ def _level_kpi(ds, spec, values: pd.Series, include: pd.Series, *, period, by, b
     keys = ["period", *by]
     g = rows.groupby(keys, observed=True, sort=True)["x"]
     table = pd.DataFrame({"value": g.median(), "n": g.size().astype("float64"), "mean": g.mean()}).reset_index()
+    # values: the per-ticket quantities behind each cell's median (the Dask engine merges their counts)
     agg = Agg(table=table, periods=span(f["created_at"], when[ok], period=period, tz=tz),
-              levels=_ticket_levels(ds, by), extras={"mean": np.nan})
+              levels=_ticket_levels(ds, by), extras={"mean": np.nan},
+              values=rows[[*keys, "x"]].rename(columns={"x": "value"}).reset_index(drop=True))
     return finish(agg, spec=spec, ds=ds, period=period, by=by, basis=basis, clock=None,
                   confidence=confidence, method=method)
 
