@@ -829,13 +829,18 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _commit() -> str:
-    """The commit measured (``git describe --always --dirty``), or '' outside a git checkout."""
+    """The commit measured, with ``+modified`` when ``kpitools/`` or ``benchmarks/*.py`` differ from it.
+
+    Result files written by this run do not count as a modification.
+    """
     try:
-        p = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT,
-                           capture_output=True, text=True, timeout=10)
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                              capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "kpitools", "benchmarks/*.py"],
+                               cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return ""
-    return p.stdout.strip()
+    return head + ("+modified" if dirty else "")
 
 
 if __name__ == "__main__":
