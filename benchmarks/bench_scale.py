@@ -116,6 +116,19 @@ def _peak() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
+_T0 = time.perf_counter()
+
+
+def _step(name: str) -> None:
+    """Tell the parent (on stdout) that a step starts, with this process's time and VmRSS.
+
+    A child killed at the cap has no result; its last step says where it was.
+    """
+    rss = (_status_rss(os.getpid()) or {}).get("rss")
+    print("STEP " + json.dumps({"step": name, "t": round(time.perf_counter() - _T0, 2),
+                                "rss_bytes": rss}), flush=True)
+
+
 def _task_synth(a) -> dict:
     from kpitools.cli import main as cli_main
 
@@ -219,11 +232,14 @@ def _task_duckdb(a) -> dict:
 def _task_kpitools(a, kpis) -> dict:
     import kpitools
 
+    _step("load_dataset")
     t0 = time.perf_counter()
     ds = kpitools.load_dataset(a.data)
     t1 = time.perf_counter()
+    _step("kpi_table")
     res = kpitools.kpi_table(ds, period="M", by=a.by, kpis=kpis)
     t2 = time.perf_counter()
+    _step("done")
     return {"seconds": t2 - t0, "load_seconds": t1 - t0, "kpi_seconds": t2 - t1,
             "result_rows": len(res), "kpis": int(res["kpi"].nunique()) if len(res) else 0}
 
@@ -400,6 +416,8 @@ class RssMonitor:
         self.procs: dict[int, dict] = {}  # pid -> {"cmd", "peak"}
         self._tree: list[int] = [root]
         self._next_scan = 0.0
+        self.timeline: list[tuple[float, int]] = []  # (s, tree RSS), one point per `_every` s
+        self._every = 1.0
 
     def sample(self, now: float) -> int:
         """Read the tree's RSS once; return the sum (bytes)."""
@@ -418,6 +436,10 @@ class RssMonitor:
                 rec = self.procs[pid] = {"cmd": _cmdline(pid), "peak_rss_bytes": 0}
             rec["peak_rss_bytes"] = max(rec["peak_rss_bytes"], m["rss"])
         self.samples += 1
+        if not self.timeline or now - self.timeline[-1][0] >= self._every:
+            self.timeline.append((round(now, 2), total["rss"]))
+            if len(self.timeline) > 600:  # keep it short: halve the resolution
+                self.timeline, self._every = self.timeline[::2], self._every * 2
         if total["rss"] > self.peak:
             self.peak, self.peak_parts, self.peak_at = total["rss"], total, now
         return total["rss"]
@@ -428,7 +450,8 @@ class RssMonitor:
                 "monitor_peak_parts_bytes": {k: v for k, v in self.peak_parts.items() if k != "rss"},
                 "monitor_peak_at_s": round(self.peak_at, 2), "monitor_samples": self.samples,
                 "monitor_interval_s": self.interval, "processes": len(procs),
-                "process_peaks": [{"pid": pid, **rec} for pid, rec in procs[:8]]}
+                "process_peaks": [{"pid": pid, **rec} for pid, rec in procs[:8]],
+                "timeline_s_rss_bytes": self.timeline}
 
 
 def run_child(task: str, *, data: str, n: int = 0, month: str = "", dest: str = "",
@@ -473,6 +496,7 @@ def run_child(task: str, *, data: str, n: int = 0, month: str = "", dest: str = 
         err.seek(0)
         stdout, stderr = out.read(), err.read()
     line = next((x for x in reversed(stdout.splitlines()) if x.startswith("RESULT ")), None)
+    steps = [json.loads(x[len("STEP "):]) for x in stdout.splitlines() if x.startswith("STEP ")]
     if killed is not None:
         r = {"status": killed, "error": (f"tree RSS reached the {cap_gb:g} GB cap after "
                                          f"{wall:.0f} s" if killed != "timeout"
@@ -483,6 +507,10 @@ def run_child(task: str, *, data: str, n: int = 0, month: str = "", dest: str = 
         tail = stderr.strip().splitlines()
         r = {"status": "failed", "error": f"exit {p.returncode}: {tail[-1] if tail else ''}"[:300]}
     r["wall"] = wall
+    if steps:
+        r["steps"] = steps
+        if killed is not None:
+            r["error"] += f" during {steps[-1]['step']}"
     r["ru_maxrss_bytes"] = ru.ru_maxrss * 1024
     r.update(mon.report())
     if r["status"] == "oom":  # the child's own MemoryError (an allocation the kernel refused)
