@@ -54,7 +54,7 @@ Rows (issue 8's "Speed and memory", and issue 9's benchmark)
    in the child on the cached datasets and writes its own ``results/dask*.json``, which is read back.
 
 Writes ``benchmarks/results/scale.json`` (``--out``), keeping the sizes and rows a run does not
-measure again; every task's record carries the commit, the time and the load average before and
+measure again (``--fresh``: only this run's); every task's record carries the commit, the time and the load average before and
 after. ``--quick`` uses 100,000 tickets unless ``--tickets`` is given and skips the reports on the
 generated data.
 """
@@ -394,6 +394,18 @@ def _status_rss(pid: int) -> dict | None:
     return out if "rss" in out else None  # a zombie has no VmRSS
 
 
+def _mem_available() -> int | None:
+    """The machine's MemAvailable (bytes), from ``/proc/meminfo``."""
+    try:
+        with open("/proc/meminfo", "rb") as f:
+            for line in f:
+                if line.startswith(b"MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
 def _cmdline(pid: int) -> str:
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as f:
@@ -425,6 +437,9 @@ class RssMonitor:
         self._next_scan = 0.0
         self.timeline: list[tuple[float, int]] = []  # (s, tree RSS), one point per `_every` s
         self._every = 1.0
+        # the machine's free memory: other processes can exhaust it before the cap is reached
+        self.mem_available_start = _mem_available()
+        self.mem_available_min = self.mem_available_start
 
     def sample(self, now: float) -> int:
         """Read the tree's RSS once; return the sum (bytes)."""
@@ -445,6 +460,10 @@ class RssMonitor:
         self.samples += 1
         if not self.timeline or now - self.timeline[-1][0] >= self._every:
             self.timeline.append((round(now, 2), total["rss"]))
+            avail = _mem_available()
+            if avail is not None and (self.mem_available_min is None
+                                      or avail < self.mem_available_min):
+                self.mem_available_min = avail
             if len(self.timeline) > 600:  # keep it short: halve the resolution
                 self.timeline, self._every = self.timeline[::2], self._every * 2
         if total["rss"] > self.peak:
@@ -458,6 +477,8 @@ class RssMonitor:
                 "monitor_peak_at_s": round(self.peak_at, 2), "monitor_samples": self.samples,
                 "monitor_interval_s": self.interval, "processes": len(procs),
                 "process_peaks": [{"pid": pid, **rec} for pid, rec in procs[:8]],
+                "mem_available_start_bytes": self.mem_available_start,
+                "mem_available_min_bytes": self.mem_available_min,
                 "timeline_s_rss_bytes": self.timeline}
 
 
@@ -510,13 +531,18 @@ def run_child(task: str, *, data: str, n: int = 0, month: str = "", dest: str = 
                                          else f"over {timeout:.0f} s")}
     elif line is not None:
         r = json.loads(line[len("RESULT "):])
+    elif p.returncode < 0:  # a signal the harness did not send, e.g. the kernel's OOM killer
+        r = {"status": f"killed (signal {-p.returncode})",
+             "error": f"signal {signal.Signals(-p.returncode).name} from outside the harness after "
+                      f"{wall:.0f} s (SIGKILL: usually the kernel's OOM killer, when the machine "
+                      f"runs out of memory below the cap)"}
     else:
         tail = stderr.strip().splitlines()
         r = {"status": "failed", "error": f"exit {p.returncode}: {tail[-1] if tail else ''}"[:300]}
     r["wall"] = wall
     if steps:
         r["steps"] = steps
-        if killed is not None:
+        if r["status"] != "ok":
             r["error"] += f" during {steps[-1]['step']}"
     r["ru_maxrss_bytes"] = ru.ru_maxrss * 1024
     r.update(mon.report())
@@ -781,6 +807,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, default=5400.0, help="seconds per child")
     ap.add_argument("--cache", default=None, help="folder of the generated datasets")
     ap.add_argument("--out", default=str(RESULTS / "scale.json"))
+    ap.add_argument("--fresh", action="store_true",
+                    help="start --out afresh instead of keeping the steps this run does not measure")
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--data", default="", help=argparse.SUPPRESS)
     ap.add_argument("--n", type=int, default=0, help=argparse.SUPPRESS)
@@ -798,7 +826,7 @@ def main(argv: list[str] | None = None) -> int:
     cache = Path(a.cache) if a.cache else _cache_dir()
     cache.mkdir(parents=True, exist_ok=True)
     out_path = Path(a.out)
-    old = json.loads(out_path.read_text()) if out_path.exists() else {}
+    old = json.loads(out_path.read_text()) if out_path.exists() and not a.fresh else {}
     res = {"benchmark": "speed and memory at scale (issues 8 and 9)", "machine": machine(),
            "commit": _commit(), "mem_cap_gb": a.mem_cap_gb, "memory_measured": MEMORY_NOTE,
            "arrow_pool": a.arrow_pool or "pyarrow default", "duckdb_computes": DUCKDB_NOTE,
