@@ -4,7 +4,7 @@ Usage::
 
     .venv/bin/python benchmarks/bench_scale.py [--tickets 1000000,10000000] [--quick]
         [--only synth,pyarrow,duckdb,core,all,sample,report,dask] [--mem-cap-gb 12]
-        [--arrow-pool mimalloc|jemalloc|system] [--workers 2] [--cache DIR] [--out FILE]
+        [--arrow-pool mimalloc|jemalloc|system] [--workers 2] [--cache DIR] [--out FILE] [--fresh]
 
 For each ticket count a typed Parquet dataset is written by ``kpitools synth --format parquet``
 into a cache folder outside the repository (``$KPITOOLS_BENCH_CACHE``, else
@@ -54,8 +54,11 @@ Rows (issue 8's "Speed and memory", and issue 9's benchmark)
    in the child on the cached datasets and writes its own ``results/dask*.json``, which is read back.
 
 Writes ``benchmarks/results/scale.json`` (``--out``), keeping the sizes and rows a run does not
-measure again (``--fresh``: only this run's); every task's record carries the commit, the time and the load average before and
-after. ``--quick`` uses 100,000 tickets unless ``--tickets`` is given and skips the reports on the
+measure again (``--fresh``: only this run's); every task's record carries the commit, the time,
+the load average before and after, and the machine's free memory (a child SIGKILLed from outside,
+usually by the kernel's OOM killer when other processes fill the machine, is
+``killed (signal 9)``). Row 6 falls back to ``results/dask*.json`` when this run did not measure
+it. ``--quick`` uses 100,000 tickets unless ``--tickets`` is given and skips the reports on the
 generated data.
 """
 
