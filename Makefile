@@ -58,8 +58,10 @@ sample: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/kpitools docs --out docs
 
-# benchmarks need the `bench` extra (DuckDB); BENCH_ARGS go to benchmarks/bench_scale.py,
-# e.g. make bench BENCH_ARGS="--quick" or BENCH_ARGS="--tickets 1000000 --only core,duckdb"
+# benchmarks need the `bench` extra (DuckDB); BENCH_ARGS go to benchmarks/bench_scale.py, which
+# runs every step in a fresh process under a 12 GB resident-memory cap (sampled from /proc) and
+# prints the whole table (rows 0-6, 1M and 10M tickets); e.g. make bench BENCH_ARGS="--quick" or
+# BENCH_ARGS="--tickets 1000000 --only core,duckdb" (--only: only those rows, other scripts skipped)
 BENCH_ARGS ?=
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[bench]"
