@@ -1429,6 +1429,7 @@ def equal_age_changes(ds, month: Any, *, confidence: float = 0.95) -> pd.DataFra
         from kpitools import dask_engine
 
         return dask_engine.equal_age_changes(ds, month, confidence=confidence)
+    from kpitools import facts
     from kpitools.stats.intervals import proportion_difference
 
     m = parse_month(month)
@@ -1443,14 +1444,17 @@ def equal_age_changes(ds, month: Any, *, confidence: float = 0.95) -> pd.DataFra
     age = (ds.cutoff - end).total_seconds()
     if age <= 0:
         return empty
-    created, resolved = t["created_at"], t["first_resolved_at"]
-    within = (resolved.notna() & (resolved <= ds.cutoff)
-              & ((resolved - created).dt.total_seconds() <= age)).to_numpy()
+    fx = facts.of(ds)
+    ordinal = fx.period("tickets", "created_at", "M").array.asi8
+    sel = (ordinal == m.ordinal) | (ordinal == (m - 1).ordinal)
+    # resolved within the age a: observed by the cut-off (the one censoring rule) and at most a
+    dur, observed = facts.censor(fx.ts("tickets", "created_at")[sel], fx.ts("tickets", "first_resolved_at")[sel],
+                                 ds.cutoff, "calendar")
+    within = observed & (dur <= age)
     counts = []
     for p in (m, m - 1):
-        a, b = _month_bounds_utc(p, tz)
-        sel = ((created >= a) & (created < b)).to_numpy()
-        counts.append((int(within[sel].sum()), int(sel.sum())))
+        rows = ordinal[sel] == p.ordinal
+        counts.append((int(within[rows].sum()), int(rows.sum())))
     (x1, n1), (x2, n2) = counts
     if n1 == 0 or n2 == 0:
         return empty
