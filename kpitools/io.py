@@ -35,6 +35,10 @@ _MAX_SHOWN = 5
 _TRUE = {"true", "t", "yes", "y", "1", "1.0"}
 _FALSE = {"false", "f", "no", "n", "0", "0.0"}
 _STR = pd.Series([], dtype="str").dtype
+# bytes that may begin or end whitespace: ASCII space and controls, and every non-ASCII byte
+_EDGE = np.zeros(256, dtype=bool)
+_EDGE[:0x21] = True
+_EDGE[0x80:] = True
 
 
 class DataError(ValueError):
@@ -361,7 +365,7 @@ def _str_series(a: pa.Array | pa.ChunkedArray, index: pd.Index | None = None) ->
 def _read_parquet(path: Path, settings: Settings, table: str,
                   codes: dict | None = None) -> tuple[pd.DataFrame, list[str]]:
     try:
-        pf = pq.ParquetFile(path)
+        pf = pq.ParquetFile(path, memory_map=True)  # the pages are read from the mapped file, not copied
         names = list(pf.schema_arrow.names)
         tbl = pf.read(columns=_used_columns(settings, table, names))
     except Exception as e:  # pyarrow raises many types for a broken file
@@ -704,10 +708,9 @@ def _edge_candidates(a: pa.ChunkedArray) -> np.ndarray:
         cand = start == end  # empty
         if n and bufs[2] is not None and bufs[2].size:
             data = np.frombuffer(bufs[2], dtype=np.uint8)
-            top = data.size - 1
-            first = data[np.minimum(start, top)]
-            last = data[np.clip(end - 1, 0, top)]
-            cand |= (first <= 0x20) | (first >= 0x80) | (last <= 0x20) | (last >= 0x80)
+            # an empty value's position may lie at the end: clipped (it is a candidate anyway)
+            cand |= _EDGE[data.take(start, mode="clip")]
+            cand |= _EDGE[data.take(end - 1, mode="clip")]
         if ch.null_count:
             cand &= ch.is_valid().to_numpy(zero_copy_only=False)
         out.append(cand)
