@@ -337,9 +337,10 @@ def _arrow_to_pandas(tbl: pa.Table, codes: dict | None = None) -> pd.DataFrame:
             col = tbl[f.name]
             if codes is not None and (pa.types.is_string(f.type.value_type)
                                       or pa.types.is_large_string(f.type.value_type)):
-                col = col.unify_dictionaries()
-                codes[f.name] = _dictionary_codes(col)
-            tbl = tbl.set_column(i, f.name, col.cast(f.type.value_type))
+                codes[f.name], text = _dictionary_codes(col.unify_dictionaries())
+                tbl = tbl.set_column(i, f.name, text)
+            else:
+                tbl = tbl.set_column(i, f.name, col.cast(f.type.value_type))
     # without the pandas metadata of the writer: its dtype reconstruction of string columns costs
     # far more than the read (30 s for 7 million events); the columns read are plain columns
     return tbl.replace_schema_metadata(None).to_pandas(
@@ -347,14 +348,15 @@ def _arrow_to_pandas(tbl: pa.Table, codes: dict | None = None) -> pd.DataFrame:
         types_mapper={pa.bool_(): pd.BooleanDtype()}.get)
 
 
-def _dictionary_codes(col: pa.ChunkedArray) -> tuple[np.ndarray, pd.Series]:
-    """Codes (-1: missing) and distinct values (``str``) of a dictionary column with one dictionary."""
+def _dictionary_codes(col: pa.ChunkedArray) -> tuple[tuple[np.ndarray, pd.Series], pa.ChunkedArray]:
+    """Codes (-1: missing) and distinct values (``str``) of a dictionary column with one dictionary,
+    and the column as text (``large_string``, taken from the distinct values)."""
     if col.num_chunks == 0:
-        return np.zeros(0, dtype=np.int64), pd.Series([], dtype="str")
-    dictionary = col.chunk(0).dictionary
+        return (np.zeros(0, dtype=np.int64), pd.Series([], dtype="str")), pa.chunked_array([], pa.large_string())
+    dictionary = col.chunk(0).dictionary.cast(pa.large_string())
     idx = pa.chunked_array([c.indices for c in col.chunks], type=col.type.index_type)
     codes = (pc.fill_null(idx, -1) if idx.null_count else idx).to_numpy()
-    return codes, _str_series(dictionary.cast(pa.large_string()))
+    return (codes, _str_series(dictionary)), pc.take(dictionary, idx)
 
 
 def _str_series(a: pa.Array | pa.ChunkedArray, index: pd.Index | None = None) -> pd.Series:
