@@ -35,6 +35,10 @@ _MAX_SHOWN = 5
 _TRUE = {"true", "t", "yes", "y", "1", "1.0"}
 _FALSE = {"false", "f", "no", "n", "0", "0.0"}
 _STR = pd.Series([], dtype="str").dtype
+# bytes that may begin or end whitespace: ASCII space and controls, and every non-ASCII byte
+_EDGE = np.zeros(256, dtype=bool)
+_EDGE[:0x21] = True
+_EDGE[0x80:] = True
 
 
 class DataError(ValueError):
@@ -333,9 +337,10 @@ def _arrow_to_pandas(tbl: pa.Table, codes: dict | None = None) -> pd.DataFrame:
             col = tbl[f.name]
             if codes is not None and (pa.types.is_string(f.type.value_type)
                                       or pa.types.is_large_string(f.type.value_type)):
-                col = col.unify_dictionaries()
-                codes[f.name] = _dictionary_codes(col)
-            tbl = tbl.set_column(i, f.name, col.cast(f.type.value_type))
+                codes[f.name], text = _dictionary_codes(col.unify_dictionaries())
+                tbl = tbl.set_column(i, f.name, text)
+            else:
+                tbl = tbl.set_column(i, f.name, col.cast(f.type.value_type))
     # without the pandas metadata of the writer: its dtype reconstruction of string columns costs
     # far more than the read (30 s for 7 million events); the columns read are plain columns
     return tbl.replace_schema_metadata(None).to_pandas(
@@ -343,14 +348,15 @@ def _arrow_to_pandas(tbl: pa.Table, codes: dict | None = None) -> pd.DataFrame:
         types_mapper={pa.bool_(): pd.BooleanDtype()}.get)
 
 
-def _dictionary_codes(col: pa.ChunkedArray) -> tuple[np.ndarray, pd.Series]:
-    """Codes (-1: missing) and distinct values (``str``) of a dictionary column with one dictionary."""
+def _dictionary_codes(col: pa.ChunkedArray) -> tuple[tuple[np.ndarray, pd.Series], pa.ChunkedArray]:
+    """Codes (-1: missing) and distinct values (``str``) of a dictionary column with one dictionary,
+    and the column as text (``large_string``, taken from the distinct values)."""
     if col.num_chunks == 0:
-        return np.zeros(0, dtype=np.int64), pd.Series([], dtype="str")
-    dictionary = col.chunk(0).dictionary
+        return (np.zeros(0, dtype=np.int64), pd.Series([], dtype="str")), pa.chunked_array([], pa.large_string())
+    dictionary = col.chunk(0).dictionary.cast(pa.large_string())
     idx = pa.chunked_array([c.indices for c in col.chunks], type=col.type.index_type)
     codes = (pc.fill_null(idx, -1) if idx.null_count else idx).to_numpy()
-    return codes, _str_series(dictionary.cast(pa.large_string()))
+    return (codes, _str_series(dictionary)), pc.take(dictionary, idx)
 
 
 def _str_series(a: pa.Array | pa.ChunkedArray, index: pd.Index | None = None) -> pd.Series:
@@ -361,7 +367,7 @@ def _str_series(a: pa.Array | pa.ChunkedArray, index: pd.Index | None = None) ->
 def _read_parquet(path: Path, settings: Settings, table: str,
                   codes: dict | None = None) -> tuple[pd.DataFrame, list[str]]:
     try:
-        pf = pq.ParquetFile(path)
+        pf = pq.ParquetFile(path, memory_map=True)  # the pages are read from the mapped file, not copied
         names = list(pf.schema_arrow.names)
         tbl = pf.read(columns=_used_columns(settings, table, names))
     except Exception as e:  # pyarrow raises many types for a broken file
@@ -704,10 +710,9 @@ def _edge_candidates(a: pa.ChunkedArray) -> np.ndarray:
         cand = start == end  # empty
         if n and bufs[2] is not None and bufs[2].size:
             data = np.frombuffer(bufs[2], dtype=np.uint8)
-            top = data.size - 1
-            first = data[np.minimum(start, top)]
-            last = data[np.clip(end - 1, 0, top)]
-            cand |= (first <= 0x20) | (first >= 0x80) | (last <= 0x20) | (last >= 0x80)
+            # an empty value's position may lie at the end: clipped (it is a candidate anyway)
+            cand |= _EDGE[data.take(start, mode="clip")]
+            cand |= _EDGE[data.take(end - 1, mode="clip")]
         if ch.null_count:
             cand &= ch.is_valid().to_numpy(zero_copy_only=False)
         out.append(cand)

@@ -684,3 +684,130 @@ def test_parquet_reads_the_used_columns_with_their_timestamp_type(tmp_path):
                                      pd.Timestamp("2026-10-02 09:30", tz="UTC")]
     assert list(t["channel"]) == ["email", "chat"]   # categorical values still case-folded
     assert ds.unmapped["tickets"] == ["Tags"] and "Tags" not in t.columns
+
+
+# --------------------------------------------------------------------------------------------
+# the fast paths of the loader (issue 8): per distinct value, whitespace candidates, Arrow slices
+# --------------------------------------------------------------------------------------------
+def _dirty_export():
+    """A small export with dirty rows, as typed columns: dictionary-encoded categories, padded ids,
+    blank and mixed-case values, a duplicate id, a value outside the allowed ones, nullable booleans,
+    Parquet dates and month text."""
+    t = pd.DataFrame({
+        "ticket_id": ["T001", "T002", "T002", " T003 ", "T004", "T005", "T006"],
+        "created_at": pd.to_datetime(["2026-09-01 08:00", "2026-09-01 09:00", "2026-09-01 09:30", None,
+                                      "2026-09-02 08:00", "2026-09-03 08:00", "2026-09-04 08:00"], utc=True),
+        "channel": ["Email", "", "chat", "web", "email", "CHAT", " web "],
+        "category": [" bug ", "bug", "bug", "billing", "billing", "how-to", "bug"],
+        "priority": ["HIGH", "normal", "normal", "low", "   ", "urgent", "\u00a0"],
+        "customer_id": ["Kundé", "C2", "C2", "C3", None, "C5", "C6"],
+        "status": ["Solved", "weird", "open", "open", "solved", "pending", None],
+        "resolved_at": pd.to_datetime(["2026-09-01 10:00", None, None, None, "2026-09-01 07:00",
+                                       None, "2026-09-05 08:00"], utc=True),
+        "escalated": pd.array([True, None, False, False, True, None, False], dtype="boolean"),
+        "reopen_count": [0, 1, 0, 0, 2, 0, 1],
+    })
+    ev = pd.DataFrame({
+        "ticket_id": ["T001", "T001", "T002", "T003", "T999", "T004", "T006"],
+        "at": pd.to_datetime(["2026-09-01 08:05"] * 7, utc=True),
+        "kind": ["customer_message", "Agent_Reply", "agent_reply", "agent_reply", "agent_reply", "bogus",
+                 "internal_note"],
+        "author_id": ["C1", "A1", "A2", "A2", "A3", "A1", " "],
+    })
+    c = pd.DataFrame({"contact_id": ["K1", "K2", "K3"], "channel": ["Phone", "chat", "phone"],
+                      "queued_at": pd.to_datetime(["2026-09-01 08:00"] * 3, utc=True),
+                      "abandoned": [False, True, False],
+                      "resolved": pd.array([True, None, False], dtype="boolean")})
+    days = pd.DataFrame({"agent_id": ["A1", "A2"], "date": pd.to_datetime(["2026-09-01", "2026-09-02"]).date,
+                         "staffed_s": [28800.0, -1.0]})
+    subs = pd.DataFrame({"customer_id": ["C1", "C2"], "month": ["2026-09", " 2026-10"], "mrr": [10.0, 20.0]})
+    return {"tickets": t, "ticket_events": ev, "contacts": c, "agent_days": days, "subscriptions": subs}
+
+
+def test_typed_dirty_export_loads_like_the_same_export_as_text(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    frames = _dirty_export()
+    categorical = {"channel", "priority", "status", "kind", "category"}
+    pdir, cdir = tmp_path / "pq", tmp_path / "csv"
+    pdir.mkdir()
+    cdir.mkdir()
+    for name, df in frames.items():
+        tbl = pa.Table.from_pandas(df, preserve_index=False)
+        for i, f in enumerate(tbl.schema):
+            if f.name in categorical:  # dictionary-encoded, one dictionary per row group
+                tbl = tbl.set_column(i, f.name, tbl[f.name].dictionary_encode())
+        pq.write_table(tbl, pdir / f"{name}.parquet", row_group_size=3)
+        text = df.copy()
+        for col in text.columns:
+            if isinstance(text[col].dtype, pd.DatetimeTZDtype):
+                text[col] = text[col].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+            elif isinstance(text[col].dtype, pd.BooleanDtype):
+                text[col] = text[col].map({True: "true", False: "false"})
+        text.to_csv(cdir / f"{name}.csv", index=False)
+    typed, csv = load_dataset(pdir), load_dataset(cdir)
+    assert list(typed.tables) == list(csv.tables)
+    for name in typed.tables:  # the text export takes none of the typed shortcuts
+        pd.testing.assert_frame_equal(typed.tables[name], csv.tables[name], check_exact=True)
+    cols = ["table", "file", "row", "column", "reason", "detail", "action"]
+    a = typed.quality[cols].replace({"file": {r"\.parquet$": ""}}, regex=True)
+    b = csv.quality[cols].replace({"file": {r"\.csv$": ""}}, regex=True)
+    pd.testing.assert_frame_equal(a, b)
+    assert typed.input_rows == csv.input_rows and typed.unmapped == csv.unmapped
+    # by hand, from the rows written above
+    q = typed.quality
+    got = q[["table", "row", "column", "value", "reason", "action"]].values.tolist()
+    assert got == [
+        ["agent_days", 2, "staffed_s", "-1.0", "negative_duration", "excluded"],
+        ["ticket_events", 4, "ticket_id", "T003", "parent_excluded", "excluded"],
+        ["ticket_events", 5, "ticket_id", "T999", "unknown_ticket", "excluded"],
+        ["ticket_events", 6, "kind", "bogus", "unknown_value", "excluded"],
+        ["tickets", 0, "channel", MISSING, "blank_segment", "note"],
+        ["tickets", 0, "first_resolved_at", "resolved_at", "derived_column", "note"],
+        ["tickets", 0, "priority", MISSING, "blank_segment", "note"],
+        ["tickets", 2, "status", "weird", "unknown_value", "set to missing"],
+        ["tickets", 3, "ticket_id", "T002", "duplicate_id", "excluded"],
+        ["tickets", 4, "created_at", "", "missing_required", "excluded"],
+        ["tickets", 5, "resolved_at", "2026-09-01 07:00:00+00:00", "resolved_before_created", "set to missing"],
+    ]
+    t = typed.tickets
+    assert t.index.tolist() == [0, 1, 4, 5, 6]  # positions of the kept input rows
+    assert t["ticket_id"].tolist() == ["T001", "T002", "T004", "T005", "T006"]
+    assert t["channel"].tolist() == ["email", MISSING, "email", "chat", "web"]
+    assert t["category"].tolist() == ["bug", "bug", "billing", "how-to", "bug"]
+    assert t["priority"].tolist() == ["high", "normal", MISSING, "urgent", MISSING]
+    assert t["customer_id"].tolist()[:2] == ["Kundé", "C2"] and pd.isna(t["customer_id"].iloc[2])
+    assert t["status"].tolist()[0] == "solved" and pd.isna(t["status"].iloc[1])
+    assert t["escalated"].tolist()[:2] == [True, pd.NA]
+    assert str(t["status"].dtype) == "str" and str(t["reopen_count"].dtype) == "Int64"
+    assert typed.ticket_events["kind"].tolist() == ["customer_message", "agent_reply", "agent_reply",
+                                                    "internal_note"]
+    assert pd.isna(typed.ticket_events["author_id"].iloc[-1])  # a blank value is missing
+    assert typed.contacts["resolved"].tolist() == [True, pd.NA, False]
+    assert typed.contacts["channel"].tolist() == ["phone", "chat", "phone"]
+    assert typed.agent_days["date"].tolist() == [pd.Timestamp("2026-09-01")]
+    assert str(typed.agent_days["date"].dtype) == "datetime64[ns]"
+    assert typed.subscriptions["month"].astype(str).tolist() == ["2026-09", "2026-10"]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_trimming_and_duplicates_equal_pandas(seed):
+    import pyarrow as pa
+
+    from kpitools.io import _first_duplicates, _strip
+
+    rng = np.random.default_rng(seed)
+    pieces = np.array(["a", "B", "é", " ", "\t", "\u00a0", "\u2003", "7", "x y", ""], dtype=object)
+    words = ["".join(rng.choice(pieces, rng.integers(0, 4))) for _ in range(300)]
+    s = pd.Series(words, dtype="str")
+    s[rng.random(len(s)) < 0.1] = None
+    sliced = pd.Series(pd.array(pa.chunked_array([pa.array(words[:150], pa.large_string()).slice(7),
+                                                  pa.array(words[150:], pa.large_string())]), dtype="str"))
+    for x in (s, sliced):  # pandas' own str.strip is the reference
+        pd.testing.assert_series_equal(_strip(x), x.str.strip())
+    ids = pd.Series(np.sort(rng.integers(0, 250, 300)).astype(str), dtype="str")
+    for keys in (ids, ids.sample(frac=1, random_state=seed, ignore_index=True), s):
+        valid = rng.random(len(keys)) < 0.9
+        expected = keys.where(valid).duplicated(keep="first").to_numpy() & valid & keys.notna().to_numpy()
+        assert (_first_duplicates(keys, valid) == expected).all()
