@@ -25,12 +25,20 @@ KPIs (:func:`kpi_table`, and every per-KPI function, which dispatch here for a
    (period, segment); n, mean and sum of squared deviations of means; for durations and
    bootstrapped values the count of each distinct (cell, value, observed). Only these leave a
    worker; partial results merge pairwise in a tree.
-3. the client runs the same ``finish`` on the merged aggregate, so values, intervals, Kaplan-Meier
-   medians and bootstraps are those of the pandas path.
+3. the client runs the estimation step of :func:`kpitools.kpis._core.finish` on the merged
+   aggregate, reading the counts directly: a weighted Kaplan-Meier (:func:`km_summary_counts`)
+   for medians, p90, intervals and restricted means, the count bootstrap for means, quantiles by
+   rank in the cumulated counts (:func:`_value_stats`); nothing expands back to rows.
 
-KPIs whose result is not built from one mergeable aggregate raise
-:class:`~kpitools.kpis._core.KPIUnavailable` on this engine, with the reason (see
-:data:`UNSUPPORTED_STATS`).
+Aggregates that are not plain sums merge by declared rules: broadcast totals taken once
+(:data:`MERGE_ONCE`, :data:`MERGE_DERIVED`), distinct counts folded from finer cells
+(:data:`FOLD`), per-cell medians from the values the aggregate keeps (:data:`VALUE_COLUMNS`).
+KPIs of broadcast tables only run once, on the first partition. KPIs this engine cannot compute
+raise :class:`~kpitools.kpis._core.KPIUnavailable` with the reason (:data:`UNSUPPORTED_KPIS`).
+
+The monthly report's own aggregates (:func:`ticket_months`, :func:`equal_age_changes`,
+:func:`detractor_topics`, :func:`duration_curves`, :func:`headline_segments`) are computed the
+same way; :mod:`kpitools.report` dispatches to them for a :class:`DaskDataset`.
 """
 
 from __future__ import annotations
