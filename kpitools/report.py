@@ -749,7 +749,7 @@ def report_main(*, month: str | None = None, start: str | None = None, end: str 
                                  template=template, seed=seed, progress=progress, **params)
         else:
             if latest:
-                month = latest_complete_month(find_data(data))
+                month = latest_complete_month(_load(find_data(data), engine=params.get("engine", "pandas")))
             paths = [render_month(month, data=data, out=out, confidence=confidence,
                                   template=template, seed=seed, progress=progress, **params)]
     except ReportError as e:
