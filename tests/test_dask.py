@@ -258,7 +258,8 @@ def test_fsspec_urls_read_like_local_folders(client, partitioned):
     fs = fsspec.filesystem("memory")
     fs.put(f"{partitioned}/", "/kpitools-test/parts/", recursive=True)
     try:
-        with dask.config.set(scheduler="synchronous"):
+        # the test's distributed client makes p2p the default shuffle, which needs its workers
+        with dask.config.set({"scheduler": "synchronous", "dataframe.shuffle.method": "tasks"}):
             mem = kpitools.load_dataset("memory://kpitools-test/parts", engine="dask")
             got = kpitools.kpi_table(mem, period="M", kpis=kpis)
     finally:
@@ -269,9 +270,9 @@ def test_fsspec_urls_read_like_local_folders(client, partitioned):
     url = kpitools.load_dataset(Path(partitioned).resolve().as_uri(), engine="dask")
     assert url.tickets.npartitions == local.tickets.npartitions
     vol = kpitools.kpi_table(url, period="M", kpis=["ticket_volume"])
-    for res in (got, vol):
+    want_vol = want[want["kpi"] == "ticket_volume"].dropna(axis=1, how="all").reset_index(drop=True)
+    for res, w in ((got, want), (vol, want_vol)):
         res.attrs = {}
-        w = want[want["kpi"].isin(res["kpi"].unique())].reset_index(drop=True)
         pd.testing.assert_frame_equal(res[w.columns], w, check_dtype=False, rtol=RTOL)
 
 
