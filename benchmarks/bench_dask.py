@@ -113,13 +113,16 @@ def main(argv: list[str] | None = None) -> int:
     cache.mkdir(parents=True, exist_ok=True)
     flat, parts = _prepare(cache, args.tickets)
 
+    load_before = os.getloadavg()
     pandas_row = _run(_PANDAS, str(flat))
     dask_row = _run(_DASK, str(parts), str(args.workers))
     total_p = pandas_row["load_s"] + pandas_row["kpi_table_s"]
     total_d = dask_row["load_s"] + dask_row["kpi_table_s"]
     result = {"tickets": args.tickets, "workers": args.workers, "ratio_dask_to_pandas": total_d / total_p,
               "pandas": pandas_row, "dask": dask_row,
-              "machine": {"cpus": os.cpu_count(), "python": platform.python_version()}}
+              "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                          "load_average_1_5_15_before": list(load_before),
+                          "load_average_1_5_15_after": list(os.getloadavg())}}
     print(f"| engine | load s | kpi_table s | total s | peak memory |\n|---|---|---|---|---|\n"
           f"| pandas | {pandas_row['load_s']:.1f} | {pandas_row['kpi_table_s']:.1f} | {total_p:.1f} | "
           f"{pandas_row['peak_rss_mb']:.0f} MB |\n"

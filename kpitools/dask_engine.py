@@ -25,12 +25,20 @@ KPIs (:func:`kpi_table`, and every per-KPI function, which dispatch here for a
    (period, segment); n, mean and sum of squared deviations of means; for durations and
    bootstrapped values the count of each distinct (cell, value, observed). Only these leave a
    worker; partial results merge pairwise in a tree.
-3. the client runs the same ``finish`` on the merged aggregate, so values, intervals, Kaplan-Meier
-   medians and bootstraps are those of the pandas path.
+3. the client runs the estimation step of :func:`kpitools.kpis._core.finish` on the merged
+   aggregate, reading the counts directly: a weighted Kaplan-Meier (:func:`km_summary_counts`)
+   for medians, p90, intervals and restricted means, the count bootstrap for means, quantiles by
+   rank in the cumulated counts (:func:`_value_stats`); nothing expands back to rows.
 
-KPIs whose result is not built from one mergeable aggregate raise
-:class:`~kpitools.kpis._core.KPIUnavailable` on this engine, with the reason (see
-:data:`UNSUPPORTED_STATS`).
+Aggregates that are not plain sums merge by declared rules: broadcast totals taken once
+(:data:`MERGE_ONCE`, :data:`MERGE_DERIVED`), distinct counts folded from finer cells
+(:data:`FOLD`), per-cell medians from the values the aggregate keeps (:data:`VALUE_COLUMNS`).
+KPIs of broadcast tables only run once, on the first partition. KPIs this engine cannot compute
+raise :class:`~kpitools.kpis._core.KPIUnavailable` with the reason (:data:`UNSUPPORTED_KPIS`).
+
+The monthly report's own aggregates (:func:`ticket_months`, :func:`equal_age_changes`,
+:func:`detractor_topics`, :func:`duration_curves`, :func:`headline_segments`) are computed the
+same way; :mod:`kpitools.report` dispatches to them for a :class:`DaskDataset`.
 """
 
 from __future__ import annotations
@@ -119,7 +127,7 @@ class DaskDataset:
     tables: dict[str, Any]
     settings: Settings
     quality: pd.DataFrame
-    path: Path | None = None
+    path: Path | str | None = None
     files: dict[str, str] = field(default_factory=dict)
     cutoff: pd.Timestamp | None = None
     input_rows: dict[str, int] = field(default_factory=dict)
@@ -188,9 +196,58 @@ def table_files(folder: Path, name: str) -> list[Path]:
     return files
 
 
+def _remote(path) -> tuple | None:
+    """(fsspec filesystem, root path) of a URL such as ``s3://bucket/support`` (None: a local path)."""
+    if "://" not in str(path):
+        return None
+    import fsspec
+
+    fs, root = fsspec.core.url_to_fs(str(path))
+    return fs, root.rstrip("/")
+
+
+def _remote_files(fs, root: str, name: str) -> list[str]:
+    """:func:`table_files` on an fsspec filesystem: the table's one file, or its folder's Parquet files."""
+    one = [f"{root}/{name}{x}" for x in io.SUFFIXES if fs.isfile(f"{root}/{name}{x}")]
+    dirs = [d for d in (f"{root}/{name}", f"{root}/{name}.parquet") if fs.isdir(d)]
+    url = fs.unstrip_protocol
+    if len(one) > 1 or (one and dirs):
+        found = [x.rsplit("/", 1)[-1] for x in one] + [d.rsplit("/", 1)[-1] + "/" for d in dirs]
+        raise io.DataError(f"{url(root)}: table {name!r} is there more than once ({', '.join(found)}); keep one "
+                           "file or folder per table", file=url(one[0]))
+    if one:
+        return one
+    if not dirs:
+        return []
+    files = sorted(f for f in fs.find(dirs[0]) if f.endswith(".parquet"))
+    if not files:
+        raise io.DataError(f"{url(dirs[0])}: a table folder without Parquet files; write the table's partitions "
+                           "there as *.parquet files, or remove the folder", file=url(dirs[0]))
+    return files
+
+
+def _fetch(url: str, folder: str) -> Path:
+    """Copy one file of an fsspec URL into a local folder (on the worker that reads it)."""
+    import fsspec
+
+    local = Path(folder) / url.rstrip("/").rsplit("/", 1)[-1]
+    with fsspec.open(url, "rb") as src:
+        local.write_bytes(src.read())
+    return local
+
+
 def _validate_file(name: str, path: str, label: str, settings: Settings, number: int
                    ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    """One partition through the pandas loader: (kept rows, quality log, counts and excluded ids)."""
+    """One partition through the pandas loader: (kept rows, quality log, counts and excluded ids).
+
+    A file of an fsspec URL (``s3://``, ``gs://``, ``memory://``) is copied to a temporary local
+    file by the worker that reads it, validated there and the copy removed.
+    """
+    if "://" in path:
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="kpitools-") as tmp:
+            return _validate_file(name, str(_fetch(path, tmp)), label, settings, number)
     loader = io._Loader(settings)
     p = Path(path)
     df, names = io._read_file(p, settings, name)
@@ -234,7 +291,9 @@ def load_dataset(path: str | Path, *, settings: Settings | dict | None = None) -
     ----------
     path : str or Path
         Folder with one file per table (as for the pandas engine) or one folder of Parquet files
-        per table (e.g. ``tickets/`` partitioned by month).
+        per table (e.g. ``tickets/`` partitioned by month); a local path or an fsspec URL
+        (``s3://bucket/support``, ``gs://...``, ``file:///...``; the filesystem's package, e.g.
+        ``s3fs``, on the client and the workers). Each worker copies the files it validates.
     settings : Settings or dict, optional
         Overrides ``dataset.yml``.
 
@@ -254,13 +313,26 @@ def load_dataset(path: str | Path, *, settings: Settings | dict | None = None) -
     import dask
     from dask import dataframe as dd
 
-    folder = Path(path)
-    if not folder.is_dir():
+    remote = _remote(path)
+    folder = Path(path) if remote is None else str(path).rstrip("/")
+    if remote is not None:
+        fs, root = remote
+        if not fs.isdir(root):
+            raise io.DataError(f"{folder}: no such folder. Pass the folder that holds the table files "
+                               "(for example s3://bucket/support).", file=folder)
+    elif not folder.is_dir():
         raise io.DataError(f"{folder}: no such folder. Pass the folder that holds the table files "
                            "(for example data/sample).", file=str(folder))
     if settings is None:
-        yml = folder / "dataset.yml"
-        settings = Settings.from_yaml(yml) if yml.exists() else Settings()
+        if remote is not None:
+            import tempfile
+
+            with tempfile.TemporaryDirectory(prefix="kpitools-") as tmp:
+                yml = f"{root}/dataset.yml"
+                settings = Settings.from_yaml(_fetch(fs.unstrip_protocol(yml), tmp)) if fs.isfile(yml) else Settings()
+        else:
+            yml = folder / "dataset.yml"
+            settings = Settings.from_yaml(yml) if yml.exists() else Settings()
     else:
         settings = io._as_settings(settings)
     if (settings.raw.get("ratings") or {}):
@@ -272,19 +344,25 @@ def load_dataset(path: str | Path, *, settings: Settings | dict | None = None) -
     number = 0
     names: dict[int, str] = {}
     for name in TABLES:
-        files = table_files(folder, name)
+        if remote is None:
+            files = table_files(folder, name)
+            rel = [str(f.relative_to(folder)) for f in files]
+            where = [str(f) for f in files]
+        else:
+            files = _remote_files(fs, root, name)
+            rel = [f[len(root) + 1:] for f in files]
+            where = [fs.unstrip_protocol(f) for f in files]
         if not files:
             continue
-        labels[name] = files[0].name if len(files) == 1 and files[0].parent == folder else \
-            f"{files[0].relative_to(folder).parts[0]}/"
+        labels[name] = rel[0] if len(rel) == 1 and "/" not in rel[0] else f"{rel[0].split('/')[0]}/"
         parts[name] = []
-        for f in files:
-            label = str(f.relative_to(folder))
+        for label, f in zip(rel, where, strict=True):
             names[number] = label
-            parts[name].append(dask.delayed(_validate_file, nout=3, pure=True)(name, str(f), label, settings, number))
+            parts[name].append(dask.delayed(_validate_file, nout=3, pure=True)(name, f, label, settings, number))
             number += 1
     if not parts:
-        listing = ", ".join(sorted(p.name for p in folder.iterdir())[:10]) or "nothing"
+        listing = (", ".join(sorted(p.name for p in folder.iterdir())[:10]) if remote is None else
+                   ", ".join(sorted(x.rsplit("/", 1)[-1] for x in fs.ls(root, detail=False))[:10])) or "nothing"
         raise io.DataError(f"{folder}: no table files found (it holds: {listing}). Expected files or "
                            f"folders named after the tables, e.g. tickets.csv or tickets/; tables: "
                            f"{', '.join(TABLES)}.", file=str(folder))
@@ -315,9 +393,12 @@ def load_dataset(path: str | Path, *, settings: Settings | dict | None = None) -
     ds = DaskDataset(tables=tables, settings=settings, quality=quality, path=folder, files=labels,
                      input_rows=input_rows)
     ds.cutoff = _cutoff(ds)
-    if (folder / "truth.json").exists():
-        import json
+    import json
 
+    if remote is not None:
+        if fs.isfile(f"{root}/truth.json"):
+            ds.truth = json.loads(fs.cat_file(f"{root}/truth.json").decode("utf-8"))
+    elif (folder / "truth.json").exists():
         ds.truth = json.loads((folder / "truth.json").read_text(encoding="utf-8"))
     return ds
 

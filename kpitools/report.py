@@ -797,7 +797,9 @@ def report_main(*, month: str | None = None, start: str | None = None, end: str 
                                  template=template, seed=seed, progress=progress, **params)
         else:
             if latest:
-                month = latest_complete_month(_runner_dataset(find_data(data)))
+                engine = params.get("engine", "pandas")
+                month = latest_complete_month(_runner_dataset(find_data(data)) if engine == "pandas"
+                                              else _load(find_data(data), engine=engine))
             paths = [render_month(month, data=data, out=out, confidence=confidence,
                                   template=template, seed=seed, progress=progress, **params)]
     except ReportError as e:

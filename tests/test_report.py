@@ -994,10 +994,11 @@ def test_equal_age_changes_by_hand():
     assert report.equal_age_changes(ds, "2026-11").empty
 
 
-def test_report_on_the_dask_engine_says_it_is_not_available_yet(tmp_path):
-    # the report's spike/launch/staffing sections read raw tables; the engine must not be ignored
-    from kpitools.report import ReportError, render_month
+def test_report_engine_reaches_the_loader(tmp_path):
+    # the report loads the dataset with the chosen engine (the dask render itself is tested in
+    # tests/test_dask.py); an unknown engine stops before a kernel starts
+    from kpitools.report import render_month
 
-    with pytest.raises(ReportError, match="engine 'dask' is not available for the report yet"):
-        render_month("2026-10", data="data/sample", out=tmp_path, engine="dask", scheduler=None)
+    with pytest.raises(ValueError, match=r"engine must be one of \['pandas', 'dask'\], got 'spark'"):
+        render_month("2026-10", data="data/sample", out=tmp_path, engine="spark")
     assert not any(tmp_path.iterdir())  # nothing written, no kernel started
