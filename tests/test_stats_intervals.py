@@ -738,3 +738,18 @@ def test_kpi_intervals_do_not_import_scipy_stats():
             "print(sorted(m for m in sys.modules if m.startswith(('scipy.stats', 'statsmodels', 'scipy.sparse'))))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_wilson_is_bit_identical_to_statsmodels():
+    # Reference: statsmodels proportion_confint(method="wilson"), clipped to [0, 1] as it does;
+    # bit-identical (also the ~1e-17 lower bounds at x = 0), so results compared without an
+    # absolute tolerance (the Dask engine's test) do not move.
+    rng = np.random.default_rng(3)
+    n = rng.integers(1, 5000, 5000).astype(float)
+    x = np.floor(rng.random(n.size) * (n + 1))
+    x[:50], x[50:100] = 0.0, n[50:100]
+    for confidence in (0.5, 0.8, 0.9, 0.95, 0.99):
+        low, high = proportion_interval(x, n, confidence=confidence)
+        ref_low, ref_high = proportion_confint(x, n, alpha=1.0 - confidence, method="wilson")
+        np.testing.assert_array_equal(low, np.clip(ref_low, 0, 1))
+        np.testing.assert_array_equal(high, np.clip(ref_high, 0, 1))

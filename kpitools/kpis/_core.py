@@ -1034,14 +1034,25 @@ def cells(ds, table: str, when: str, period: str, by: Sequence[str], ts: str | N
     """
     f = facts.of(ds)
     ts = ts or when
+    if times is None:
+        return f.memo((cells, table, when, period, tuple(by), ts), lambda: _build_cells(f, table, when, period, by, ts))
     return f.memo((cells, table, when, period, tuple(by), ts),
-                  lambda: _build_cells(f, table, when, period, by, ts, times))
+                  lambda: _build_time_cells(f, table, when, period, by, ts, times))
 
 
-def _build_cells(f, table: str, when: str, period: str, by: Sequence[str], ts: str, times=None
+def _build_cells(f, table: str, when: str, period: str, by: Sequence[str], ts: str
                  ) -> tuple[np.ndarray, pd.DataFrame]:
-    per = f.period(table, when, period) if times is None else to_period(
-        facts.to_utc(times).reset_index(drop=True), period, f.tz)
+    return _cells_of(f, table, f.period(table, when, period), period, by, ts)
+
+
+def _build_time_cells(f, table: str, when: str, period: str, by: Sequence[str], ts: str, times
+                      ) -> tuple[np.ndarray, pd.DataFrame]:
+    """:func:`_build_cells` for derived per-row times (``Sums.times``) named ``when``."""
+    return _cells_of(f, table, to_period(facts.to_utc(times).reset_index(drop=True), period, f.tz), period, by, ts)
+
+
+def _cells_of(f, table: str, per: pd.Series, period: str, by: Sequence[str], ts: str
+              ) -> tuple[np.ndarray, pd.DataFrame]:
     segs = [(c, *f.codes(table, c, ts=ts)) for c in by]
     return _coded_cells(per.array.asi8, ~per.isna().to_numpy(), segs, period)
 

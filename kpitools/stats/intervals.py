@@ -409,12 +409,19 @@ def _binomial_counts(successes, n):
 
 
 def _wilson(x, m, confidence):
-    """Wilson score bounds ``(x + z^2/2) / (n + z^2) -+ z sqrt(n p (1 - p) + z^2/4) / (n + z^2)``."""
-    z = z_value(confidence)
-    z2 = z * z
+    """Wilson score bounds in the form normalised by n (the operation order of statsmodels'
+    ``wilson``, so the bounds are bit-identical): with p = x / n and z the upper
+    (1 - confidence) / 2 normal point, ``(p + z^2 / (2 n)) / (1 + z^2 / n) -+
+    z sqrt(p (1 - p) / n + z^2 / (4 n^2)) / (1 + z^2 / n)``."""
+    from scipy.special import ndtri
+
+    z = -ndtri((1.0 - confidence) / 2.0)  # scipy.stats.norm.isf computes exactly this
+    z2 = z**2
     p = x / m
-    centre = (x + z2 / 2.0) / (m + z2)
-    half = z * np.sqrt(m * p * (1.0 - p) + z2 / 4.0) / (m + z2)
+    denom = 1 + z2 / m
+    centre = (p + z2 / (2 * m)) / denom
+    half = z * np.sqrt(p * (1.0 - p) / m + z2 / (4.0 * m**2))
+    half /= denom
     return centre - half, centre + half
 
 
