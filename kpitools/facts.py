@@ -309,6 +309,35 @@ class Facts:
         found = pc.fill_null(pc.index_in(a.take(pa.array(heads)), value_set=u), -1)
         return np.repeat(found.to_numpy(zero_copy_only=False).astype(np.int64), np.diff(np.r_[heads, n]))
 
+    def _joint_ticket_codes(self, ids: pd.Series) -> np.ndarray | None:
+        """Codes of ``ids`` and of the tickets' own ids from one Arrow dictionary encoding of both
+        (one hash table instead of two), memoising :attr:`ticket_index` and :attr:`ticket_code`
+        on the way; None where that does not apply (ids not Arrow text, missing ticket ids).
+
+        The tickets' ids come first, so the dictionary starts with them in order of first
+        occurrence: their codes are those of :func:`pandas.factorize`, and an id of ``ids`` coded
+        beyond them is no ticket (-1).
+        """
+        tid = self.table("tickets")["ticket_id"]
+        t, a = _arrow_text(tid), _arrow_text(pd.Series(ids))
+        if t is None or a is None or t.type != a.type or t.null_count:
+            return None
+        n, m = len(t), len(a)
+        heads = np.zeros(0, dtype=np.int64)
+        if m:  # each run of equal ids once
+            change = pc.fill_null(pc.not_equal(a.slice(1), a.slice(0, m - 1)), True) if m > 1 else pa.array([], pa.bool_())
+            heads = np.flatnonzero(np.r_[True, change.to_numpy(zero_copy_only=False)])
+        enc = pc.dictionary_encode(pa.concat_arrays([t, a.take(pa.array(heads))]))
+        codes = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        tcode = codes[:n]
+        n_tickets = int(tcode.max()) + 1 if n else 0
+        uniques = enc.dictionary.slice(0, n_tickets)
+        self._memo["ticket_ids"] = (tcode, pd.Index(pd.Series(pd.array(uniques, dtype=tid.dtype)) if n_tickets
+                                                     else pd.Series([], dtype=tid.dtype)))
+        hc = codes[n:]
+        hc = np.where(hc < n_tickets, hc, -1)
+        return np.repeat(hc, np.diff(np.r_[heads, m])) if m else np.zeros(0, dtype=np.int64)
+
     def ticket_pos(self, table: str) -> np.ndarray:
         """Per row of ``table``: the row of its ticket (first row with that id), -1 if unknown."""
         def build():
@@ -390,7 +419,8 @@ class Facts:
         def build():
             ev = self._raw_events()
             if name == "code":
-                return self.ticket_codes_of(ev["ticket_id"])
+                joint = None if "ticket_ids" in self._memo else self._joint_ticket_codes(ev["ticket_id"])
+                return self.ticket_codes_of(ev["ticket_id"]) if joint is None else joint
             if name == "at":
                 return to_ns(ev["at"])
             raw, uniq = factorize(ev["kind"])  # kind order looked up per distinct kind
