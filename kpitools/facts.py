@@ -614,26 +614,43 @@ class Facts:
         return self._get("reply_waits", self._reply_waits)
 
     def _reply_waits(self) -> pd.DataFrame:
-        ev = self.events
-        pub_sel = ev["kind"].isin(["customer_message", "agent_reply"]).to_numpy()
-        pub = ev.loc[pub_sel, ["ticket_id", "at", "kind"]].reset_index(drop=True)
-        code = self.event_code[pub_sel]
-        is_cust = (pub["kind"] == "customer_message").to_numpy()
+        kind = self._sorted_ev(self._ev("kind"))
+        pi = np.flatnonzero((kind == KIND_ORDER["customer_message"]) | (kind == KIND_ORDER["agent_reply"]))
+        code = self.event_code[pi]
+        at = self._sorted_ev(self._ev("at"))[pi]
+        is_cust = kind[pi] == KIND_ORDER["customer_message"]
         same = np.r_[False, code[1:] == code[:-1]]
         prev_cust = np.r_[False, is_cust[:-1]]
         starts = is_cust & (~same | ~prev_cust)
-        agent_at = pub["at"].where(~is_cust)
-        next_agent = agent_at.groupby(code).bfill()
-        w = pd.DataFrame({"ticket_id": pub.loc[starts, "ticket_id"], "start": pub.loc[starts, "at"],
-                          "end": next_agent[starts]}).reset_index(drop=True)
+        # the next agent reply of the same ticket code (a groupby(code).bfill of the reply times)
+        n = len(code)
+        order = None
+        if n and (1 + int((code[1:] != code[:-1]).sum())) != int((np.bincount(code + 1) > 0).sum()):
+            order = np.argsort(code, kind="stable")  # a code in more than one run: group it first
+        c, t, cust = (code, at, is_cust) if order is None else (code[order], at[order], is_cust[order])
+        reply = np.where(~cust & (t != NAT), np.arange(n), n)
+        nxt = np.minimum.accumulate(reply[::-1])[::-1] if n else reply
+        ok = nxt < n
+        nxt_at = np.where(ok, t[np.minimum(nxt, n - 1)], NAT) if n else t
+        nxt_at = np.where(ok & (c[np.minimum(nxt, max(n - 1, 0))] == c) if n else ok, nxt_at, NAT)
+        if order is not None:
+            back = np.empty(n, dtype=nxt_at.dtype)
+            back[order] = nxt_at
+            nxt_at = back
+        si = np.flatnonzero(starts)
+        ev = self._raw_events()
+        rows = pi[si] if self.event_order is None else self.event_order[pi[si]]
+        w = pd.DataFrame({"ticket_id": ev["ticket_id"].take(rows).reset_index(drop=True),
+                          "start": from_ns(at[si]), "end": from_ns(nxt_at[si])})
         first_row = self.ticket_first_row
-        wcode = code[starts]
+        wcode = code[si]
         pos = np.where(wcode >= 0, first_row[np.maximum(wcode, 0)], -1)
-        resolved = pd.Series(self.ticket["resolved"].array.take(np.maximum(pos, 0))).where(pos >= 0)  # no Timestamps
-        cutoff = self._ds.cutoff
+        resolved = self.ticket["resolved"].array.asi8
+        res = np.where(pos >= 0, resolved[np.maximum(pos, 0)], NAT) if len(resolved) else np.full(len(pos), NAT)
+        cutoff = to_ns(pd.Series([self._ds.cutoff]))[0]
         # solved at the cut-off: an unanswered message is not waiting (docs/methods.md: only
         # customer messages waiting for an answer count)
-        drop = (w["end"].isna() & resolved.notna() & (resolved <= cutoff)).to_numpy()
+        drop = (nxt_at[si] == NAT) & (res != NAT) & (res <= cutoff)
         w = w[~drop].reset_index(drop=True)
         wcode = wcode[~drop]
         w["first"] = np.r_[True, wcode[1:] != wcode[:-1]] if len(w) else np.zeros(0, bool)
