@@ -309,6 +309,35 @@ class Facts:
         found = pc.fill_null(pc.index_in(a.take(pa.array(heads)), value_set=u), -1)
         return np.repeat(found.to_numpy(zero_copy_only=False).astype(np.int64), np.diff(np.r_[heads, n]))
 
+    def _joint_ticket_codes(self, ids: pd.Series) -> np.ndarray | None:
+        """Codes of ``ids`` and of the tickets' own ids from one Arrow dictionary encoding of both
+        (one hash table instead of two), memoising :attr:`ticket_index` and :attr:`ticket_code`
+        on the way; None where that does not apply (ids not Arrow text, missing ticket ids).
+
+        The tickets' ids come first, so the dictionary starts with them in order of first
+        occurrence: their codes are those of :func:`pandas.factorize`, and an id of ``ids`` coded
+        beyond them is no ticket (-1).
+        """
+        tid = self.table("tickets")["ticket_id"]
+        t, a = _arrow_text(tid), _arrow_text(pd.Series(ids))
+        if t is None or a is None or t.type != a.type or t.null_count:
+            return None
+        n, m = len(t), len(a)
+        heads = np.zeros(0, dtype=np.int64)
+        if m:  # each run of equal ids once
+            change = pc.fill_null(pc.not_equal(a.slice(1), a.slice(0, m - 1)), True) if m > 1 else pa.array([], pa.bool_())
+            heads = np.flatnonzero(np.r_[True, change.to_numpy(zero_copy_only=False)])
+        enc = pc.dictionary_encode(pa.concat_arrays([t, a.take(pa.array(heads))]))
+        codes = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        tcode = codes[:n]
+        n_tickets = int(tcode.max()) + 1 if n else 0
+        uniques = enc.dictionary.slice(0, n_tickets)
+        self._memo["ticket_ids"] = (tcode, pd.Index(pd.Series(pd.array(uniques, dtype=tid.dtype)) if n_tickets
+                                                     else pd.Series([], dtype=tid.dtype)))
+        hc = codes[n:]
+        hc = np.where(hc < n_tickets, hc, -1)
+        return np.repeat(hc, np.diff(np.r_[heads, m])) if m else np.zeros(0, dtype=np.int64)
+
     def ticket_pos(self, table: str) -> np.ndarray:
         """Per row of ``table``: the row of its ticket (first row with that id), -1 if unknown."""
         def build():
@@ -390,7 +419,8 @@ class Facts:
         def build():
             ev = self._raw_events()
             if name == "code":
-                return self.ticket_codes_of(ev["ticket_id"])
+                joint = None if "ticket_ids" in self._memo else self._joint_ticket_codes(ev["ticket_id"])
+                return self.ticket_codes_of(ev["ticket_id"]) if joint is None else joint
             if name == "at":
                 return to_ns(ev["at"])
             raw, uniq = factorize(ev["kind"])  # kind order looked up per distinct kind
@@ -584,26 +614,43 @@ class Facts:
         return self._get("reply_waits", self._reply_waits)
 
     def _reply_waits(self) -> pd.DataFrame:
-        ev = self.events
-        pub_sel = ev["kind"].isin(["customer_message", "agent_reply"]).to_numpy()
-        pub = ev.loc[pub_sel, ["ticket_id", "at", "kind"]].reset_index(drop=True)
-        code = self.event_code[pub_sel]
-        is_cust = (pub["kind"] == "customer_message").to_numpy()
+        kind = self._sorted_ev(self._ev("kind"))
+        pi = np.flatnonzero((kind == KIND_ORDER["customer_message"]) | (kind == KIND_ORDER["agent_reply"]))
+        code = self.event_code[pi]
+        at = self._sorted_ev(self._ev("at"))[pi]
+        is_cust = kind[pi] == KIND_ORDER["customer_message"]
         same = np.r_[False, code[1:] == code[:-1]]
         prev_cust = np.r_[False, is_cust[:-1]]
         starts = is_cust & (~same | ~prev_cust)
-        agent_at = pub["at"].where(~is_cust)
-        next_agent = agent_at.groupby(code).bfill()
-        w = pd.DataFrame({"ticket_id": pub.loc[starts, "ticket_id"], "start": pub.loc[starts, "at"],
-                          "end": next_agent[starts]}).reset_index(drop=True)
+        # the next agent reply of the same ticket code (a groupby(code).bfill of the reply times)
+        n = len(code)
+        order = None
+        if n and (1 + int((code[1:] != code[:-1]).sum())) != int((np.bincount(code + 1) > 0).sum()):
+            order = np.argsort(code, kind="stable")  # a code in more than one run: group it first
+        c, t, cust = (code, at, is_cust) if order is None else (code[order], at[order], is_cust[order])
+        reply = np.where(~cust & (t != NAT), np.arange(n), n)
+        nxt = np.minimum.accumulate(reply[::-1])[::-1] if n else reply
+        ok = nxt < n
+        nxt_at = np.where(ok, t[np.minimum(nxt, n - 1)], NAT) if n else t
+        nxt_at = np.where(ok & (c[np.minimum(nxt, max(n - 1, 0))] == c) if n else ok, nxt_at, NAT)
+        if order is not None:
+            back = np.empty(n, dtype=nxt_at.dtype)
+            back[order] = nxt_at
+            nxt_at = back
+        si = np.flatnonzero(starts)
+        ev = self._raw_events()
+        rows = pi[si] if self.event_order is None else self.event_order[pi[si]]
+        w = pd.DataFrame({"ticket_id": ev["ticket_id"].take(rows).reset_index(drop=True),
+                          "start": from_ns(at[si]), "end": from_ns(nxt_at[si])})
         first_row = self.ticket_first_row
-        wcode = code[starts]
+        wcode = code[si]
         pos = np.where(wcode >= 0, first_row[np.maximum(wcode, 0)], -1)
-        resolved = pd.Series(self.ticket["resolved"].array.take(np.maximum(pos, 0))).where(pos >= 0)  # no Timestamps
-        cutoff = self._ds.cutoff
+        resolved = self.ticket["resolved"].array.asi8
+        res = np.where(pos >= 0, resolved[np.maximum(pos, 0)], NAT) if len(resolved) else np.full(len(pos), NAT)
+        cutoff = to_ns(pd.Series([self._ds.cutoff]))[0]
         # solved at the cut-off: an unanswered message is not waiting (docs/methods.md: only
         # customer messages waiting for an answer count)
-        drop = (w["end"].isna() & resolved.notna() & (resolved <= cutoff)).to_numpy()
+        drop = (nxt_at[si] == NAT) & (res != NAT) & (res <= cutoff)
         w = w[~drop].reset_index(drop=True)
         wcode = wcode[~drop]
         w["first"] = np.r_[True, wcode[1:] != wcode[:-1]] if len(w) else np.zeros(0, bool)

@@ -381,3 +381,67 @@ def test_sample_kpi_table_computes_every_helpdesk_kpi(sample_ds):
     vol = tab[tab["kpi"] == "ticket_volume"]
     assert vol["period"].is_monotonic_increasing and (vol["value"] % 1 == 0).all()
     assert vol["value"].sum() == len(sample_ds.tickets)
+
+
+# ---------------------------------------------------------------------------------------------
+# declarations reduced by cell codes equal the keyed (per-row text) aggregates
+# ---------------------------------------------------------------------------------------------
+def test_cell_quantiles_equal_pandas_groupby():
+    # reference: pandas groupby median and quantile(0.9) (linear interpolation) on the same values
+    from kpitools.kpis._core import _cell_quantiles
+
+    rng = np.random.default_rng(7)
+    c = rng.integers(0, 40, 5000)
+    v = np.round(rng.exponential(30.0, 5000), 1)  # ties
+    got = _cell_quantiles(c, v, 42, {"median": 0.5, "p90": 0.9})
+    g = pd.DataFrame({"c": c, "v": v}).groupby("c")["v"]
+    np.testing.assert_array_equal(got["median"][:40], g.median().to_numpy())
+    np.testing.assert_allclose(got["p90"][:40], g.quantile(0.9).to_numpy(), rtol=1e-12)
+    assert np.isnan(got["median"][40:]).all()  # cells without values
+
+
+def test_values_declaration_equals_from_values(sample_ds):
+    # reference: the keyed path (Agg.from_values on per-row text segments, pandas groupby quantiles)
+    from kpitools import facts
+    from kpitools.kpis._core import reduce_values
+    from kpitools.kpis.contact_centre import asa, contact_facts
+
+    decl = asa.__wrapped__(sample_ds, period="M", by=["channel"], basis="event", clock=None,
+                           confidence=0.95, method=None)
+    new = reduce_values(sample_ds, decl, period="M", by=["channel"])
+    f = contact_facts(sample_ds)
+    rows = pd.concat([pd.DataFrame({"period": to_period(sample_ds.contacts["queued_at"], "M", "Europe/Berlin"),
+                                    "wait": f["wait_s"].where(f["answered"])}),
+                      facts.of(sample_ds).segments("contacts", ["channel"], index=sample_ds.contacts.index)], axis=1)
+    old = Agg.from_values(rows, "wait", by=["channel"], periods=new.periods, keep_values=True)
+    keys = ["period", "channel"]
+    for c in ("n", "mean", "sd", "numerator"):
+        np.testing.assert_allclose(new.table[c], old.table[c], rtol=1e-12)
+    pd.testing.assert_frame_equal(new.table[keys].astype("str"), old.table[keys].astype("str"))
+    med = rows.dropna(subset=["period", "wait"]).groupby(keys, observed=True)["wait"]
+    np.testing.assert_array_equal(new.table["median"], med.median().to_numpy())
+    np.testing.assert_allclose(new.table["p90"], med.quantile(0.9).to_numpy(), rtol=1e-12)
+    pd.testing.assert_frame_equal(new.with_keys().values.astype({"period": "str"}),
+                                  old.values.astype({"period": "str"}))
+
+
+def test_durations_declaration_with_keys_equals_from_durations(sample_ds):
+    # reference: Agg.from_durations on per-row periods and segment text (the former reduce step)
+    from kpitools import facts
+    from kpitools.kpis._core import reduce_durations
+    from kpitools.kpis.responsiveness import first_response_time
+
+    decl = first_response_time.__wrapped__(sample_ds, period="M", by=["channel"], basis="created",
+                                           clock="business", confidence=0.95, method=None)
+    new = reduce_durations(sample_ds, decl, period="M", by=["channel"], basis="created", clock="business")
+    assert new.cells is not None and list(new.durations.columns) == ["duration", "observed"]
+    dur, obs = facts.censor(decl.start, decl.end, sample_ds.cutoff, "business", calendar=sample_ds.calendar,
+                            include=decl.include)
+    fx = facts.of(sample_ds)
+    rows = pd.DataFrame({"period": fx.period("tickets", "created_at", "M").where(~np.isnan(dur)),
+                         "duration": dur, "observed": obs, "channel": fx.segment("tickets", "channel")})
+    old = Agg.from_durations(rows, by=["channel"], periods=new.periods)
+    keyed = new.with_keys()
+    assert keyed.cells is None
+    pd.testing.assert_frame_equal(keyed.durations.astype({"period": "str"}), old.durations.astype({"period": "str"}))
+    np.testing.assert_array_equal(new.table["n"], old.table["n"])

@@ -1065,7 +1065,14 @@ def _coded_cells(ordinal: np.ndarray, ok: np.ndarray, segs: list, period: str) -
     key[ok] = ordinal[ok] - lo
     for _, codes, levels in segs:
         key = key * max(len(levels), 1) + codes
-    uniq, inv = np.unique(key[ok], return_inverse=True)
+    kv = key[ok]
+    top = int(kv.max()) + 1 if len(kv) else 0
+    if top <= 4 * len(kv) + 1024:  # a small key range: np.unique's result by counting, no sort
+        seen = np.bincount(kv, minlength=top) > 0
+        uniq = np.flatnonzero(seen)
+        inv = (np.cumsum(seen) - 1)[kv]
+    else:
+        uniq, inv = np.unique(kv, return_inverse=True)
     code = np.full(len(ordinal), -1, dtype=np.int64)
     code[ok] = inv
     rest = uniq
