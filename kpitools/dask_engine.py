@@ -1375,8 +1375,10 @@ def ticket_months(ds: DaskDataset) -> pd.Series:
 
 
 def _age_counts(df: pd.DataFrame, cutoff, age: float, bounds: list) -> list[tuple[int, int]]:
-    created, resolved = df["created_at"], df["first_resolved_at"]
-    within = (resolved.notna() & (resolved <= cutoff) & ((resolved - created).dt.total_seconds() <= age)).to_numpy()
+    from kpitools.report import resolved_within
+
+    created = df["created_at"]
+    within = resolved_within(created, df["first_resolved_at"], cutoff, age)
     out = []
     for a, b in bounds:
         sel = ((created >= a) & (created < b)).to_numpy()
@@ -1388,12 +1390,9 @@ def equal_age_changes(ds: DaskDataset, month, *, confidence: float = 0.95) -> pd
     """:func:`kpitools.report.equal_age_changes` from per-partition counts (resolved within the
     age, tickets) of the month and the month before."""
     from kpitools import report
-    from kpitools.stats.intervals import proportion_difference
 
     m = report.parse_month(month)
-    cols = ["kpi", "period", "against", "age_s", "value", "against_value", "n", "against_n", "change",
-            "ci_low", "ci_high", "p_value", "test"]
-    empty = pd.DataFrame({c: pd.Series(dtype="float64") for c in cols})
+    empty = pd.DataFrame({c: pd.Series(dtype="float64") for c in report.EQUAL_AGE_COLUMNS})
     t = ds.tables.get("tickets")
     if t is None or "first_resolved_at" not in t.columns:
         return empty
@@ -1404,15 +1403,8 @@ def equal_age_changes(ds: DaskDataset, month, *, confidence: float = 0.95) -> pd
         return empty
     bounds = [report._month_bounds_utc(p, tz) for p in (m, m - 1)]
     parts = _per_file(t, _age_counts, ds.cutoff, age, bounds)
-    (x1, n1), (x2, n2) = (tuple(int(sum(p[i][j] for p in parts)) for j in range(2)) for i in range(2))
-    if n1 == 0 or n2 == 0:
-        return empty
-    r = proportion_difference(x1, n1, x2, n2, confidence=confidence)
-    return pd.DataFrame([{
-        "kpi": "resolution_rate", "period": m, "against": m - 1, "age_s": age, "value": x1 / n1,
-        "against_value": x2 / n2, "n": n1, "against_n": n2, "change": r["difference"],
-        "ci_low": r["ci_low"], "ci_high": r["ci_high"], "p_value": r["p_value"],
-        "test": f"newcombe+{r['test']}"}], columns=cols)
+    counts = [tuple(int(sum(p[i][j] for p in parts)) for j in range(2)) for i in range(2)]
+    return report.equal_age_frame(m, age, counts, confidence=confidence)
 
 
 def _topic_counts(df: pd.DataFrame, tz: str) -> pd.DataFrame:

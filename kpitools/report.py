@@ -1432,13 +1432,10 @@ def equal_age_changes(ds, month: Any, *, confidence: float = 0.95) -> pd.DataFra
 
         return dask_engine.equal_age_changes(ds, month, confidence=confidence)
     from kpitools import facts
-    from kpitools.stats.intervals import proportion_difference
 
     m = parse_month(month)
-    cols = ["kpi", "period", "against", "age_s", "value", "against_value", "n", "against_n", "change",
-            "ci_low", "ci_high", "p_value", "test"]
     t = ds.tickets
-    empty = pd.DataFrame({c: pd.Series(dtype="float64") for c in cols})
+    empty = pd.DataFrame({c: pd.Series(dtype="float64") for c in EQUAL_AGE_COLUMNS})
     if t is None or "first_resolved_at" not in t.columns:
         return empty
     tz = ds.settings.timezone
@@ -1450,22 +1447,43 @@ def equal_age_changes(ds, month: Any, *, confidence: float = 0.95) -> pd.DataFra
     ordinal = fx.period("tickets", "created_at", "M").array.asi8
     sel = (ordinal == m.ordinal) | (ordinal == (m - 1).ordinal)
     # resolved within the age a: observed by the cut-off (the one censoring rule) and at most a
-    dur, observed = facts.censor(fx.ts("tickets", "created_at")[sel], fx.ts("tickets", "first_resolved_at")[sel],
-                                 ds.cutoff, "calendar")
-    within = observed & (dur <= age)
+    within = resolved_within(fx.ts("tickets", "created_at")[sel], fx.ts("tickets", "first_resolved_at")[sel],
+                             ds.cutoff, age)
     counts = []
     for p in (m, m - 1):
         rows = ordinal[sel] == p.ordinal
         counts.append((int(within[rows].sum()), int(rows.sum())))
+    return equal_age_frame(m, age, counts, confidence=confidence)
+
+
+#: Columns of :func:`equal_age_changes`.
+EQUAL_AGE_COLUMNS = ["kpi", "period", "against", "age_s", "value", "against_value", "n", "against_n",
+                     "change", "ci_low", "ci_high", "p_value", "test"]
+
+
+def resolved_within(created, resolved, cutoff, age: float) -> np.ndarray:
+    """Per ticket: first resolved by the cut-off and within ``age`` seconds of creation (calendar
+    clock), by the one censoring rule :func:`kpitools.facts.censor`."""
+    from kpitools import facts
+
+    dur, observed = facts.censor(created, resolved, cutoff, "calendar")
+    return observed & (dur <= age)
+
+
+def equal_age_frame(m: pd.Period, age: float, counts, *, confidence: float = 0.95) -> pd.DataFrame:
+    """The estimate step of :func:`equal_age_changes` from ``counts`` = ((resolved within the
+    age, tickets) of month ``m``, the same of ``m - 1``), shared by both engines."""
+    from kpitools.stats.intervals import proportion_difference
+
     (x1, n1), (x2, n2) = counts
     if n1 == 0 or n2 == 0:
-        return empty
+        return pd.DataFrame({c: pd.Series(dtype="float64") for c in EQUAL_AGE_COLUMNS})
     r = proportion_difference(x1, n1, x2, n2, confidence=confidence)
     return pd.DataFrame([{
         "kpi": "resolution_rate", "period": m, "against": m - 1, "age_s": age, "value": x1 / n1,
         "against_value": x2 / n2, "n": n1, "against_n": n2, "change": r["difference"],
         "ci_low": r["ci_low"], "ci_high": r["ci_high"], "p_value": r["p_value"],
-        "test": f"newcombe+{r['test']}"}], columns=cols)
+        "test": f"newcombe+{r['test']}"}], columns=EQUAL_AGE_COLUMNS)
 
 
 def headline_segments(ds, kpi_rows: pd.DataFrame, *, confidence: float = 0.95) -> pd.DataFrame:
