@@ -248,7 +248,7 @@ def _validate_file(name: str, path: str, label: str, settings: Settings, number:
 
         with tempfile.TemporaryDirectory(prefix="kpitools-") as tmp:
             return _validate_file(name, str(_fetch(path, tmp)), label, settings, number)
-    loader = io._Loader(settings)
+    loader = io._Loader(settings, categorical=False)  # partitions keep str, as their meta says
     p = Path(path)
     df, names = io._read_file(p, settings, name)
     loader.add(name, df, file=label, path=p, columns=names)

@@ -292,6 +292,9 @@ class Facts:
         columns, :meth:`pandas.Index.get_indexer` otherwise); no per-row Python objects.
         """
         ids = pd.Series(ids)
+        if isinstance(ids.dtype, pd.CategoricalDtype):  # each category looked up once
+            lut = self.ticket_codes_of(pd.Series(ids.cat.categories.array))
+            return np.append(lut, -1)[ids.cat.codes.to_numpy()]
         idx = self.ticket_index
         a = _arrow_text(ids)
         u = _arrow_text(pd.Series(idx)) if len(idx) else None
@@ -319,7 +322,11 @@ class Facts:
         beyond them is no ticket (-1).
         """
         tid = self.table("tickets")["ticket_id"]
-        t, a = _arrow_text(tid), _arrow_text(pd.Series(ids))
+        ids = pd.Series(ids)
+        if isinstance(ids.dtype, pd.CategoricalDtype):  # the categories, spread by the codes
+            cats = self._joint_ticket_codes(pd.Series(ids.cat.categories.array))
+            return None if cats is None else np.append(cats, -1)[ids.cat.codes.to_numpy()]
+        t, a = _arrow_text(tid), _arrow_text(ids)
         if t is None or a is None or t.type != a.type or t.null_count:
             return None
         n, m = len(t), len(a)
@@ -499,7 +506,16 @@ class Facts:
         """Status changes made by an agent: the author wrote a reply or note, or is in ``agents``."""
         ds = self._ds
         status = kind == KIND_ORDER["status_change"]
-        a = _arrow_text(ev["author_id"])
+        author = ev["author_id"]
+        if isinstance(author.dtype, pd.CategoricalDtype):  # per distinct author
+            codes = author.cat.codes.to_numpy()
+            cats = pd.Series(author.cat.categories.array)
+            wrote = np.zeros(len(cats), dtype=bool)
+            wrote[codes[note_or_reply & (codes >= 0)]] = True
+            if ds.has("agents"):
+                wrote |= cats.isin(ds.agents["agent_id"].dropna()).to_numpy(dtype=bool)
+            return status & np.append(wrote, False)[codes]
+        a = _arrow_text(author)
         if a is None:
             authors = ev.loc[note_or_reply, "author_id"].dropna()
             agents = pd.Index(authors.unique())
@@ -640,7 +656,7 @@ class Facts:
         si = np.flatnonzero(starts)
         ev = self._raw_events()
         rows = pi[si] if self.event_order is None else self.event_order[pi[si]]
-        w = pd.DataFrame({"ticket_id": ev["ticket_id"].take(rows).reset_index(drop=True),
+        w = pd.DataFrame({"ticket_id": _text(ev["ticket_id"].take(rows)).reset_index(drop=True),
                           "start": from_ns(at[si]), "end": from_ns(nxt_at[si])})
         first_row = self.ticket_first_row
         wcode = code[si]
@@ -677,6 +693,7 @@ class Facts:
     def _status_intervals(self) -> pd.DataFrame:
         ev = self.events
         st = ev.loc[(ev["kind"] == "status_change") & ev["status"].notna(), ["ticket_id", "at", "status"]]
+        st = st.assign(ticket_id=_text(st["ticket_id"]), status=_text(st["status"]))
         t = self.ticket
         first = pd.DataFrame({"ticket_id": t["ticket_id"], "at": t["created_at"], "status": "new"})
         s = pd.concat([first, st], ignore_index=True).sort_values(["ticket_id", "at"], kind="stable").reset_index(drop=True)
@@ -709,6 +726,11 @@ class Facts:
         return pd.DataFrame({"abandoned": abandoned, "answered": answered, "outcome": abandoned | answered,
                              "wait_s": wait, "handle_s": handle, "acw_s": np.where(answered, acw, np.nan)},
                             index=t.index)
+
+
+def _text(s: pd.Series) -> pd.Series:
+    """A Categorical column (ticket_events' text) as ``str``; other columns as they are."""
+    return s.astype("str") if isinstance(s.dtype, pd.CategoricalDtype) else s
 
 
 def _has(df: pd.DataFrame | None, col: str) -> bool:

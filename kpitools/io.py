@@ -35,6 +35,10 @@ _MAX_SHOWN = 5
 _TRUE = {"true", "t", "yes", "y", "1", "1.0"}
 _FALSE = {"false", "f", "no", "n", "0", "0.0"}
 _STR = pd.Series([], dtype="str").dtype
+# tables whose text columns are held as pandas Categoricals of ``str`` (codes per row, each distinct
+# value once): ticket_events has 7 events per ticket, so at 10 million tickets its ids as text on
+# every row would take 5 GB; as codes they take 0.6 GB (docs/data-contract.md)
+CATEGORICAL_TABLES = ("ticket_events",)
 # bytes that may begin or end whitespace: ASCII space and controls, and every non-ASCII byte
 _EDGE = np.zeros(256, dtype=bool)
 _EDGE[:0x21] = True
@@ -322,14 +326,18 @@ def _used_columns(settings: Settings, table: str, names: list[str]) -> list[str]
     return [c for c in names if c in used]
 
 
-def _arrow_to_pandas(tbl: pa.Table, codes: dict | None = None) -> pd.DataFrame:
+def _arrow_to_pandas(tbl: pa.Table, codes: dict | None = None, *,
+                     categorical: frozenset | set = frozenset()) -> pd.DataFrame:
     """An Arrow table as pandas: strings as ``str``, timestamps kept as stored (no Python objects).
 
     Dates become ``datetime64`` (not Python ``date`` objects) and booleans with missing values the
     ``boolean`` dtype (not objects). ``codes``, when given, receives for each dictionary-encoded text
     column its codes and distinct values (see :func:`_dictionary_codes`), so that the loader works
-    per distinct value without hashing the rows again.
+    per distinct value without hashing the rows again. The dictionary-encoded text columns named in
+    ``categorical`` become pandas Categoricals of their distinct values: the text of the rows is
+    never built.
     """
+    cats: dict[str, pd.Categorical] = {}
     for i, f in enumerate(tbl.schema):
         if pa.types.is_null(f.type):  # an all-empty column written without a type
             tbl = tbl.set_column(i, f.name, pa.nulls(len(tbl), pa.large_string()))
@@ -337,26 +345,62 @@ def _arrow_to_pandas(tbl: pa.Table, codes: dict | None = None) -> pd.DataFrame:
             col = tbl[f.name]
             if codes is not None and (pa.types.is_string(f.type.value_type)
                                       or pa.types.is_large_string(f.type.value_type)):
-                codes[f.name], text = _dictionary_codes(col.unify_dictionaries())
+                col = col.unify_dictionaries()
+                if f.name in categorical and not any(c.dictionary.null_count for c in col.chunks):
+                    tbl = tbl.set_column(i, f.name, pa.nulls(len(tbl), pa.int8()))  # placeholder
+                    (row_codes, uniques), _ = _dictionary_codes(col, text=False)
+                    del col
+                    cat = cats[f.name] = _categorical(uniques, row_codes, distinct=True)
+                    del row_codes
+                    # the loader's codes are the Categorical's own (no second array of row codes)
+                    codes[f.name] = (cat.cat.codes.to_numpy(), uniques)
+                    continue
+                codes[f.name], text = _dictionary_codes(col)
                 tbl = tbl.set_column(i, f.name, text)
             else:
                 tbl = tbl.set_column(i, f.name, col.cast(f.type.value_type))
     # without the pandas metadata of the writer: its dtype reconstruction of string columns costs
     # far more than the read (30 s for 7 million events); the columns read are plain columns
-    return tbl.replace_schema_metadata(None).to_pandas(
+    df = tbl.replace_schema_metadata(None).to_pandas(
         split_blocks=True, self_destruct=True, date_as_object=False,
         types_mapper={pa.bool_(): pd.BooleanDtype()}.get)
+    for name, cat in cats.items():
+        df[name] = cat
+    return df
 
 
-def _dictionary_codes(col: pa.ChunkedArray) -> tuple[tuple[np.ndarray, pd.Series], pa.ChunkedArray]:
+def _release() -> None:
+    """Hand the memory Arrow's allocator holds but no longer uses back to the system.
+
+    After a large table's read and checks, mimalloc (pyarrow's default pool) keeps about as much
+    freed memory resident as the table's text took; at 10 million tickets that is gigabytes.
+    """
+    pa.default_memory_pool().release_unused()
+
+
+def _categorical(uniques: pd.Series, codes: np.ndarray, index: pd.Index | None = None, *,
+                 distinct: bool = False) -> pd.Series:
+    """The rows of a coded text column as a Categorical of ``str``: ``uniques`` at ``codes``
+    (-1: missing). ``uniques`` may hold missing or repeated values (after trimming or ``values:``);
+    ``distinct=True`` says they hold neither (a dictionary), which saves hashing them."""
+    if not distinct and (uniques.isna().any() or not uniques.is_unique):
+        ucodes, cats = pd.factorize(uniques, use_na_sentinel=True)  # the distinct values only
+        codes = np.append(ucodes, -1)[codes]
+        uniques = pd.Series(cats, dtype="str")
+    dtype = pd.CategoricalDtype(pd.Index(uniques, dtype="str"))
+    return pd.Series(pd.Categorical.from_codes(codes, dtype=dtype, validate=False), index=index, copy=False)
+
+
+def _dictionary_codes(col: pa.ChunkedArray, *, text: bool = True
+                      ) -> tuple[tuple[np.ndarray, pd.Series], pa.ChunkedArray | None]:
     """Codes (-1: missing) and distinct values (``str``) of a dictionary column with one dictionary,
-    and the column as text (``large_string``, taken from the distinct values)."""
+    and the column as text (``large_string``, taken from the distinct values; None: ``text=False``)."""
     if col.num_chunks == 0:
         return (np.zeros(0, dtype=np.int64), pd.Series([], dtype="str")), pa.chunked_array([], pa.large_string())
     dictionary = col.chunk(0).dictionary.cast(pa.large_string())
     idx = pa.chunked_array([c.indices for c in col.chunks], type=col.type.index_type)
     codes = (pc.fill_null(idx, -1) if idx.null_count else idx).to_numpy()
-    return (codes, _str_series(dictionary)), pc.take(dictionary, idx)
+    return (codes, _str_series(dictionary)), (pc.take(dictionary, idx) if text else None)
 
 
 def _str_series(a: pa.Array | pa.ChunkedArray, index: pd.Index | None = None) -> pd.Series:
@@ -369,11 +413,32 @@ def _read_parquet(path: Path, settings: Settings, table: str,
     try:
         pf = pq.ParquetFile(path, memory_map=True)  # the pages are read from the mapped file, not copied
         names = list(pf.schema_arrow.names)
-        tbl = pf.read(columns=_used_columns(settings, table, names))
+        used = _used_columns(settings, table, names)
+        coded = set(_categorical_sources(settings, table, used) if codes is not None else [])
+        if not used or pf.metadata.num_rows < 1_000_000:
+            return _arrow_to_pandas(pf.read(columns=used), codes, categorical=coded), names
+        # a large file one column at a time: the memory held beyond the frame is one column's
+        parts = []
+        for c in used:
+            col = pf.read(columns=[c]).column(0)
+            if c in coded and (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+                col = pc.dictionary_encode(col)  # one dictionary shared by the chunks
+            parts.append(_arrow_to_pandas(pa.table({c: col}), codes, categorical=coded))
+            del col
     except Exception as e:  # pyarrow raises many types for a broken file
         raise DataError(f"{path}: cannot be read as Parquet ({e}). Re-export the file.",
                         file=str(path)) from None
-    return _arrow_to_pandas(tbl, codes), names
+    return pd.concat(parts, axis=1), names
+
+
+def _categorical_sources(settings: Settings, table: str, names: list[str]) -> list[str]:
+    """File columns (of ``names``) that feed a text column of a :data:`CATEGORICAL_TABLES` table."""
+    if table not in CATEGORICAL_TABLES:
+        return []
+    spec = TABLES[table]
+    mapping = settings.mapping(table)
+    text = {c.name for c in spec.columns if c.dtype == "string"}
+    return [n for n in names if mapping.get(n, n) in text]
 
 
 def _csv_header(data: bytes, sep: str) -> list[str]:
@@ -523,6 +588,7 @@ def load_dataset(path: str | Path = "data/sample", *, settings: Settings | dict 
             codes: dict = {}
             df, names = _read_file(f, settings, name, codes=codes)
             loader.add(name, df, file=f.name, path=f, columns=names, codes=codes)
+            _release()
     if not loader.pending:
         listing = ", ".join(sorted(p.name for p in folder.iterdir())[:10]) or "nothing"
         raise DataError(
@@ -658,15 +724,20 @@ def _map_distinct(s: pd.Series, func: Any, coded: tuple[np.ndarray, pd.Series] |
     """
     if coded is not None:
         codes, uniques = coded
-        present = uniques.notna().to_numpy()
-        new = pd.Series([func(str(u)) if p else None for u, p in zip(uniques.to_numpy(), present, strict=True)],
-                        dtype="str")
+        new = _map_uniques(uniques, func)
         if new.equals(uniques):
             return s.astype("str"), uniques
         return _spread(new, codes, s.index), new
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
     new = pd.array([func(str(u)) for u in uniques], dtype="str")  # distinct values only
     return pd.Series(new.take(codes, allow_fill=True), index=s.index, dtype="str"), None
+
+
+def _map_uniques(uniques: pd.Series, func: Any) -> pd.Series:
+    """``func`` of each distinct value of a coded column (missing stays missing), as ``str``."""
+    present = uniques.notna().to_numpy()
+    return pd.Series([func(str(u)) if p else None for u, p in zip(uniques.to_numpy(), present, strict=True)],
+                     dtype="str")
 
 
 def _factorized(s: pd.Series) -> tuple[np.ndarray, pd.Series]:
@@ -826,6 +897,9 @@ def _arrow(s: pd.Series) -> pa.Array | pa.ChunkedArray:
 def _isin(s: pd.Series, values: Any) -> np.ndarray:
     """``s.isin(values)`` as a bool array, hashed in Arrow (missing values are never in)."""
     vals = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype="str")
+    if isinstance(s.dtype, pd.CategoricalDtype):  # per category, spread by the codes
+        cats = pd.Series(s.cat.categories.array)
+        return np.append(_isin(cats, vals), False)[s.cat.codes.to_numpy()]
     if not (pd.api.types.is_string_dtype(s) and pd.api.types.is_string_dtype(vals)):
         return s.isin(vals).to_numpy(dtype=bool)
     a = _arrow(s.astype("str"))
@@ -864,8 +938,13 @@ def _as_text(v: Any) -> Any:
 
 
 class _Loader:
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, *, categorical: bool = True):
         self.settings = settings
+        # hold the text columns of CATEGORICAL_TABLES as Categoricals (the Dask engine's partitions
+        # keep ``str``, which its metadata declares)
+        self.categorical_tables = CATEGORICAL_TABLES if categorical else ()
+        # of the table being processed: its text columns held as Categoricals (always coded)
+        self.categorical: set[str] = set()
         self.pending: dict[str, tuple[pd.DataFrame, str, Path | None]] = {}
         self.frames: dict[str, pd.DataFrame] = {}
         self.files: dict[str, str] = {}
@@ -1025,6 +1104,11 @@ class _Loader:
                     return exact[t] if t in exact else folded[fold(t)]
                 return u  # no rule: the value as written
 
+            if col_name in self.categorical:
+                new_u = _map_uniques(self.coded[col_name][1], rule)
+                if hits:
+                    self._put(out, col_name, new_u)
+                continue
             new, uniques = _map_distinct(out[col_name].astype("str"), rule, self.coded.get(col_name))
             if hits:  # a column no rule applies to keeps its dtype
                 out[col_name] = new
@@ -1037,14 +1121,49 @@ class _Loader:
                 continue
             if col.allowed:  # an allowed value in any case becomes that value; others stay trimmed
                 allowed = {fold(a): a for a in reversed(col.allowed)}
-                out[col.name], uniques = _map_distinct(
-                    out[col.name].astype("str"), lambda u, allowed=allowed: allowed.get(fold(u), u.strip()),
-                    self.coded.get(col.name))
+
+                def func(u, allowed=allowed):
+                    return allowed.get(fold(u), u.strip())
             else:
-                out[col.name], uniques = _map_distinct(out[col.name].astype("str"), fold,
-                                                       self.coded.get(col.name))
+                func = fold
+            if col.name in self.categorical:
+                uniques = self.coded[col.name][1]
+                new_u = _map_uniques(uniques, func)
+                if not new_u.equals(uniques):
+                    self._put(out, col.name, new_u)
+                continue
+            out[col.name], uniques = _map_distinct(out[col.name].astype("str"), func, self.coded.get(col.name))
             self._recode(col.name, uniques)
             self.clean.discard(col.name)
+
+    def _as_categorical(self, table: Table, out: pd.DataFrame) -> None:
+        """Hold the text columns of ``out`` as Categoricals of ``str``, coded (see :attr:`coded`)."""
+        for col in table.columns:
+            if col.dtype != "string" or col.name not in out.columns:
+                continue
+            s = out[col.name]
+            if col.name in self.coded:  # read as a dictionary: already a Categorical of its values
+                codes, uniques = self.coded[col.name]
+                distinct = True
+            elif isinstance(s.dtype, pd.CategoricalDtype):
+                codes = s.cat.codes.to_numpy()
+                uniques = pd.Series(s.cat.categories.astype("str").array, dtype="str")
+                distinct = False  # other values may coincide as text (1 and "1")
+            else:
+                codes, uniques = _factorized(s)
+                distinct = True
+            self.coded[col.name] = (codes, uniques)
+            self.categorical.add(col.name)
+            if not (distinct and isinstance(s.dtype, pd.CategoricalDtype)):
+                out[col.name] = _categorical(uniques, codes, out.index, distinct=distinct)
+
+    def _put(self, out: pd.DataFrame, column: str, uniques: pd.Series) -> None:
+        """Give a coded column new distinct values (for the same codes), as Categorical or text."""
+        codes = self.coded[column][0]
+        self.coded[column] = (codes, uniques)
+        out[column] = (_categorical(uniques, codes, out.index) if column in self.categorical
+                       else _spread(uniques, codes, out.index))
+        self.clean.discard(column)
 
     def _recode(self, column: str, uniques: pd.Series | None) -> None:
         """New distinct values of a coded column (its codes unchanged); None: the column is not coded."""
@@ -1074,12 +1193,18 @@ class _Loader:
         self.coded = self.codes.pop(name, {})
         self.clean = set()
         out = df[keep + extra]  # copy-on-write: the input frame stays as read
+        self.categorical = set()
+        if name in self.categorical_tables:
+            self._as_categorical(table, out)
         for c in out.columns:  # blank text is a missing value, as in a CSV
             if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
                 if c in self.coded:  # per distinct value
                     codes, uniques = self.coded[c]
                     blank_u = _blank(uniques)
                     if not blank_u.any():
+                        continue
+                    if c in self.categorical:
+                        self._put(out, c, uniques.where(~blank_u))
                         continue
                     self._recode(c, uniques.where(~blank_u))
                     blank = np.append(blank_u, False)[codes]
@@ -1280,6 +1405,13 @@ class _Loader:
                  datetime_format: str | None = None) -> tuple[pd.Series, np.ndarray]:
         """Convert one column; return converted values and a mask of values that failed."""
         present = s.notna().to_numpy()
+        if col.dtype == "string" and col.name in self.categorical:  # trimmed per distinct value
+            codes, uniques = self.coded[col.name]
+            trimmed = uniques.str.strip()
+            if trimmed.equals(uniques):
+                return s, np.zeros(len(s), bool)
+            self._recode(col.name, trimmed)
+            return _categorical(trimmed, codes, s.index), np.zeros(len(s), bool)
         if col.dtype == "string":
             conv = s.astype("str")
             if not present.all() and not pd.api.types.is_string_dtype(s):
@@ -1453,6 +1585,8 @@ class _Loader:
                 df = pd.concat([p[0].astype(object) for p in parts], ignore_index=True)
                 rn = np.concatenate([p[2] for p in parts])
             self._process(name, df, rf, np.asarray(rn, dtype=np.int64))
+            del df, parts
+            _release()
             if name == "tickets":
                 self._ratings()
         # events for unknown or excluded tickets
