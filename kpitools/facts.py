@@ -687,21 +687,49 @@ class Facts:
     @property
     def status_interval_code(self) -> np.ndarray:
         """Per row of :attr:`status_intervals`: its ticket's code in :attr:`ticket_index`."""
-        return self._get("status_interval_code",
-                         lambda: self.ticket_codes_of(self.status_intervals["ticket_id"]))
+        _ = self.status_intervals  # built with the spans
+        return self._memo["status_interval_code"]
 
     def _status_intervals(self) -> pd.DataFrame:
-        ev = self.events
-        st = ev.loc[(ev["kind"] == "status_change") & ev["status"].notna(), ["ticket_id", "at", "status"]]
-        st = st.assign(ticket_id=_text(st["ticket_id"]), status=_text(st["status"]))
-        t = self.ticket
-        first = pd.DataFrame({"ticket_id": t["ticket_id"], "at": t["created_at"], "status": "new"})
-        s = pd.concat([first, st], ignore_index=True).sort_values(["ticket_id", "at"], kind="stable").reset_index(drop=True)
-        s["status"] = s["status"].astype("str")
-        nxt = s.groupby("ticket_id")["at"].shift(-1)
-        out = pd.DataFrame({"ticket_id": s["ticket_id"], "status": s["status"], "start": s["at"],
-                            "end": nxt.fillna(self._ds.cutoff), "open_end": nxt.isna().to_numpy()})
-        return out[out["end"] >= out["start"]].reset_index(drop=True)
+        # typed arrays: the tickets' "new" spans, then the status events in table order, put in
+        # (ticket id text, time) order by one stable lexsort of integer keys (NaT and missing ids
+        # last, as a stable sort_values puts them; equal keys keep the events' table order, which
+        # is the events' sorted order among status changes of one ticket and instant)
+        ev = self._raw_events()
+        t = self.table("tickets")
+        kind = self._ev("kind")
+        sel = np.flatnonzero((kind == KIND_ORDER["status_change"]) & ev["status"].notna().to_numpy())
+        ids = pd.concat([pd.Series(t["ticket_id"]).astype("str"),
+                         ev["ticket_id"].take(sel).astype("str")], ignore_index=True)
+        at = np.concatenate([self.ns("tickets", "created_at"), self._ev("at")[sel]])
+        code = np.concatenate([self.ticket_code, self._ev("code")[sel]])
+        status = pd.concat([pd.Series("new", index=range(len(t)), dtype="str"),
+                            ev["status"].take(sel).astype("str")], ignore_index=True)
+        raw, uniq = factorize(ids)
+        rank = np.empty(len(uniq) + 1, dtype=np.int64)  # text order of the distinct ids; missing last
+        u = _arrow_text(pd.Series(uniq))
+        srt = (pc.array_sort_indices(u).to_numpy() if u is not None
+               else np.argsort(np.asarray(uniq.astype("str").to_numpy(), dtype=object), kind="stable"))
+        rank[srt] = np.arange(len(uniq))
+        rank[-1] = len(uniq)
+        key = rank[raw]
+        big = np.iinfo(np.int64).max
+        order = np.lexsort((np.where(at == NAT, big, at), key))
+        key, at, code = key[order], at[order], code[order]
+        n = len(order)
+        same = np.zeros(n, dtype=bool)
+        if n > 1:  # next row of the same ticket (missing ids form no group: no next row)
+            same[:-1] = (key[1:] == key[:-1]) & (key[:-1] < len(uniq))
+        nxt = np.where(same, np.r_[at[1:], NAT] if n else at, NAT)
+        cutoff = to_ns(pd.Series([self._ds.cutoff]))[0]
+        open_end = nxt == NAT
+        end = np.where(open_end, cutoff, nxt)
+        keep = (at != NAT) & (end >= at)
+        rows = order[keep]
+        self._memo["status_interval_code"] = code[keep]
+        return pd.DataFrame({"ticket_id": ids.take(rows).reset_index(drop=True),
+                             "status": status.take(rows).reset_index(drop=True),
+                             "start": from_ns(at[keep]), "end": from_ns(end[keep]), "open_end": open_end[keep]})
 
     # ---- contacts ------------------------------------------------------------------------
     @property
