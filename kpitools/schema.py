@@ -149,7 +149,9 @@ TABLES: dict[str, Table] = {
         ),
         Table(
             "ticket_events",
-            "Messages and status changes on tickets, one row per event (the ticket's audit trail).",
+            "Messages and status changes on tickets, one row per event (the ticket's audit trail). "
+            "Loaded with its text columns as pandas Categoricals of str (about 7 events per ticket: "
+            "codes per row, each distinct value once).",
             columns=(
                 _c("ticket_id", "string", True, "Ticket the event belongs to (must exist in tickets)."),
                 _c("at", "timestamp", True, "When the event happened."),
