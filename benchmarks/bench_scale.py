@@ -412,9 +412,12 @@ def _mem_available() -> int | None:
 def _cmdline(pid: int) -> str:
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return f.read().replace(b"\0", b" ").decode(errors="replace").strip()[:160]
+            cmd = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
     except OSError:
         return ""
+    # no machine-specific paths in the results: the checkout and home folder as placeholders
+    cmd = cmd.replace(str(Path(__file__).resolve().parents[1]) + "/", "").replace(str(Path.home()), "~")
+    return cmd[:160]
 
 
 class RssMonitor:
