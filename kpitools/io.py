@@ -1611,12 +1611,19 @@ class _Loader:
                             _at(ev["ticket_id"], parent), "parent_excluded",
                             "the ticket was excluded (see its own row in this log)", "excluded")
                 ev.attrs["_bad"] = bad | unknown | parent
+        # the last row is logged: the input values kept for the log are no longer needed, and each
+        # frame is let go as soon as its kept rows are taken (not all originals beside all copies)
+        self.raw_frames.clear()
+        ev = t = all_ids = gone = None  # noqa: F841 - references to frames released
         tables = {}
-        for name, df in self.frames.items():
+        for name in list(self.frames):
+            df = self.frames.pop(name)
             bad = df.attrs.pop("_bad")
             kept = _drop_rows(df, bad) if bad.any() else df  # the loader's own frame: no copy needed
             kept.attrs = {}
             tables[name] = kept
+            del df
+            _release()
         quality = (pd.concat(self.issues, ignore_index=True) if self.issues
                    else pd.DataFrame({c: pd.Series(dtype="int64" if c == "row" else "str")
                                       for c in QUALITY_COLUMNS}))
